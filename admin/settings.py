@@ -1,0 +1,108 @@
+"""The one typed settings object, read once from the environment; fails fast and clearly."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+import classifiers
+import storage
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/minyi.sqlite3"
+DEFAULT_DEPARTMENTS = Path(storage.__file__).with_name("departments.toml")
+DEFAULT_MODEL = Path(classifiers.__file__).with_name("default_model")
+TOKEN_PATTERN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,}$")
+
+
+class SettingsError(Exception):
+    """A missing or malformed setting; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    """Configuration from environment variables (and an optional .env file)."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
+    telegram_api_base_url: str = Field(
+        default="https://api.telegram.org/bot", alias="TELEGRAM_API_BASE_URL"
+    )
+    database_url: str = Field(default=DEFAULT_DATABASE_URL, alias="DATABASE_URL")
+    departments_file: Path = Field(default=DEFAULT_DEPARTMENTS, alias="MINYI_DEPARTMENTS")
+    model_dir: Path = Field(default=DEFAULT_MODEL, alias="MINYI_MODEL")
+    timezone: str = Field(default="Asia/Shanghai", alias="MINYI_TIMEZONE")
+    dispatch_threshold: float = Field(default=0.5, alias="MINYI_DISPATCH_THRESHOLD", ge=0, le=1)
+    digest_time: time = Field(default=time(8, 0), alias="MINYI_DIGEST_TIME")
+    office_hours: str = Field(default="08:30-12:00,13:30-17:30", alias="MINYI_OFFICE_HOURS")
+    rating_window_days: int = Field(default=3, alias="MINYI_RATING_WINDOW_DAYS", ge=1)
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not TOKEN_PATTERN.match(value.get_secret_value()):
+            raise ValueError("does not look like a bot token from @BotFather (123456:ABC…)")
+        return value
+
+    @field_validator("telegram_api_base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("use sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB")
+        return value
+
+    @field_validator("departments_file")
+    @classmethod
+    def _departments_exist(cls, value: Path) -> Path:
+        if not value.is_file():
+            raise ValueError(f"no such file: {value}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The district's time zone."""
+        return ZoneInfo(self.timezone)
+
+    def require_token(self) -> SecretStr:
+        """The bot token, or a clear error naming the variable."""
+        if self.telegram_bot_token is None:
+            raise SettingsError(
+                "TELEGRAM_BOT_TOKEN is not set: get one from @BotFather "
+                "(or try `minyi demo`, which needs none)"
+            )
+        return self.telegram_bot_token
+
+
+_ALIASES = {name: field.alias or name for name, field in Settings.model_fields.items()}
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings once; a bad value becomes a one-line SettingsError naming it."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = str(first["loc"][0]) if first["loc"] else "settings"
+        variable = _ALIASES.get(name, name)
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise SettingsError(f"{variable}: {message}") from None

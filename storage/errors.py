@@ -1,0 +1,56 @@
+"""Typed domain errors; the Telegram edge maps each to a friendly Chinese answer."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error a user can cause."""
+
+
+class TicketNotFound(DomainError):
+    """No ticket with that number (or not one this person may see)."""
+
+    def __init__(self, number: str) -> None:
+        super().__init__(f"ticket {number!r} not found")
+        self.number = number
+
+
+class IllegalTransition(DomainError):
+    """The ticket's current state does not allow the action."""
+
+    def __init__(self, number: str, status: str, action: str) -> None:
+        super().__init__(f"ticket {number} is {status}; cannot {action}")
+        self.number = number
+        self.status = status
+        self.action = action
+
+
+class PermissionDenied(DomainError):
+    """The actor's role or department does not allow the action."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__(f"not allowed: {action}")
+        self.action = action
+
+
+class UnknownDepartment(DomainError):
+    """A department code that the district does not have."""
+
+    def __init__(self, code: str, known: list[str] | None = None) -> None:
+        hint = f" (known: {', '.join(known)})" if known else ""
+        super().__init__(f"unknown department code {code!r}{hint}")
+        self.code = code
+        self.known = known or []
+
+
+class InvalidInput(DomainError):
+    """A value that fails validation (empty text, bad id, ...)."""
+
+
+class RateLimited(DomainError):
+    """The resident opened too many tickets in a short time."""
+
+    def __init__(self, limit: int, window_minutes: int) -> None:
+        super().__init__(f"at most {limit} tickets per {window_minutes} minutes")
+        self.limit = limit
+        self.window_minutes = window_minutes

@@ -1,0 +1,296 @@
+"""SQLModel tables. Rows stay inside storage/; the outside gets read models (storage.views)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import BigInteger, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.columns import JSONText, UTCDateTime, utcnow
+
+
+class Status(StrEnum):
+    """Where a ticket is in its lifecycle (design.md)."""
+
+    RECEIVED = "received"
+    PENDING_DISPATCH = "pending_dispatch"
+    ROUTED = "routed"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    REOPENED = "reopened"
+    CLOSED = "closed"
+
+
+OPEN_STATUSES = frozenset(
+    {Status.RECEIVED, Status.PENDING_DISPATCH, Status.ROUTED, Status.IN_PROGRESS, Status.REOPENED}
+)
+WORKABLE_STATUSES = frozenset({Status.ROUTED, Status.IN_PROGRESS, Status.REOPENED})
+
+
+class ClosureCode(StrEnum):
+    """Why a department says a ticket is done; keeps the closure rate honest."""
+
+    FIXED = "fixed"
+    ANSWERED = "answered"
+    NOT_OURS = "not_ours"
+    DUPLICATE = "duplicate"
+    UNREACHABLE = "unreachable"
+
+
+class Rating(StrEnum):
+    """The resident's verdict on the answer (回访)."""
+
+    SATISFIED = "satisfied"
+    BASICALLY = "basically_satisfied"
+    UNSATISFIED = "unsatisfied"
+    UNRATED = "unrated"
+
+
+class Role(StrEnum):
+    """What a member of staff may do."""
+
+    STAFF = "staff"
+    DISPATCHER = "dispatcher"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+class EventKind(StrEnum):
+    """Every change to a ticket is one of these."""
+
+    RECEIVED = "received"
+    ROUTED = "routed"
+    SENT_TO_DISPATCH = "sent_to_dispatch"
+    DISPATCHED = "dispatched"
+    CLAIMED = "claimed"
+    REPLIED = "replied"
+    NOTE = "note"
+    ASKED = "asked"
+    RESIDENT_INFO = "resident_info"
+    REASSIGNED = "reassigned"
+    RESOLVED = "resolved"
+    RATED = "rated"
+    REOPENED = "reopened"
+    CLOSED = "closed"
+    ESCALATED = "escalated"
+    DELIVERY_FAILED = "delivery_failed"
+    REMINDED = "reminded"
+    OVERDUE = "overdue"
+    ANONYMISED = "anonymised"
+
+
+class ActorKind(StrEnum):
+    """Who caused an event."""
+
+    RESIDENT = "resident"
+    STAFF = "staff"
+    SYSTEM = "system"
+
+
+class OutboxStatus(StrEnum):
+    """Delivery state of one outgoing message."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Audience(StrEnum):
+    """Who an outgoing message is for."""
+
+    RESIDENT = "resident"
+    DEPARTMENT = "department"
+    DISPATCH = "dispatch"
+    SUPERVISORS = "supervisors"
+
+
+class DepartmentBase(SQLModel):
+    """A department tickets are routed to."""
+
+    code: str = Field(primary_key=True, max_length=32)
+    name: str = Field(max_length=100)
+    sla_hours: int
+    scope: str = ""
+    is_dispatch: bool = False
+    chat_id: int | None = Field(default=None, sa_type=BigInteger)
+    is_forum: bool = False
+
+
+class Department(DepartmentBase, table=True):
+    """Table of departments, loaded from departments.toml."""
+
+    __tablename__ = "departments"
+
+
+class Member(SQLModel, table=True):
+    """A member of staff with one role (staff of a department, dispatcher, supervisor, admin)."""
+
+    __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("user_id", "role", "department_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(sa_type=BigInteger, index=True)
+    role: str = Field(max_length=16)
+    department_code: str | None = Field(default=None, foreign_key="departments.code")
+    display_name: str = Field(default="", max_length=100)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Resident(SQLModel, table=True):
+    """A person who writes to the bot in a private chat."""
+
+    __tablename__ = "residents"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(sa_type=BigInteger, unique=True)
+    chat_id: int = Field(sa_type=BigInteger)
+    display_name: str = Field(default="", max_length=100)
+    blocked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Ticket(SQLModel, table=True):
+    """One resident request and its current state."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_created_at", "created_at"),
+        Index("ix_tickets_resolved_at", "resolved_at"),
+        Index("ix_tickets_status_department", "status", "department_code"),
+        Index("ix_tickets_resident", "resident_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(max_length=32, unique=True)
+    resident_id: int = Field(foreign_key="residents.id")
+    text: str
+    address: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    photo_file_ids: list[str] = Field(default_factory=list, sa_type=JSONText)
+    phone: str | None = Field(default=None, max_length=32)
+    phone_consent: bool = False
+    predicted_code: str | None = Field(default=None, max_length=32)
+    confidence: float | None = None
+    department_code: str | None = Field(default=None, foreign_key="departments.code")
+    status: str = Field(default=Status.RECEIVED, max_length=20)
+    priority: int = 0
+    assignee_user_id: int | None = Field(default=None, sa_type=BigInteger)
+    awaiting_resident: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    routed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    first_reply_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closure_code: str | None = Field(default=None, max_length=16)
+    answer: str | None = None
+    rating: str | None = Field(default=None, max_length=24)
+    reopen_count: int = 0
+    reassign_count: int = 0
+    duplicate_of_id: int | None = Field(default=None, foreign_key="tickets.id")
+    reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    overdue_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    anonymised_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class TicketEvent(SQLModel, table=True):
+    """Append-only history: who did what to a ticket, when."""
+
+    __tablename__ = "ticket_events"
+    __table_args__ = (
+        Index("ix_ticket_events_ticket", "ticket_id", "id"),
+        Index("ix_ticket_events_kind_at", "kind", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id")
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    kind: str = Field(max_length=24)
+    actor_kind: str = Field(max_length=12)
+    actor_user_id: int | None = Field(default=None, sa_type=BigInteger)
+    from_status: str | None = Field(default=None, max_length=20)
+    to_status: str | None = Field(default=None, max_length=20)
+    department_code: str | None = Field(default=None, max_length=32)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSONText)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message to deliver, written in the same transaction as the change it reports."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int | None = Field(default=None, foreign_key="tickets.id")
+    audience: str = Field(max_length=16)
+    chat_id: int | None = Field(default=None, sa_type=BigInteger)
+    kind: str = Field(max_length=32)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSONText)
+    status: str = Field(default=OutboxStatus.PENDING, max_length=12)
+    attempts: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    telegram_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    last_error: str | None = None
+
+
+class TicketMessage(SQLModel, table=True):
+    """Which Telegram message or forum topic belongs to which ticket (never parsed from text)."""
+
+    __tablename__ = "ticket_messages"
+    __table_args__ = (
+        Index("ix_ticket_messages_lookup", "chat_id", "message_id"),
+        Index("ix_ticket_messages_thread", "chat_id", "thread_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id")
+    chat_id: int = Field(sa_type=BigInteger)
+    message_id: int | None = Field(default=None, sa_type=BigInteger)
+    thread_id: int | None = Field(default=None, sa_type=BigInteger)
+    purpose: str = Field(max_length=16)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class LabelledExample(SQLModel, table=True):
+    """A human correction of the routing, kept as a training example."""
+
+    __tablename__ = "labelled_examples"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int | None = Field(default=None, foreign_key="tickets.id")
+    text: str
+    label: str = Field(max_length=32)
+    predicted: str | None = Field(default=None, max_length=32)
+    source: str = Field(max_length=16)
+    actor_user_id: int | None = Field(default=None, sa_type=BigInteger)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class TicketCounter(SQLModel, table=True):
+    """The last ticket number issued per day; allocates numbers without gaps or clashes."""
+
+    __tablename__ = "ticket_counters"
+
+    day: str = Field(primary_key=True, max_length=8)
+    last: int = 0
+
+
+class Conversation(SQLModel, table=True):
+    """Conversation state kept in the database so any worker can continue a conversation."""
+
+    __tablename__ = "conversations"
+
+    name: str = Field(primary_key=True, max_length=32)
+    key: str = Field(primary_key=True, max_length=64)
+    state: str | None = Field(default=None, max_length=32)
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSONText)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,291 @@
+"""The outbox: messages written with the change they report, claimed and delivered later."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import col, or_, select
+
+from storage.columns import utcnow
+from storage.models import (
+    ActorKind,
+    Audience,
+    Department,
+    EventKind,
+    OutboxMessage,
+    OutboxStatus,
+    Resident,
+    Ticket,
+    TicketEvent,
+    TicketMessage,
+)
+from storage.unit_of_work import UnitOfWork
+
+DEFAULT_LEASE = timedelta(minutes=2)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """One claimed message, ready to send."""
+
+    id: int
+    ticket_id: int | None
+    ticket_number: str | None
+    audience: str
+    chat_id: int
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+async def enqueue(
+    *,
+    uow: UnitOfWork,
+    chat_id: int,
+    kind: str,
+    payload: dict[str, Any],
+    audience: Audience,
+    ticket_id: int | None = None,
+    now: datetime | None = None,
+    commit: bool = True,
+) -> None:
+    """Queue a message that belongs to no lifecycle change (digests, reminders)."""
+    now = now or utcnow()
+    uow.session.add(
+        OutboxMessage(
+            ticket_id=ticket_id,
+            audience=audience,
+            chat_id=chat_id,
+            kind=kind,
+            payload=payload,
+            created_at=now,
+            next_attempt_at=now,
+        )
+    )
+    if commit:
+        await uow.commit()
+
+
+async def claim_due(
+    *,
+    uow: UnitOfWork,
+    limit: int = 50,
+    lease: timedelta = DEFAULT_LEASE,
+    now: datetime | None = None,
+) -> list[OutboxItem]:
+    """Claim messages that are due (or whose sender vanished mid-delivery), oldest first."""
+    now = now or utcnow()
+    query = (
+        select(OutboxMessage)
+        .where(
+            or_(
+                (col(OutboxMessage.status) == OutboxStatus.PENDING)
+                & (col(OutboxMessage.next_attempt_at) <= now),
+                (col(OutboxMessage.status) == OutboxStatus.SENDING)
+                & (col(OutboxMessage.claimed_at) < now - lease),
+            )
+        )
+        .order_by(col(OutboxMessage.id))
+        .limit(limit)
+    )
+    if uow.dialect == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = list((await uow.session.exec(query)).all())
+    numbers: dict[int, str] = {}
+    ticket_ids = {r.ticket_id for r in rows if r.ticket_id is not None}
+    if ticket_ids:
+        found = await uow.session.exec(
+            select(Ticket.id, Ticket.number).where(col(Ticket.id).in_(ticket_ids))
+        )
+        numbers = {tid: number for tid, number in found.all() if tid is not None}
+    items: list[OutboxItem] = []
+    for row in rows:
+        assert row.id is not None
+        assert row.chat_id is not None
+        row.status = OutboxStatus.SENDING
+        row.claimed_at = now
+        row.attempts += 1
+        uow.session.add(row)
+        items.append(
+            OutboxItem(
+                id=row.id,
+                ticket_id=row.ticket_id,
+                ticket_number=numbers.get(row.ticket_id) if row.ticket_id else None,
+                audience=row.audience,
+                chat_id=row.chat_id,
+                kind=row.kind,
+                payload=dict(row.payload or {}),
+                attempts=row.attempts,
+            )
+        )
+    await uow.commit()
+    return items
+
+
+async def mark_sent(
+    *,
+    uow: UnitOfWork,
+    item: OutboxItem,
+    message_id: int | None,
+    thread_id: int | None = None,
+    purpose: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Record a delivery (and which Telegram message now stands for the ticket)."""
+    now = now or utcnow()
+    row = await uow.session.get(OutboxMessage, item.id)
+    assert row is not None
+    row.status = OutboxStatus.SENT
+    row.sent_at = now
+    row.telegram_message_id = message_id
+    row.last_error = None
+    uow.session.add(row)
+    if purpose and item.ticket_id is not None:
+        uow.session.add(
+            TicketMessage(
+                ticket_id=item.ticket_id,
+                chat_id=item.chat_id,
+                message_id=message_id,
+                thread_id=thread_id,
+                purpose=purpose,
+                created_at=now,
+            )
+        )
+    await uow.commit()
+
+
+async def retry_later(*, uow: UnitOfWork, item: OutboxItem, at: datetime, error: str) -> None:
+    """Put a message back in the queue for a later attempt."""
+    row = await uow.session.get(OutboxMessage, item.id)
+    assert row is not None
+    row.status = OutboxStatus.PENDING
+    row.next_attempt_at = at
+    row.claimed_at = None
+    row.last_error = error[:500]
+    uow.session.add(row)
+    await uow.commit()
+
+
+async def mark_failed(
+    *,
+    uow: UnitOfWork,
+    item: OutboxItem,
+    error: str,
+    blocked: bool = False,
+    now: datetime | None = None,
+) -> None:
+    """A permanent failure: kept on the row and in the ticket's history; dispatch learns of
+    an unreachable department group."""
+    now = now or utcnow()
+    row = await uow.session.get(OutboxMessage, item.id)
+    assert row is not None
+    row.status = OutboxStatus.FAILED
+    row.last_error = error[:500]
+    uow.session.add(row)
+    if blocked and item.audience == Audience.RESIDENT:
+        resident = (
+            await uow.session.exec(select(Resident).where(Resident.chat_id == item.chat_id))
+        ).first()
+        if resident is not None:
+            resident.blocked_at = now
+            uow.session.add(resident)
+    ticket = await uow.session.get(Ticket, item.ticket_id) if item.ticket_id else None
+    if ticket is not None:
+        uow.session.add(
+            TicketEvent(
+                ticket_id=ticket.id or 0,
+                at=now,
+                kind=EventKind.DELIVERY_FAILED,
+                actor_kind=ActorKind.SYSTEM,
+                from_status=ticket.status,
+                to_status=ticket.status,
+                department_code=ticket.department_code,
+                detail={"audience": item.audience, "kind": item.kind, "error": error[:200]},
+            )
+        )
+    if item.audience == Audience.DEPARTMENT:
+        dispatch = (
+            await uow.session.exec(select(Department).where(col(Department.is_dispatch)))
+        ).first()
+        if dispatch is not None and dispatch.chat_id is not None:
+            department = (
+                await uow.session.exec(select(Department).where(Department.chat_id == item.chat_id))
+            ).first()
+            uow.session.add(
+                OutboxMessage(
+                    ticket_id=item.ticket_id,
+                    audience=Audience.DISPATCH,
+                    chat_id=dispatch.chat_id,
+                    kind="department_unreachable",
+                    payload={
+                        "number": item.ticket_number,
+                        "department": department.name if department else str(item.chat_id),
+                        "error": error[:200],
+                    },
+                    created_at=now,
+                    next_attempt_at=now,
+                )
+            )
+    await uow.commit()
+
+
+async def pending_count(*, uow: UnitOfWork) -> int:
+    """Messages not yet delivered nor given up on."""
+    rows = await uow.session.exec(
+        select(OutboxMessage.id).where(
+            col(OutboxMessage.status).in_([OutboxStatus.PENDING, OutboxStatus.SENDING])
+        )
+    )
+    return len(rows.all())
+
+
+async def ticket_thread(*, uow: UnitOfWork, ticket_id: int, chat_id: int) -> int | None:
+    """The forum topic that stands for a ticket in a group, if one was made."""
+    rows = await uow.session.exec(
+        select(TicketMessage.thread_id)
+        .where(
+            TicketMessage.ticket_id == ticket_id,
+            TicketMessage.chat_id == chat_id,
+            col(TicketMessage.thread_id).is_not(None),
+        )
+        .order_by(col(TicketMessage.id).desc())
+        .limit(1)
+    )
+    return rows.first()
+
+
+async def record_topic(
+    *, uow: UnitOfWork, ticket_id: int, chat_id: int, thread_id: int, now: datetime | None = None
+) -> None:
+    """Remember the forum topic created for a ticket."""
+    uow.session.add(
+        TicketMessage(
+            ticket_id=ticket_id,
+            chat_id=chat_id,
+            thread_id=thread_id,
+            purpose="topic",
+            created_at=now or utcnow(),
+        )
+    )
+    await uow.commit()
+
+
+async def ticket_for_message(
+    *, uow: UnitOfWork, chat_id: int, message_id: int | None = None, thread_id: int | None = None
+) -> str | None:
+    """The ticket number a group message or forum topic stands for (from the database)."""
+    query = select(Ticket.number).join(
+        TicketMessage, col(TicketMessage.ticket_id) == col(Ticket.id)
+    )
+    if thread_id is not None:
+        query = query.where(TicketMessage.chat_id == chat_id, TicketMessage.thread_id == thread_id)
+    elif message_id is not None:
+        query = query.where(
+            TicketMessage.chat_id == chat_id, TicketMessage.message_id == message_id
+        )
+    else:
+        return None
+    rows = await uow.session.exec(query.order_by(col(TicketMessage.id).desc()).limit(1))
+    return rows.first()
