@@ -72,8 +72,10 @@ def choose_threshold(
     for k in range(math.ceil(1.0 / step), -1, -1):
         threshold = round(k * step, 6)
         routed = int(np.searchsorted(-sorted_conf, -threshold, side="right"))
-        errors = int(cumulative_errors[routed - 1]) if routed else 0
-        if routed and errors / routed > max_error_rate:
+        if routed == 0:
+            continue
+        errors = int(cumulative_errors[routed - 1])
+        if errors / routed > max_error_rate:
             break
         best = RoutingOutcome(threshold, routed, int(conf.size), errors)
     return best

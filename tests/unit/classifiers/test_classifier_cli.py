@@ -1,0 +1,89 @@
+"""The `minyi model` commands: train, evaluate, predict."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from admin.cli_model import app
+
+runner = CliRunner()
+
+
+def test_train_writes_model_and_reports_metrics(corpus_csv: Path, tmp_path: Path) -> None:
+    out = tmp_path / "model"
+    result = runner.invoke(
+        app, ["train", "--data", str(corpus_csv), "--out", str(out), "--folds", "3"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "macro-F1" in result.output
+    assert "suggested threshold" in result.output
+    assert (out / "model.skops").is_file()
+    assert (out / "metadata.json").is_file()
+
+
+def test_train_reports_a_missing_column(corpus_csv: Path, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        ["train", "--data", str(corpus_csv), "--out", str(tmp_path), "--label-column", "部门"],
+    )
+    assert result.exit_code == 2
+    assert "available columns: text, label" in result.output
+
+
+def test_evaluate_prints_metrics_outcome_and_writes_png(
+    model_dir: Path, corpus_csv: Path, tmp_path: Path
+) -> None:
+    png = tmp_path / "cm.png"
+    result = runner.invoke(
+        app,
+        [
+            "evaluate",
+            "--model",
+            str(model_dir),
+            "--data",
+            str(corpus_csv),
+            "--png",
+            str(png),
+            "--threshold",
+            "0.5",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    for needle in ("accuracy", "macro-F1", "precision", "confusion matrix", "threshold 0.50"):
+        assert needle in result.output
+    assert "auto-routed" in result.output
+    assert png.read_bytes().startswith(b"\x89PNG")
+
+
+def test_predict_writes_rows_with_predictions(model_dir: Path, tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text("id,text\n1,荷韵花园路灯坏了\n2,又停水了\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    result = runner.invoke(
+        app, ["predict", "--model", str(model_dir), "--input", str(source), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["id"] for r in rows] == ["1", "2"]
+    assert [r["predicted"] for r in rows] == ["urban", "utilities"]
+    assert 0.0 < float(rows[0]["confidence"]) <= 1.0
+    assert rows[0]["runner_up"].count(":") == 2
+
+
+def test_predict_refuses_a_tampered_model(model_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = Path(shutil.copytree(model_dir, tmp_path / "m"))
+    (copy / "model.skops").write_bytes(b"not a model")
+    source = tmp_path / "in.csv"
+    source.write_text("text\n路灯坏了\n", encoding="utf-8")
+    result = runner.invoke(
+        app,
+        ["predict", "--model", str(copy), "--input", str(source), "--out", str(tmp_path / "o.csv")],
+    )
+    assert result.exit_code == 2
+    assert "does not match" in result.output

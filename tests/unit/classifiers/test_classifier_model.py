@@ -1,0 +1,116 @@
+"""Training, predicting, saving and loading; refusal of mismatched or tampered models."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import skops.io as sio
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from classifiers.artifact import METADATA_FILE, MODEL_FILE, load_model, read_metadata
+from classifiers.dataset import labelled_texts
+from classifiers.errors import (
+    LabelMismatchError,
+    ModelIntegrityError,
+    ModelNotFoundError,
+    TooFewLabelsError,
+    UntrustedModelError,
+)
+from classifiers.model import Prediction
+from classifiers.training import TrainingResult, train_model
+
+LABELS = {"urban", "housing", "utilities"}
+
+
+def test_prediction_carries_code_confidence_and_runner_ups(trained: TrainingResult) -> None:
+    prediction = trained.model.predict("南风花园晚上停电了，冰箱里的东西都坏了")
+    assert prediction.code == "utilities"
+    assert 0.0 < prediction.confidence <= 1.0
+    assert len(prediction.runner_up) == 2
+    assert all(p <= prediction.confidence for _, p in prediction.runner_up)
+    assert {prediction.code, *(c for c, _ in prediction.runner_up)} == LABELS
+
+
+def test_batch_predict_matches_single(trained: TrainingResult) -> None:
+    texts = ["小区电梯又坏了物业不管", "路灯不亮", "燃气有味道"]
+    assert trained.model.predict_batch(texts) == [trained.model.predict(t) for t in texts]
+    assert trained.model.predict_batch([]) == []
+
+
+def test_training_records_cross_validation_and_threshold(trained: TrainingResult) -> None:
+    metadata = trained.model.metadata
+    assert metadata.labels == ("housing", "urban", "utilities")
+    assert metadata.label_counts == {"housing": 15, "urban": 15, "utilities": 15}
+    assert metadata.cv_folds == 3
+    assert metadata.cv_macro_f1 is not None
+    assert metadata.cv_macro_f1 > 0.8
+    assert set(metadata.cv_per_label_f1) == LABELS
+    assert metadata.threshold_suggestion is not None
+    assert 0.0 <= metadata.threshold_suggestion <= 1.0
+
+
+def test_round_trip_predicts_the_same(trained: TrainingResult, model_dir: Path) -> None:
+    loaded = load_model(model_dir, expected_labels=LABELS)
+    texts = ["荷韵花园垃圾没人收", "维修基金什么时候能用", "石桥镇停水三天了"]
+    assert loaded.predict_batch(texts) == trained.model.predict_batch(texts)
+    assert isinstance(loaded.predict(texts[0]), Prediction)
+    metadata = json.loads((model_dir / METADATA_FILE).read_text(encoding="utf-8"))
+    assert {"scikit-learn", "skops", "jieba", "numpy", "python"} <= set(metadata["versions"])
+    assert len(metadata["training_data_sha256"]) == 64
+    assert len(metadata["model_sha256"]) == 64
+
+
+def test_mismatched_labels_are_refused(model_dir: Path) -> None:
+    with pytest.raises(LabelMismatchError, match=r"missing: police; unknown: utilities"):
+        load_model(model_dir, expected_labels={"urban", "housing", "police"})
+
+
+def test_tampered_model_file_is_refused(model_dir: Path, tmp_path: Path) -> None:
+    copy = Path(shutil.copytree(model_dir, tmp_path / "m"))
+    with (copy / MODEL_FILE).open("ab") as handle:
+        handle.write(b"\0")
+    with pytest.raises(ModelIntegrityError, match="does not match"):
+        load_model(copy)
+
+
+def test_untrusted_types_are_refused_even_with_a_matching_hash(
+    model_dir: Path, tmp_path: Path
+) -> None:
+    copy = Path(shutil.copytree(model_dir, tmp_path / "m"))
+    evil = Pipeline([("step", FunctionTransformer(func=shutil.rmtree))])
+    sio.dump(evil, copy / MODEL_FILE)
+    metadata = json.loads((copy / METADATA_FILE).read_text(encoding="utf-8"))
+    import hashlib
+
+    metadata["model_sha256"] = hashlib.sha256((copy / MODEL_FILE).read_bytes()).hexdigest()
+    (copy / METADATA_FILE).write_text(json.dumps(metadata), encoding="utf-8")
+    with pytest.raises(UntrustedModelError, match=r"shutil\.rmtree"):
+        load_model(copy)
+
+
+def test_missing_directory_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(ModelNotFoundError, match="no model.skops"):
+        load_model(tmp_path)
+
+
+def test_rare_labels_are_set_aside_and_reported() -> None:
+    texts = ["路灯坏了", "垃圾没人收", "占道经营", "电梯坏了", "物业不管", "漏水没人修", "停水了"]
+    labels = ["urban"] * 3 + ["housing"] * 3 + ["utilities"]
+    result = train_model(labelled_texts(texts, labels), cv_folds=0)
+    assert result.dropped_labels == {"utilities": 1}
+    assert result.model.labels == ("housing", "urban")
+    assert result.model.metadata.cv_macro_f1 is None
+
+
+def test_too_few_labels_after_setting_aside() -> None:
+    data = labelled_texts(["路灯坏了", "垃圾没人收", "占道经营", "停水了"], ["urban"] * 3 + ["x"])
+    with pytest.raises(TooFewLabelsError, match="at least two"):
+        train_model(data)
+
+
+def test_read_metadata(model_dir: Path) -> None:
+    assert read_metadata(model_dir).n_samples == 45

@@ -1,0 +1,33 @@
+"""Tokenisation with the district's user dictionary."""
+
+from __future__ import annotations
+
+import pickle
+
+from classifiers.segmentation import initialize, is_initialized, normalize, tokenize
+
+
+def test_user_dictionary_keeps_place_names_and_civic_terms_whole() -> None:
+    initialize()
+    tokens = tokenize("我家在太白湖新区荷韵花园，网格员说维修基金用不了，打了12345")
+    for word in ("太白湖新区", "荷韵花园", "网格员", "维修基金", "12345"):
+        assert word in tokens
+
+
+def test_punctuation_and_spaces_are_dropped() -> None:
+    assert tokenize("停水了！！ 　怎么办？") == ["停水", "了", "怎么办"]
+
+
+def test_initialize_is_idempotent() -> None:
+    initialize()
+    initialize()
+    assert is_initialized()
+    assert tokenize("北王一村") == ["北王一村"]
+
+
+def test_normalize_folds_full_width_and_case() -> None:
+    assert normalize("ＡＢＣ　１２３４５\n\n物业") == "abc 12345 物业"
+
+
+def test_tokenizer_is_picklable_by_name() -> None:
+    assert pickle.loads(pickle.dumps(tokenize)) is tokenize
