@@ -93,7 +93,7 @@ def test_untrusted_types_are_refused_even_with_a_matching_hash(
 
 
 def test_missing_directory_is_reported(tmp_path: Path) -> None:
-    with pytest.raises(ModelNotFoundError, match="no model.skops"):
+    with pytest.raises(ModelNotFoundError, match=r"no model\.skops"):
         load_model(tmp_path)
 
 

@@ -26,7 +26,8 @@ def test_initialize_is_idempotent() -> None:
 
 
 def test_normalize_folds_full_width_and_case() -> None:
-    assert normalize("ＡＢＣ　１２３４５\n\n物业") == "abc 12345 物业"
+    full_width = "\uff21\uff22\uff23\u3000\uff11\uff12\uff13\uff14\uff15"  # full-width "ABC 12345"
+    assert normalize(full_width + "\n\n物业") == "abc 12345 物业"
 
 
 def test_tokenizer_is_picklable_by_name() -> None:
