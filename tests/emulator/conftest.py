@@ -6,12 +6,20 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import pytest
+from telegram import Bot
 from telegram.ext import Application, ApplicationBuilder, BaseHandler
+from telegram.request import HTTPXRequest
 
 from bot.emulator import Emulator, EmulatorServer, Limits
 
 AnyHandler = BaseHandler[object, object, object]  # type: ignore[type-var]
 RunningApp = Callable[..., AbstractAsyncContextManager[Application]]  # type: ignore[type-arg]
+
+
+@pytest.fixture(autouse=True)
+def _timedelta_retry_after(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Opt in to PTB's timedelta ``retry_after``; otherwise building RetryAfter warns (= fails)."""
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
 
 
 @pytest.fixture
@@ -53,3 +61,15 @@ def running_app(server: EmulatorServer) -> RunningApp:
                 await application.stop()
 
     return run
+
+
+@pytest.fixture
+async def bot(server: EmulatorServer) -> AsyncIterator[Bot]:
+    """A bare Bot over HTTP with a short read timeout (so timeout faults end quickly)."""
+    async with Bot(
+        server.emulator.token,
+        base_url=server.base_url,
+        base_file_url=server.base_file_url,
+        request=HTTPXRequest(read_timeout=0.5),
+    ) as client:
+        yield client
