@@ -1,0 +1,473 @@
+"""The one definition of every supervision metric (design.md), computed with SQL aggregates.
+
+A period is the half-open interval [since, until). Figures are grouped by the ticket's current
+department (events by the department they were written under). Counts:
+
+- received: tickets created in the period; duplicates: those of them later marked 重复.
+- resolved (办结): tickets whose latest resolution falls in the period with a code that ends
+  the request (已解决, 已答复, 无法联系). A reopened ticket stops counting until it is resolved
+  again; 非本部门职责 never counts (it goes back to dispatch); 重复 is counted apart.
+- 办结率 = resolved ÷ (received - duplicates).
+- 按时办结率 = resolved with resolved_at <= due_at ÷ resolved.
+- 满意率 = (满意 + 基本满意) ÷ ratings given in the period; 未评价 is not in the denominator.
+- 响应时长: routed → first staff reply, median over first replies in the period (hours).
+- 办理时长: routed → resolved, median over the period's resolved tickets (hours, wall clock).
+- 转办率 = tickets reassigned at least once ÷ tickets routed, both among those received.
+- 重开率 = reopen events ÷ resolution events in the period.
+- open and overdue are a snapshot at `now`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Float,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel import SQLModel
+
+from storage.columns import utcnow
+from storage.models import (
+    OPEN_STATUSES,
+    WORKABLE_STATUSES,
+    ClosureCode,
+    EventKind,
+    Rating,
+    Status,
+)
+from storage.unit_of_work import UnitOfWork
+
+__all__ = [
+    "RESOLVING_CODES",
+    "DepartmentFigures",
+    "Figures",
+    "figures",
+    "ratio",
+]
+
+RESOLVING_CODES = (ClosureCode.FIXED, ClosureCode.ANSWERED, ClosureCode.UNREACHABLE)
+POSITIVE_RATINGS = (Rating.SATISFIED, Rating.BASICALLY)
+GIVEN_RATINGS = (Rating.SATISFIED, Rating.BASICALLY, Rating.UNSATISFIED)
+TOTAL = "*"
+
+
+def ratio(numerator: int, denominator: int) -> float | None:
+    """numerator ÷ denominator, or None when there is nothing to divide by."""
+    return numerator / denominator if denominator else None
+
+
+@dataclass(frozen=True, slots=True)
+class DepartmentFigures:
+    """The raw counts and medians of one department (or the total) for one period."""
+
+    code: str
+    name: str
+    is_dispatch: bool = False
+    received: int = 0
+    duplicates: int = 0
+    resolved: int = 0
+    resolved_on_time: int = 0
+    closures: Mapping[str, int] = field(default_factory=dict)
+    rated: int = 0
+    satisfied: int = 0
+    unrated: int = 0
+    routed: int = 0
+    reassigned: int = 0
+    resolutions: int = 0
+    reopened: int = 0
+    open: int = 0
+    overdue: int = 0
+    median_response_hours: float | None = None
+    median_handling_hours: float | None = None
+
+    @property
+    def resolution_rate(self) -> float | None:
+        """办结率: resolved ÷ (received - duplicates)."""
+        return ratio(self.resolved, self.received - self.duplicates)
+
+    @property
+    def on_time_rate(self) -> float | None:
+        """按时办结率: resolved within the deadline ÷ resolved."""
+        return ratio(self.resolved_on_time, self.resolved)
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        """满意率: (满意 + 基本满意) ÷ ratings given."""
+        return ratio(self.satisfied, self.rated)
+
+    @property
+    def reassign_rate(self) -> float | None:
+        """转办率: tickets reassigned ÷ tickets routed."""
+        return ratio(self.reassigned, self.routed)
+
+    @property
+    def reopen_rate(self) -> float | None:
+        """重开率: reopen events ÷ resolution events."""
+        return ratio(self.reopened, self.resolutions)
+
+    @property
+    def is_quiet(self) -> bool:
+        """Nothing happened and nothing is open."""
+        return not (
+            self.received
+            or self.resolutions
+            or self.rated
+            or self.unrated
+            or self.open
+            or any(self.closures.values())
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """Every metric of one period: per department and in total."""
+
+    since: datetime
+    until: datetime
+    now: datetime
+    departments: tuple[DepartmentFigures, ...]
+    total: DepartmentFigures
+
+    def department(self, code: str) -> DepartmentFigures:
+        """The figures of one department (zeros if it had none)."""
+        for row in self.departments:
+            if row.code == code:
+                return row
+        return DepartmentFigures(code=code, name=code)
+
+
+# --- SQL building blocks -----------------------------------------------------------------------
+
+
+def _tables() -> tuple[Any, Any, Any]:
+    tables = SQLModel.metadata.tables
+    return tables["tickets"], tables["ticket_events"], tables["departments"]
+
+
+def _hours(dialect: str, end: Any, start: Any) -> ColumnElement[Any]:
+    """end - start in hours, as a float, on either backend."""
+    if dialect == "postgresql":
+        return cast(func.extract("epoch", end - start), Float) / 3600.0
+    return (func.julianday(end) - func.julianday(start)) * 24.0
+
+
+def _json_text(dialect: str, column: Any, key: str) -> ColumnElement[str]:
+    """A top-level text value of a JSON-as-text column."""
+    if dialect == "postgresql":
+        return func.json_extract_path_text(cast(column, JSON), key)
+    return func.json_extract(column, f"$.{key}")
+
+
+def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+async def _medians(
+    connection: AsyncConnection,
+    dialect: str,
+    *,
+    duration: ColumnElement[Any],
+    group: Any,
+    where: Sequence[ColumnElement[bool]],
+) -> dict[str, float]:
+    """Median of `duration` per group and in total (key TOTAL), for the rows matching `where`."""
+    result: dict[str, float] = {}
+    for key in (group, None):
+        key_column = key if key is not None else literal(TOTAL)
+        statement: Any
+        if dialect == "postgresql":
+            median = func.percentile_cont(0.5).within_group(duration)
+            statement = select(key_column.label("key"), median).where(*where)
+            if key is not None:
+                statement = statement.group_by(key)
+        else:
+            ranked = (
+                select(
+                    key_column.label("key"),
+                    duration.label("d"),
+                    func.row_number().over(partition_by=key_column, order_by=duration).label("rn"),
+                    func.count().over(partition_by=key_column).label("n"),
+                )
+                .where(*where)
+                .subquery()
+            )
+            middle = (ranked.c.n + 1) // 2
+            upper = (ranked.c.n + 2) // 2
+            statement = (
+                select(ranked.c.key, func.avg(ranked.c.d))
+                .where(or_(ranked.c.rn == middle, ranked.c.rn == upper))
+                .group_by(ranked.c.key)
+            )
+        rows: Sequence[Any] = (await connection.execute(statement)).all()
+        for name, value in rows:
+            if value is not None:
+                # julianday arithmetic carries ~1e-8 h of noise; a second is plenty.
+                result[str(name)] = round(float(value), 4)
+    return result
+
+
+# --- the figures -------------------------------------------------------------------------------
+
+
+async def figures(
+    *,
+    uow: UnitOfWork,
+    since: datetime,
+    until: datetime,
+    department_code: str | None = None,
+    now: datetime | None = None,
+) -> Figures:
+    """Every metric for [since, until), per department and in total; read-only."""
+    if since.tzinfo is None or until.tzinfo is None:
+        raise ValueError("since and until must be timezone-aware")
+    now = now or utcnow()
+    dialect = uow.dialect
+    connection = await uow.session.connection()
+    tickets, events, departments = _tables()
+    counts: dict[str, dict[str, Any]] = defaultdict(lambda: defaultdict(int))
+
+    def scoped(column: Any) -> list[ColumnElement[bool]]:
+        return [column == department_code] if department_code else []
+
+    # Received in the period: duplicates, routed, reassigned.
+    dept = tickets.c.department_code
+    received = (
+        select(
+            dept,
+            func.count(),
+            _count_if(tickets.c.duplicate_of_id.is_not(None)),
+            _count_if(or_(tickets.c.routed_at.is_not(None), tickets.c.reassign_count > 0)),
+            _count_if(tickets.c.reassign_count > 0),
+        )
+        .where(tickets.c.created_at >= since, tickets.c.created_at < until, *scoped(dept))
+        .group_by(dept)
+    )
+    for code, n, duplicates, routed, reassigned in (await connection.execute(received)).all():
+        row = counts[code]
+        row["received"], row["duplicates"] = int(n), int(duplicates)
+        row["routed"], row["reassigned"] = int(routed), int(reassigned)
+
+    # Resolved in the period, by closure code, with the on-time share.
+    resolved_in_period = [
+        tickets.c.resolved_at >= since,
+        tickets.c.resolved_at < until,
+        tickets.c.status.in_([Status.RESOLVED.value, Status.CLOSED.value]),
+        *scoped(dept),
+    ]
+    on_time = or_(tickets.c.due_at.is_(None), tickets.c.resolved_at <= tickets.c.due_at)
+    resolved = (
+        select(dept, tickets.c.closure_code, func.count(), _count_if(on_time))
+        .where(*resolved_in_period)
+        .group_by(dept, tickets.c.closure_code)
+    )
+    for code, closure, n, in_time in (await connection.execute(resolved)).all():
+        row = counts[code]
+        row["closures"] = {**row.get("closures", {}), str(closure): int(n)}
+        if closure in RESOLVING_CODES:
+            row["resolved"] += int(n)
+            row["resolved_on_time"] += int(in_time)
+
+    # 非本部门职责: the department that said so is the one of the event before.
+    before = events.alias("before")
+    previous_department = (
+        select(before.c.department_code)
+        .where(before.c.ticket_id == events.c.ticket_id, before.c.id < events.c.id)
+        .order_by(before.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    not_ours = (
+        select(previous_department, func.count())
+        .where(
+            events.c.kind == EventKind.SENT_TO_DISPATCH.value,
+            events.c.at >= since,
+            events.c.at < until,
+            _json_text(dialect, events.c.detail, "reason") == ClosureCode.NOT_OURS.value,
+        )
+        .group_by(previous_department)
+    )
+    for code, n in (await connection.execute(not_ours)).all():
+        if department_code and code != department_code:
+            continue
+        row = counts[code]
+        row["closures"] = {**row.get("closures", {}), ClosureCode.NOT_OURS.value: int(n)}
+
+    # Ratings given in the period (every verdict counts, also one that reopened the ticket).
+    edept = events.c.department_code
+    rating = _json_text(dialect, events.c.detail, "rating")
+    ratings = (
+        select(edept, rating, func.count())
+        .where(
+            events.c.kind == EventKind.RATED.value,
+            events.c.at >= since,
+            events.c.at < until,
+            *scoped(edept),
+        )
+        .group_by(edept, rating)
+    )
+    for code, verdict, n in (await connection.execute(ratings)).all():
+        row = counts[code]
+        if verdict in GIVEN_RATINGS:
+            row["rated"] += int(n)
+        if verdict in POSITIVE_RATINGS:
+            row["satisfied"] += int(n)
+
+    # Closed without a rating (未评价) in the period: reported, never in the denominator.
+    unrated = (
+        select(dept, func.count())
+        .where(
+            tickets.c.closed_at >= since,
+            tickets.c.closed_at < until,
+            tickets.c.rating == Rating.UNRATED.value,
+            *scoped(dept),
+        )
+        .group_by(dept)
+    )
+    for code, n in (await connection.execute(unrated)).all():
+        counts[code]["unrated"] = int(n)
+
+    # Resolution and reopen events in the period (重开率).
+    lifecycle = (
+        select(edept, events.c.kind, func.count())
+        .where(
+            events.c.kind.in_([EventKind.RESOLVED.value, EventKind.REOPENED.value]),
+            events.c.at >= since,
+            events.c.at < until,
+            *scoped(edept),
+        )
+        .group_by(edept, events.c.kind)
+    )
+    for code, kind, n in (await connection.execute(lifecycle)).all():
+        counts[code]["resolutions" if kind == EventKind.RESOLVED else "reopened"] = int(n)
+
+    # Open and overdue now.
+    overdue = and_(
+        tickets.c.status.in_([s.value for s in WORKABLE_STATUSES]), tickets.c.due_at < now
+    )
+    backlog = (
+        select(dept, func.count(), _count_if(overdue))
+        .where(tickets.c.status.in_([s.value for s in OPEN_STATUSES]), *scoped(dept))
+        .group_by(dept)
+    )
+    for code, n, late in (await connection.execute(backlog)).all():
+        counts[code]["open"], counts[code]["overdue"] = int(n), int(late)
+
+    # Medians.
+    handling = await _medians(
+        connection,
+        dialect,
+        duration=_hours(dialect, tickets.c.resolved_at, tickets.c.routed_at),
+        group=dept,
+        where=[
+            *resolved_in_period,
+            tickets.c.routed_at.is_not(None),
+            tickets.c.closure_code != ClosureCode.DUPLICATE.value,
+        ],
+    )
+    response = await _medians(
+        connection,
+        dialect,
+        duration=_hours(dialect, tickets.c.first_reply_at, tickets.c.routed_at),
+        group=dept,
+        where=[
+            tickets.c.first_reply_at >= since,
+            tickets.c.first_reply_at < until,
+            tickets.c.routed_at.is_not(None),
+            tickets.c.first_reply_at >= tickets.c.routed_at,
+            *scoped(dept),
+        ],
+    )
+
+    names = {
+        str(code): (str(name), bool(is_dispatch))
+        for code, name, is_dispatch in (
+            await connection.execute(
+                select(departments.c.code, departments.c.name, departments.c.is_dispatch).order_by(
+                    departments.c.is_dispatch, departments.c.code
+                )
+            )
+        ).all()
+    }
+    wanted = [department_code] if department_code else list(names)
+    rows = tuple(
+        _department_figures(
+            code,
+            names.get(code, (code, False)),
+            counts.get(code, {}),
+            response.get(code),
+            handling.get(code),
+        )
+        for code in [*wanted, *(c for c in counts if c not in wanted and c is not None)]
+    )
+    total = _sum(rows, response=response.get(TOTAL), handling=handling.get(TOTAL))
+    return Figures(since=since, until=until, now=now, departments=rows, total=total)
+
+
+_COUNT_FIELDS = (
+    "received",
+    "duplicates",
+    "resolved",
+    "resolved_on_time",
+    "rated",
+    "satisfied",
+    "unrated",
+    "routed",
+    "reassigned",
+    "resolutions",
+    "reopened",
+    "open",
+    "overdue",
+)
+
+
+def _department_figures(
+    code: str,
+    name_and_kind: tuple[str, bool],
+    values: Mapping[str, Any],
+    response: float | None,
+    handling: float | None,
+) -> DepartmentFigures:
+    name, is_dispatch = name_and_kind
+    fields: dict[str, Any] = {key: int(values.get(key, 0)) for key in _COUNT_FIELDS}
+    return DepartmentFigures(
+        code=code,
+        name=name,
+        is_dispatch=is_dispatch,
+        closures=dict(values.get("closures", {})),
+        median_response_hours=response,
+        median_handling_hours=handling,
+        **fields,
+    )
+
+
+def _sum(
+    rows: Iterable[DepartmentFigures], *, response: float | None, handling: float | None
+) -> DepartmentFigures:
+    rows = list(rows)
+    closures: dict[str, int] = defaultdict(int)
+    for row in rows:
+        for code, n in row.closures.items():
+            closures[code] += n
+    fields: dict[str, Any] = {key: sum(getattr(row, key) for row in rows) for key in _COUNT_FIELDS}
+    return DepartmentFigures(
+        code=TOTAL,
+        name="",
+        closures=dict(closures),
+        median_response_hours=response,
+        median_handling_hours=handling,
+        **fields,
+    )
