@@ -5,7 +5,12 @@ from bot.emulator.driver import Person
 from bot.emulator.errors import ApiError
 from bot.emulator.faults import Counters, Fault, FaultKind, Faults
 from bot.emulator.limits import Limits
-from bot.emulator.request import IN_PROCESS_BASE_FILE_URL, IN_PROCESS_BASE_URL, InProcessRequest
+from bot.emulator.request import (
+    IN_PROCESS_BASE_FILE_URL,
+    IN_PROCESS_BASE_URL,
+    InProcessRequest,
+    in_process_builder,
+)
 from bot.emulator.server import EmulatorServer
 from bot.emulator.state import CallbackQuery, Chat, Message, Topic, User
 
@@ -28,4 +33,5 @@ __all__ = [
     "Person",
     "Topic",
     "User",
+    "in_process_builder",
 ]

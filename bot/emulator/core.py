@@ -49,7 +49,7 @@ class Emulator:
         self.limits = limits if limits is not None else Limits()
         self.faults = Faults()
         self.counters = Counters()
-        self.updates = UpdateQueue()
+        self.updates = UpdateQueue(on_poll=self.notify)
         self.privacy_mode = privacy_mode
         self.wall_clock = wall_clock
         self.users: dict[int, User] = {self.bot.id: self.bot}
@@ -145,7 +145,7 @@ class Emulator:
     def messages(
         self, chat: Chat, thread_id: int | None = None, *, from_bot: bool | None = True
     ) -> list[Message]:
-        """Messages in a chat (a topic when ``thread_id``), from the bot only by default."""
+        """Content messages in a chat (a topic when ``thread_id``), from the bot by default."""
         return [m for m in chat.messages if _selected(m, thread_id, from_bot)]
 
     async def wait_for_message(
@@ -350,7 +350,7 @@ def _user_of(person: Person | User) -> User:
 
 
 def _selected(message: Message, thread_id: int | None, from_bot: bool | None) -> bool:
-    if message.deleted:
+    if message.deleted or message.is_service:
         return False
     if thread_id is not None and message.message_thread_id != thread_id:
         return False

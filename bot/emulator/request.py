@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
+from telegram.ext import ApplicationBuilder
+from telegram.ext._applicationbuilder import InitApplicationBuilder
 from telegram.request import BaseRequest, RequestData
 
 from bot.emulator.core import Emulator
@@ -74,6 +76,20 @@ class InProcessRequest(BaseRequest):
         except ConnectionDropped:
             raise NetworkError("Server disconnected without sending a response.") from None
         return status, json.dumps(body, ensure_ascii=False).encode()
+
+
+def in_process_builder(
+    emulator: Emulator, *, read_timeout: float | None = 5.0
+) -> InitApplicationBuilder:
+    """An ``ApplicationBuilder`` wired to the emulator in-process (add handlers, then build)."""
+    return (
+        ApplicationBuilder()
+        .token(emulator.token)
+        .base_url(IN_PROCESS_BASE_URL)
+        .base_file_url(IN_PROCESS_BASE_FILE_URL)
+        .request(InProcessRequest(emulator, read_timeout=read_timeout))
+        .get_updates_request(InProcessRequest(emulator, read_timeout=read_timeout))
+    )
 
 
 def _parameters(request_data: RequestData | None) -> Parameters:

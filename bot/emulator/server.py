@@ -7,6 +7,8 @@ import json
 from types import TracebackType
 from typing import Any
 
+from telegram.ext import ApplicationBuilder
+from telegram.ext._applicationbuilder import InitApplicationBuilder
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 from tornado.web import Application, RequestHandler
@@ -37,6 +39,15 @@ class EmulatorServer:
     def base_file_url(self) -> str:
         """The file base URL for ``ApplicationBuilder().base_file_url``."""
         return f"http://{self.host}:{self.port}/file/bot"
+
+    def application_builder(self) -> InitApplicationBuilder:
+        """An ``ApplicationBuilder`` with this server's token and URLs (add the rest, build)."""
+        return (
+            ApplicationBuilder()
+            .token(self.emulator.token)
+            .base_url(self.base_url)
+            .base_file_url(self.base_file_url)
+        )
 
     async def start(self) -> None:
         """Listen on the host (port 0 picks a free port)."""

@@ -239,6 +239,11 @@ class Message:
         return [button for row in rows for button in row]
 
     @property
+    def is_service(self) -> bool:
+        """Whether this is a service message (topic created, closed, …) rather than content."""
+        return any(key.startswith("forum_topic_") for key in self.media)
+
+    @property
     def body(self) -> str:
         """Text or caption, whichever the message has."""
         return self.text or self.caption or ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from typing import Any
 
 from bot.emulator.errors import conflict
@@ -39,13 +40,21 @@ DEFAULT_ALLOWED = frozenset(
 class UpdateQueue:
     """Updates waiting for the bot, numbered with monotonically increasing ``update_id``."""
 
-    def __init__(self, first_update_id: int = 1) -> None:
+    def __init__(
+        self, first_update_id: int = 1, *, on_poll: Callable[[], None] = lambda: None
+    ) -> None:
+        self._on_poll = on_poll
         self._next_id = first_update_id
         self._pending: list[JSON] = []
         self._allowed: frozenset[str] = DEFAULT_ALLOWED
         self._wakeup = asyncio.Event()
         self._poller: object | None = None
         self._closed = False
+
+    @property
+    def polling(self) -> bool:
+        """Whether a ``getUpdates`` call is waiting right now."""
+        return self._poller is not None
 
     @property
     def pending(self) -> list[JSON]:
@@ -87,6 +96,7 @@ class UpdateQueue:
         if self._poller is not None:
             self._wake()  # the older poll ends with 409, as on Telegram
         self._poller = me
+        self._on_poll()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + max(0.0, wait)
         try:

@@ -7,7 +7,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import pytest
 from telegram import Bot
-from telegram.ext import Application, ApplicationBuilder, BaseHandler
+from telegram.ext import Application, BaseHandler
 from telegram.request import HTTPXRequest
 
 from bot.emulator import Emulator, EmulatorServer, Limits
@@ -42,13 +42,7 @@ def running_app(server: EmulatorServer) -> RunningApp:
 
     @asynccontextmanager
     async def run(*handlers: AnyHandler) -> AsyncIterator[Application]:  # type: ignore[type-arg]
-        application = (
-            ApplicationBuilder()
-            .token(server.emulator.token)
-            .base_url(server.base_url)
-            .base_file_url(server.base_file_url)
-            .build()
-        )
+        application = server.application_builder().build()
         application.add_handlers(handlers)
         async with application:
             await application.start()
