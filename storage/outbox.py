@@ -131,9 +131,11 @@ async def mark_sent(
     message_id: int | None,
     thread_id: int | None = None,
     purpose: str | None = None,
+    follow_up: tuple[str, dict[str, Any]] | None = None,
     now: datetime | None = None,
 ) -> None:
-    """Record a delivery (and which Telegram message now stands for the ticket)."""
+    """Record a delivery, which Telegram message now stands for the ticket, and queue a
+    follow-up message (e.g. a card's photos) in the same transaction."""
     now = now or utcnow()
     row = await uow.session.get(OutboxMessage, item.id)
     assert row is not None
@@ -151,6 +153,18 @@ async def mark_sent(
                 thread_id=thread_id,
                 purpose=purpose,
                 created_at=now,
+            )
+        )
+    if follow_up is not None:
+        uow.session.add(
+            OutboxMessage(
+                ticket_id=item.ticket_id,
+                audience=item.audience,
+                chat_id=item.chat_id,
+                kind=follow_up[0],
+                payload=follow_up[1],
+                created_at=now,
+                next_attempt_at=now,
             )
         )
     await uow.commit()
@@ -249,6 +263,21 @@ async def ticket_thread(*, uow: UnitOfWork, ticket_id: int, chat_id: int) -> int
             TicketMessage.ticket_id == ticket_id,
             TicketMessage.chat_id == chat_id,
             col(TicketMessage.thread_id).is_not(None),
+        )
+        .order_by(col(TicketMessage.id).desc())
+        .limit(1)
+    )
+    return rows.first()
+
+
+async def ticket_card_message(*, uow: UnitOfWork, ticket_id: int, chat_id: int) -> int | None:
+    """The latest card message of a ticket in a group (replies to it reach the ticket)."""
+    rows = await uow.session.exec(
+        select(TicketMessage.message_id)
+        .where(
+            TicketMessage.ticket_id == ticket_id,
+            TicketMessage.chat_id == chat_id,
+            TicketMessage.purpose == "card",
         )
         .order_by(col(TicketMessage.id).desc())
         .limit(1)

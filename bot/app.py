@@ -1,0 +1,175 @@
+"""The composition root: settings → engine → classifier → application."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.request import BaseRequest
+
+from admin import staff
+from admin.settings import Settings
+from bot import errors, residents
+from bot.routing import Classifier
+from bot.sender import OutboxSender
+from bot.services import SERVICES_KEY, Services
+from classifiers import segmentation
+from classifiers.artifact import load_model
+from storage import database
+from storage.district import District, read_district
+from storage.tickets import Policy
+from storage.worktime import WorkingCalendar, parse_office_hours
+
+log = logging.getLogger(__name__)
+
+RESIDENT_COMMANDS = [
+    BotCommand("start", "开始使用 / 服务说明"),
+    BotCommand("my", "我的诉求"),
+    BotCommand("status", "查看办理进度：/status 编号"),
+    BotCommand("cancel", "取消正在填写的诉求"),
+    BotCommand("help", "使用说明"),
+]
+STAFF_COMMANDS = [
+    BotCommand("claim", "认领本话题的诉求"),
+    BotCommand("reply", "答复群众：/reply 内容"),
+    BotCommand("ask", "向群众提问：/ask 问题"),
+    BotCommand("note", "内部备注：/note 内容"),
+    BotCommand("reassign", "转办：/reassign 部门代码 理由"),
+    BotCommand("resolve", "办结：/resolve 办结类型 答复"),
+    BotCommand("list", "本部门在办诉求"),
+    BotCommand("ticket", "查看诉求：/ticket 编号"),
+    BotCommand("overdue", "超期诉求"),
+]
+
+ClassifierLoader = Callable[[Settings, District], Classifier]
+
+
+def quiet_logging(level: int = logging.INFO) -> None:
+    """Log our own events; keep HTTP libraries quiet, since their URLs carry the bot token."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "httpcore", "telegram.ext.ExtBot", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def load_classifier(settings: Settings, district: District) -> Classifier:
+    """The routing model from disk; its labels must be the district's departments."""
+    segmentation.initialize()
+    return load_model(settings.model_dir, expected_labels=district.codes)
+
+
+def file_base_url(base_url: str) -> str:
+    """Telegram serves files under /file/bot…, beside the method base URL."""
+    root = base_url.rstrip("/")
+    return root[: -len("/bot")] + "/file/bot" if root.endswith("/bot") else root + "/file/bot"
+
+
+def build_application(
+    settings: Settings,
+    *,
+    token: str | None = None,
+    classifier_loader: ClassifierLoader = load_classifier,
+    request: BaseRequest | None = None,
+    updates_request: BaseRequest | None = None,
+    run_sender: bool = True,
+) -> Application:  # type: ignore[type-arg]
+    """Build the bot. Nothing touches the network or the database until it starts."""
+    district = read_district(settings.departments_file)
+    builder = (
+        ApplicationBuilder()
+        .token(token or settings.require_token().get_secret_value())
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(file_base_url(settings.telegram_api_base_url))
+        .rate_limiter(AIORateLimiter(max_retries=0))
+        .post_init(_post_init(settings, district, classifier_loader, run_sender))
+        .post_shutdown(_post_shutdown)
+    )
+    if request is not None:
+        builder = builder.request(request)
+    if updates_request is not None:
+        builder = builder.get_updates_request(updates_request)
+    application = builder.build()
+    residents.register(application)
+    staff.register(application)
+    residents.register_fallbacks(application)
+    application.add_error_handler(errors.on_error)
+    return application
+
+
+def _post_init(
+    settings: Settings, district: District, loader: ClassifierLoader, run_sender: bool
+) -> Callable[[Application], Any]:  # type: ignore[type-arg]
+    async def post_init(application: Application) -> None:  # type: ignore[type-arg]
+        engine = database.create_engine(settings.database_url)
+        classifier = await asyncio.to_thread(loader, settings, district)
+        calendar = WorkingCalendar(parse_office_hours(settings.office_hours), settings.tz)
+        svc = Services(
+            engine=engine,
+            sessions=database.session_factory(engine),
+            classifier=classifier,
+            district=district,
+            policy=Policy(deadlines=calendar, timezone=settings.tz),
+            threshold=settings.dispatch_threshold,
+            tz=settings.tz,
+            rating_window_days=settings.rating_window_days,
+        )
+        application.bot_data[SERVICES_KEY] = svc
+        await _set_commands(application)
+        if run_sender:
+            stop = asyncio.Event()
+            sender = OutboxSender(application.bot, svc)
+            application.bot_data["minyi.sender"] = sender
+            application.bot_data["minyi.sender_stop"] = stop
+            application.bot_data["minyi.sender_task"] = asyncio.create_task(
+                sender.run(stop), name="outbox-sender"
+            )
+        log.info(
+            "bot ready: %d departments, threshold %.2f",
+            len(district.codes),
+            settings.dispatch_threshold,
+        )
+
+    return post_init
+
+
+async def _set_commands(application: Application) -> None:  # type: ignore[type-arg]
+    try:
+        await application.bot.set_my_commands(
+            RESIDENT_COMMANDS, scope=BotCommandScopeAllPrivateChats()
+        )
+        await application.bot.set_my_commands(STAFF_COMMANDS, scope=BotCommandScopeAllGroupChats())
+    except Exception:  # commands are a convenience; never block start-up on them
+        log.warning("could not register bot commands", exc_info=True)
+
+
+@asynccontextmanager
+async def running(application: Application) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """Run the bot with long polling inside a block, as `run_polling` would (demo and tests)."""
+    async with application:
+        if application.post_init is not None:
+            await application.post_init(application)
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(poll_interval=0, timeout=10)
+        try:
+            yield application
+        finally:
+            await application.updater.stop()
+            await application.stop()
+            if application.post_shutdown is not None:
+                await application.post_shutdown(application)
+
+
+async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    stop = application.bot_data.get("minyi.sender_stop")
+    task = application.bot_data.get("minyi.sender_task")
+    if isinstance(stop, asyncio.Event) and isinstance(task, asyncio.Task):
+        stop.set()
+        await asyncio.wait_for(task, timeout=30)
+    svc = application.bot_data.get(SERVICES_KEY)
+    if isinstance(svc, Services):
+        await svc.engine.dispose()

@@ -1,0 +1,426 @@
+"""Resident-facing handlers in private chats: intake, follow-up, rating, bad input."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import defaultdict, deque
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot import intake, texts
+from bot.services import Context, services
+from storage.conversations import ConversationState
+from storage.errors import IllegalTransition, InvalidInput, TicketNotFound
+from storage.models import Rating
+from storage.tickets import (
+    add_resident_info,
+    open_ticket_for_resident,
+    rate_ticket,
+    resident_ticket,
+    resident_tickets,
+)
+
+PRIVATE = filters.ChatType.PRIVATE
+NEW_MESSAGE = filters.UpdateType.MESSAGE
+NUMBER = re.compile(r"^[A-Za-z]{1,8}-\d{8}-\d{1,6}$")
+RATINGS = {"s": Rating.SATISFIED, "b": Rating.BASICALLY, "u": Rating.UNSATISFIED}
+STAFF_COMMANDS = [
+    "claim",
+    "reply",
+    "ask",
+    "note",
+    "reassign",
+    "resolve",
+    "list",
+    "ticket",
+    "overdue",
+    "dispatch",
+    "bind",
+    "digest",
+    "stats",
+]
+
+
+class FloodGuard:
+    """At most `limit` updates per `window` seconds per user; extra ones are dropped."""
+
+    def __init__(self, limit: int = 20, window: float = 60.0) -> None:
+        self.limit, self.window = limit, window
+        self._seen: dict[int, deque[float]] = defaultdict(deque)
+
+    def allow(self, user_id: int, now: float | None = None) -> bool:
+        """Whether this user's next update is processed; True once again after the window."""
+        now = time.monotonic() if now is None else now
+        seen = self._seen[user_id]
+        while seen and seen[0] <= now - self.window:
+            seen.popleft()
+        seen.append(now)
+        return len(seen) <= self.limit
+
+    def warned_once(self, user_id: int) -> bool:
+        """Whether this drop is the first of the burst (warn the user only once)."""
+        return len(self._seen[user_id]) == self.limit + 1
+
+
+def rating_keyboard(number: str) -> InlineKeyboardMarkup:
+    """满意 / 基本满意 / 不满意 buttons for a resolved ticket."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(texts.RATING_NAMES[rating], callback_data=f"r:{number}:{key}")
+                for key, rating in RATINGS.items()
+            ]
+        ]
+    )
+
+
+def status_keyboard(number: str) -> InlineKeyboardMarkup:
+    """Buttons under a /status answer."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(texts.ADD_INFO, callback_data=f"add:{number}")]]
+    )
+
+
+async def start(update: Update, context: Context) -> None:
+    """/start: what the service is, what happens to the data, how to begin."""
+    assert update.effective_message is not None
+    district = services(context).district.name
+    await update.effective_message.reply_text(texts.START.format(district=district))
+
+
+async def help_command(update: Update, context: Context) -> None:
+    """/help."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(texts.HELP)
+
+
+async def my(update: Update, context: Context) -> None:
+    """/my: the resident's tickets with status."""
+    svc = services(context)
+    assert update.effective_user is not None
+    assert update.effective_message is not None
+    async with svc.uow() as uow:
+        tickets = await resident_tickets(uow=uow, resident_user_id=update.effective_user.id)
+    keyboard = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(t.number, callback_data=f"st:{t.number}")] for t in tickets[:8]]
+    )
+    await update.effective_message.reply_text(
+        texts.my_tickets(tickets), reply_markup=keyboard if tickets else None
+    )
+
+
+async def status(update: Update, context: Context) -> None:
+    """/status NUMBER: the ticket's timeline."""
+    assert update.effective_message is not None
+    if not context.args or not NUMBER.match(context.args[0]):
+        await update.effective_message.reply_text(texts.STATUS_USAGE)
+        return
+    await _show_status(update, context, context.args[0].upper())
+
+
+async def _show_status(update: Update, context: Context, number: str) -> None:
+    svc = services(context)
+    assert update.effective_user is not None
+    assert update.effective_chat is not None
+    try:
+        async with svc.uow() as uow:
+            ticket, events = await resident_ticket(
+                uow=uow, resident_user_id=update.effective_user.id, number=number
+            )
+    except TicketNotFound:
+        await update.effective_chat.send_message(texts.NOT_FOUND.format(number=number[:40]))
+        return
+    open_ = ticket.status not in ("closed",)
+    await update.effective_chat.send_message(
+        texts.timeline(ticket, events, svc.department_names(), svc.tz),
+        reply_markup=status_keyboard(ticket.number) if open_ else None,
+    )
+
+
+async def on_status_button(update: Update, context: Context) -> None:
+    """A ticket button under /my."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    number = (query.data or "").removeprefix("st:")
+    if not NUMBER.match(number):
+        return
+    await _show_status(update, context, number)
+
+
+async def on_add_button(update: Update, context: Context) -> None:
+    """补充材料: the next message is attached to the ticket."""
+    query = update.callback_query
+    assert query is not None
+    number = (query.data or "").removeprefix("add:")
+    svc = services(context)
+    assert update.effective_user is not None
+    try:
+        async with svc.uow() as uow:
+            ticket, _ = await resident_ticket(
+                uow=uow, resident_user_id=update.effective_user.id, number=number
+            )
+    except TicketNotFound:
+        await query.answer(texts.BUTTON_EXPIRED, show_alert=True)
+        return
+    await query.answer()
+    assert update.effective_chat is not None
+    if ticket.status == "closed":
+        await update.effective_chat.send_message(texts.INFO_CLOSED.format(number=number))
+        return
+    await intake.put_state(svc, update, ConversationState(intake.ADDING, {"number": number}))
+    await update.effective_chat.send_message(texts.ADD_INFO_PROMPT.format(number=number))
+
+
+async def on_rating_button(update: Update, context: Context) -> None:
+    """满意 / 基本满意 close the ticket; 不满意 asks why, then reopens it."""
+    query = update.callback_query
+    assert query is not None
+    parts = (query.data or "").split(":")
+    if len(parts) != 3 or parts[2] not in RATINGS or not NUMBER.match(parts[1]):
+        await query.answer(texts.BUTTON_EXPIRED, show_alert=True)
+        return
+    number, rating = parts[1], RATINGS[parts[2]]
+    svc = services(context)
+    assert update.effective_user is not None
+    if rating == Rating.UNSATISFIED:
+        try:
+            async with svc.uow() as uow:
+                ticket, _ = await resident_ticket(
+                    uow=uow, resident_user_id=update.effective_user.id, number=number
+                )
+        except TicketNotFound:
+            ticket = None
+        if ticket is None or ticket.status != "resolved":
+            await query.answer(texts.BUTTON_EXPIRED, show_alert=True)
+            return
+        await query.answer()
+        await intake.put_state(svc, update, ConversationState(intake.REASON, {"number": number}))
+        assert update.effective_chat is not None
+        await update.effective_chat.send_message(texts.REASON_PROMPT)
+        return
+    await _rate(update, context, number, rating, "")
+
+
+async def _rate(update: Update, context: Context, number: str, rating: Rating, reason: str) -> None:
+    svc = services(context)
+    assert update.effective_user is not None
+    try:
+        async with svc.uow() as uow:
+            await rate_ticket(
+                uow=uow,
+                resident_user_id=update.effective_user.id,
+                number=number,
+                rating=rating,
+                reason=reason,
+                policy=svc.policy,
+            )
+    except (TicketNotFound, IllegalTransition):
+        if update.callback_query:
+            await update.callback_query.answer(texts.BUTTON_EXPIRED, show_alert=True)
+        return
+    svc.kick_outbox()
+    if update.callback_query:
+        await update.callback_query.answer(texts.RATING_THANKS)
+        await update.callback_query.edit_message_reply_markup(None)
+
+
+async def on_text(update: Update, context: Context) -> None:
+    """Any plain text: continue the conversation, answer a question, or start a new report."""
+    svc = services(context)
+    message = update.effective_message
+    assert message is not None
+    assert message.text is not None
+    assert update.effective_user is not None
+    state = await intake.get_state(svc, update)
+    if state.state == intake.REASON:
+        await intake.put_state(svc, update, ConversationState())
+        await _rate(update, context, state.data["number"], Rating.UNSATISFIED, message.text[:500])
+        return
+    if state.state == intake.ADDING:
+        await intake.put_state(svc, update, ConversationState())
+        await _add_info(update, context, state.data["number"], text=message.text)
+        return
+    if state.state is not None:
+        await intake.on_text(update, context, state)
+        return
+    async with svc.uow() as uow:
+        waiting = await open_ticket_for_resident(uow=uow, resident_user_id=update.effective_user.id)
+    if waiting is not None:
+        await _add_info(update, context, waiting.number, text=message.text)
+        return
+    await intake.begin(update, context, message.text)
+
+
+async def _add_info(
+    update: Update, context: Context, number: str, *, text: str = "", photos: tuple[str, ...] = ()
+) -> None:
+    svc = services(context)
+    assert update.effective_user is not None
+    assert update.effective_message is not None
+    if len(text) > 2000:
+        await update.effective_message.reply_text(texts.TOO_LONG.format(limit=2000))
+        return
+    try:
+        async with svc.uow() as uow:
+            await add_resident_info(
+                uow=uow,
+                resident_user_id=update.effective_user.id,
+                number=number,
+                text=text,
+                photo_file_ids=photos,
+            )
+    except (TicketNotFound, IllegalTransition, InvalidInput):
+        await update.effective_message.reply_text(texts.INFO_CLOSED.format(number=number))
+        return
+    svc.kick_outbox()
+    await update.effective_message.reply_text(texts.INFO_ADDED.format(number=number))
+
+
+async def on_photo(update: Update, context: Context) -> None:
+    """A photo: part of the intake, an answer to a question, or added material."""
+    svc = services(context)
+    message = update.effective_message
+    assert message is not None
+    assert update.effective_user is not None
+    state = await intake.get_state(svc, update)
+    if state.state == intake.ADDING:
+        await _add_info(
+            update,
+            context,
+            state.data["number"],
+            text=message.caption or "",
+            photos=(message.photo[-1].file_id,),
+        )
+        return
+    if state.state is None:
+        async with svc.uow() as uow:
+            waiting = await open_ticket_for_resident(
+                uow=uow, resident_user_id=update.effective_user.id
+            )
+        if waiting is not None:
+            await _add_info(
+                update,
+                context,
+                waiting.number,
+                text=message.caption or "",
+                photos=(message.photo[-1].file_id,),
+            )
+            return
+        if message.caption:
+            await intake.begin(update, context, message.caption)
+            state = await intake.get_state(svc, update)
+            state.data["photos"] = [message.photo[-1].file_id]
+            await intake.put_state(svc, update, state)
+            return
+        await message.reply_text(texts.TOO_SHORT)
+        return
+    await intake.on_photo(update, context, state)
+
+
+async def on_location(update: Update, context: Context) -> None:
+    """A location pin."""
+    state = await intake.get_state(services(context), update)
+    await intake.on_location(update, context, state)
+
+
+async def on_contact(update: Update, context: Context) -> None:
+    """A shared contact (the phone step)."""
+    state = await intake.get_state(services(context), update)
+    await intake.on_contact(update, context, state)
+
+
+async def on_intake_button(update: Update, context: Context) -> None:
+    """Buttons of the intake conversation."""
+    state = await intake.get_state(services(context), update)
+    await intake.on_button(update, context, state)
+
+
+async def unsupported(update: Update, context: Context) -> None:
+    """Stickers, voice, video, files and the like."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(texts.UNSUPPORTED)
+
+
+async def edited(update: Update, context: Context) -> None:
+    """Edits do not change what was submitted; say so instead of silently ignoring."""
+    assert update.effective_chat is not None
+    await update.effective_chat.send_message(
+        "修改已发送的消息不会更新诉求内容。如需补充，请直接发送新消息。"
+    )
+
+
+async def staff_only(update: Update, context: Context) -> None:
+    """A staff command in a private chat."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(texts.STAFF_ONLY)
+
+
+async def unknown_command(update: Update, context: Context) -> None:
+    """Anything else that starts with a slash."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(texts.UNKNOWN_COMMAND)
+
+
+async def forged_button(update: Update, context: Context) -> None:
+    """Callback data that matches nothing we ever sent."""
+    assert update.callback_query is not None
+    await update.callback_query.answer(texts.BUTTON_EXPIRED, show_alert=True)
+
+
+def flood_guard(guard: FloodGuard) -> TypeHandler[Update, Context, None]:
+    """A first-group handler that drops a single user's flood before any work is done."""
+
+    async def check(update: Update, context: Context) -> None:
+        user = update.effective_user
+        if user is None or update.effective_chat is None:
+            return
+        if update.effective_chat.type != "private" or guard.allow(user.id):
+            return
+        if guard.warned_once(user.id) and update.effective_message is not None:
+            await update.effective_message.reply_text(texts.FLOOD)
+        raise ApplicationHandlerStop
+
+    return TypeHandler(Update, check)
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    """Register every resident handler (private chats only)."""
+    application.add_handler(flood_guard(FloodGuard()), group=-1)
+    private_command = PRIVATE & NEW_MESSAGE
+    application.add_handlers(
+        [
+            CommandHandler("start", start, filters=private_command),
+            CommandHandler("help", help_command, filters=private_command),
+            CommandHandler("my", my, filters=private_command),
+            CommandHandler("status", status, filters=private_command),
+            CommandHandler("cancel", intake.cancel, filters=private_command),
+            CommandHandler(STAFF_COMMANDS, staff_only, filters=private_command),
+            MessageHandler(PRIVATE & NEW_MESSAGE & filters.COMMAND, unknown_command),
+            MessageHandler(PRIVATE & NEW_MESSAGE & filters.TEXT, on_text),
+            MessageHandler(PRIVATE & NEW_MESSAGE & filters.PHOTO, on_photo),
+            MessageHandler(PRIVATE & NEW_MESSAGE & filters.LOCATION, on_location),
+            MessageHandler(PRIVATE & NEW_MESSAGE & filters.CONTACT, on_contact),
+            MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE, edited),
+            MessageHandler(PRIVATE & NEW_MESSAGE, unsupported),
+            CallbackQueryHandler(on_intake_button, pattern=r"^i:"),
+            CallbackQueryHandler(on_rating_button, pattern=r"^r:"),
+            CallbackQueryHandler(on_add_button, pattern=r"^add:"),
+            CallbackQueryHandler(on_status_button, pattern=r"^st:"),
+        ]
+    )
+
+
+def register_fallbacks(application: Application) -> None:  # type: ignore[type-arg]
+    """Last resort: button data nobody recognises (added after every feature's handlers)."""
+    application.add_handler(CallbackQueryHandler(forged_button))

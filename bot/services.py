@@ -1,0 +1,57 @@
+"""What handlers need at run time, built once by the composition root."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram.ext import CallbackContext, ContextTypes
+
+from bot.routing import Classifier
+from storage.district import District
+from storage.tickets import Policy
+from storage.unit_of_work import UnitOfWork
+
+SERVICES_KEY = "minyi.services"
+
+
+@dataclass
+class Services:
+    """The store, the model and the policies, shared by every handler and job."""
+
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    classifier: Classifier
+    district: District
+    policy: Policy
+    threshold: float
+    tz: ZoneInfo
+    rating_window_days: int = 3
+    max_photos: int = 5
+    min_text_chars: int = 5
+    outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def uow(self) -> UnitOfWork:
+        """A new unit of work."""
+        return UnitOfWork(self.sessions)
+
+    def department_names(self) -> dict[str, str]:
+        """Department code → name, dispatch included."""
+        return {d.code: d.name for d in self.district.all()}
+
+    def kick_outbox(self) -> None:
+        """Tell the sender there is something new to deliver."""
+        self.outbox_wakeup.set()
+
+
+Context = ContextTypes.DEFAULT_TYPE
+
+
+def services(context: CallbackContext) -> Services:  # type: ignore[type-arg]
+    """The services of the running application."""
+    found = context.application.bot_data[SERVICES_KEY]
+    assert isinstance(found, Services)
+    return found

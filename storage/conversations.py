@@ -1,0 +1,54 @@
+"""Conversation state in the database, so a restart or another worker continues a chat."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from storage.columns import utcnow
+from storage.models import Conversation
+from storage.unit_of_work import UnitOfWork
+
+STALE_AFTER = timedelta(days=2)
+
+
+@dataclass(slots=True)
+class ConversationState:
+    """Where a conversation stands and what it has collected so far."""
+
+    state: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+async def load_state(
+    *, uow: UnitOfWork, name: str, key: str, now: datetime | None = None
+) -> ConversationState:
+    """The saved state; a conversation idle for two days starts over."""
+    row = await uow.session.get(Conversation, (name, key))
+    if row is None or row.state is None:
+        return ConversationState()
+    if row.updated_at < (now or utcnow()) - STALE_AFTER:
+        return ConversationState()
+    return ConversationState(row.state, dict(row.data or {}))
+
+
+async def save_state(
+    *,
+    uow: UnitOfWork,
+    name: str,
+    key: str,
+    state: ConversationState,
+    now: datetime | None = None,
+    commit: bool = True,
+) -> None:
+    """Store the state (None clears the conversation)."""
+    row = await uow.session.get(Conversation, (name, key))
+    if row is None:
+        row = Conversation(name=name, key=key)
+    row.state = state.state
+    row.data = state.data if state.state is not None else {}
+    row.updated_at = now or utcnow()
+    uow.session.add(row)
+    if commit:
+        await uow.commit()

@@ -1,0 +1,152 @@
+"""A resident reports, follows up and meets bad input — through the real bot over HTTP."""
+
+from __future__ import annotations
+
+import re
+
+from sqlmodel import select
+
+from bot.emulator import Message, Person
+from storage.models import OutboxMessage, Status
+from storage.tickets import get_ticket
+from tests.e2e.conftest import World
+
+NUMBER = re.compile(r"TB-\d{8}-\d{4}")
+
+
+def has(text: str):  # type: ignore[no-untyped-def]
+    """A predicate: the message contains `text`."""
+    return lambda m: text in (m.text or "")
+
+
+async def report(
+    world: World,
+    person: Person,
+    text: str,
+    *,
+    location: tuple[float, float] | None = None,
+    address: str | None = None,
+    photo: bool = False,
+    phone: str | None = None,
+) -> str:
+    """Walk the whole intake and return the ticket number the bot confirms."""
+    chat = person.private_chat
+    emu = world.emu
+    await person.send_text(chat, text)
+    await emu.wait_for_message(chat, has("在哪里"))
+    if location:
+        await person.send_location(chat, *location)
+    else:
+        await person.send_text(chat, address or "跳过")
+    ask_photos = await emu.wait_for_message(chat, has("照片"))
+    if photo:
+        await person.send_photo(chat)
+        ask_photos = await emu.wait_for_message(chat, has("第 1 张"))
+    await person.press_button(ask_photos, "完成")
+    await emu.wait_for_message(chat, has("联系电话"))
+    if phone:
+        await person.send_contact(chat, phone)
+    else:
+        await person.send_text(chat, "不留电话")
+    summary = await emu.wait_for_message(chat, has("请核对"))
+    await person.press_button(summary, "✅ 确认提交")
+    confirmed = await emu.wait_for_message(chat, has("已受理"))
+    match = NUMBER.search(confirmed.text or "")
+    assert match, confirmed.text
+    return match.group(0)
+
+
+async def test_confident_report_with_location_and_photo_reaches_the_department_topic(
+    world: World,
+) -> None:
+    alice = world.emu.add_user("王阿姨")
+    number = await report(
+        world,
+        alice,
+        "荷韵花园北门的路灯坏了一个礼拜了，晚上很黑",
+        location=(35.41, 116.59),
+        photo=True,
+        phone="13800001111",
+    )
+    card: Message = await world.emu.wait_for_message(world.urban, has(number))
+    assert card.message_thread_id is not None
+    topic = world.urban.topics[card.message_thread_id]
+    assert number in topic.name
+    assert "王阿姨" in (card.text or "")
+    assert "13800001111" in (card.text or "")  # shared with consent
+    assert "认领" in [b["text"] for b in card.buttons]
+    photos = await world.emu.wait_for_message(
+        world.urban, lambda m: "photo" in m.media, thread_id=card.message_thread_id
+    )
+    assert photos.message_thread_id == card.message_thread_id
+    async with world.uow as uow:
+        ticket = await get_ticket(uow=uow, number=number)
+    assert (ticket.status, ticket.department_code) == (Status.ROUTED, "urban")
+    assert (ticket.latitude, ticket.longitude) == (35.41, 116.59)
+    assert len(ticket.photo_file_ids) == 1
+
+
+async def test_unsure_report_goes_to_dispatch_with_candidates(world: World) -> None:
+    bob = world.emu.add_user("李先生")
+    number = await report(
+        world, bob, "我想咨询一下我们这边的那个事情怎么办理比较好", address="许庄街道"
+    )
+    card = await world.emu.wait_for_message(world.dispatch, has(number))
+    labels = [b["text"] for b in card.buttons]
+    assert any(label.startswith("⭐ 街道社区服务中心") for label in labels)
+    assert "公安分局" in labels  # every department is offered, not only the candidates
+    async with world.uow as uow:
+        ticket = await get_ticket(uow=uow, number=number)
+    assert ticket.status == Status.PENDING_DISPATCH
+    assert ticket.phone is None
+
+
+async def test_my_and_status_show_only_ones_own_tickets(world: World) -> None:
+    alice, mallory = world.emu.add_user("王阿姨"), world.emu.add_user("路人")
+    number = await report(world, alice, "小区电梯坏了三天了没人修")
+    chat = alice.private_chat
+    await alice.send_command(chat, "/my")
+    listing = await world.emu.wait_for_message(chat, has("您的诉求"))
+    assert number in (listing.text or "")
+    await alice.press_button(listing, number)
+    timeline = await world.emu.wait_for_message(chat, has("办理记录"))
+    assert "住房和城乡建设局" in (timeline.text or "")
+    await mallory.send_command(mallory.private_chat, f"/status {number}")
+    refused = await world.emu.wait_for_message(mallory.private_chat, has("没有找到"))
+    assert "电梯" not in (refused.text or "")
+    await mallory.send_command(mallory.private_chat, "/status 随便")
+    await world.emu.wait_for_message(mallory.private_chat, has("/status TB-"))
+
+
+async def test_bad_input_gets_friendly_answers(world: World) -> None:
+    carol = world.emu.add_user("赵女士")
+    chat = carol.private_chat
+    await carol.send_sticker(chat)
+    await world.emu.wait_for_message(chat, has("贴纸"))
+    await carol.send_voice(chat)
+    await world.emu.wait_for_message(chat, has("语音"))
+    await carol.send_command(chat, "/frobnicate")
+    await world.emu.wait_for_message(chat, has("没有这个命令"))
+    await carol.send_command(chat, "/resolve fixed 好了")
+    await world.emu.wait_for_message(chat, has("仅供工作人员"))
+    await carol.send_text(chat, "灯")
+    await world.emu.wait_for_message(chat, has("具体"))
+    await carol.send_text(chat, "长" * 3000)
+    await world.emu.wait_for_message(chat, has("太长"))
+    await carol.send_command(chat, "/start")
+    start = await world.emu.wait_for_message(chat, has("民意直通车"))
+    await carol.press_button(start, "r:TB-20990101-0001:s", forge=True)
+    await carol.send_command(chat, "/cancel")
+    await world.emu.wait_for_message(chat, has("没有正在填写"))
+
+
+async def test_cancel_in_the_middle_submits_nothing(world: World) -> None:
+    dave = world.emu.add_user("周师傅")
+    chat = dave.private_chat
+    await dave.send_text(chat, "楼下饭店油烟太大了熏得不行")
+    await world.emu.wait_for_message(chat, has("在哪里"))
+    await dave.send_command(chat, "/cancel")
+    await world.emu.wait_for_message(chat, has("已取消"))
+    async with world.uow as uow:
+        rows = (await uow.session.exec(select(OutboxMessage))).all()
+    assert rows == []
