@@ -61,6 +61,7 @@ class Emulator:
         self._group_ids = itertools.count(FIRST_GROUP_ID, -1)
         self._file_numbers = itertools.count(1)
         self._changed = asyncio.Event()
+        self._chat_changed: dict[int, asyncio.Event] = {}
         self._closing = asyncio.Event()
         self._cursors: dict[tuple[int, int | None, bool], int] = {}
         self.api = BotApi(self)
@@ -165,9 +166,9 @@ class Emulator:
         key = (chat.id, thread_id, bool(from_bot))
 
         def find() -> Message | None:
-            cursor = self._cursors.get(key, 0)
-            for index, message in enumerate(chat.messages):
-                if index < cursor or not _selected(message, thread_id, from_bot):
+            for index in range(self._cursors.get(key, 0), len(chat.messages)):
+                message = chat.messages[index]
+                if not _selected(message, thread_id, from_bot):
                     continue
                 if predicate is None or predicate(message):
                     self._cursors[key] = index + 1
@@ -176,7 +177,7 @@ class Emulator:
 
         async def wait() -> Message:
             while (found := find()) is None:
-                await self.changed()
+                await self.changed(chat)
             return found
 
         try:
@@ -305,17 +306,22 @@ class Emulator:
             self.counters.messages_accepted += 1
         elif self.bot_sees(message):
             self.updates.push("message", message.to_api())
-        self.notify()
+        self.notify(message.chat)
         return message
 
-    async def changed(self) -> None:
-        """Wait for the next change of the chats (a message, an edit, an answer)."""
-        await self._changed.wait()
+    async def changed(self, chat: Chat | None = None) -> None:
+        """Wait for the next change of a chat, or of anything (a message, an edit, an answer)."""
+        if chat is None:
+            await self._changed.wait()
+        else:
+            await self._chat_changed.setdefault(chat.id, asyncio.Event()).wait()
 
-    def notify(self) -> None:
-        """Wake everything waiting for a change of the chats."""
+    def notify(self, chat: Chat | None = None) -> None:
+        """Wake everything waiting for a change (of this chat)."""
         self._changed.set()
         self._changed = asyncio.Event()
+        if chat is not None and (event := self._chat_changed.pop(chat.id, None)) is not None:
+            event.set()
 
     def bot_sees(self, message: Message) -> bool:
         """Whether the bot gets an update for a person's message (privacy mode in groups)."""

@@ -173,7 +173,7 @@ class Person:
         message.edit_date = self.emu.now()
         if self.emu.bot_sees(message):
             self.emu.updates.push("edited_message", message.to_api())
-        self.emu.notify()
+        self.emu.notify(message.chat)
         await asyncio.sleep(0)
         return message
 

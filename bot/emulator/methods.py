@@ -291,7 +291,7 @@ class BotApi:
         if chat.is_group and not message.from_bot and not self._bot_is_admin(chat):
             raise bad_request("message can't be deleted")
         message.deleted = True
-        self.emu.notify()
+        self.emu.notify(chat)
         return True
 
     async def answer_callback_query(self, p: Parameters) -> bool:
@@ -363,7 +363,7 @@ class BotApi:
             is_topic_message=True,
         )
         chat.messages.append(created)
-        self.emu.notify()
+        self.emu.notify(chat)
         return topic
 
     # --- chats and files --------------------------------------------------------------------
@@ -540,7 +540,7 @@ class BotApi:
 
     def _edited(self, message: Message) -> JSON:
         message.edit_date = self.emu.now()
-        self.emu.notify()
+        self.emu.notify(message.chat)
         return message.to_api()
 
     async def _send_media(self, p: Parameters, kind: str) -> JSON:
@@ -578,7 +578,7 @@ class BotApi:
             is_topic_message=True,
         )
         chat.messages.append(message)
-        self.emu.notify()
+        self.emu.notify(chat)
 
 
 def media_object(kind: str, stored: StoredFile) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
 
 import pytest
 from telegram import Bot
@@ -12,7 +13,7 @@ from telegram.request import HTTPXRequest
 
 from bot.emulator import Emulator, EmulatorServer, Limits
 
-AnyHandler = BaseHandler[object, object, object]  # type: ignore[type-var]
+AnyHandler = BaseHandler[Any, Any, Any]
 RunningApp = Callable[..., AbstractAsyncContextManager[Application]]  # type: ignore[type-arg]
 
 

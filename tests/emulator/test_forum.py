@@ -47,7 +47,7 @@ async def test_staff_message_in_topic_reaches_the_application(
     staff = emulator.add_user("赵科长")
     group = emulator.add_supergroup("城管科工作群", forum=True, admins=[staff])
     topic = emulator.add_topic(group, "TB-0004 噪音扰民")
-    seen: list[tuple[int | None, bool]] = []
+    seen: list[tuple[int | None, bool | None]] = []
 
     async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
