@@ -16,6 +16,7 @@ from bot.emulator.limits import Limits
 from bot.emulator.parameters import Parameters
 from bot.emulator.state import JSON, Chat, Member, Message, StoredFile, Topic, User
 from bot.emulator.updates import UpdateQueue
+from bot.emulator.webhook import WebhookPusher
 
 if TYPE_CHECKING:
     from bot.emulator.driver import Person
@@ -56,7 +57,7 @@ class Emulator:
         self.chats: dict[int, Chat] = {}
         self.files: dict[str, StoredFile] = {}
         self.commands: dict[str, list[JSON]] = {}
-        self.webhook: JSON | None = None
+        self.webhook: WebhookPusher | None = None
         self._user_ids = itertools.count(FIRST_USER_ID)
         self._group_ids = itertools.count(FIRST_GROUP_ID, -1)
         self._file_numbers = itertools.count(1)
@@ -272,8 +273,18 @@ class Emulator:
                 return stored.content
         return None
 
+    async def set_webhook(self, url: str | None, *, secret_token: str | None = None) -> None:
+        """Deliver updates by POSTing them to ``url`` from now on (``None``: back to polling)."""
+        if self.webhook is not None:
+            await self.webhook.stop()
+            self.webhook = None
+        if url is not None:
+            self.webhook = WebhookPusher(self.updates, url, secret_token=secret_token)
+            self.webhook.start()
+
     async def close(self) -> None:
-        """Release every waiting long poll and held request."""
+        """Stop webhook delivery; release every waiting long poll and held request."""
+        await self.set_webhook(None)
         self._closing.set()
         self.updates.close()
 

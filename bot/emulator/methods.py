@@ -101,25 +101,28 @@ class BotApi:
         url = p.required_text("url")
         if not url.startswith("https://") and not url.startswith("http://"):
             raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
-        self.emu.webhook = {"url": url, "secret_token": p.text("secret_token")}
         self.emu.updates.set_allowed(p.structure("allowed_updates"))
         if p.flag("drop_pending_updates"):
             self.emu.updates.drop_all()
+        await self.emu.set_webhook(url, secret_token=p.text("secret_token"))
         return True
 
     async def delete_webhook(self, p: Parameters) -> bool:
-        self.emu.webhook = None
+        await self.emu.set_webhook(None)
         if p.flag("drop_pending_updates"):
             self.emu.updates.drop_all()
         return True
 
     async def get_webhook_info(self, p: Parameters) -> JSON:
-        url = self.emu.webhook["url"] if self.emu.webhook else ""
-        return {
-            "url": url,
+        webhook = self.emu.webhook
+        info: JSON = {
+            "url": webhook.url if webhook else "",
             "has_custom_certificate": False,
             "pending_update_count": len(self.emu.updates.pending),
         }
+        if webhook is not None and webhook.last_error:
+            info.update(last_error_date=self.emu.now(), last_error_message=webhook.last_error)
+        return info
 
     async def set_my_commands(self, p: Parameters) -> bool:
         commands = p.structure("commands")
