@@ -8,18 +8,18 @@ import hashlib
 import itertools
 import time
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from bot.emulator.driver import Person
 from bot.emulator.errors import ApiError, ConnectionDropped, not_found, unauthorized
 from bot.emulator.faults import Counters, FaultKind, Faults
 from bot.emulator.limits import Limits
+from bot.emulator.methods import BotApi
 from bot.emulator.parameters import Parameters
 from bot.emulator.state import JSON, Chat, Member, Message, StoredFile, Topic, User
+from bot.emulator.transcript import render
 from bot.emulator.updates import UpdateQueue
 from bot.emulator.webhook import WebhookPusher
-
-if TYPE_CHECKING:
-    from bot.emulator.driver import Person
 
 DEFAULT_TOKEN = "5000000001:EMULATOR-token-for-tests"
 FIRST_USER_ID = 6_000_000_001  # beyond int32, as real Telegram ids are
@@ -41,8 +41,6 @@ class Emulator:
         privacy_mode: bool = True,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
-        from bot.emulator.methods import BotApi
-
         self.token = token
         self.bot = User(
             id=int(token.split(":", 1)[0]), first_name=bot_name, username=bot_username, is_bot=True
@@ -78,8 +76,6 @@ class Emulator:
         language_code: str | None = "zh-hans",
     ) -> Person:
         """Create a person; they can write to the bot once they have a chat with it."""
-        from bot.emulator.driver import Person
-
         user = User(
             id=next(self._user_ids),
             first_name=first_name,
@@ -205,8 +201,6 @@ class Emulator:
 
     def transcript(self, *chats: Chat) -> str:
         """A readable conversation of the given chats (all chats when none given)."""
-        from bot.emulator.transcript import render
-
         return render(chats or tuple(self.chats.values()), self.api.callback_queries.values())
 
     def file_content(self, file_id: str) -> bytes:

@@ -6,7 +6,7 @@ import asyncio
 import itertools
 from typing import TYPE_CHECKING, Any
 
-from bot.emulator.methods import media_object
+from bot.emulator.messaging import media_object
 from bot.emulator.state import JSON, CallbackQuery, Chat, Message, Topic, User, command_entities
 
 if TYPE_CHECKING:

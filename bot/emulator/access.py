@@ -1,0 +1,75 @@
+"""Finding the chat (and topic) a Bot API call names, with Telegram's access checks."""
+
+from __future__ import annotations
+
+import itertools
+from typing import TYPE_CHECKING
+
+from bot.emulator.errors import bad_request, forbidden
+from bot.emulator.parameters import Parameters
+from bot.emulator.state import CallbackQuery, Chat, Topic
+
+if TYPE_CHECKING:
+    from bot.emulator.core import Emulator
+
+
+class ChatAccess:
+    """Shared by the method groups: the emulator, and how a call's chat and topic are found."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emu = emulator
+        self.callback_queries: dict[str, CallbackQuery] = {}
+        self._group_ids = itertools.count(1)
+
+    def _chat(self, p: Parameters, name: str = "chat_id") -> Chat:
+        ref = p.chat_ref(name)
+        if isinstance(ref, int):
+            chat = self.emu.chats.get(ref)
+        else:
+            chat = next(
+                (c for c in self.emu.chats.values() if c.username and f"@{c.username}" == ref),
+                None,
+            )
+        if chat is None:
+            raise bad_request("chat not found")
+        return chat
+
+    def _target(self, p: Parameters) -> tuple[Chat, int | None]:
+        """The chat (and forum topic) the bot writes to, after Telegram's access checks."""
+        chat = self._chat(p)
+        if not chat.is_group:
+            if chat.user is not None and chat.user.blocked_bot:
+                raise forbidden("bot was blocked by the user")
+            return chat, None
+        member = chat.members.get(self.emu.bot.id)
+        if member is None or member.status in {"left", "kicked"}:
+            raise forbidden("bot is not a member of the supergroup chat")
+        thread_id = p.integer("message_thread_id")
+        if thread_id is None or not chat.is_forum:
+            return chat, None
+        topic = chat.topics.get(thread_id)
+        if topic is None:
+            raise bad_request("message thread not found")
+        if topic.closed:
+            raise bad_request("TOPIC_CLOSED")
+        return chat, thread_id
+
+    def _forum(self, p: Parameters) -> Chat:
+        chat = self._chat(p)
+        if not chat.is_forum:
+            raise bad_request("the chat is not a forum")
+        member = chat.members.get(self.emu.bot.id)
+        if member is None or member.status != "administrator" or not member.can_manage_topics:
+            raise bad_request("not enough rights to create a topic")
+        return chat
+
+    def _topic(self, p: Parameters) -> tuple[Chat, Topic]:
+        chat = self._forum(p)
+        topic = chat.topics.get(p.required_integer("message_thread_id"))
+        if topic is None:
+            raise bad_request("message thread not found")
+        return chat, topic
+
+    def _bot_is_admin(self, chat: Chat) -> bool:
+        member = chat.members.get(self.emu.bot.id)
+        return member is not None and member.status == "administrator"
