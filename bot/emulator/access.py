@@ -42,7 +42,9 @@ class ChatAccess:
                 raise forbidden("bot was blocked by the user")
             return chat, None
         member = chat.members.get(self.emu.bot.id)
-        if member is None or member.status in {"left", "kicked"}:
+        if member is not None and member.status == "kicked":
+            raise forbidden("bot was kicked from the supergroup chat")
+        if member is None or member.status == "left":
             raise forbidden("bot is not a member of the supergroup chat")
         thread_id = p.integer("message_thread_id")
         if thread_id is None or not chat.is_forum:

@@ -128,7 +128,13 @@ class Emulator:
         if user.blocked_bot:
             return
         user.blocked_bot = True
-        self._member_update(user, "member", "kicked")
+        self._member_update(self.add_private_chat(user), user, "member", "kicked")
+
+    def kick_bot(self, chat: Chat) -> None:
+        """Remove the bot from a group: sending there answers 403 from now on."""
+        old = chat.members[self.bot.id].status if self.bot.id in chat.members else "left"
+        chat.members[self.bot.id] = Member(self.bot, "kicked")
+        self._member_update(chat, next(iter(chat.members.values())).user, old, "kicked")
 
     def unblock_bot(self, person: Person | User) -> None:
         """The person unblocks the bot."""
@@ -136,7 +142,7 @@ class Emulator:
         if not user.blocked_bot:
             return
         user.blocked_bot = False
-        self._member_update(user, "kicked", "member")
+        self._member_update(self.add_private_chat(user), user, "kicked", "member")
 
     # --- driver: reading ------------------------------------------------------------------
 
@@ -342,13 +348,12 @@ class Emulator:
         is_command = any(e["type"] == "bot_command" for e in message.entities)
         return is_command or (replied is not None and replied.from_bot)
 
-    def _member_update(self, user: User, old: str, new: str) -> None:
-        chat = self.add_private_chat(user)
+    def _member_update(self, chat: Chat, actor: User, old: str, new: str) -> None:
         self.updates.push(
             "my_chat_member",
             {
                 "chat": chat.to_api(),
-                "from": user.to_api(),
+                "from": actor.to_api(),
                 "date": self.now(),
                 "old_chat_member": Member(self.bot, old).to_api(),
                 "new_chat_member": Member(self.bot, new).to_api(),

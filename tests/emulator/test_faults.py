@@ -83,3 +83,14 @@ async def test_blocked_user_raises_forbidden(emulator: Emulator, bot: Bot) -> No
 async def test_unknown_chat_raises_bad_request(bot: Bot) -> None:
     with pytest.raises(BadRequest, match="Chat not found"):
         await bot.send_message(12345, "您好")
+
+
+async def test_kicked_bot_raises_forbidden(emulator: Emulator, bot: Bot) -> None:
+    staff = emulator.add_user("赵科长")
+    group = emulator.add_supergroup("城管科工作群", admins=[staff])
+    emulator.kick_bot(group)
+    with pytest.raises(Forbidden, match="bot was kicked"):
+        await bot.send_message(group.id, "新工单")
+    (update,) = await bot.get_updates(timeout=0)
+    assert update.my_chat_member is not None
+    assert update.my_chat_member.chat.id == group.id
