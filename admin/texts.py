@@ -43,3 +43,120 @@ ESCALATION_WHY = {
 def fmt(template: str, **values: Any) -> str:
     """Fill a template; missing optional values read as empty."""
     return template.format(**values)
+
+
+# --- digest, /stats and exports (supervisors) ---------------------------------------------------
+
+NO_VALUE = "—"
+WEEKDAYS = "一二三四五六日"
+CLOSURE_LABELS = {
+    "fixed": "已解决",
+    "answered": "已答复",
+    "unreachable": "无法联系",
+    "duplicate": "重复",
+    "not_ours": "非本部门职责",
+}
+RATING_LABELS = {
+    "satisfied": "满意",
+    "basically_satisfied": "基本满意",
+    "unsatisfied": "不满意",
+    "unrated": "未评价",
+}
+STATUS_LABELS = {
+    "received": "已受理",
+    "pending_dispatch": "待分派",
+    "routed": "已交办",
+    "in_progress": "办理中",
+    "resolved": "已办结",
+    "reopened": "重新办理",
+    "closed": "已关闭",
+}
+
+DIGEST_TITLE = "📊 民意直通车日报 · {day}（周{weekday}）"
+DIGEST_DAY = "【昨日】"
+DIGEST_MONTH = "【本月累计 {first}—{last}】"
+DIGEST_EMPTY_DAY = "昨日无新增诉求，也无办结。"
+DIGEST_DEPARTMENTS = "【各部门】昨日 / 本月"
+DIGEST_HOTSPOTS = "【昨日热点诉求】"
+DIGEST_NO_HOTSPOTS = "暂无热点诉求。"
+DIGEST_TRUNCATED = "……（其余 {count} 个部门见图表或 /stats）"
+
+SUMMARY = (
+    "收到 {received} 件，办结 {resolved} 件，办结率 {resolution_rate}，"
+    "按时办结率 {on_time_rate}，满意率 {satisfaction_rate}（评价 {rated} 件，未评价 {unrated} 件）"
+)
+TIMES = "响应中位 {response} · 办理中位 {handling} · 转办率 {reassign_rate} · 重开率 {reopen_rate}"
+CLOSURES = "办结方式：{codes}"
+BACKLOG = "在办 {open} 件，其中超期 {overdue} 件"
+DEPARTMENT_LINE = (
+    "▪ {name}：收到 {received_day}/{received_month}，办结 {resolved_day}/{resolved_month}，"
+    "办结率 {rate_day}/{rate_month}，满意率 {satisfaction_month}（本月），"
+    "在办 {open}（超期 {overdue}）"
+)
+DISPATCH_LINE = "▪ {name}：待分派 {open} 件，本月退回调度 {returned} 件"
+HOTSPOT_LINE = "{name}：{keywords}"
+HOTSPOT_KEYWORD = "{word}（{count}件，如 {examples}）"
+HOURS = "{hours:.1f} 小时"
+DAYS = "{days:.1f} 天"
+
+STATS_TITLE = "📈 统计 {first} 至 {last}{scope}"
+STATS_SCOPE = " · {name}"
+STATS_USAGE = "用法：/stats 起始日期 结束日期 [部门代码]，如 /stats 2026-11-01 2026-11-30 urban"
+STATS_BAD_DATE = "日期格式不对：{value}（应为 YYYY-MM-DD）"
+STATS_BAD_RANGE = "结束日期不能早于起始日期。"
+STATS_UNKNOWN_DEPARTMENT = "没有这个部门代码：{code}"
+STATS_EMPTY = "这段时间没有收到诉求，也没有办结。"
+
+CHART_TITLE = "民意直通车 · {day}"
+CHART_DAY = "昨日收到与办结（件）"
+CHART_MONTH = "本月各项比率（%）"
+CHART_RECEIVED = "收到"
+CHART_RESOLVED = "办结"
+CHART_RESOLUTION_RATE = "办结率"
+CHART_ON_TIME_RATE = "按时办结率"
+CHART_SATISFACTION_RATE = "满意率"
+CHART_NO_DATA = "暂无数据"
+
+EXPORT_HEADERS = {
+    "number": "编号",
+    "created_at": "受理时间",
+    "status": "状态",
+    "department_code": "承办部门代码",
+    "department": "承办部门",
+    "predicted": "系统预测部门",
+    "confidence": "预测置信度",
+    "text": "诉求内容",
+    "address": "地址",
+    "latitude": "纬度",
+    "longitude": "经度",
+    "photos": "照片数",
+    "phone": "联系电话（经同意）",
+    "routed_at": "交办时间",
+    "first_reply_at": "首次答复时间",
+    "due_at": "办理时限",
+    "resolved_at": "办结时间",
+    "closed_at": "关闭时间",
+    "closure": "办结方式",
+    "answer": "答复内容",
+    "rating": "评价",
+    "reopen_count": "重开次数",
+    "reassign_count": "转办次数",
+    "duplicate_of": "重复于",
+    "on_time": "按时办结",
+    "overdue": "当前超期",
+    "response_hours": "响应时长（小时）",
+    "handling_hours": "办理时长（小时）",
+    "anonymised_at": "匿名化时间",
+}
+YES = "是"
+NO = "否"
+EXPORT_SHEET = "诉求明细"
+EXPORT_DONE = "已导出 {count} 条诉求到 {path}"
+EXPORT_DIGEST_DONE = "日报已写入 {text} 和 {chart}"
+ANONYMISE_PLAN = (
+    "{before} 之前关闭、尚未匿名化的诉求 {tickets} 件：含电话 {phones} 件，"
+    "含地址或定位 {places} 件，含照片 {photos} 件；"
+    "群众补充、评价原因等记录 {events} 条；可清除姓名的群众 {residents} 人。"
+)
+ANONYMISE_DRY_RUN = "（演练模式，未做任何修改；加 --apply 执行）"
+ANONYMISE_DONE = "已匿名化 {tickets} 件诉求，统计数据（状态、时间、办结方式、评价、部门）保留。"

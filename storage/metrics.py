@@ -57,6 +57,7 @@ __all__ = [
     "Figures",
     "figures",
     "ratio",
+    "sample_texts",
 ]
 
 RESOLVING_CODES = (ClosureCode.FIXED, ClosureCode.ANSWERED, ClosureCode.UNREACHABLE)
@@ -471,3 +472,41 @@ def _sum(
         median_handling_hours=handling,
         **fields,
     )
+
+
+async def sample_texts(
+    *,
+    uow: UnitOfWork,
+    since: datetime,
+    until: datetime,
+    per_department: int = 2000,
+    department_code: str | None = None,
+) -> dict[str, list[tuple[str, str]]]:
+    """The newest (number, text) pairs received in [since, until), at most N per department."""
+    tickets, _, _ = _tables()
+    dept = tickets.c.department_code
+    where = [tickets.c.created_at >= since, tickets.c.created_at < until]
+    if department_code:
+        where.append(dept == department_code)
+    ranked = (
+        select(
+            dept.label("code"),
+            tickets.c.number,
+            tickets.c.text,
+            func.row_number()
+            .over(partition_by=dept, order_by=(tickets.c.created_at.desc(), tickets.c.id.desc()))
+            .label("rn"),
+        )
+        .where(*where)
+        .subquery()
+    )
+    statement = (
+        select(ranked.c.code, ranked.c.number, ranked.c.text)
+        .where(ranked.c.rn <= per_department)
+        .order_by(ranked.c.code, ranked.c.rn)
+    )
+    connection = await uow.session.connection()
+    result: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for code, number, text in (await connection.execute(statement)).all():
+        result[str(code)].append((str(number), str(text)))
+    return dict(result)

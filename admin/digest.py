@@ -1,0 +1,295 @@
+"""The supervisors' daily digest and /stats: pure builders over the store, and their texts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from admin import texts
+from classifiers.keywords import hot_keywords
+from storage.district import list_departments
+from storage.errors import InvalidInput, UnknownDepartment
+from storage.metrics import DepartmentFigures, Figures, figures, sample_texts
+from storage.unit_of_work import UnitOfWork
+
+__all__ = [
+    "TELEGRAM_LIMIT",
+    "Digest",
+    "Hotspot",
+    "Stats",
+    "build_digest",
+    "build_stats",
+    "day_bounds",
+    "parse_stats_args",
+    "render_digest_text",
+    "render_stats_text",
+]
+
+TELEGRAM_LIMIT = 4096
+SAMPLE_PER_DEPARTMENT = 2000
+HOTSPOTS_PER_DEPARTMENT = 3
+EXAMPLES_PER_HOTSPOT = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Hotspot:
+    """One hot keyword of a department's day, with example ticket numbers."""
+
+    word: str
+    count: int
+    examples: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """Everything the daily digest shows: the day, the month to date, the day's hot topics."""
+
+    day: date
+    day_figures: Figures
+    month_figures: Figures
+    hotspots: Mapping[str, tuple[Hotspot, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """The figures of a period of whole days, for /stats."""
+
+    first: date
+    last: date
+    department_code: str | None
+    figures: Figures
+
+
+def day_bounds(*, first: date, last: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """[start of `first`, start of the day after `last`) in the district's time zone."""
+    since = datetime.combine(first, time(0), tzinfo=tz)
+    until = datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz)
+    return since, until
+
+
+def _hotspots(samples: Mapping[str, Sequence[tuple[str, str]]]) -> dict[str, tuple[Hotspot, ...]]:
+    result: dict[str, tuple[Hotspot, ...]] = {}
+    for code, rows in samples.items():
+        numbers = [number for number, _ in rows]
+        keywords = hot_keywords(
+            [text for _, text in rows],
+            top=HOTSPOTS_PER_DEPARTMENT,
+            examples=EXAMPLES_PER_HOTSPOT,
+        )
+        result[code] = tuple(
+            Hotspot(k.word, k.count, tuple(numbers[i] for i in k.examples)) for k in keywords
+        )
+    return result
+
+
+async def build_digest(
+    *, uow: UnitOfWork, day: date, tz: ZoneInfo, now: datetime | None = None
+) -> Digest:
+    """The digest of `day` (the scheduled job passes yesterday) and of its month to date."""
+    since, until = day_bounds(first=day, last=day, tz=tz)
+    month_since, _ = day_bounds(first=day.replace(day=1), last=day, tz=tz)
+    day_figures = await figures(uow=uow, since=since, until=until, now=now)
+    month_figures = await figures(uow=uow, since=month_since, until=until, now=day_figures.now)
+    samples = await sample_texts(
+        uow=uow, since=since, until=until, per_department=SAMPLE_PER_DEPARTMENT
+    )
+    return Digest(day, day_figures, month_figures, _hotspots(samples))
+
+
+def parse_stats_args(args: Sequence[str]) -> tuple[date, date, str | None]:
+    """`FROM TO [CODE]` of /stats; raises InvalidInput with a Chinese message."""
+    if len(args) not in (2, 3):
+        raise InvalidInput(texts.STATS_USAGE)
+    days: list[date] = []
+    for value in args[:2]:
+        try:
+            days.append(date.fromisoformat(value))
+        except ValueError:
+            raise InvalidInput(texts.STATS_BAD_DATE.format(value=value)) from None
+    if days[1] < days[0]:
+        raise InvalidInput(texts.STATS_BAD_RANGE)
+    return days[0], days[1], args[2].strip() if len(args) == 3 else None
+
+
+async def build_stats(
+    *,
+    uow: UnitOfWork,
+    since: date,
+    until: date,
+    tz: ZoneInfo,
+    department_code: str | None = None,
+    now: datetime | None = None,
+) -> Stats:
+    """The figures of the whole days `since`..`until` (inclusive), optionally of one department."""
+    if department_code:
+        known = [d.code for d in await list_departments(uow=uow)]
+        if department_code not in known:
+            raise UnknownDepartment(department_code, known)
+    start, end = day_bounds(first=since, last=until, tz=tz)
+    result = await figures(
+        uow=uow, since=start, until=end, department_code=department_code, now=now
+    )
+    return Stats(since, until, department_code, result)
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+
+def percent(value: float | None) -> str:
+    """A rate as 90.5%, or a dash when there is no denominator."""
+    return texts.NO_VALUE if value is None else f"{value:.1%}"
+
+
+def duration(hours: float | None) -> str:
+    """A duration in hours, or days beyond two days."""
+    if hours is None:
+        return texts.NO_VALUE
+    if hours >= 48:
+        return texts.DAYS.format(days=hours / 24)
+    return texts.HOURS.format(hours=hours)
+
+
+def _closures(row: DepartmentFigures) -> str:
+    parts = [
+        f"{label} {row.closures[code]}"
+        for code, label in texts.CLOSURE_LABELS.items()
+        if row.closures.get(code)
+    ]
+    return texts.CLOSURES.format(codes=" · ".join(parts)) if parts else ""
+
+
+def _block(row: DepartmentFigures) -> list[str]:
+    lines = [
+        texts.SUMMARY.format(
+            received=row.received,
+            resolved=row.resolved,
+            resolution_rate=percent(row.resolution_rate),
+            on_time_rate=percent(row.on_time_rate),
+            satisfaction_rate=percent(row.satisfaction_rate),
+            rated=row.rated,
+            unrated=row.unrated,
+        ),
+        texts.TIMES.format(
+            response=duration(row.median_response_hours),
+            handling=duration(row.median_handling_hours),
+            reassign_rate=percent(row.reassign_rate),
+            reopen_rate=percent(row.reopen_rate),
+        ),
+    ]
+    closures = _closures(row)
+    if closures:
+        lines.append(closures)
+    return lines
+
+
+def _backlog(row: DepartmentFigures) -> str:
+    return texts.BACKLOG.format(open=row.open, overdue=row.overdue)
+
+
+def _department_line(day: DepartmentFigures, month: DepartmentFigures, *, returned: int) -> str:
+    if month.is_dispatch:
+        return texts.DISPATCH_LINE.format(name=month.name, open=month.open, returned=returned)
+    return texts.DEPARTMENT_LINE.format(
+        name=month.name,
+        received_day=day.received,
+        received_month=month.received,
+        resolved_day=day.resolved,
+        resolved_month=month.resolved,
+        rate_day=percent(day.resolution_rate),
+        rate_month=percent(month.resolution_rate),
+        satisfaction_month=percent(month.satisfaction_rate),
+        open=month.open,
+        overdue=month.overdue,
+    )
+
+
+def _hotspot_lines(digest: Digest, *, with_examples: bool) -> list[str]:
+    lines: list[str] = []
+    for row in digest.day_figures.departments:
+        spots = digest.hotspots.get(row.code, ())
+        if not spots:
+            continue
+        words = "、".join(
+            texts.HOTSPOT_KEYWORD.format(word=s.word, count=s.count, examples="、".join(s.examples))
+            if with_examples
+            else s.word
+            for s in spots
+        )
+        lines.append(texts.HOTSPOT_LINE.format(name=row.name, keywords=words))
+    return lines
+
+
+def _compose(digest: Digest, *, with_examples: bool, max_departments: int | None) -> str:
+    day, month = digest.day_figures, digest.month_figures
+    lines = [
+        texts.DIGEST_TITLE.format(
+            day=f"{digest.day.year}年{digest.day.month}月{digest.day.day}日",
+            weekday=texts.WEEKDAYS[digest.day.weekday()],
+        ),
+        "",
+        texts.DIGEST_DAY,
+    ]
+    if day.total.received == 0 and day.total.resolutions == 0 and day.total.rated == 0:
+        lines.append(texts.DIGEST_EMPTY_DAY)
+    else:
+        lines.extend(_block(day.total))
+    lines.append(_backlog(month.total))
+    lines += [
+        "",
+        texts.DIGEST_MONTH.format(
+            first=f"{digest.day.month}月1日", last=f"{digest.day.month}月{digest.day.day}日"
+        ),
+        *_block(month.total),
+    ]
+    active = [(d, month.department(d.code)) for d in day.departments]
+    active = [(d, m) for d, m in active if not m.is_quiet]
+    if active:
+        lines += ["", texts.DIGEST_DEPARTMENTS]
+        shown = active if max_departments is None else active[:max_departments]
+        returned = month.total.closures.get("not_ours", 0)
+        lines += [_department_line(d, m, returned=returned) for d, m in shown]
+        if len(shown) < len(active):
+            lines.append(texts.DIGEST_TRUNCATED.format(count=len(active) - len(shown)))
+    lines += ["", texts.DIGEST_HOTSPOTS]
+    lines += _hotspot_lines(digest, with_examples=with_examples) or [texts.DIGEST_NO_HOTSPOTS]
+    return "\n".join(lines)
+
+
+def render_digest_text(digest: Digest) -> str:
+    """The digest as one readable Chinese message within Telegram's 4096 characters."""
+    text = _compose(digest, with_examples=True, max_departments=None)
+    if len(text) <= TELEGRAM_LIMIT:
+        return text
+    text = _compose(digest, with_examples=False, max_departments=None)
+    departments = len(digest.day_figures.departments)
+    while len(text) > TELEGRAM_LIMIT and departments > 0:
+        departments -= 1
+        text = _compose(digest, with_examples=False, max_departments=departments)
+    return text[:TELEGRAM_LIMIT]
+
+
+def render_stats_text(stats: Stats) -> str:
+    """The /stats answer: the period's figures in total and per department."""
+    result = stats.figures
+    scope = ""
+    if stats.department_code:
+        scope = texts.STATS_SCOPE.format(name=result.department(stats.department_code).name)
+    lines = [
+        texts.STATS_TITLE.format(first=stats.first, last=stats.last, scope=scope),
+        "",
+    ]
+    total = result.total
+    if total.received == 0 and total.resolutions == 0 and total.rated == 0:
+        lines.append(texts.STATS_EMPTY)
+    else:
+        lines.extend(_block(total))
+    lines.append(_backlog(total))
+    if not stats.department_code:
+        for row in result.departments:
+            if row.is_quiet:
+                continue
+            lines += ["", f"▪ {row.name}", *_block(row), _backlog(row)]
+    text = "\n".join(lines)
+    return text if len(text) <= TELEGRAM_LIMIT else text[: TELEGRAM_LIMIT - 1] + "…"
