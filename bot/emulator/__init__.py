@@ -1,4 +1,21 @@
-"""A local Telegram Bot API emulator for tests and ``minyi demo``: over HTTP or in-process."""
+"""A local Telegram Bot API emulator for tests and ``minyi demo``: over HTTP or in-process.
+
+An unmodified python-telegram-bot ``Application`` talks to it::
+
+    emulator = Emulator()                       # Limits() on; Limits.off() for none
+    alice = emulator.add_user("王芳", "wangfang")
+    async with EmulatorServer(emulator) as server:
+        application = server.application_builder().build()   # or in_process_builder(emulator)
+        ...                                     # add handlers, start, start_polling
+        await alice.send_text(alice.private_chat, "路灯坏了")
+        reply = await emulator.wait_for_message(alice.private_chat)
+    await emulator.close()
+    print(emulator.transcript())
+
+Faults: ``emulator.faults.retry_after("sendMessage", seconds=3)``, ``.server_error(...)``,
+``.timeout(...)``, ``.drop_connection(...)``; ``alice.block_bot()``; ``emulator.counters``.
+One emulator lives in one event loop.
+"""
 
 from bot.emulator.core import DEFAULT_TOKEN, Emulator
 from bot.emulator.driver import Person
