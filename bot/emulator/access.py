@@ -30,6 +30,8 @@ class ChatAccess:
                 (c for c in self.emu.chats.values() if c.username and f"@{c.username}" == ref),
                 None,
             )
+        if chat is None and isinstance(ref, int) and ref in self.emu.users:
+            raise forbidden("bot can't initiate conversation with a user")
         if chat is None:
             raise bad_request("chat not found")
         return chat

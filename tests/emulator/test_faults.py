@@ -94,3 +94,9 @@ async def test_kicked_bot_raises_forbidden(emulator: Emulator, bot: Bot) -> None
     (update,) = await bot.get_updates(timeout=0)
     assert update.my_chat_member is not None
     assert update.my_chat_member.chat.id == group.id
+
+
+async def test_bot_cannot_write_first(emulator: Emulator, bot: Bot) -> None:
+    stranger = emulator.add_user("陌生人")
+    with pytest.raises(Forbidden, match="can't initiate conversation"):
+        await bot.send_message(stranger.id, "您好")
