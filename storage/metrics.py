@@ -56,7 +56,11 @@ __all__ = [
     "DepartmentFigures",
     "Figures",
     "figures",
+    "handling_hours",
+    "is_overdue",
     "ratio",
+    "resolved_on_time",
+    "response_hours",
     "sample_texts",
 ]
 
@@ -69,6 +73,34 @@ TOTAL = "*"
 def ratio(numerator: int, denominator: int) -> float | None:
     """numerator ÷ denominator, or None when there is nothing to divide by."""
     return numerator / denominator if denominator else None
+
+
+def _hours_between(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None or end < start:
+        return None
+    return (end - start).total_seconds() / 3600
+
+
+def response_hours(*, routed_at: datetime | None, first_reply_at: datetime | None) -> float | None:
+    """响应时长 of one ticket: routed → first staff reply (None before a reply)."""
+    return _hours_between(routed_at, first_reply_at)
+
+
+def handling_hours(*, routed_at: datetime | None, resolved_at: datetime | None) -> float | None:
+    """办理时长 of one ticket: routed → resolved (None while not resolved)."""
+    return _hours_between(routed_at, resolved_at)
+
+
+def resolved_on_time(*, resolved_at: datetime | None, due_at: datetime | None) -> bool | None:
+    """Whether a resolved ticket met its deadline (None while not resolved)."""
+    if resolved_at is None:
+        return None
+    return due_at is None or resolved_at <= due_at
+
+
+def is_overdue(*, status: str, due_at: datetime | None, now: datetime) -> bool:
+    """An open ticket being worked on past its deadline."""
+    return status in WORKABLE_STATUSES and due_at is not None and due_at < now
 
 
 @dataclass(frozen=True, slots=True)

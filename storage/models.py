@@ -162,6 +162,8 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_resolved_at", "resolved_at"),
         Index("ix_tickets_status_department", "status", "department_code"),
         Index("ix_tickets_resident", "resident_id", "created_at"),
+        Index("ix_tickets_first_reply_at", "first_reply_at"),
+        Index("ix_tickets_closed_at", "closed_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

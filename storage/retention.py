@@ -1,0 +1,234 @@
+"""Retention: remove residents' personal data from old closed tickets, keep the statistics.
+
+Removed: the resident's display name (once none of their tickets is still in use), phone,
+address and location, photos, and what the resident wrote in events (added information,
+reasons for a rating or a reopen) and in queued messages. Kept: the request text, statuses,
+timestamps, closure codes, ratings, departments and every event's kind and time, so every
+metric stays the same. Each ticket gets an `anonymised` event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Text, and_, exists, func, not_, or_, select, type_coerce, update
+from sqlmodel import SQLModel, col
+from sqlmodel import select as model_select
+
+from storage.columns import utcnow
+from storage.models import (
+    ActorKind,
+    EventKind,
+    OutboxMessage,
+    Status,
+    TicketEvent,
+)
+from storage.unit_of_work import UnitOfWork
+
+__all__ = ["RESIDENT_EVENT_KINDS", "RetentionReport", "anonymise_closed"]
+
+RESIDENT_EVENT_KINDS = (EventKind.RESIDENT_INFO, EventKind.RATED, EventKind.REOPENED)
+# What a resident-written event keeps: the verdict and whether it answered a question.
+KEPT_DETAIL_KEYS = frozenset({"rating", "answer"})
+PERSONAL_PAYLOAD_KEYS = frozenset(
+    {"resident_name", "address", "latitude", "longitude", "photos", "phone", "reason"}
+)
+RESIDENT_TEXT_KINDS = frozenset({"resident_info"})
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionReport:
+    """How many tickets (and what in them) are, or would be, anonymised."""
+
+    tickets: int
+    phones: int
+    places: int
+    photos: int
+    events: int
+    residents: int
+    applied: bool
+
+
+def _tables() -> tuple[Any, Any, Any]:
+    tables = SQLModel.metadata.tables
+    return tables["tickets"], tables["ticket_events"], tables["residents"]
+
+
+def _due(tickets: Any, closed_before: datetime) -> Any:
+    return and_(
+        tickets.c.status == Status.CLOSED.value,
+        tickets.c.closed_at < closed_before,
+        tickets.c.anonymised_at.is_(None),
+    )
+
+
+def _resident_is_done(tickets: Any, residents: Any, closed_before: datetime) -> Any:
+    """No ticket of the resident is still open or recent."""
+    other = tickets.alias("other")
+    in_use = not_(and_(other.c.status == Status.CLOSED.value, other.c.closed_at < closed_before))
+    return and_(
+        residents.c.display_name != "",
+        not_(exists().where(other.c.resident_id == residents.c.id, in_use)),
+    )
+
+
+async def _plan(uow: UnitOfWork, closed_before: datetime) -> RetentionReport:
+    tickets, events, residents = _tables()
+    due = _due(tickets, closed_before)
+    connection = await uow.session.connection()
+
+    has_photos = type_coerce(tickets.c.photo_file_ids, Text) != "[]"
+    has_place = or_(tickets.c.address.is_not(None), tickets.c.latitude.is_not(None))
+    row = (
+        await connection.execute(
+            select(
+                func.count(),
+                func.count(tickets.c.phone),
+                func.count(func.nullif(has_place, False)),
+                func.count(func.nullif(has_photos, False)),
+            ).where(due)
+        )
+    ).one()
+    due_ids = select(tickets.c.id).where(due)
+    written = (
+        await connection.execute(
+            select(func.count()).where(
+                events.c.ticket_id.in_(due_ids),
+                events.c.actor_kind == ActorKind.RESIDENT.value,
+                events.c.kind.in_([k.value for k in RESIDENT_EVENT_KINDS]),
+            )
+        )
+    ).scalar_one()
+    people = (
+        await connection.execute(
+            select(func.count()).where(
+                residents.c.id.in_(select(tickets.c.resident_id).where(due)),
+                _resident_is_done(tickets, residents, closed_before),
+            )
+        )
+    ).scalar_one()
+    return RetentionReport(
+        tickets=int(row[0]),
+        phones=int(row[1]),
+        places=int(row[2]),
+        photos=int(row[3]),
+        events=int(written),
+        residents=int(people),
+        applied=False,
+    )
+
+
+def _scrub(detail: dict[str, Any]) -> dict[str, Any]:
+    kept = {key: value for key, value in detail.items() if key in KEPT_DETAIL_KEYS}
+    return {**kept, "anonymised": True}
+
+
+async def _apply_batch(
+    uow: UnitOfWork, ids: list[int], closed_before: datetime, now: datetime
+) -> int:
+    tickets, _, residents = _tables()
+    session = uow.session
+    resident_ids = select(tickets.c.resident_id).where(tickets.c.id.in_(ids))
+    await session.exec(
+        update(residents)
+        .where(
+            residents.c.id.in_(resident_ids), _resident_is_done(tickets, residents, closed_before)
+        )
+        .values(display_name="")
+    )
+    written = await session.exec(
+        model_select(TicketEvent).where(
+            col(TicketEvent.ticket_id).in_(ids),
+            TicketEvent.actor_kind == ActorKind.RESIDENT,
+            col(TicketEvent.kind).in_([k.value for k in RESIDENT_EVENT_KINDS]),
+        )
+    )
+    for event in written.all():
+        event.detail = _scrub(event.detail or {})
+        session.add(event)
+    messages = await session.exec(
+        model_select(OutboxMessage).where(col(OutboxMessage.ticket_id).in_(ids))
+    )
+    for message in messages.all():
+        payload = dict(message.payload or {})
+        drop = PERSONAL_PAYLOAD_KEYS | ({"text"} if message.kind in RESIDENT_TEXT_KINDS else set())
+        if drop & payload.keys():
+            message.payload = {k: v for k, v in payload.items() if k not in drop}
+            session.add(message)
+    await session.exec(
+        update(tickets)
+        .where(tickets.c.id.in_(ids))
+        .values(
+            address=None,
+            latitude=None,
+            longitude=None,
+            photo_file_ids=[],
+            phone=None,
+            phone_consent=False,
+            anonymised_at=now,
+        )
+    )
+    connection = await session.connection()
+    rows = await connection.execute(
+        select(tickets.c.id, tickets.c.department_code).where(tickets.c.id.in_(ids))
+    )
+    for ticket_id, department_code in rows.all():
+        session.add(
+            TicketEvent(
+                ticket_id=ticket_id,
+                at=now,
+                kind=EventKind.ANONYMISED,
+                actor_kind=ActorKind.SYSTEM,
+                from_status=Status.CLOSED,
+                to_status=Status.CLOSED,
+                department_code=department_code,
+                detail={"closed_before": closed_before.isoformat()},
+            )
+        )
+    await uow.commit()
+    return len(ids)
+
+
+async def anonymise_closed(
+    *,
+    uow: UnitOfWork,
+    closed_before: datetime,
+    apply: bool = False,
+    now: datetime | None = None,
+    batch_size: int = 500,
+) -> RetentionReport:
+    """Count (dry run) or anonymise tickets closed before a time; commits batch by batch."""
+    if closed_before.tzinfo is None:
+        raise ValueError("closed_before must be timezone-aware")
+    now = now or utcnow()
+    plan = await _plan(uow, closed_before)
+    if not apply:
+        return plan
+    tickets, _, _ = _tables()
+    done = 0
+    while True:
+        connection = await uow.session.connection()
+        ids = list(
+            (
+                await connection.execute(
+                    select(tickets.c.id)
+                    .where(_due(tickets, closed_before))
+                    .order_by(tickets.c.id)
+                    .limit(batch_size)
+                )
+            ).scalars()
+        )
+        if not ids:
+            break
+        done += await _apply_batch(uow, ids, closed_before, now)
+    return RetentionReport(
+        tickets=done,
+        phones=plan.phones,
+        places=plan.places,
+        photos=plan.photos,
+        events=plan.events,
+        residents=plan.residents,
+        applied=True,
+    )
