@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy.sparse import csr_matrix
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import FunctionTransformer
 from sklearn.svm import LinearSVC
 
+from classifiers.features import CompactTfidfVectorizer, normalize_texts
 from classifiers.metadata import ModelMetadata
-from classifiers.segmentation import normalize, tokenize
+from classifiers.segmentation import tokenize
 
 __all__ = [
     "ModelConfig",
@@ -67,19 +70,18 @@ class ModelConfig:
 
 
 def build_pipeline(config: ModelConfig, *, calibration_folds: int | None = None) -> Pipeline:
-    """Build the untrained pipeline: char and word TF-IDF, calibrated LinearSVC."""
-    chars = TfidfVectorizer(
+    """Build the untrained pipeline: normalise, char and word TF-IDF, calibrated LinearSVC."""
+    chars = CompactTfidfVectorizer(
         analyzer="char",
-        preprocessor=normalize,
+        lowercase=False,
         ngram_range=config.char_ngrams,
         min_df=config.min_df,
         max_features=config.max_features,
         sublinear_tf=True,
         dtype=np.float32,
     )
-    words = TfidfVectorizer(
+    words = CompactTfidfVectorizer(
         analyzer="word",
-        preprocessor=normalize,
         tokenizer=tokenize,
         token_pattern=None,
         lowercase=False,
@@ -99,10 +101,100 @@ def build_pipeline(config: ModelConfig, *, calibration_folds: int | None = None)
     )
     return Pipeline(
         [
+            ("normalize", FunctionTransformer(normalize_texts)),
             ("features", FeatureUnion([("chars", chars), ("words", words)])),
             ("classifier", calibrated),
         ]
     )
+
+
+Float64Array = np.ndarray[Any, np.dtype[np.float64]]
+
+
+class _Block:
+    """One fitted TF-IDF vectorizer of the union and its slice of the linear model."""
+
+    def __init__(self, vectorizer: Any, coef_t: Float64Array) -> None:
+        if vectorizer.norm != "l2" or not vectorizer.use_idf:
+            raise ValueError("the fast scorer needs l2-normalised TF-IDF features")
+        self.analyzer = vectorizer.build_analyzer()
+        self.vocabulary: dict[str, int] = vectorizer.vocabulary_
+        self.idf = np.asarray(vectorizer.idf_, dtype=np.float64)
+        self.sublinear = bool(vectorizer.sublinear_tf)
+        self.coef_t = coef_t
+
+    def decision(self, texts: Sequence[str]) -> Float64Array:
+        """Return this block's contribution to the decision function."""
+        vocabulary = self.vocabulary
+        columns: list[int] = []
+        counts: list[int] = []
+        indptr = [0]
+        for text in texts:
+            for term, count in Counter(self.analyzer(text)).items():
+                j = vocabulary.get(term)
+                if j is not None:
+                    columns.append(j)
+                    counts.append(count)
+            indptr.append(len(columns))
+        cols = np.asarray(columns, dtype=np.int64)
+        data = np.asarray(counts, dtype=np.float64)
+        if self.sublinear:
+            data = np.log(data) + 1.0
+        data *= self.idf[cols]
+        if len(texts) == 1:  # one message: skip building a sparse matrix
+            norm = float(np.sqrt(data @ data)) or 1.0
+            single: Float64Array = (data @ self.coef_t[cols]).reshape(1, -1) / norm
+            return single
+        rows = np.repeat(np.arange(len(texts)), np.diff(indptr))
+        norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=len(texts)))
+        norms[norms == 0.0] = 1.0
+        matrix = csr_matrix((data, cols, indptr), shape=(len(texts), len(vocabulary)))
+        result: Float64Array = np.asarray(matrix @ self.coef_t) / norms[:, np.newaxis]
+        return result
+
+
+class _LinearScorer:
+    """The fitted pipeline's arithmetic, without scikit-learn's per-call overhead.
+
+    Gives the same probabilities as `pipeline.predict_proba` (checked by the tests), several
+    times faster for one message.
+    """
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        union: FeatureUnion = pipeline.named_steps["features"]
+        if union.transformer_weights:
+            raise ValueError("weighted feature unions are not supported by the fast scorer")
+        calibrated = pipeline.named_steps["classifier"]
+        (member,) = calibrated.calibrated_classifiers_
+        if member.method != "sigmoid":
+            raise ValueError("the fast scorer supports sigmoid calibration only")
+        estimator = member.estimator
+        coef_t = np.ascontiguousarray(estimator.coef_.T, dtype=np.float64)
+        self.blocks: list[_Block] = []
+        offset = 0
+        for _, vectorizer in union.transformer_list:
+            size = len(vectorizer.vocabulary_)
+            self.blocks.append(_Block(vectorizer, coef_t[offset : offset + size]))
+            offset += size
+        self.intercept: Float64Array = np.asarray(estimator.intercept_, dtype=np.float64)
+        self.a: Float64Array = np.array([c.a_ for c in member.calibrators], dtype=np.float64)
+        self.b: Float64Array = np.array([c.b_ for c in member.calibrators], dtype=np.float64)
+        self.n_classes = len(calibrated.classes_)
+
+    def _calibrate(self, decision: Float64Array) -> Float64Array:
+        raw: Float64Array = 1.0 / (1.0 + np.exp(self.a * decision + self.b))
+        if self.n_classes == 2:
+            return np.column_stack([1.0 - raw[:, 0], raw[:, 0]])
+        total = raw.sum(axis=1, keepdims=True)
+        uniform = np.full_like(raw, 1.0 / self.n_classes)
+        result: Float64Array = np.divide(raw, total, out=uniform, where=total != 0)
+        return result
+
+    def probabilities(self, texts: Sequence[str]) -> Float64Array:
+        """Return calibrated class probabilities for raw texts."""
+        normalized = normalize_texts(texts)
+        decision = sum(block.decision(normalized) for block in self.blocks)
+        return self._calibrate(np.asarray(decision) + self.intercept)
 
 
 class RoutingModel:
@@ -113,18 +205,18 @@ class RoutingModel:
         self.metadata = metadata
         self.classes_: tuple[str, ...] = tuple(str(c) for c in pipeline.classes_)
         self._runner_ups = int(metadata.config.get("runner_ups", 2))
+        self._scorer = _LinearScorer(pipeline)
 
     @property
     def labels(self) -> tuple[str, ...]:
         """Return the department codes the model can predict."""
         return self.classes_
 
-    def probabilities(self, texts: Sequence[str]) -> np.ndarray[Any, np.dtype[np.float64]]:
+    def probabilities(self, texts: Sequence[str]) -> Float64Array:
         """Return the class-probability matrix (rows: texts, columns: `labels`)."""
         if not texts:
             return np.zeros((0, len(self.classes_)))
-        proba: np.ndarray[Any, np.dtype[np.float64]] = self.pipeline.predict_proba(list(texts))
-        return proba
+        return self._scorer.probabilities(texts)
 
     def predict(self, text: str) -> Prediction:
         """Predict the department of one text."""

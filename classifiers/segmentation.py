@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import unicodedata
 import warnings
@@ -60,12 +61,11 @@ def normalize(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).lower().split())
 
 
-def _is_word(token: str) -> bool:
-    return any(ch.isalnum() for ch in token)
+_WORD = re.compile(r"[^\W_]")  # a letter or digit in any script
 
 
 def tokenize(text: str) -> list[str]:
     """Segment normalised text into words, dropping whitespace and punctuation."""
     if not _initialized:
         initialize()
-    return [tok for tok in jieba.cut(text, HMM=False) if _is_word(tok)]
+    return [tok for tok in jieba.cut(text, HMM=False) if _WORD.search(tok)]

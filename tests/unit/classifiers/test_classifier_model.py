@@ -37,7 +37,12 @@ def test_prediction_carries_code_confidence_and_runner_ups(trained: TrainingResu
 
 def test_batch_predict_matches_single(trained: TrainingResult) -> None:
     texts = ["小区电梯又坏了物业不管", "路灯不亮", "燃气有味道"]
-    assert trained.model.predict_batch(texts) == [trained.model.predict(t) for t in texts]
+    batch = trained.model.predict_batch(texts)
+    single = [trained.model.predict(t) for t in texts]
+    assert [p.code for p in batch] == [p.code for p in single]
+    for b, s in zip(batch, single, strict=True):
+        assert b.confidence == pytest.approx(s.confidence)
+        assert [c for c, _ in b.runner_up] == [c for c, _ in s.runner_up]
     assert trained.model.predict_batch([]) == []
 
 
@@ -114,3 +119,24 @@ def test_too_few_labels_after_setting_aside() -> None:
 
 def test_read_metadata(model_dir: Path) -> None:
     assert read_metadata(model_dir).n_samples == 45
+
+
+def test_fast_scorer_matches_the_pipeline(trained: TrainingResult) -> None:
+    import numpy as np
+
+    texts = ["荷韵花园路灯坏了", "", "物业", "zzz 完全无关的内容", "石桥镇停水停电燃气都有问题"]
+    fast = trained.model.probabilities(texts)
+    slow = trained.model.pipeline.predict_proba(texts)
+    assert np.allclose(fast, slow)
+    assert np.allclose(trained.model.probabilities(texts[:1]), slow[:1])
+
+
+def test_two_label_model_predicts_with_probabilities() -> None:
+    import numpy as np
+
+    texts = ["路灯坏了", "垃圾没人收", "占道经营", "电梯坏了", "物业不管", "漏水没人修"] * 2
+    labels = (["urban"] * 3 + ["housing"] * 3) * 2
+    model = train_model(labelled_texts(texts, labels), cv_folds=0).model
+    fast = model.probabilities(["路灯又坏了", "电梯"])
+    assert np.allclose(fast, model.pipeline.predict_proba(["路灯又坏了", "电梯"]))
+    assert model.predict("路灯又坏了").code == "urban"
