@@ -6,6 +6,7 @@ import hashlib
 import logging
 import warnings
 from collections.abc import Iterable
+from importlib import resources
 from pathlib import Path
 
 from sklearn.pipeline import Pipeline
@@ -26,6 +27,7 @@ __all__ = [
     "MODEL_FILE",
     "TRUSTED_TYPES",
     "ModelVersionWarning",
+    "default_model_path",
     "load_model",
     "read_metadata",
     "save_model",
@@ -51,6 +53,11 @@ logger = logging.getLogger(__name__)
 
 class ModelVersionWarning(UserWarning):
     """The model was saved with other library versions than those installed."""
+
+
+def default_model_path() -> Path:
+    """Return the directory of the default model shipped with the package."""
+    return Path(str(resources.files("classifiers").joinpath("default_model")))
 
 
 def _sha256(path: Path) -> str:

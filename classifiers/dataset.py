@@ -205,8 +205,9 @@ def labelled_texts(
     *,
     source: str = "",
     file_sha256: str = "",
+    min_labels: int = 2,
 ) -> LabelledTexts:
-    """Pair texts with labels, skipping rows where either is empty; need two labels at least."""
+    """Pair texts with labels, skipping rows where either is empty; need `min_labels` labels."""
     kept_texts: list[str] = []
     kept_labels: list[str] = []
     skipped = 0
@@ -223,7 +224,7 @@ def labelled_texts(
             f"{where}: no usable rows ({skipped} row(s) had an empty text or label)."
         )
     distinct = sorted(set(kept_labels))
-    if len(distinct) < 2:
+    if len(distinct) < min_labels:
         raise TooFewLabelsError(
             f"{where}: found only {len(distinct)} label ({', '.join(distinct)}); "
             "a routing model needs examples of at least two departments."
@@ -231,12 +232,16 @@ def labelled_texts(
     return LabelledTexts(tuple(kept_texts), tuple(kept_labels), skipped, source, file_sha256)
 
 
-def read_labelled_texts(path: Path, columns: TextColumns | None = None) -> LabelledTexts:
-    """Read labelled training rows from a CSV or XLSX file."""
+def read_labelled_texts(
+    path: Path, columns: TextColumns | None = None, *, min_labels: int = 2
+) -> LabelledTexts:
+    """Read labelled training rows from a CSV or XLSX file (one label allowed if min_labels=1)."""
     columns = columns or TextColumns()
     table = read_table(path)
     source = str(path)
     _check_columns(table, (*columns.needed(), columns.label), source)
     texts = extract_texts(table, columns, source=source)
     labels = [row.get(columns.label, "") for row in table.rows]
-    return labelled_texts(texts, labels, source=source, file_sha256=table.sha256)
+    return labelled_texts(
+        texts, labels, source=source, file_sha256=table.sha256, min_labels=min_labels
+    )

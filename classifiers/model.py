@@ -40,12 +40,12 @@ class Prediction:
 class ModelConfig:
     """Hyper-parameters of the routing pipeline (chosen by cross-validation, see docs)."""
 
-    char_ngrams: tuple[int, int] = (1, 3)
+    char_ngrams: tuple[int, int] = (1, 2)
     word_ngrams: tuple[int, int] = (1, 2)
     min_df: int = 2
     max_features: int | None = 300_000
-    c: float = 0.5
-    class_weight: str | None = None
+    c: float = 1.0
+    class_weight: str | None = "balanced"
     calibration: str = "sigmoid"
     calibration_folds: int = 5
     random_state: int = 0
@@ -63,7 +63,7 @@ class ModelConfig:
     def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
         """Rebuild a configuration saved by `to_dict`."""
         values = dict(data)
-        values["char_ngrams"] = tuple(values.get("char_ngrams", (1, 3)))
+        values["char_ngrams"] = tuple(values.get("char_ngrams", (1, 2)))
         values["word_ngrams"] = tuple(values.get("word_ngrams", (1, 2)))
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in values.items() if k in known})
