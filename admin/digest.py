@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -90,12 +91,17 @@ async def build_digest(
     """The digest of `day` (the scheduled job passes yesterday) and of its month to date."""
     since, until = day_bounds(first=day, last=day, tz=tz)
     month_since, _ = day_bounds(first=day.replace(day=1), last=day, tz=tz)
-    day_figures = await figures(uow=uow, since=since, until=until, now=now)
-    month_figures = await figures(uow=uow, since=month_since, until=until, now=day_figures.now)
     samples = await sample_texts(
         uow=uow, since=since, until=until, per_department=SAMPLE_PER_DEPARTMENT
     )
-    return Digest(day, day_figures, month_figures, _hotspots(samples))
+    async with asyncio.TaskGroup() as group:
+        # Segmenting the texts is CPU work in a thread, overlapping the SQL below and keeping
+        # the event loop free for the bot.
+        hot = group.create_task(asyncio.to_thread(_hotspots, samples))
+        day_figures = await figures(uow=uow, since=since, until=until, now=now)
+        month_figures = await figures(uow=uow, since=month_since, until=until, now=day_figures.now)
+    hotspots = hot.result()
+    return Digest(day, day_figures, month_figures, hotspots)
 
 
 def parse_stats_args(args: Sequence[str]) -> tuple[date, date, str | None]:

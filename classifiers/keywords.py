@@ -1,22 +1,34 @@
-"""热点诉求: the keywords that stand out in a batch of resident texts (jieba TF-IDF)."""
+"""热点诉求: the keywords that stand out in a batch of resident texts (TF-IDF on jieba words).
+
+Words come from the project's segmentation (jieba with the district dictionary, no HMM); the
+inverse document frequencies are jieba.analyse's own table, read once.
+"""
 
 from __future__ import annotations
 
 import threading
-import warnings
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
-from classifiers.segmentation import initialize, normalize
+from classifiers.segmentation import normalize, tokenize
 
 __all__ = ["Keyword", "hot_keywords", "stop_words_path"]
 
+CANDIDATES_PER_KEYWORD = 3
+
+
+@dataclass(frozen=True, slots=True)
+class _Idf:
+    weights: dict[str, float]
+    median: float
+    stop_words: frozenset[str]
+
 
 _lock = threading.Lock()
-_extractor: Any = None
+_idf: _Idf | None = None
 
 
 def stop_words_path() -> Path:
@@ -24,26 +36,24 @@ def stop_words_path() -> Path:
     return Path(str(resources.files("classifiers").joinpath("stopwords.txt")))
 
 
-def _stop_words() -> frozenset[str]:
-    lines = stop_words_path().read_text(encoding="utf-8").splitlines()
-    return frozenset(w.strip() for w in lines if w.strip() and not w.startswith("#"))
-
-
-def _tfidf() -> Any:
-    """jieba's TF-IDF extractor with the district dictionary and our stop words, built once."""
-    global _extractor
+def _load() -> _Idf:
+    """jieba.analyse's IDF table and our stop words, read once per process."""
+    global _idf
     with _lock:
-        if _extractor is None:
-            initialize()
-            with warnings.catch_warnings():
-                # jieba reads its IDF table with open(...).read() and never closes the file.
-                warnings.simplefilter("ignore", ResourceWarning)
-                import jieba.analyse
+        if _idf is None:
+            import jieba
 
-                extractor = jieba.analyse.TFIDF()
-            extractor.stop_words = extractor.stop_words | _stop_words()
-            _extractor = extractor
-        return _extractor
+            table = Path(jieba.__file__).parent / "analyse" / "idf.txt"
+            weights: dict[str, float] = {}
+            for line in table.read_text(encoding="utf-8").splitlines():
+                word, _, value = line.strip().partition(" ")
+                if value:
+                    weights[word] = float(value)
+            ordered = sorted(weights.values())
+            lines = stop_words_path().read_text(encoding="utf-8").splitlines()
+            stop = frozenset(w.strip() for w in lines if w.strip() and not w.startswith("#"))
+            _idf = _Idf(weights, ordered[len(ordered) // 2], stop)
+        return _idf
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,20 +66,29 @@ class Keyword:
     examples: tuple[int, ...]
 
 
+def _is_keyword(word: str, stop_words: frozenset[str]) -> bool:
+    return len(word) >= 2 and not word.isascii() and word not in stop_words
+
+
 def hot_keywords(texts: Sequence[str], *, top: int = 5, examples: int = 3) -> list[Keyword]:
     """The `top` keywords of `texts`; examples are indices of texts that mention each word."""
+    idf = _load()
     cleaned = [normalize(text) for text in texts]
-    if not any(cleaned):
+    frequency: Counter[str] = Counter()
+    for text in cleaned:
+        frequency.update(w for w in tokenize(text) if _is_keyword(w, idf.stop_words))
+    total = sum(frequency.values())
+    if not total:
         return []
-    tags = _tfidf().extract_tags("\n".join(cleaned), topK=top * 3, withWeight=True)
-    result: list[Keyword] = []
-    for word, weight in tags:
-        if word.isdigit() or word.isascii():
-            continue
-        mentions = [i for i, text in enumerate(cleaned) if word in text]
-        if not mentions:
-            continue
-        result.append(Keyword(str(word), float(weight), len(mentions), tuple(mentions[:examples])))
+    weight = {w: n * idf.weights.get(w, idf.median) / total for w, n in frequency.items()}
+    candidates = sorted(weight, key=weight.__getitem__, reverse=True)
+    # A text mentions a word even where the segmenter cut it differently (路灯不亮 → 路 灯不亮).
+    mentions = {
+        w: [i for i, text in enumerate(cleaned) if w in text]
+        for w in candidates[: top * CANDIDATES_PER_KEYWORD]
+    }
     # A theme many residents raise beats one loud message; weight breaks the ties.
-    result.sort(key=lambda k: (-k.count, -k.weight))
-    return result[:top]
+    ranked = sorted(mentions, key=lambda w: (-len(mentions[w]), -weight[w]))
+    return [
+        Keyword(w, weight[w], len(mentions[w]), tuple(mentions[w][:examples])) for w in ranked[:top]
+    ]

@@ -162,8 +162,17 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_resolved_at", "resolved_at"),
         Index("ix_tickets_status_department", "status", "department_code"),
         Index("ix_tickets_resident", "resident_id", "created_at"),
-        Index("ix_tickets_first_reply_at", "first_reply_at"),
-        Index("ix_tickets_closed_at", "closed_at"),
+        Index(
+            "ix_tickets_resolved_cover",
+            "resolved_at",
+            "department_code",
+            "status",
+            "closure_code",
+            "due_at",
+            "routed_at",
+        ),
+        Index("ix_tickets_first_reply_cover", "first_reply_at", "department_code", "routed_at"),
+        Index("ix_tickets_closed_cover", "closed_at", "rating", "department_code"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -208,6 +217,7 @@ class TicketEvent(SQLModel, table=True):
     __table_args__ = (
         Index("ix_ticket_events_ticket", "ticket_id", "id"),
         Index("ix_ticket_events_kind_at", "kind", "at"),
+        Index("ix_ticket_events_kind_at_department", "kind", "at", "department_code"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
