@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import warnings
+import zipfile
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
@@ -75,7 +76,7 @@ def save_model(model: RoutingModel, directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     model_path = directory / MODEL_FILE
     tmp_path = directory / (MODEL_FILE + ".tmp")
-    sio.dump(model.pipeline, tmp_path)
+    sio.dump(model.pipeline, tmp_path, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
     tmp_path.replace(model_path)
     metadata = model.metadata.with_model_sha256(_sha256(model_path))
     (directory / METADATA_FILE).write_text(metadata.to_json(), encoding="utf-8")
