@@ -70,3 +70,14 @@ def test_refuses_a_corpus_that_misses_a_department(
     ]
     assert main(argv) == 2
     assert "missing ['police']" in capsys.readouterr().err
+
+
+def test_shipped_default_model_routes_to_the_default_departments() -> None:
+    from classifiers.artifact import MODEL_FILE, default_model_path
+    from classifiers.build_default import DEPARTMENTS_FILE, department_codes
+
+    directory = default_model_path()
+    assert (directory / MODEL_FILE).stat().st_size < 10 * 2**20
+    model = load_model(directory, expected_labels=department_codes(DEPARTMENTS_FILE))
+    assert model.metadata.cv_macro_f1 is not None
+    assert model.predict("小区电梯天天坏，物业说没钱修").code == "housing"
