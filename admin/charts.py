@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import BinaryIO
 
 from admin import texts
 from admin.digest import Digest
@@ -11,13 +12,17 @@ from classifiers.fonts import register_cjk_font
 __all__ = ["render_digest_chart"]
 
 
-def render_digest_chart(digest: Digest, path: Path) -> Path:
-    """Draw the day's received/resolved and the month's rates per department into a PNG."""
+def render_digest_chart(digest: Digest, path: Path | BinaryIO) -> Path | BinaryIO:
+    """Draw the day's received/resolved and the month's rates per department as a PNG.
+
+    `path` is a file path or a binary buffer (e.g. io.BytesIO to send without a file).
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     family = register_cjk_font()
     month = digest.month_figures
@@ -56,6 +61,7 @@ def render_digest_chart(digest: Digest, path: Path) -> Path:
             bars = day_axes.barh(right, resolved, height=width, label=texts.CHART_RESOLVED)
             day_axes.bar_label(bars, padding=2, fontsize=8)
             day_axes.set_yticks(positions, labels=names)
+            day_axes.xaxis.set_major_locator(MaxNLocator(integer=True))
             day_axes.invert_yaxis()
             day_axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=2)
             rates = (
@@ -64,14 +70,16 @@ def render_digest_chart(digest: Digest, path: Path) -> Path:
                 (texts.CHART_SATISFACTION_RATE, [m.satisfaction_rate for _, m in rows]),
             )
             band = 0.8 / len(rates)
+            peak = max((100 * (v or 0) for _, values in rates for v in values), default=0)
             for i, (label, values) in enumerate(rates):
                 offsets = [p - 0.4 + band * (i + 0.5) for p in positions]
                 month_axes.barh(offsets, [100 * (v or 0) for v in values], height=band, label=label)
             month_axes.set_yticks(positions, labels=names)
-            month_axes.set_xlim(0, 100)
+            month_axes.set_xlim(0, max(100.0, peak * 1.05))  # 办结率 can pass 100%
             month_axes.invert_yaxis()
             month_axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3)
         figure.tight_layout()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(path, Path):
+            path.parent.mkdir(parents=True, exist_ok=True)
         figure.savefig(path, format="png")
     return path

@@ -183,7 +183,8 @@ def export_digest(
     stem = f"digest-{day.date().isoformat()}"
     text_path = out / f"{stem}.txt"
     text_path.write_text(render_digest_text(digest) + "\n", encoding="utf-8")
-    chart_path = render_digest_chart(digest, out / f"{stem}.png")
+    chart_path = out / f"{stem}.png"
+    render_digest_chart(digest, chart_path)
     typer.echo(texts.EXPORT_DIGEST_DONE.format(text=text_path, chart=chart_path))
 
 

@@ -6,6 +6,7 @@ inverse document frequencies are jieba.analyse's own table, read once.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import Counter
 from collections.abc import Sequence
@@ -18,6 +19,10 @@ from classifiers.segmentation import normalize, tokenize
 __all__ = ["Keyword", "hot_keywords", "stop_words_path"]
 
 CANDIDATES_PER_KEYWORD = 3
+# Amounts and counts (五千多, 五十米, 三个月) are not themes.
+QUANTITY = re.compile(
+    r"^[零〇一二三四五六七八九十百千万亿两几半]+[多余来]?[个件米元块天年月日号次岁楼层栋户斤里]*$"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +72,12 @@ class Keyword:
 
 
 def _is_keyword(word: str, stop_words: frozenset[str]) -> bool:
-    return len(word) >= 2 and not word.isascii() and word not in stop_words
+    return (
+        len(word) >= 2
+        and not word.isascii()
+        and word not in stop_words
+        and not QUANTITY.match(word)
+    )
 
 
 def hot_keywords(texts: Sequence[str], *, top: int = 5, examples: int = 3) -> list[Keyword]:

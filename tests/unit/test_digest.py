@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -126,5 +127,9 @@ def test_chart_is_a_png(tmp_path: Path, busy_day: bool) -> None:
     if busy_day:
         figures = period(busy("urban", "城市管理局"), busy("housing", "住房和城乡建设局"))
         digest = Digest(day=DAY, day_figures=figures, month_figures=figures, hotspots={})
-    path = render_digest_chart(digest, tmp_path / "digest.png")
+    path = tmp_path / "digest.png"
+    render_digest_chart(digest, path)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    buffer = io.BytesIO()
+    render_digest_chart(digest, buffer)  # what a handler sends without touching the disk
+    assert buffer.getvalue()[:4] == b"\x89PNG"
