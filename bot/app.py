@@ -158,8 +158,10 @@ async def running(application: Application) -> AsyncIterator[Application]:  # ty
         try:
             yield application
         finally:
-            await application.updater.stop()
-            await application.stop()
+            if application.updater.running:
+                await application.updater.stop()
+            if application.running:
+                await application.stop()
             if application.post_shutdown is not None:
                 await application.post_shutdown(application)
 
@@ -167,7 +169,7 @@ async def running(application: Application) -> AsyncIterator[Application]:  # ty
 async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
     stop = application.bot_data.get("minyi.sender_stop")
     task = application.bot_data.get("minyi.sender_task")
-    if isinstance(stop, asyncio.Event) and isinstance(task, asyncio.Task):
+    if isinstance(stop, asyncio.Event) and isinstance(task, asyncio.Task) and not task.done():
         stop.set()
         await asyncio.wait_for(task, timeout=30)
     svc = application.bot_data.get(SERVICES_KEY)

@@ -13,11 +13,13 @@ import time
 from collections import defaultdict
 from datetime import timedelta
 
+from aiolimiter import AsyncLimiter
 from telegram import Bot, InputMediaPhoto, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.notices import Rendered, render
 from bot.services import Services
+from bot.topics import TopicKeeper
 from storage.columns import utcnow
 from storage.district import department_for_chat
 from storage.models import Audience
@@ -34,8 +36,8 @@ from storage.outbox import (
 
 log = logging.getLogger(__name__)
 
-PRIVATE_INTERVAL = 1.0  # Telegram: about one message per second to one private chat
-GROUP_INTERVAL = 3.0  # Telegram: 20 messages per minute to one group
+PRIVATE_RATE = (1, 1.0)  # Telegram: about one message per second to one private chat
+GROUP_RATE = (20, 60.0)  # Telegram: 20 messages per minute to one group
 MAX_ATTEMPTS = 12
 MAX_BACKOFF = 300.0
 PARALLEL_CHATS = 16
@@ -55,15 +57,19 @@ class OutboxSender:
         self.services = services
         self.batch = batch
         self._next_ok: dict[int, float] = defaultdict(float)
+        self._limiters: dict[int, AsyncLimiter] = {}
         self._chat_locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._slots = asyncio.Semaphore(PARALLEL_CHATS)
+        self.topics = TopicKeeper(bot, services, self._pace)
         self.sent = 0
         self.retried = 0
         self.failed = 0
+        self._stop = asyncio.Event()
 
     async def run(self, stop: asyncio.Event, *, idle: float = 1.0) -> None:
         """Deliver until `stop` is set, waking early whenever a handler queues something."""
         wakeup = self.services.outbox_wakeup
+        self._stop = stop
         while not stop.is_set():
             wakeup.clear()
             try:
@@ -88,7 +94,7 @@ class OutboxSender:
     async def deliver_once(self) -> int:
         """One pass: claim a batch and deliver it; returns how many rows were handled."""
         async with self.services.uow() as uow:
-            items = await claim_due(uow=uow, limit=self.batch)
+            items = await claim_due(uow=uow, limit=self.batch, lease=self.services.outbox_lease)
         if not items:
             return 0
         by_chat: dict[int, list[OutboxItem]] = defaultdict(list)
@@ -100,6 +106,11 @@ class OutboxSender:
     async def _deliver_chat(self, chat_id: int, queue: list[OutboxItem]) -> None:
         async with self._slots, self._chat_locks[chat_id]:
             for index, item in enumerate(queue):
+                if self._stop.is_set():
+                    # Stopping: hand the rest back at once so another worker picks it up.
+                    for later in queue[index:]:
+                        await self._retry(later, 0.0, "worker stopped")
+                    return
                 deferred_until = await self._deliver(item)
                 if deferred_until is not None:
                     # Keep the chat's order: everything after waits as long as this one.
@@ -108,11 +119,15 @@ class OutboxSender:
                     return
 
     async def _pace(self, chat_id: int) -> None:
+        """Wait out a RetryAfter, then take a slot from the chat's leaky bucket."""
         wait = self._next_ok[chat_id] - time.monotonic()
         if wait > 0:
             await asyncio.sleep(wait)
-        interval = PRIVATE_INTERVAL if chat_id > 0 else GROUP_INTERVAL
-        self._next_ok[chat_id] = time.monotonic() + interval
+        limiter = self._limiters.get(chat_id)
+        if limiter is None:
+            limiter = AsyncLimiter(*(PRIVATE_RATE if chat_id > 0 else GROUP_RATE))
+            self._limiters[chat_id] = limiter
+        await limiter.acquire()
 
     async def _deliver(self, item: OutboxItem) -> float | None:
         """Send one row; returns the delay in seconds if the rest of the chat must wait."""
@@ -155,6 +170,8 @@ class OutboxSender:
             )
         if follow_up:
             svc.kick_outbox()
+        if item.audience == Audience.RESIDENT and item.ticket_id is not None:
+            await self.topics.sync(item.ticket_id)  # every lifecycle change tells the resident
         self.sent += 1
         log.info("delivered %s %s for %s", item.audience, item.kind, item.ticket_number or "-")
         return None
@@ -163,6 +180,18 @@ class OutboxSender:
         self, item: OutboxItem, rendered: Rendered
     ) -> tuple[Message | None, int | None]:
         thread_id, reply_to = await self._place(item)
+        try:
+            return await self._send_at(item, rendered, thread_id, reply_to)
+        except BadRequest as error:
+            if thread_id is None or "topic_closed" not in error.message.lower():
+                raise
+            # News about a finished ticket (e.g. it was reopened): open its topic again.
+            await self.topics.reopen(item.chat_id, thread_id)
+            return await self._send_at(item, rendered, thread_id, reply_to)
+
+    async def _send_at(
+        self, item: OutboxItem, rendered: Rendered, thread_id: int | None, reply_to: int | None
+    ) -> tuple[Message | None, int | None]:
         if len(rendered.photos) == 1:
             photo = await self.bot.send_photo(
                 item.chat_id,
@@ -204,6 +233,7 @@ class OutboxSender:
                 item.chat_id, f"{item.ticket_number} {TOPIC_PREFIX}"[:128]
             )
             thread = topic.message_thread_id
+            self.topics.created(item.chat_id, thread, topic.name)
             async with self.services.uow() as uow:
                 await record_topic(
                     uow=uow, ticket_id=item.ticket_id, chat_id=item.chat_id, thread_id=thread

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -32,6 +33,7 @@ class Services:
     rating_window_days: int = 3
     max_photos: int = 5
     min_text_chars: int = 5
+    outbox_lease: timedelta = timedelta(minutes=2)
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
 
     def uow(self) -> UnitOfWork:

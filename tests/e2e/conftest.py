@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.ext import Application
+from telegram.request import HTTPXRequest
 
 from admin.settings import load_settings
 from bot.app import build_application, running
@@ -39,6 +41,27 @@ class World:
     urban_clerk: Person
     housing_clerk: Person
     dispatcher: Person
+    server: EmulatorServer
+    db_url: str
+
+
+@asynccontextmanager
+async def bot_running(
+    server: EmulatorServer, db_url: str, classifier: KeywordClassifier
+) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """The real bot, polling the emulator over HTTP, for the length of a block."""
+    settings = load_settings(
+        database_url=db_url,
+        telegram_api_base_url=server.base_url,
+        telegram_bot_token=server.emulator.token,
+    )
+    application = build_application(
+        settings,
+        classifier_loader=lambda s, d: classifier,
+        request=HTTPXRequest(connection_pool_size=32, read_timeout=1.5),
+    )
+    async with running(application):
+        yield application
 
 
 @pytest.fixture
@@ -79,24 +102,19 @@ async def world(engine: AsyncEngine, db_url: str, limits: Limits) -> AsyncIterat
                 display_name=person.user.first_name,
             )
     classifier = KeywordClassifier()
-    async with EmulatorServer(emu) as server:
-        settings = load_settings(
-            database_url=db_url,
-            telegram_api_base_url=server.base_url,
-            telegram_bot_token=emu.token,
+    async with EmulatorServer(emu) as server, bot_running(server, db_url, classifier) as app:
+        yield World(
+            emu,
+            app,
+            uow,
+            classifier,
+            urban,
+            housing,
+            dispatch,
+            urban_clerk,
+            housing_clerk,
+            dispatcher,
+            server,
+            db_url,
         )
-        app = build_application(settings, classifier_loader=lambda s, d: classifier)
-        async with running(app):
-            yield World(
-                emu,
-                app,
-                uow,
-                classifier,
-                urban,
-                housing,
-                dispatch,
-                urban_clerk,
-                housing_clerk,
-                dispatcher,
-            )
     await emu.close()

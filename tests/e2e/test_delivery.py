@@ -1,0 +1,182 @@
+"""The outbox under Telegram's faults: nothing lost, nothing sent twice, failures recorded."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from sqlmodel import col, select
+
+from bot.emulator import Chat, Limits, Person
+from bot.services import SERVICES_KEY, Services
+from storage.district import bind_department
+from storage.models import Audience, EventKind, OutboxMessage, OutboxStatus, Resident, TicketEvent
+from storage.outbox import claim_due, enqueue
+from storage.tickets import Draft, ResidentRef, open_ticket
+from tests.e2e.conftest import World, bot_running
+
+
+async def settle(world: World, *, timeout: float = 30.0) -> dict[str, int]:
+    """Wait until no outbox row is pending or in flight; returns rows per status."""
+
+    async def counts() -> dict[str, int]:
+        async with world.uow as uow:
+            rows = (await uow.session.exec(select(OutboxMessage.status))).all()
+        return dict(Counter(rows))
+
+    async def poll() -> dict[str, int]:
+        while True:
+            now = await counts()
+            if not now.get(OutboxStatus.PENDING) and not now.get(OutboxStatus.SENDING):
+                return now
+            await asyncio.sleep(0.1)
+
+    return await asyncio.wait_for(poll(), timeout)
+
+
+def kick(world: World) -> None:
+    """Wake the running sender."""
+    svc = world.app.bot_data[SERVICES_KEY]
+    assert isinstance(svc, Services)
+    svc.kick_outbox()
+
+
+async def open_for(world: World, person: Person, text: str, route_to: str | None = "urban") -> str:
+    """Open a ticket straight through the store (as the intake would) and wake the sender."""
+    svc = world.app.bot_data[SERVICES_KEY]
+    assert isinstance(svc, Services)
+    async with world.uow as uow:
+        view = await open_ticket(
+            uow=uow,
+            resident=ResidentRef(person.id, person.private_chat.id, person.user.first_name),
+            draft=Draft(text=text),
+            route_to=route_to,
+            policy=svc.policy,
+        )
+    kick(world)
+    return view.number
+
+
+def texts_in(chat: Chat) -> list[str]:
+    """Everything the bot said in a chat, in order."""
+    return [m.text or m.caption or "" for m in chat.messages if m.sender.is_bot]
+
+
+async def test_429_5xx_timeouts_and_drops_lose_nothing_and_send_nothing_twice(
+    world: World,
+) -> None:
+    faults = world.emu.faults
+    faults.retry_after("sendMessage", seconds=1, times=2)
+    faults.server_error("sendMessage", status=502, times=2)
+    faults.drop_connection("sendMessage", times=1)
+    faults.timeout("sendMessage", hold=3.0, times=1)
+    residents = [world.emu.add_user(f"居民{i}") for i in range(6)]
+    numbers = [await open_for(world, p, f"第{i}处路灯不亮") for i, p in enumerate(residents)]
+    statuses = await settle(world)
+    assert statuses == {OutboxStatus.SENT: 12}
+    for person, number in zip(residents, numbers, strict=True):
+        said = texts_in(person.private_chat)
+        assert sum(number in t and "已受理" in t for t in said) == 1, said
+    cards = [t for t in texts_in(world.urban) if "新诉求" in t]
+    assert sorted(n for n in numbers for t in cards if n in t) == sorted(numbers)
+    assert sum(world.emu.counters.faults_served.values()) == 6
+
+
+@pytest.mark.parametrize("limits", [Limits()])
+async def test_a_restart_in_the_middle_of_a_backlog_loses_and_repeats_nothing(
+    world: World,
+) -> None:
+    person = world.emu.add_user("孙大姐")
+    chat = person.private_chat
+    async with world.uow as uow:
+        await uow.session.exec(select(Resident))  # open the session
+        for i in range(8):
+            await enqueue(
+                uow=uow,
+                chat_id=chat.id,
+                kind="text",
+                payload={"text": f"通知{i}"},
+                audience=Audience.DISPATCH,
+                commit=False,
+            )
+        await uow.commit()
+    kick(world)
+    await world.emu.wait_for_message(chat, lambda m: m.text == "通知1", timeout=10)
+    # The first worker shuts down mid-backlog …
+    assert world.app.updater is not None
+    await world.app.updater.stop()
+    world.app.bot_data["minyi.sender_stop"].set()
+    await world.app.bot_data["minyi.sender_task"]
+    async with world.uow as uow:
+        left = (await uow.session.exec(select(OutboxMessage.status))).all()
+    assert OutboxStatus.PENDING in left  # there really was a backlog
+    async with bot_running(world.server, world.db_url, world.classifier):  # … a new one starts
+        await settle(world)
+    said = [t for t in texts_in(chat) if t.startswith("通知")]
+    assert said == [f"通知{i}" for i in range(8)]
+
+
+async def test_a_worker_that_died_holding_claims_is_taken_over_once(world: World) -> None:
+    svc = world.app.bot_data[SERVICES_KEY]
+    assert isinstance(svc, Services)
+    svc.outbox_lease = timedelta(hours=1)  # the live sender leaves the dead worker's claims alone
+    person = world.emu.add_user("郑阿姨")
+    chat = person.private_chat
+    async with world.uow as uow:
+        for i in range(3):
+            await enqueue(
+                uow=uow,
+                chat_id=chat.id,
+                kind="text",
+                payload={"text": f"提醒{i}"},
+                audience=Audience.DISPATCH,
+                commit=False,
+            )
+        await uow.commit()
+    async with world.uow as uow:
+        claimed = await claim_due(uow=uow)  # a worker claims the rows, then dies before sending
+    assert len(claimed) == 3
+    kick(world)
+    svc.outbox_lease = timedelta(seconds=0)  # the lease runs out
+    kick(world)
+    await settle(world)
+    said = [t for t in texts_in(chat) if t.startswith("提醒")]
+    assert said == ["提醒0", "提醒1", "提醒2"]
+
+
+async def test_a_resident_who_blocked_the_bot_is_recorded_on_the_ticket(world: World) -> None:
+    person = world.emu.add_user("周先生")
+    person.private_chat  # noqa: B018 - the chat exists before the block
+    world.emu.block_bot(person)
+    number = await open_for(world, person, "路灯坏了没人修")
+    statuses = await settle(world)
+    assert statuses == {OutboxStatus.SENT: 1, OutboxStatus.FAILED: 1}
+    async with world.uow as uow:
+        resident = (await uow.session.exec(select(Resident))).one()
+        failed = (
+            await uow.session.exec(
+                select(TicketEvent).where(TicketEvent.kind == EventKind.DELIVERY_FAILED)
+            )
+        ).one()
+    assert resident.blocked_at is not None
+    assert "blocked" in failed.detail["error"]
+    assert number in " ".join(texts_in(world.urban))
+
+
+async def test_an_unreachable_department_group_is_reported_to_dispatch(world: World) -> None:
+    async with world.uow as uow:
+        await bind_department(uow=uow, code="housing", chat_id=-100_999_999, is_forum=False)
+    person = world.emu.add_user("吴女士")
+    number = await open_for(world, person, "电梯困人了", route_to="housing")
+    await settle(world)
+    warning = await world.emu.wait_for_message(world.dispatch, lambda m: number in (m.text or ""))
+    assert "无法向 住房和城乡建设局 工作群发送消息" in (warning.text or "")
+    async with world.uow as uow:
+        failed = (
+            await uow.session.exec(
+                select(OutboxMessage).where(col(OutboxMessage.status) == OutboxStatus.FAILED)
+            )
+        ).one()
+    assert "chat not found" in (failed.last_error or "").lower()
