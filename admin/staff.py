@@ -1,9 +1,458 @@
-"""Staff, dispatch and supervisor handlers in their Telegram groups."""
+"""Department staff in their Telegram group: claim, answer, ask, note, reassign and resolve.
+
+A plain message in a ticket's forum topic (or a reply to its card) reaches the resident;
+one starting with #备注 stays internal. Commands take the ticket from the topic they are
+written in, or from a ticket number given first.
+"""
 
 from __future__ import annotations
 
-from telegram.ext import Application
+import logging
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from admin import cards, dispatch, texts
+from admin.access import (
+    Context,
+    bind,
+    need_ticket,
+    refuse,
+    say,
+    staff_name,
+    staff_only,
+    ticket_here,
+    usage,
+)
+from admin.arguments import (
+    Arguments,
+    closure_code,
+    command_arguments,
+    department_code,
+    is_number,
+    note_text,
+)
+from admin.context import staff_services
+from storage.columns import utcnow
+from storage.conversations import ConversationState, load_state, save_state
+from storage.district import department_for_chat
+from storage.errors import IllegalTransition, PermissionDenied
+from storage.members import Actor, list_members
+from storage.models import WORKABLE_STATUSES, ClosureCode
+from storage.tickets import (
+    add_note,
+    ask_resident,
+    claim_ticket,
+    department_open_tickets,
+    get_ticket,
+    overdue_tickets,
+    reassign_ticket,
+    reply_to_resident,
+    resolve_ticket,
+    staff_ticket,
+)
+
+log = logging.getLogger(__name__)
+
+GROUPS = filters.ChatType.GROUPS
+NEW_MESSAGE = filters.UpdateType.MESSAGE
+CONVERSATION = "staff"
+AWAITING_ANSWER = "answer"
+AWAITING_ORIGINAL = "original"
+
+
+# --- which ticket, and the pending 办结 of one member of staff ---------------------------------
+
+
+async def _ticket_for(update: Update, context: Context, args: Arguments) -> str | None:
+    """The ticket number given first, else the ticket of the topic or card replied to."""
+    return args.number or await ticket_here(update, context)
+
+
+def _conversation_key(update: Update) -> str:
+    assert update.effective_chat is not None
+    assert update.effective_user is not None
+    return f"{update.effective_chat.id}:{update.effective_user.id}"
+
+
+async def _pending(update: Update, context: Context) -> ConversationState:
+    async with staff_services(context).uow() as uow:
+        return await load_state(uow=uow, name=CONVERSATION, key=_conversation_key(update))
+
+
+async def _set_pending(update: Update, context: Context, state: ConversationState) -> None:
+    async with staff_services(context).uow() as uow:
+        await save_state(uow=uow, name=CONVERSATION, key=_conversation_key(update), state=state)
+
+
+def _thread(update: Update) -> int | None:
+    message = update.effective_message
+    if message is None or not message.is_topic_message:
+        return None
+    return message.message_thread_id
+
+
+# --- the lifecycle, one call each ---------------------------------------------------------------
+
+
+async def _claim(update: Update, context: Context, actor: Actor, number: str) -> None:
+    svc = staff_services(context)
+    async with svc.uow() as uow:
+        await claim_ticket(uow=uow, actor=actor, number=number)
+    log.info("%s claimed", number)
+    await say(update, texts.CLAIMED.format(who=staff_name(actor), number=number))
+    svc.kick_outbox()
+
+
+async def _reassign(
+    update: Update, context: Context, actor: Actor, number: str, code: str, reason: str
+) -> str:
+    svc = staff_services(context)
+    async with svc.uow() as uow:
+        await reassign_ticket(
+            uow=uow,
+            actor=actor,
+            number=number,
+            department_code=code,
+            reason=reason,
+            policy=svc.policy,
+        )
+    log.info("%s reassigned to %s", number, code)
+    svc.kick_outbox()
+    return texts.REASSIGNED.format(number=number, department=svc.department_names()[code])
+
+
+async def _resolve(
+    update: Update,
+    context: Context,
+    actor: Actor,
+    number: str,
+    code: ClosureCode,
+    answer: str,
+    original: str | None = None,
+) -> None:
+    svc = staff_services(context)
+    async with svc.uow() as uow:
+        await resolve_ticket(
+            uow=uow, actor=actor, number=number, code=code, answer=answer, duplicate_of=original
+        )
+    log.info("%s resolved as %s", number, code)
+    if code == ClosureCode.NOT_OURS:
+        text = texts.RETURNED_TO_DISPATCH.format(number=number)
+    else:
+        text = texts.RESOLVED.format(number=number, code=texts.STAFF_CLOSURE_NAMES[code])
+    await say(update, text)  # before the sender closes the topic
+    svc.kick_outbox()
+
+
+# --- commands -----------------------------------------------------------------------------------
+
+
+async def claim(update: Update, context: Context, actor: Actor) -> None:
+    """/claim [NUMBER]: take the ticket on."""
+    assert update.effective_message is not None
+    args = command_arguments(update.effective_message.text or "")
+    number = await _ticket_for(update, context, args)
+    if number is None:
+        await say(update, need_ticket("claim"))
+        return
+    await _claim(update, context, actor, number)
+
+
+async def reply(update: Update, context: Context, actor: Actor) -> None:
+    """/reply [NUMBER] TEXT: answer the resident."""
+    await _message_resident(update, context, actor, command="reply")
+
+
+async def ask(update: Update, context: Context, actor: Actor) -> None:
+    """/ask [NUMBER] TEXT: ask the resident; their next message comes back here."""
+    await _message_resident(update, context, actor, command="ask")
+
+
+async def note(update: Update, context: Context, actor: Actor) -> None:
+    """/note [NUMBER] TEXT: an internal note the resident never sees."""
+    await _message_resident(update, context, actor, command="note")
+
+
+async def _message_resident(
+    update: Update, context: Context, actor: Actor, *, command: str
+) -> None:
+    assert update.effective_message is not None
+    args = command_arguments(update.effective_message.text or "")
+    number = await _ticket_for(update, context, args)
+    if number is None:
+        await say(update, need_ticket(command))
+        return
+    if not args.rest:
+        await say(update, usage(command))
+        return
+    await _write(update, context, actor, number, args.rest, command=command)
+
+
+async def _write(
+    update: Update, context: Context, actor: Actor, number: str, text: str, *, command: str
+) -> None:
+    svc = staff_services(context)
+    use_case = {"reply": reply_to_resident, "ask": ask_resident, "note": add_note}[command]
+    async with svc.uow() as uow:
+        await use_case(uow=uow, actor=actor, number=number, text=text)
+    log.info("%s: staff %s", number, command)
+    template = {"reply": texts.RELAYED, "ask": texts.ASKED, "note": texts.NOTED}[command]
+    await say(update, template.format(number=number))
+    if command != "note":
+        svc.kick_outbox()
+
+
+async def reassign(update: Update, context: Context, actor: Actor) -> None:
+    """/reassign [NUMBER] CODE [REASON]: 转办 to another department (code or Chinese name)."""
+    assert update.effective_message is not None
+    args = command_arguments(update.effective_message.text or "")
+    number = await _ticket_for(update, context, args)
+    if number is None:
+        await say(update, need_ticket("reassign"))
+        return
+    if not args.first:
+        await say(update, usage("reassign"))
+        return
+    code = department_code(args.first, staff_services(context).department_names()) or args.first
+    await say(update, await _reassign(update, context, actor, number, code, args.after_first))
+
+
+async def resolve(update: Update, context: Context, actor: Actor) -> None:
+    """/resolve [NUMBER] CODE TEXT: 办结; `/resolve 重复 ORIGINAL` links to the original."""
+    assert update.effective_message is not None
+    args = command_arguments(update.effective_message.text or "")
+    number = await _ticket_for(update, context, args)
+    if number is None:
+        await say(update, need_ticket("resolve"))
+        return
+    code = closure_code(args.first)
+    if code is None:
+        await say(update, usage("resolve") + "\n" + texts.RESOLVE_CODES)
+        return
+    answer, original = args.after_first, None
+    if code == ClosureCode.DUPLICATE:
+        words = answer.split(maxsplit=1)
+        if not words or not is_number(words[0]):
+            await say(update, texts.BAD_ORIGINAL)
+            return
+        original, answer = words[0].upper(), words[1] if len(words) > 1 else ""
+    await _resolve(update, context, actor, number, code, answer, original)
+
+
+async def list_tickets(update: Update, context: Context, actor: Actor) -> None:
+    """/list: the group's department's open tickets, oldest first, overdue marked ⏰."""
+    svc = staff_services(context)
+    assert update.effective_chat is not None
+    async with svc.uow() as uow:
+        department = await department_for_chat(uow=uow, chat_id=update.effective_chat.id)
+        if department is None:
+            await say(update, texts.NOT_A_DEPARTMENT_GROUP)
+            return
+        if not actor.may_work_on(department.code):
+            await refuse(update, texts.NOT_YOUR_TICKET)
+            return
+        tickets = await department_open_tickets(uow=uow, department_code=department.code)
+    await say(update, cards.ticket_list(department.name, tickets, now=utcnow(), tz=svc.tz))
+
+
+async def overdue(update: Update, context: Context, actor: Actor) -> None:
+    """/overdue: the department's tickets past their deadline (every department's in dispatch)."""
+    svc = staff_services(context)
+    assert update.effective_chat is not None
+    async with svc.uow() as uow:
+        department = await department_for_chat(uow=uow, chat_id=update.effective_chat.id)
+        if department is None:
+            await say(update, texts.NOT_A_DEPARTMENT_GROUP)
+            return
+        if not actor.may_work_on(department.code):
+            await refuse(update, texts.NOT_YOUR_TICKET)
+            return
+        scope = None if department.is_dispatch else department.code
+        tickets = await overdue_tickets(uow=uow, department_code=scope)
+    await say(update, cards.overdue_list(tickets, svc.department_names(), tz=svc.tz))
+
+
+async def ticket(update: Update, context: Context, actor: Actor) -> None:
+    """/ticket [NUMBER]: the card and the whole history, with who did what."""
+    assert update.effective_message is not None
+    args = command_arguments(update.effective_message.text or "")
+    number = await _ticket_for(update, context, args)
+    if number is None:
+        await say(update, need_ticket("ticket"))
+        return
+    svc = staff_services(context)
+    async with svc.uow() as uow:
+        payload, events = await staff_ticket(uow=uow, number=number)
+        if not actor.may_work_on(payload["department_code"]):
+            await refuse(update, texts.NOT_YOUR_TICKET)
+            return
+        members = await list_members(uow=uow)
+    names = {m.user_id: m.display_name for m in members if m.display_name}
+    text, markup = cards.staff_ticket(
+        payload, events, names, svc.department_names(), now=utcnow(), tz=svc.tz
+    )
+    await say(update, text[:4096], markup)
+
+
+async def cancel(update: Update, context: Context, actor: Actor) -> None:
+    """/cancel: drop a pending 办结."""
+    if (await _pending(update, context)).state is None:
+        await say(update, texts.NOTHING_PENDING)
+        return
+    await _set_pending(update, context, ConversationState())
+    await say(update, texts.PENDING_CANCELLED)
+
+
+# --- plain messages in a ticket's topic ---------------------------------------------------------
+
+
+async def on_text(update: Update, context: Context, actor: Actor) -> None:
+    """A pending 办结 answer, an internal #备注, or a message relayed to the resident."""
+    message = update.effective_message
+    assert message is not None
+    assert message.text is not None
+    pending = await _pending(update, context)
+    if pending.state is not None and pending.data.get("thread") == _thread(update):
+        await _continue_resolve(update, context, actor, pending, message.text)
+        return
+    number = await ticket_here(update, context)
+    if number is None:
+        return  # talk among colleagues, not about a ticket
+    internal = note_text(message.text)
+    try:
+        if internal is not None:
+            await _write(update, context, actor, number, internal, command="note")
+        else:
+            await _write(update, context, actor, number, message.text, command="reply")
+    except IllegalTransition as error:
+        status = texts.STAFF_STATUS_NAMES.get(error.status, error.status)
+        await say(update, texts.NOT_RELAYED.format(number=number, status=status))
+
+
+async def _continue_resolve(
+    update: Update, context: Context, actor: Actor, pending: ConversationState, text: str
+) -> None:
+    number, code = pending.data["number"], ClosureCode(pending.data["code"])
+    if pending.state == AWAITING_ORIGINAL:
+        original = text.strip().split(maxsplit=1)[0] if text.strip() else ""
+        if not is_number(original):
+            await say(update, texts.BAD_ORIGINAL)
+            return
+        await _set_pending(update, context, ConversationState())
+        await _resolve(update, context, actor, number, code, "", original.upper())
+        return
+    await _set_pending(update, context, ConversationState())
+    await _resolve(update, context, actor, number, code, text)
+
+
+# --- buttons on the ticket card: s:claim / s:move / s:done, then s:to / s:code -----------------
+
+
+async def on_button(update: Update, context: Context, actor: Actor) -> None:
+    """A button of a ticket card or of a picker it opened; re-checked against the database."""
+    query = update.callback_query
+    assert query is not None
+    parts = (query.data or "").split(":")
+    names = staff_services(context).department_names()
+    if len(parts) not in (3, 4) or not is_number(parts[2]):
+        await query.answer(texts.BUTTON_STALE, show_alert=True)
+        return
+    action, number = parts[1], parts[2].upper()
+    if action == "claim" and len(parts) == 3:
+        await _claim(update, context, actor, number)
+        await query.answer()
+    elif action == "move" and len(parts) == 3:
+        await _open_picker(update, context, actor, number, "move")
+    elif action == "done" and len(parts) == 3:
+        await _open_picker(update, context, actor, number, "done")
+    elif action == "to" and len(parts) == 4 and parts[3] in names:
+        done = await _reassign(update, context, actor, number, parts[3], "")
+        await query.answer()
+        await query.edit_message_text(done)
+    elif action == "code" and len(parts) == 4 and closure_code(parts[3]) is not None:
+        await _pick_closure(update, context, actor, number, ClosureCode(parts[3]))
+    else:
+        await query.answer(texts.BUTTON_STALE, show_alert=True)
+
+
+async def _workable(context: Context, actor: Actor, number: str) -> tuple[str, str]:
+    """The ticket's department and status, if the actor may still work on it (else raises)."""
+    async with staff_services(context).uow() as uow:
+        found = await get_ticket(uow=uow, number=number)
+    if not actor.may_work_on(found.department_code):
+        raise PermissionDenied("open picker")
+    if found.status not in WORKABLE_STATUSES:
+        raise IllegalTransition(found.number, found.status, "pick")
+    return found.department_code or "", found.status
+
+
+async def _open_picker(
+    update: Update, context: Context, actor: Actor, number: str, which: str
+) -> None:
+    query = update.callback_query
+    assert query is not None
+    current, _ = await _workable(context, actor, number)
+    await query.answer()
+    if which == "move":
+        names = staff_services(context).department_names()
+        choices = {c: n for c, n in names.items() if c not in (current, "dispatch")}
+        if "dispatch" in names and current != "dispatch":
+            choices["dispatch"] = names["dispatch"]
+        await say(
+            update,
+            texts.PICK_DEPARTMENT.format(number=number),
+            cards.department_picker(number, choices),
+        )
+    else:
+        await say(update, texts.PICK_CLOSURE.format(number=number), cards.closure_picker(number))
+
+
+async def _pick_closure(
+    update: Update, context: Context, actor: Actor, number: str, code: ClosureCode
+) -> None:
+    query = update.callback_query
+    assert query is not None
+    await _workable(context, actor, number)
+    await query.answer()
+    if code == ClosureCode.NOT_OURS:
+        await query.edit_message_reply_markup(None)
+        await _resolve(update, context, actor, number, code, "")
+        return
+    state = AWAITING_ORIGINAL if code == ClosureCode.DUPLICATE else AWAITING_ANSWER
+    await _set_pending(
+        update,
+        context,
+        ConversationState(state, {"number": number, "code": code.value, "thread": _thread(update)}),
+    )
+    template = texts.ASK_ORIGINAL if code == ClosureCode.DUPLICATE else texts.ASK_ANSWER
+    await query.edit_message_text(
+        template.format(number=number, code=texts.STAFF_CLOSURE_NAMES[code])
+    )
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
-    """Register every staff-side handler."""
+    """Register every staff-side handler (group chats; buttons re-checked in the database)."""
+    command = GROUPS & NEW_MESSAGE
+    application.add_handlers(
+        [
+            CommandHandler("claim", staff_only(claim), filters=command),
+            CommandHandler("reply", staff_only(reply), filters=command),
+            CommandHandler("ask", staff_only(ask), filters=command),
+            CommandHandler("note", staff_only(note), filters=command),
+            CommandHandler("reassign", staff_only(reassign), filters=command),
+            CommandHandler("resolve", staff_only(resolve), filters=command),
+            CommandHandler("list", staff_only(list_tickets), filters=command),
+            CommandHandler("ticket", staff_only(ticket), filters=command),
+            CommandHandler("overdue", staff_only(overdue), filters=command),
+            CommandHandler("cancel", staff_only(cancel), filters=command),
+            CommandHandler("dispatch", staff_only(dispatch.dispatch), filters=command),
+            CommandHandler("bind", staff_only(bind), filters=command),
+            MessageHandler(
+                GROUPS & NEW_MESSAGE & filters.TEXT & ~filters.COMMAND,
+                staff_only(on_text, quiet=True),
+            ),
+            CallbackQueryHandler(staff_only(on_button), pattern=r"^s:"),
+            CallbackQueryHandler(staff_only(dispatch.on_button), pattern=r"^d:"),
+        ]
+    )

@@ -40,6 +40,132 @@ ESCALATION_WHY = {
 }
 
 
+# --- staff actions in department groups and dispatch (admin.staff, admin.dispatch) ------------
+
+STAFF_CLOSURE_NAMES = {
+    "fixed": "已解决",
+    "answered": "已答复",
+    "not_ours": "非本部门职责",
+    "duplicate": "重复",
+    "unreachable": "无法联系",
+}
+STAFF_STATUS_NAMES = {
+    "received": "已接收",
+    "pending_dispatch": "待分派",
+    "routed": "待认领",
+    "in_progress": "办理中",
+    "resolved": "已办结（待评价）",
+    "reopened": "重办中",
+    "closed": "已归档",
+}
+EVENT_LINES = {
+    "received": "群众提交",
+    "routed": "分派至 {department}",
+    "sent_to_dispatch": "转调度中心",
+    "dispatched": "调度分派至 {department}",
+    "claimed": "认领",
+    "replied": "答复群众：{text}",
+    "note": "内部备注：{text}",
+    "asked": "向群众提问：{text}",
+    "resident_info": "群众补充：{text}",
+    "reassigned": "转办至 {department}{reason}",
+    "resolved": "办结（{code}）：{answer}",
+    "rated": "群众评价：{rating}{reason}",
+    "reopened": "重新办理{reason}",
+    "closed": "归档",
+    "escalated": "督办",
+    "delivery_failed": "消息未送达",
+    "reminded": "到期提醒",
+    "overdue": "已超期",
+    "anonymised": "个人信息已匿名化",
+}
+EVENT_RATINGS = {
+    "satisfied": "满意",
+    "basically_satisfied": "基本满意",
+    "unsatisfied": "不满意",
+    "unrated": "未评价",
+}
+HISTORY_HEADER = "\n\n办理记录："
+HISTORY_LINE = "{at} {who}：{what}"
+WHO_RESIDENT = "群众"
+WHO_SYSTEM = "系统"
+WHO_STAFF = "工作人员"
+TICKET_STATUS = "\n状态：{status}{overdue}"
+OVERDUE_MARK = " ⏰已超期"
+
+NOT_STAFF = "抱歉，此操作仅限区民意直通车的工作人员。"
+NOT_YOUR_TICKET = "您不是该诉求承办部门的工作人员，无法操作。"
+NOT_DISPATCHER = "只有调度员、督办人员或管理员可以分派诉求。"
+NOT_ADMIN = "只有管理员可以绑定部门工作群。"
+BUTTON_STALE = "按钮已失效：诉求已变化或按钮不属于本群，请以最新消息为准。"
+TICKET_UNKNOWN = "没有找到编号为 {number} 的诉求。"
+WRONG_STATE = "诉求 {number} 当前状态为「{status}」，不能{action}。"
+ACTION_NAMES = {
+    "claim": "认领",
+    "reply": "答复",
+    "ask": "提问",
+    "note": "备注",
+    "reassign": "转办",
+    "resolve": "办结",
+    "dispatch": "分派",
+}
+UNKNOWN_DEPARTMENT = "没有这个部门：{code}。可用的部门代码：{codes}"
+INVALID_INPUT = "内容有误：{detail}"
+INVALID_DETAILS = {
+    "empty text": "内容不能为空",
+    "the resident needs an answer": "请写明给群众的答复内容",
+    "a duplicate needs the number of the original ticket": "请写明原诉求编号",
+    "a ticket cannot duplicate itself": "不能与自身重复",
+    "the ticket is already with that department": "诉求已在该部门",
+    "choose a department, not dispatch itself": "请选择具体承办部门",
+}
+
+NEED_TICKET = "请在诉求话题内（或回复诉求卡片）使用，或写明编号，例如：{example}"
+USAGE = {
+    "claim": "/claim TB-20261124-0001",
+    "reply": "/reply 您反映的路灯已安排维修，预计明天修好。",
+    "ask": "/ask 请问具体是几号楼门口？",
+    "note": "/note 已电话联系物业",
+    "reassign": "/reassign housing 属于电梯维保，请住建局处理",
+    "resolve": "/resolve 已解决 路灯已更换，请您查看。",
+    "ticket": "/ticket TB-20261124-0001",
+    "dispatch": "/dispatch TB-20261124-0001 urban",
+    "bind": "/bind urban",
+}
+USAGE_PREFIX = "用法："
+RESOLVE_CODES = "办结类型：已解决、已答复、非本部门职责、重复（需写原编号）、无法联系。"
+
+CLAIMED = "✅ {who} 已认领 {number}"
+RELAYED = "✅ 已转达群众（{number}）"
+ASKED = "❓ 已向群众提问，答案会发到这里（{number}）"
+NOTED = "📝 已记为内部备注，群众看不到（{number}）"
+REASSIGNED = "➡️ {number} 已转办至 {department}"
+RESOLVED = "🏁 {number} 已办结（{code}），已请群众评价"
+RETURNED_TO_DISPATCH = "↩️ {number} 非本部门职责，已退回调度中心重新分派"
+DISPATCHED = "🧭 {number} 已分派至 {department}（{who}）"
+NOT_RELAYED = "⚠️ 诉求 {number} 当前状态为「{status}」，这条消息没有转给群众。"
+
+PICK_DEPARTMENT = "转办 {number}：请选择接收部门"
+PICK_CLOSURE = "办结 {number}：请选择办结类型"
+ASK_ANSWER = "办结 {number}（{code}）：请直接发送给群众的答复内容；发送 /cancel 取消。"
+ASK_ORIGINAL = "办结 {number}（重复）：请发送原诉求编号；发送 /cancel 取消。"
+BAD_ORIGINAL = "请发送原诉求编号，例如 TB-20261124-0001；发送 /cancel 取消。"
+PENDING_CANCELLED = "已取消办结。"
+NOTHING_PENDING = "当前没有待完成的操作。"
+
+LIST_HEADER = "{department} 在办诉求 {count} 件（最早的在前）："
+LIST_EMPTY = "{department} 目前没有在办诉求。"
+LIST_LINE = "{mark}{number} · {status} · 时限 {due} · {snippet}"
+OVERDUE_HEADER = "超期诉求 {count} 件："
+OVERDUE_EMPTY = "没有超期诉求 👍"
+OVERDUE_LINE = "⏰ {number} · {department} · 时限 {due} · {snippet}"
+NOT_A_DEPARTMENT_GROUP = "本群尚未绑定部门。管理员可发送 /bind 部门代码 绑定。"
+
+BOUND = "本群已绑定为「{department}」工作群{forum}。"
+BOUND_FORUM = "（每件诉求一个话题）"
+BOUND_PLAIN = "（诉求以卡片发送，回复卡片即可办理）"
+
+
 def fmt(template: str, **values: Any) -> str:
     """Fill a template; missing optional values read as empty."""
     return template.format(**values)

@@ -45,6 +45,7 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "classifiers.segmentation.tokenize",
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",
+    "sklearn.calibration._TemperatureScaling",
     "sklearn.isotonic.IsotonicRegression",
     "sklearn.model_selection._split.StratifiedKFold",
 )

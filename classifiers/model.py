@@ -166,8 +166,9 @@ class _LinearScorer:
             raise ValueError("weighted feature unions are not supported by the fast scorer")
         calibrated = pipeline.named_steps["classifier"]
         (member,) = calibrated.calibrated_classifiers_
-        if member.method != "sigmoid":
-            raise ValueError("the fast scorer supports sigmoid calibration only")
+        if member.method not in ("sigmoid", "temperature"):
+            raise ValueError("the fast scorer supports sigmoid and temperature calibration")
+        self.method: str = member.method
         estimator = member.estimator
         coef_t = np.ascontiguousarray(estimator.coef_.T, dtype=np.float64)
         self.blocks: list[_Block] = []
@@ -177,11 +178,21 @@ class _LinearScorer:
             self.blocks.append(_Block(vectorizer, coef_t[offset : offset + size]))
             offset += size
         self.intercept: Float64Array = np.asarray(estimator.intercept_, dtype=np.float64)
-        self.a: Float64Array = np.array([c.a_ for c in member.calibrators], dtype=np.float64)
-        self.b: Float64Array = np.array([c.b_ for c in member.calibrators], dtype=np.float64)
+        if self.method == "temperature":
+            self.beta = float(member.calibrators[0].beta_)
+        else:
+            self.a: Float64Array = np.array([c.a_ for c in member.calibrators], dtype=np.float64)
+            self.b: Float64Array = np.array([c.b_ for c in member.calibrators], dtype=np.float64)
         self.n_classes = len(calibrated.classes_)
 
     def _calibrate(self, decision: Float64Array) -> Float64Array:
+        if self.method == "temperature":
+            logits = decision if decision.shape[1] > 1 else np.hstack([-decision, decision])
+            scaled = self.beta * logits
+            scaled -= scaled.max(axis=1, keepdims=True)
+            exp = np.exp(scaled)
+            softmax: Float64Array = exp / exp.sum(axis=1, keepdims=True)
+            return softmax
         raw: Float64Array = 1.0 / (1.0 + np.exp(self.a * decision + self.b))
         if self.n_classes == 2:
             return np.column_stack([1.0 - raw[:, 0], raw[:, 0]])

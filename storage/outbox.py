@@ -318,3 +318,40 @@ async def ticket_for_message(
         return None
     rows = await uow.session.exec(query.order_by(col(TicketMessage.id).desc()).limit(1))
     return rows.first()
+
+
+@dataclass(frozen=True, slots=True)
+class TicketTopics:
+    """A ticket's forum topics and where the ticket is now, to keep the topics in step."""
+
+    number: str
+    status: str
+    department_chat_id: int | None
+    topics: tuple[tuple[int, int], ...]  # (chat_id, thread_id), oldest first
+
+
+async def ticket_topics(*, uow: UnitOfWork, ticket_id: int) -> TicketTopics | None:
+    """The ticket's state and every forum topic made for it."""
+    ticket = await uow.session.get(Ticket, ticket_id)
+    if ticket is None:
+        return None
+    department = (
+        await uow.session.get(Department, ticket.department_code)
+        if ticket.department_code
+        else None
+    )
+    rows = await uow.session.exec(
+        select(TicketMessage.chat_id, TicketMessage.thread_id)
+        .where(TicketMessage.ticket_id == ticket_id, col(TicketMessage.thread_id).is_not(None))
+        .order_by(col(TicketMessage.id))
+    )
+    topics: dict[tuple[int, int], None] = {}
+    for chat_id, thread_id in rows.all():
+        if thread_id is not None:
+            topics[(chat_id, thread_id)] = None
+    return TicketTopics(
+        number=ticket.number,
+        status=ticket.status,
+        department_chat_id=department.chat_id if department else None,
+        topics=tuple(topics),
+    )

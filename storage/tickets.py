@@ -934,3 +934,31 @@ async def open_ticket_for_resident(*, uow: UnitOfWork, resident_user_id: int) ->
     )
     row = rows.first()
     return TicketView.of(row) if row else None
+
+
+async def staff_ticket(*, uow: UnitOfWork, number: str) -> tuple[dict[str, Any], list[EventView]]:
+    """What staff see of a ticket (the card: phone only with consent) and its history."""
+    ticket = await _ticket(uow, number, lock=False)
+    resident = await _resident(uow, ticket)
+    department = await _department(uow, ticket.department_code or "")
+    return _card(ticket, resident, department), await history(uow=uow, ticket_id=ticket.id or 0)
+
+
+async def overdue_tickets(
+    *,
+    uow: UnitOfWork,
+    department_code: str | None = None,
+    now: datetime | None = None,
+    limit: int = 50,
+) -> list[TicketView]:
+    """Open tickets past their deadline (of one department, or all), most overdue first."""
+    now = now or utcnow()
+    query = select(Ticket).where(
+        col(Ticket.status).in_([s.value for s in OPEN_STATUSES]),
+        col(Ticket.due_at).is_not(None),
+        col(Ticket.due_at) < now,
+    )
+    if department_code is not None:
+        query = query.where(Ticket.department_code == department_code)
+    rows = await uow.session.exec(query.order_by(col(Ticket.due_at)).limit(limit))
+    return [TicketView.of(r) for r in rows.all()]

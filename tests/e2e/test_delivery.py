@@ -18,7 +18,7 @@ from storage.tickets import Draft, ResidentRef, open_ticket
 from tests.e2e.conftest import World, bot_running
 
 
-async def settle(world: World, *, timeout: float = 30.0) -> dict[str, int]:
+async def settle(world: World, *, within: float = 30.0) -> dict[str, int]:
     """Wait until no outbox row is pending or in flight; returns rows per status."""
 
     async def counts() -> dict[str, int]:
@@ -33,7 +33,7 @@ async def settle(world: World, *, timeout: float = 30.0) -> dict[str, int]:
                 return now
             await asyncio.sleep(0.1)
 
-    return await asyncio.wait_for(poll(), timeout)
+    return await asyncio.wait_for(poll(), within)
 
 
 def kick(world: World) -> None:
