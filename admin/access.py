@@ -1,0 +1,164 @@
+"""Who may act in staff groups: every update's sender is looked up in the database, domain
+errors become polite Chinese answers, and an admin binds a group to its department."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from admin import texts
+from admin.arguments import command_arguments, department_code
+from admin.context import staff_services
+from storage.district import bind_department
+from storage.errors import (
+    DomainError,
+    IllegalTransition,
+    InvalidInput,
+    PermissionDenied,
+    TicketNotFound,
+    UnknownDepartment,
+)
+from storage.members import Actor, actor_for
+from storage.models import Role
+from storage.outbox import ticket_for_message
+
+log = logging.getLogger(__name__)
+
+Context = ContextTypes.DEFAULT_TYPE
+Action = Callable[[Update, Context, Actor], Awaitable[None]]
+Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
+
+
+def explain(error: DomainError, *, button: bool = False) -> str:
+    """The Chinese answer for a domain error (a stale or forged button says so)."""
+    if isinstance(error, PermissionDenied):
+        return texts.NOT_DISPATCHER if error.action == "dispatch" else texts.NOT_YOUR_TICKET
+    if button:
+        return texts.BUTTON_STALE
+    if isinstance(error, TicketNotFound):
+        return texts.TICKET_UNKNOWN.format(number=error.number[:40])
+    if isinstance(error, IllegalTransition):
+        return texts.WRONG_STATE.format(
+            number=error.number,
+            status=texts.STAFF_STATUS_NAMES.get(error.status, error.status),
+            action=texts.ACTION_NAMES.get(error.action, error.action),
+        )
+    if isinstance(error, UnknownDepartment):
+        return texts.UNKNOWN_DEPARTMENT.format(
+            code=error.code[:40], codes="、".join(c for c in error.known if c != "dispatch")
+        )
+    if isinstance(error, InvalidInput):
+        detail = str(error)
+        return texts.INVALID_INPUT.format(detail=texts.INVALID_DETAILS.get(detail, detail))
+    return texts.INVALID_INPUT.format(detail=str(error))
+
+
+async def say(
+    update: Update, text: str, markup: InlineKeyboardMarkup | None = None
+) -> Message | None:
+    """Answer in the chat (and forum topic) of the update; best effort."""
+    message = update.effective_message
+    if message is None:
+        return None
+    try:
+        return await message.reply_text(text, reply_markup=markup)
+    except TelegramError as error:  # e.g. the topic was closed a moment ago
+        log.warning("could not answer in a staff group: %s", error)
+        return None
+
+
+async def refuse(update: Update, text: str) -> None:
+    """A refusal: an alert on a button press, a reply to a message."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=True)
+        return
+    await say(update, text)
+
+
+def staff_only(action: Action, *, quiet: bool = False) -> Handler:
+    """Declares a handler for staff: the sender's roles are read from the database; anyone
+    without one is refused (or, when `quiet`, ignored), and domain errors are answered."""
+
+    async def handler(update: Update, context: Context) -> None:
+        user = update.effective_user
+        if user is None:
+            return
+        svc = staff_services(context)
+        async with svc.uow() as uow:
+            actor = await actor_for(uow=uow, user_id=user.id, display_name=user.first_name)
+        if not actor.is_staff:
+            if not quiet:
+                await refuse(update, texts.NOT_STAFF)
+            return
+        try:
+            await action(update, context, actor)
+        except DomainError as error:
+            await refuse(update, explain(error, button=update.callback_query is not None))
+
+    return handler
+
+
+def staff_name(actor: Actor) -> str:
+    """How colleagues see a member of staff: the name kept with their role."""
+    for role in actor.roles:
+        if role.display_name:
+            return role.display_name
+    return actor.display_name or texts.WHO_STAFF
+
+
+async def ticket_here(update: Update, context: Context) -> str | None:
+    """The ticket a group message is about: its forum topic, or the card it replies to."""
+    message = update.effective_message
+    if message is None:
+        return None
+    svc = staff_services(context)
+    async with svc.uow() as uow:
+        if message.is_topic_message and message.message_thread_id is not None:
+            number = await ticket_for_message(
+                uow=uow, chat_id=message.chat_id, thread_id=message.message_thread_id
+            )
+            if number is not None:
+                return number
+        if message.reply_to_message is not None:
+            return await ticket_for_message(
+                uow=uow, chat_id=message.chat_id, message_id=message.reply_to_message.message_id
+            )
+    return None
+
+
+async def bind(update: Update, context: Context, actor: Actor) -> None:
+    """/bind CODE: an admin makes this group the department's staff group."""
+    message, chat = update.effective_message, update.effective_chat
+    assert message is not None
+    assert chat is not None
+    if not actor.has(Role.ADMIN):
+        await refuse(update, texts.NOT_ADMIN)
+        return
+    svc = staff_services(context)
+    args = command_arguments(message.text or "")
+    code = department_code(args.rest, svc.department_names()) or args.rest
+    if not code:
+        await say(update, texts.USAGE_PREFIX + texts.USAGE["bind"])
+        return
+    async with svc.uow() as uow:
+        department = await bind_department(
+            uow=uow, code=code, chat_id=chat.id, is_forum=bool(chat.is_forum)
+        )
+    log.info("group bound to department %s", department.code)
+    forum = texts.BOUND_FORUM if department.is_forum else texts.BOUND_PLAIN
+    await say(update, texts.BOUND.format(department=department.name, forum=forum))
+
+
+def usage(command: str) -> str:
+    """How to use a command, with an example."""
+    return texts.USAGE_PREFIX + texts.USAGE[command]
+
+
+def need_ticket(command: str) -> str:
+    """Where to use a command that needs a ticket."""
+    return texts.NEED_TICKET.format(example=texts.USAGE[command])
