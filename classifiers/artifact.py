@@ -40,6 +40,7 @@ METADATA_FILE = "metadata.json"
 # Types beyond skops' built-in safe list that our pipeline needs; nothing else is loaded.
 TRUSTED_TYPES: tuple[str, ...] = (
     "classifiers.features.CompactTfidfVectorizer",
+    "classifiers.features.first_lines",
     "classifiers.features.normalize_texts",
     "classifiers.segmentation.normalize",
     "classifiers.segmentation.tokenize",

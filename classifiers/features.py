@@ -12,6 +12,7 @@ from classifiers.segmentation import normalize
 
 __all__ = [
     "CompactTfidfVectorizer",
+    "first_lines",
     "normalize_texts",
 ]
 
@@ -19,6 +20,16 @@ __all__ = [
 def normalize_texts(texts: Iterable[str]) -> list[str]:
     """Normalise every text (the pipeline's first step, so it runs once per text)."""
     return [normalize(text) for text in texts]
+
+
+def first_line(text: str) -> str:
+    """Return the title of a normalised "title\nbody" message, or the whole one-line text."""
+    return text.split("\n", 1)[0]
+
+
+def first_lines(texts: Iterable[str]) -> list[str]:
+    """Return the first line of every normalised text (the title feature's input)."""
+    return [first_line(text) for text in texts]
 
 
 class CompactTfidfVectorizer(TfidfVectorizer):  # type: ignore[misc]

@@ -15,7 +15,12 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.svm import LinearSVC
 
-from classifiers.features import CompactTfidfVectorizer, normalize_texts
+from classifiers.features import (
+    CompactTfidfVectorizer,
+    first_line,
+    first_lines,
+    normalize_texts,
+)
 from classifiers.metadata import ModelMetadata
 from classifiers.segmentation import tokenize
 
@@ -44,6 +49,8 @@ class ModelConfig:
     word_ngrams: tuple[int, int] = (1, 2)
     min_df: int = 2
     max_features: int | None = 300_000
+    title_ngrams: tuple[int, int] = (1, 3)
+    title_weight: float | None = None
     c: float = 1.0
     class_weight: str | None = "balanced"
     calibration: str = "sigmoid"
@@ -57,6 +64,7 @@ class ModelConfig:
         data = asdict(self)
         data["char_ngrams"] = list(self.char_ngrams)
         data["word_ngrams"] = list(self.word_ngrams)
+        data["title_ngrams"] = list(self.title_ngrams)
         return data
 
     @classmethod
@@ -65,6 +73,7 @@ class ModelConfig:
         values = dict(data)
         values["char_ngrams"] = tuple(values.get("char_ngrams", (1, 2)))
         values["word_ngrams"] = tuple(values.get("word_ngrams", (1, 2)))
+        values["title_ngrams"] = tuple(values.get("title_ngrams", (1, 3)))
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in values.items() if k in known})
 
@@ -91,6 +100,25 @@ def build_pipeline(config: ModelConfig, *, calibration_folds: int | None = None)
         sublinear_tf=True,
         dtype=np.float32,
     )
+    branches: list[tuple[str, Any]] = [("chars", chars), ("words", words)]
+    weights: dict[str, float] | None = None
+    if config.title_weight:
+        title = CompactTfidfVectorizer(
+            analyzer="char",
+            lowercase=False,
+            ngram_range=config.title_ngrams,
+            min_df=config.min_df,
+            max_features=config.max_features,
+            sublinear_tf=True,
+            dtype=np.float32,
+        )
+        branches.append(
+            (
+                "title",
+                Pipeline([("first_line", FunctionTransformer(first_lines)), ("chars", title)]),
+            )
+        )
+        weights = {"chars": 1.0, "words": 1.0, "title": config.title_weight}
     folds = calibration_folds or config.calibration_folds
     svm = LinearSVC(C=config.c, class_weight=config.class_weight)
     calibrated = CalibratedClassifierCV(
@@ -102,7 +130,7 @@ def build_pipeline(config: ModelConfig, *, calibration_folds: int | None = None)
     return Pipeline(
         [
             ("normalize", FunctionTransformer(normalize_texts)),
-            ("features", FeatureUnion([("chars", chars), ("words", words)])),
+            ("features", FeatureUnion(branches, transformer_weights=weights)),
             ("classifier", calibrated),
         ]
     )
@@ -114,14 +142,22 @@ Float64Array = np.ndarray[Any, np.dtype[np.float64]]
 class _Block:
     """One fitted TF-IDF vectorizer of the union and its slice of the linear model."""
 
-    def __init__(self, vectorizer: Any, coef_t: Float64Array) -> None:
+    def __init__(self, branch: Any, coef_t: Float64Array, weight: float) -> None:
+        vectorizer = branch
+        select: Any = None
+        if isinstance(branch, Pipeline):
+            first, vectorizer = branch.steps[0][1], branch.steps[-1][1]
+            if len(branch.steps) != 2 or first.func is not first_lines:
+                raise ValueError("the fast scorer only knows the first-line title branch")
+            select = first_line
         if vectorizer.norm != "l2" or not vectorizer.use_idf:
             raise ValueError("the fast scorer needs l2-normalised TF-IDF features")
-        self.analyzer = vectorizer.build_analyzer()
+        analyze = vectorizer.build_analyzer()
+        self.analyzer = analyze if select is None else (lambda text: analyze(select(text)))
         self.vocabulary: dict[str, int] = vectorizer.vocabulary_
         self.idf = np.asarray(vectorizer.idf_, dtype=np.float64)
         self.sublinear = bool(vectorizer.sublinear_tf)
-        self.coef_t = coef_t
+        self.coef_t = coef_t * weight if weight != 1.0 else coef_t
 
     def decision(self, texts: Sequence[str]) -> Float64Array:
         """Return this block's contribution to the decision function."""
@@ -162,8 +198,7 @@ class _LinearScorer:
 
     def __init__(self, pipeline: Pipeline) -> None:
         union: FeatureUnion = pipeline.named_steps["features"]
-        if union.transformer_weights:
-            raise ValueError("weighted feature unions are not supported by the fast scorer")
+        weights = union.transformer_weights or {}
         calibrated = pipeline.named_steps["classifier"]
         (member,) = calibrated.calibrated_classifiers_
         if member.method not in ("sigmoid", "temperature"):
@@ -173,9 +208,11 @@ class _LinearScorer:
         coef_t = np.ascontiguousarray(estimator.coef_.T, dtype=np.float64)
         self.blocks: list[_Block] = []
         offset = 0
-        for _, vectorizer in union.transformer_list:
+        for name, branch in union.transformer_list:
+            vectorizer = branch.steps[-1][1] if isinstance(branch, Pipeline) else branch
             size = len(vectorizer.vocabulary_)
-            self.blocks.append(_Block(vectorizer, coef_t[offset : offset + size]))
+            weight = float(weights.get(name, 1.0))
+            self.blocks.append(_Block(branch, coef_t[offset : offset + size], weight))
             offset += size
         self.intercept: Float64Array = np.asarray(estimator.intercept_, dtype=np.float64)
         if self.method == "temperature":

@@ -57,8 +57,9 @@ def is_initialized() -> bool:
 
 
 def normalize(text: str) -> str:
-    """Fold full-width forms to half-width (NFKC), lower-case, and collapse whitespace."""
-    return " ".join(unicodedata.normalize("NFKC", text).lower().split())
+    """Fold full-width forms to half-width (NFKC), lower-case, collapse spaces; keep lines."""
+    lines = (" ".join(line.split()) for line in unicodedata.normalize("NFKC", text).splitlines())
+    return "\n".join(line for line in lines if line).lower()
 
 
 _WORD = re.compile(r"[^\W_]")  # a letter or digit in any script

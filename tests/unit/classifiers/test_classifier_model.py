@@ -12,7 +12,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from classifiers.artifact import METADATA_FILE, MODEL_FILE, load_model, read_metadata
-from classifiers.dataset import labelled_texts
+from classifiers.dataset import LabelledTexts, labelled_texts
 from classifiers.errors import (
     LabelMismatchError,
     ModelIntegrityError,
@@ -140,3 +140,22 @@ def test_two_label_model_predicts_with_probabilities() -> None:
     fast = model.probabilities(["路灯又坏了", "电梯"])
     assert np.allclose(fast, model.pipeline.predict_proba(["路灯又坏了", "电梯"]))
     assert model.predict("路灯又坏了").code == "urban"
+
+
+def test_title_branch_and_temperature_scaling_match_the_pipeline(
+    corpus: LabelledTexts, tmp_path: Path
+) -> None:
+    import numpy as np
+
+    from classifiers.artifact import save_model
+    from classifiers.model import ModelConfig
+
+    titled = labelled_texts(
+        [f"{t[:6]}\n{t}" if i % 2 else t for i, t in enumerate(corpus.texts)], corpus.labels
+    )
+    config = ModelConfig(title_weight=0.8, calibration="temperature", min_df=1)
+    model = train_model(titled, config, cv_folds=0).model
+    texts = ["荷韵花园\n路灯坏了好几天", "停水", ""]
+    assert np.allclose(model.probabilities(texts), model.pipeline.predict_proba(texts))
+    loaded = load_model(save_model(model, tmp_path / "m"))
+    assert np.allclose(loaded.probabilities(texts), model.probabilities(texts))

@@ -27,7 +27,7 @@ def test_initialize_is_idempotent() -> None:
 
 def test_normalize_folds_full_width_and_case() -> None:
     full_width = "\uff21\uff22\uff23\u3000\uff11\uff12\uff13\uff14\uff15"  # full-width "ABC 12345"
-    assert normalize(full_width + "\n\n物业") == "abc 12345 物业"
+    assert normalize(full_width + "\n\n 物业  费 ") == "abc 12345\n物业 费"
 
 
 def test_tokenizer_is_picklable_by_name() -> None:
