@@ -9,6 +9,8 @@ from typing import Annotated, TypeVar
 
 import typer
 
+from admin.cli_model import app as model_app
+from admin.cli_reports import anonymise, export_app
 from admin.settings import Settings, SettingsError, load_settings
 from storage import database
 from storage.district import bind_department, list_departments, load_departments, read_district
@@ -26,6 +28,9 @@ members_app = typer.Typer(help="人员与角色: add / list", no_args_is_help=Tr
 app.add_typer(db_app, name="db")
 app.add_typer(departments_app, name="departments")
 app.add_typer(members_app, name="members")
+app.add_typer(model_app, name="model")
+app.add_typer(export_app, name="export")
+app.command("anonymise")(anonymise)
 
 
 def fail(message: str) -> typer.Exit:

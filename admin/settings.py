@@ -36,7 +36,9 @@ class Settings(BaseSettings):
     departments_file: Path = Field(default=DEFAULT_DEPARTMENTS, alias="MINYI_DEPARTMENTS")
     model_dir: Path = Field(default=DEFAULT_MODEL, alias="MINYI_MODEL")
     timezone: str = Field(default="Asia/Shanghai", alias="MINYI_TIMEZONE")
-    dispatch_threshold: float = Field(default=0.5, alias="MINYI_DISPATCH_THRESHOLD", ge=0, le=1)
+    dispatch_threshold: float | None = Field(
+        default=None, alias="MINYI_DISPATCH_THRESHOLD", ge=0, le=1
+    )
     digest_time: time = Field(default=time(8, 0), alias="MINYI_DIGEST_TIME")
     office_hours: str = Field(default="08:30-12:00,13:30-17:30", alias="MINYI_OFFICE_HOURS")
     rating_window_days: int = Field(default=3, alias="MINYI_RATING_WINDOW_DAYS", ge=1)

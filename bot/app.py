@@ -20,6 +20,7 @@ from bot.sender import OutboxSender
 from bot.services import SERVICES_KEY, Services
 from classifiers import segmentation
 from classifiers.artifact import load_model
+from classifiers.model import RoutingModel
 from storage import database
 from storage.district import District, read_district
 from storage.tickets import Policy
@@ -46,6 +47,7 @@ STAFF_COMMANDS = [
     BotCommand("overdue", "超期诉求"),
 ]
 
+DEFAULT_THRESHOLD = 0.5
 ClassifierLoader = Callable[[Settings, District], Classifier]
 
 
@@ -60,6 +62,15 @@ def load_classifier(settings: Settings, district: District) -> Classifier:
     """The routing model from disk; its labels must be the district's departments."""
     segmentation.initialize()
     return load_model(settings.model_dir, expected_labels=district.codes)
+
+
+def dispatch_threshold(settings: Settings, classifier: Classifier) -> float:
+    """The configured threshold, else the one the model's calibration suggests, else 0.5."""
+    if settings.dispatch_threshold is not None:
+        return settings.dispatch_threshold
+    if isinstance(classifier, RoutingModel) and classifier.metadata.threshold_suggestion:
+        return classifier.metadata.threshold_suggestion
+    return DEFAULT_THRESHOLD
 
 
 def file_base_url(base_url: str) -> str:
@@ -113,7 +124,7 @@ def _post_init(
             classifier=classifier,
             district=district,
             policy=Policy(deadlines=calendar, timezone=settings.tz),
-            threshold=settings.dispatch_threshold,
+            threshold=dispatch_threshold(settings, classifier),
             tz=settings.tz,
             rating_window_days=settings.rating_window_days,
         )
@@ -128,9 +139,9 @@ def _post_init(
                 sender.run(stop), name="outbox-sender"
             )
         log.info(
-            "bot ready: %d departments, threshold %.2f",
+            "bot ready: %d departments, dispatch below confidence %.2f",
             len(district.codes),
-            settings.dispatch_threshold,
+            svc.threshold,
         )
 
     return post_init
