@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import col, select
 
 from bot.emulator import Chat, Message, Person
+from storage.district import bind_department, department_for_chat
 from storage.members import add_member
 from storage.models import LabelledExample, Role, Status, Ticket
 from storage.tickets import get_ticket, history
@@ -267,8 +268,28 @@ async def test_only_an_admin_binds_a_group(world: World) -> None:
     await boss.send_command(group, "/bind 生态环境分局")
     await emu.wait_for_message(group, has("已绑定为「生态环境分局」工作群"))
     async with world.uow as uow:
-        from storage.district import department_for_chat
-
         bound = await department_for_chat(uow=uow, chat_id=group.id)
     assert bound is not None
     assert (bound.code, bound.is_forum) == ("environment", True)
+
+
+async def test_a_group_without_topics_works_by_replying_to_the_card(world: World) -> None:
+    emu = world.emu
+    clerk = emu.add_user("环保小赵")
+    group = emu.add_supergroup("环保局工作群", forum=False, members=[clerk])
+    async with world.uow as uow:
+        await add_member(uow=uow, user_id=clerk.id, role=Role.STAFF, department_code="environment")
+    async with world.uow as uow:
+        await bind_department(uow=uow, code="environment", chat_id=group.id, is_forum=False)
+    erin = emu.add_user("钱先生")
+    number = await report(world, erin, "楼下饭店的油烟太大了，窗户都不敢开")
+    card = await card_of(world, group, number)
+    assert card.message_thread_id is None
+    await clerk.reply_to(card, "已通知执法中队明天上门检查。")
+    await emu.wait_for_message(group, has("已转达群众"), timeout=WAIT)
+    await emu.wait_for_message(erin.private_chat, has("明天上门检查"), timeout=WAIT)
+    await clerk.send_text(group, "大家下午开会")  # not about a ticket: nothing happens
+    await clerk.reply_to(card, "/resolve 已答复 已责令店家安装净化设备。")
+    await emu.wait_for_message(erin.private_chat, has("已责令店家安装净化设备"), timeout=WAIT)
+    assert await status_of(world, number) == Status.RESOLVED
+    assert not any("大家下午开会" in (m.text or "") for m in erin.private_chat.messages)
