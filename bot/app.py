@@ -45,6 +45,8 @@ STAFF_COMMANDS = [
     BotCommand("list", "本部门在办诉求"),
     BotCommand("ticket", "查看诉求：/ticket 编号"),
     BotCommand("overdue", "超期诉求"),
+    BotCommand("dispatch", "分派（调度中心）：/dispatch 编号 部门代码"),
+    BotCommand("cancel", "取消正在进行的办结"),
 ]
 
 DEFAULT_THRESHOLD = 0.5
