@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
 
+from admin.cli_common import fail, run_with_uow, settings_or_exit
 from admin.cli_model import app as model_app
 from admin.cli_reports import anonymise, export_app
-from admin.settings import Settings, SettingsError, load_settings
+from admin.settings import Settings
 from storage import database
 from storage.district import bind_department, list_departments, load_departments, read_district
 from storage.errors import DomainError
 from storage.members import add_member, list_members, parse_user_id
 from storage.models import Role
-from storage.unit_of_work import UnitOfWork
 
 T = TypeVar("T")
 
@@ -31,37 +29,6 @@ app.add_typer(members_app, name="members")
 app.add_typer(model_app, name="model")
 app.add_typer(export_app, name="export")
 app.command("anonymise")(anonymise)
-
-
-def fail(message: str) -> typer.Exit:
-    """Print a one-line error and return the exit to raise."""
-    typer.secho(f"错误: {message}", err=True, fg=typer.colors.RED)
-    return typer.Exit(code=2)
-
-
-def settings_or_exit() -> Settings:
-    """The settings, or a clean exit naming the bad variable."""
-    try:
-        return load_settings()
-    except SettingsError as error:
-        raise fail(str(error)) from None
-
-
-def run_with_uow(settings: Settings, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
-    """Run one async use case against the configured database."""
-
-    async def runner() -> T:
-        engine = database.create_engine(settings.database_url)
-        try:
-            async with UnitOfWork(database.session_factory(engine)) as uow:
-                return await work(uow)
-        finally:
-            await engine.dispose()
-
-    try:
-        return asyncio.run(runner())
-    except DomainError as error:
-        raise fail(str(error)) from None
 
 
 def init_database(settings: Settings) -> tuple[int, int]:

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from admin import cli as operator_cli
+from admin import cli_common as operator_cli
 from admin import texts
 from admin.charts import render_digest_chart
 from admin.digest import build_digest, day_bounds, render_digest_text

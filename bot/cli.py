@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from admin.cli import app, fail, settings_or_exit
+from admin.cli import app
+from admin.cli_common import fail, settings_or_exit
 from admin.settings import SettingsError
 from bot.app import build_application, quiet_logging
 from storage import database

@@ -279,6 +279,7 @@ async def _add_info(
                 number=number,
                 text=text,
                 photo_file_ids=photos,
+                policy=svc.policy,
             )
     except (TicketNotFound, IllegalTransition, InvalidInput):
         await update.effective_message.reply_text(texts.INFO_CLOSED.format(number=number))

@@ -306,3 +306,13 @@ class Conversation(SQLModel, table=True):
     state: str | None = Field(default=None, max_length=32)
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSONText)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class JobRun(SQLModel, table=True):
+    """A scheduled job that ran for a key (e.g. the digest of one day): runs exactly once."""
+
+    __tablename__ = "job_runs"
+
+    name: str = Field(primary_key=True, max_length=32)
+    key: str = Field(primary_key=True, max_length=64)
+    ran_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

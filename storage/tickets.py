@@ -53,6 +53,10 @@ class Deadlines(Protocol):
         """The deadline for work started at `start`."""
         ...
 
+    def extend(self, due: datetime, paused_from: datetime, paused_until: datetime) -> datetime:
+        """The deadline moved later by the (working) time of a pause."""
+        ...
+
 
 class WallClockDeadlines:
     """Deadlines in plain hours; for tests and for districts that count wall-clock time."""
@@ -60,6 +64,10 @@ class WallClockDeadlines:
     def due_at(self, start: datetime, sla_hours: float) -> datetime:
         """`start` plus the SLA in hours."""
         return start + timedelta(hours=sla_hours)
+
+    def extend(self, due: datetime, paused_from: datetime, paused_until: datetime) -> datetime:
+        """The deadline moved later by the length of the pause."""
+        return due + max(timedelta(0), paused_until - paused_from)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +202,7 @@ def _card(ticket: Ticket, resident: Resident, department: Department) -> dict[st
     }
 
 
-async def _notify(
+async def notify(
     uow: UnitOfWork,
     ticket: Ticket | None,
     audience: Audience,
@@ -283,7 +291,7 @@ async def _route(
         detail={**detail, "from_department": previous},
     )
     resident = await _resident(uow, ticket)
-    await _notify(
+    await notify(
         uow,
         ticket,
         Audience.DEPARTMENT,
@@ -292,7 +300,7 @@ async def _route(
         now=now,
         department=department,
     )
-    await _notify(
+    await notify(
         uow,
         ticket,
         Audience.RESIDENT,
@@ -417,7 +425,7 @@ async def _send_to_dispatch(
         detail={"reason": reason, "candidates": [[c.code, c.confidence] for c in candidates]},
     )
     resident = await _resident(uow, ticket)
-    await _notify(
+    await notify(
         uow,
         ticket,
         Audience.DISPATCH,
@@ -429,7 +437,7 @@ async def _send_to_dispatch(
         },
         now=now,
     )
-    await _notify(
+    await notify(
         uow, ticket, Audience.RESIDENT, "pending_dispatch", {"number": ticket.number}, now=now
     )
 
@@ -501,7 +509,7 @@ async def claim_ticket(
     _event(uow, ticket, EventKind.CLAIMED, now=now, actor=actor, from_status=from_status)
     if from_status != Status.IN_PROGRESS:
         department = await _department(uow, ticket.department_code or "")
-        await _notify(
+        await notify(
             uow,
             ticket,
             Audience.RESIDENT,
@@ -553,7 +561,7 @@ async def _message_resident(
     kind = EventKind.ASKED if asking else EventKind.REPLIED
     _event(uow, ticket, kind, now=now, actor=actor, from_status=from_status, detail={"text": text})
     department = await _department(uow, ticket.department_code or "")
-    await _notify(
+    await notify(
         uow,
         ticket,
         Audience.RESIDENT,
@@ -672,7 +680,7 @@ async def resolve_ticket(
         },
     )
     department = await _department(uow, ticket.department_code or "")
-    await _notify(
+    await notify(
         uow,
         ticket,
         Audience.RESIDENT,
@@ -700,9 +708,11 @@ async def add_resident_info(
     number: str,
     text: str = "",
     photo_file_ids: Sequence[str] = (),
+    policy: Policy,
     now: datetime | None = None,
 ) -> TicketView:
-    """The resident adds text or photos to an open ticket; staff get it."""
+    """The resident adds text or photos to an open ticket; staff get it. An answer to a
+    question ends the pause: the deadline moves by the time spent waiting for it."""
     now = now or utcnow()
     ticket = await _owned(uow, resident_user_id, number)
     _require(ticket, OPEN_STATUSES | {Status.RESOLVED}, "add information")
@@ -710,6 +720,17 @@ async def add_resident_info(
         raise InvalidInput("nothing to add")
     answered = ticket.awaiting_resident
     ticket.awaiting_resident = False
+    if answered and ticket.due_at is not None:
+        asked_at = (
+            await uow.session.exec(
+                select(TicketEvent.at)
+                .where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == EventKind.ASKED)
+                .order_by(col(TicketEvent.id).desc())
+                .limit(1)
+            )
+        ).first()
+        if asked_at is not None:
+            ticket.due_at = policy.deadlines.extend(ticket.due_at, asked_at, now)
     ticket.photo_file_ids = [*(ticket.photo_file_ids or []), *photo_file_ids]
     uow.session.add(ticket)
     _event(
@@ -722,7 +743,7 @@ async def add_resident_info(
     )
     department = await _department(uow, ticket.department_code or "")
     audience = Audience.DISPATCH if department.is_dispatch else Audience.DEPARTMENT
-    await _notify(
+    await notify(
         uow,
         ticket,
         audience,
@@ -781,7 +802,7 @@ async def rate_ticket(
         _close(uow, ticket, now=now)
         ticket.escalated_at = now
         _event(uow, ticket, EventKind.ESCALATED, now=now, detail={"reason": "unsatisfied"})
-        await _notify(
+        await notify(
             uow,
             ticket,
             Audience.SUPERVISORS,
@@ -811,7 +832,7 @@ async def rate_ticket(
             from_status=from_status,
             detail={"reason": reason.strip()},
         )
-        await _notify(
+        await notify(
             uow,
             ticket,
             Audience.DEPARTMENT,
@@ -820,7 +841,7 @@ async def rate_ticket(
             now=now,
             department=department,
         )
-    await _notify(
+    await notify(
         uow,
         ticket,
         Audience.RESIDENT,
@@ -856,7 +877,7 @@ async def close_unrated(
     for ticket in rows.all():
         ticket.rating = Rating.UNRATED
         _close(uow, ticket, now=now)
-        await _notify(
+        await notify(
             uow,
             ticket,
             Audience.RESIDENT,

@@ -276,6 +276,11 @@ class WorkingCalendar:
         """
         return self.working_time_between(start, end).total_seconds()
 
+    def extend(self, due: datetime, paused_from: datetime, paused_until: datetime) -> datetime:
+        """Move a deadline later by the working time that fell inside a pause."""
+        paused = self.working_seconds_between(paused_from, paused_until)
+        return self.add_working_hours(due, paused / 3600) if paused > 0 else due
+
     def due_at(
         self,
         routed_at: datetime,

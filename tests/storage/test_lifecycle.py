@@ -134,13 +134,21 @@ async def test_full_path_with_question_unsatisfied_reopen_and_close(uow: UnitOfW
     async with uow:
         assert (await claim_ticket(uow=uow, actor=clerk, number=number)).status == "in_progress"
     async with uow:
-        asked = await ask_resident(uow=uow, actor=clerk, number=number, text="具体是哪一栋？")
+        asked = await ask_resident(
+            uow=uow, actor=clerk, number=number, text="具体是哪一栋？", now=NOW + timedelta(hours=1)
+        )
     assert asked.awaiting_resident
     async with uow:
         info = await add_resident_info(
-            uow=uow, resident_user_id=who.user_id, number=number, text="3栋门口"
+            uow=uow,
+            resident_user_id=who.user_id,
+            number=number,
+            text="3栋门口",
+            policy=POLICY,
+            now=NOW + timedelta(hours=5),
         )
     assert not info.awaiting_resident
+    assert info.due_at == ticket.due_at + timedelta(hours=4)  # waiting for the answer is paused
     async with uow:
         await reply_to_resident(uow=uow, actor=clerk, number=number, text="已派人核查")
     async with uow:
@@ -325,7 +333,11 @@ async def test_someone_elses_ticket_looks_missing(uow: UnitOfWork) -> None:
     async with uow:
         with pytest.raises(TicketNotFound):
             await add_resident_info(
-                uow=uow, resident_user_id=stranger.user_id, number=ticket.number, text="x"
+                uow=uow,
+                resident_user_id=stranger.user_id,
+                number=ticket.number,
+                text="x",
+                policy=POLICY,
             )
     async with uow:
         mine = await resident_tickets(uow=uow, resident_user_id=owner.user_id)

@@ -1,0 +1,154 @@
+"""Deadline supervision: reminders before, 催办 at, and 督办 well after a ticket's due time.
+
+Each step is recorded on the ticket (reminded_at, overdue_at, escalated_at), so it happens once,
+however many workers sweep and however often they restart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from storage.columns import utcnow
+from storage.models import (
+    WORKABLE_STATUSES,
+    ActorKind,
+    Audience,
+    Department,
+    EventKind,
+    JobRun,
+    Ticket,
+    TicketEvent,
+)
+from storage.tickets import notify
+from storage.unit_of_work import UnitOfWork
+
+LOOKAHEAD = timedelta(days=7)
+
+
+class WorkingClock(Protocol):
+    """Measures working time between two moments."""
+
+    def working_seconds_between(self, start: datetime, end: datetime) -> float:
+        """Working seconds from `start` to `end`."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class SweepResult:
+    """Ticket numbers touched by one sweep."""
+
+    reminded: tuple[str, ...] = ()
+    overdue: tuple[str, ...] = ()
+    escalated: tuple[str, ...] = ()
+
+
+def _event(uow: UnitOfWork, ticket: Ticket, kind: EventKind, now: datetime) -> None:
+    uow.session.add(
+        TicketEvent(
+            ticket_id=ticket.id or 0,
+            at=now,
+            kind=kind,
+            actor_kind=ActorKind.SYSTEM,
+            from_status=ticket.status,
+            to_status=ticket.status,
+            department_code=ticket.department_code,
+        )
+    )
+
+
+async def sweep_deadlines(
+    *,
+    uow: UnitOfWork,
+    clock: WorkingClock,
+    remind_within_hours: float = 4.0,
+    escalate_after: timedelta = timedelta(hours=24),
+    now: datetime | None = None,
+    limit: int = 500,
+) -> SweepResult:
+    """Remind, mark overdue and escalate whatever is due; tickets waiting for the resident
+    are paused and left alone."""
+    now = now or utcnow()
+    rows = await uow.session.exec(
+        select(Ticket)
+        .where(
+            col(Ticket.status).in_([s.value for s in WORKABLE_STATUSES]),
+            col(Ticket.due_at) <= now + LOOKAHEAD,
+            col(Ticket.escalated_at).is_(None),
+            col(Ticket.awaiting_resident).is_(False),
+        )
+        .order_by(col(Ticket.due_at))
+        .limit(limit)
+    )
+    departments = {d.code: d for d in (await uow.session.exec(select(Department))).all()}
+    reminded: list[str] = []
+    overdue: list[str] = []
+    escalated: list[str] = []
+    for ticket in rows.all():
+        assert ticket.due_at is not None
+        department = departments.get(ticket.department_code or "")
+        if department is None:
+            continue
+        base = {"number": ticket.number, "due_at": ticket.due_at.isoformat()}
+        if ticket.due_at > now:
+            left = clock.working_seconds_between(now, ticket.due_at) / 3600
+            if ticket.reminded_at is None and left <= remind_within_hours:
+                ticket.reminded_at = now
+                _event(uow, ticket, EventKind.REMINDED, now)
+                await notify(
+                    uow,
+                    ticket,
+                    Audience.DEPARTMENT,
+                    "reminder",
+                    {**base, "hours_left": left},
+                    now=now,
+                    department=department,
+                )
+                reminded.append(ticket.number)
+        else:
+            if ticket.overdue_at is None:
+                ticket.overdue_at = now
+                _event(uow, ticket, EventKind.OVERDUE, now)
+                await notify(
+                    uow,
+                    ticket,
+                    Audience.DEPARTMENT,
+                    "overdue",
+                    base,
+                    now=now,
+                    department=department,
+                )
+                overdue.append(ticket.number)
+            if ticket.due_at <= now - escalate_after:
+                ticket.escalated_at = now
+                _event(uow, ticket, EventKind.ESCALATED, now)
+                await notify(
+                    uow,
+                    ticket,
+                    Audience.SUPERVISORS,
+                    "escalation",
+                    {**base, "department": department.name, "why": "overdue", "reason": ""},
+                    now=now,
+                )
+                escalated.append(ticket.number)
+        uow.session.add(ticket)
+    await uow.commit()
+    return SweepResult(tuple(reminded), tuple(overdue), tuple(escalated))
+
+
+async def claim_job_run(
+    *, uow: UnitOfWork, name: str, key: str, now: datetime | None = None
+) -> bool:
+    """True for exactly one caller per (name, key), across every worker and restart."""
+    try:
+        await uow.session.exec(insert(JobRun).values(name=name, key=key, ran_at=now or utcnow()))
+        await uow.commit()
+    except IntegrityError:
+        await uow.session.rollback()
+        return False
+    return True

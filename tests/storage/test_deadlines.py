@@ -1,0 +1,91 @@
+"""Reminders, 催办 and 督办 happen once each, on both databases."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import select
+
+from storage.deadlines import claim_job_run, sweep_deadlines
+from storage.models import OutboxMessage, Role
+from storage.tickets import WallClockDeadlines, ask_resident
+from storage.unit_of_work import UnitOfWork
+from tests import factories as f
+from tests.factories import NOW
+
+
+class WallClock:
+    """Working time = wall-clock time (the fake clock of these tests)."""
+
+    def working_seconds_between(self, start, end):  # type: ignore[no-untyped-def]
+        return max(0.0, (end - start).total_seconds())
+
+
+async def kinds(uow: UnitOfWork) -> list[tuple[str, str]]:
+    async with uow:
+        rows = (await uow.session.exec(select(OutboxMessage))).all()
+    return [(r.audience, r.kind) for r in rows if r.kind in ("reminder", "overdue", "escalation")]
+
+
+async def test_remind_then_overdue_then_escalate_each_once(uow: UnitOfWork) -> None:
+    await f.member(uow, Role.SUPERVISOR, "督查室")
+    ticket = await f.ticket(uow)  # urban: 72 h
+    assert ticket.due_at is not None
+    moments = [
+        ticket.due_at - timedelta(hours=10),  # nothing yet
+        ticket.due_at - timedelta(hours=3),  # reminder
+        ticket.due_at - timedelta(hours=2),  # nothing new
+        ticket.due_at + timedelta(minutes=1),  # 催办
+        ticket.due_at + timedelta(hours=2),  # nothing new
+        ticket.due_at + timedelta(hours=25),  # 督办
+        ticket.due_at + timedelta(hours=30),  # nothing new
+    ]
+    results = []
+    for moment in moments:
+        async with uow:
+            results.append(await sweep_deadlines(uow=uow, clock=WallClock(), now=moment))
+    touched = [(r.reminded, r.overdue, r.escalated) for r in results]
+    n = (ticket.number,)
+    assert touched == [
+        ((), (), ()),
+        (n, (), ()),
+        ((), (), ()),
+        ((), n, ()),
+        ((), (), ()),
+        ((), (), n),
+        ((), (), ()),
+    ]
+    assert await kinds(uow) == [
+        ("dispatch", "reminder"),  # urban has no group bound in these tests: dispatch stands in
+        ("dispatch", "overdue"),
+        ("supervisors", "escalation"),
+    ]
+
+
+async def test_waiting_for_the_resident_pauses_the_clock(uow: UnitOfWork) -> None:
+    ticket = await f.ticket(uow)
+    clerk = await f.staff(uow, "urban")
+    async with uow:
+        await ask_resident(uow=uow, actor=clerk, number=ticket.number, text="在哪？", now=NOW)
+    assert ticket.due_at is not None
+    async with uow:
+        result = await sweep_deadlines(
+            uow=uow, clock=WallClock(), now=ticket.due_at + timedelta(hours=1)
+        )
+    assert result.overdue == ()
+
+
+async def test_a_job_runs_once_per_key(uow: UnitOfWork) -> None:
+    async with uow:
+        first = await claim_job_run(uow=uow, name="digest", key="2026-11-24")
+    async with uow:
+        second = await claim_job_run(uow=uow, name="digest", key="2026-11-24")
+    async with uow:
+        other = await claim_job_run(uow=uow, name="digest", key="2026-11-25")
+    assert (first, second, other) == (True, False, True)
+
+
+def test_wall_clock_deadlines_extend_by_the_pause() -> None:
+    due = NOW + timedelta(hours=72)
+    extended = WallClockDeadlines().extend(due, NOW, NOW + timedelta(hours=3))
+    assert extended == due + timedelta(hours=3)
