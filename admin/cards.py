@@ -272,6 +272,7 @@ def staff_ticket(
 ) -> tuple[str, InlineKeyboardMarkup]:
     """/ticket: the card, the current status and the whole history."""
     text, markup = ticket_card(payload, tz)
+    text = texts.TICKET_TITLE.format(number=payload["number"]) + text.split("\n", 1)[-1]
     due = datetime.fromisoformat(payload["due_at"]) if payload.get("due_at") else None
     text += texts.TICKET_STATUS.format(
         status=texts.STAFF_STATUS_NAMES.get(payload["status"], payload["status"]),

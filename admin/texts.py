@@ -90,6 +90,7 @@ HISTORY_LINE = "{at} {who}：{what}"
 WHO_RESIDENT = "群众"
 WHO_SYSTEM = "系统"
 WHO_STAFF = "工作人员"
+TICKET_TITLE = "📄 诉求 {number}\n"
 TICKET_STATUS = "\n状态：{status}{overdue}"
 OVERDUE_MARK = " ⏰已超期"
 

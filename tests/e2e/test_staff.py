@@ -252,6 +252,7 @@ async def test_resolve_by_buttons_list_ticket_and_duplicate(world: World) -> Non
 
     await clerk.send_command(urban, f"/ticket {second}")
     shown = await emu.wait_for_message(urban, has("办理记录"), timeout=WAIT)
+    assert (shown.text or "").startswith(f"📄 诉求 {second}\n承办：城市管理局")
     assert "城管小李：办结（重复）" in (shown.text or "")
     await clerk.send_command(urban, "/overdue")
     await emu.wait_for_message(urban, has("没有超期诉求"), timeout=WAIT)
