@@ -98,9 +98,15 @@ def dispatch_card(
     return text, InlineKeyboardMarkup(rows)
 
 
-def notice(kind: str, payload: dict[str, Any]) -> str | None:
+def notice(kind: str, payload: dict[str, Any], tz: ZoneInfo) -> str | None:
     """Plain notices for staff, dispatch and supervisors; None for kinds handled elsewhere."""
     number = payload.get("number") or ""
+    if kind == "reminder":
+        return texts.REMINDER.format(
+            number=number, hours=payload.get("hours_left", 0), due=_due(payload.get("due_at"), tz)
+        )
+    if kind == "overdue":
+        return texts.OVERDUE.format(number=number, due=_due(payload.get("due_at"), tz))
     if kind == "resident_info":
         template = texts.RESIDENT_ANSWER if payload.get("answer") else texts.RESIDENT_INFO
         text = template.format(number=number, text=payload.get("text") or "")
@@ -122,7 +128,7 @@ def notice(kind: str, payload: dict[str, Any]) -> str | None:
             why=texts.ESCALATION_WHY.get(payload.get("why", ""), ""),
             reason=payload.get("reason") or "",
         )
-    if kind == "text":
+    if kind in ("text", "digest"):
         return str(payload.get("text", ""))
     return None
 

@@ -287,3 +287,10 @@ ANONYMISE_PLAN = (
 )
 ANONYMISE_DRY_RUN = "（演练模式，未做任何修改；加 --apply 执行）"
 ANONYMISE_DONE = "已匿名化 {tickets} 件诉求，统计数据（状态、时间、办结方式、评价、部门）保留。"
+
+# --- supervision: reminders, 催办, digest delivery -----------------------------------------------
+
+REMINDER = "⏳ 提醒：{number} 还剩约 {hours:.1f} 个工作小时到期（{due}），请抓紧办理。"
+OVERDUE = "⏰ 催办：{number} 已超过办理时限（{due}），请尽快办结并答复群众。"
+NOT_SUPERVISOR = "抱歉，日报和统计仅限督查人员（supervisor）查看。"
+DIGEST_BAD_DATE = "日期格式应为 YYYY-MM-DD，例如 /digest 2026-11-24。"

@@ -12,7 +12,7 @@ from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAl
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.request import BaseRequest
 
-from admin import staff
+from admin import staff, supervision
 from admin.settings import Settings
 from bot import errors, residents
 from bot.routing import Classifier
@@ -89,6 +89,7 @@ def build_application(
     request: BaseRequest | None = None,
     updates_request: BaseRequest | None = None,
     run_sender: bool = True,
+    run_jobs: bool = True,
 ) -> Application:  # type: ignore[type-arg]
     """Build the bot. Nothing touches the network or the database until it starts."""
     district = read_district(settings.departments_file)
@@ -98,7 +99,7 @@ def build_application(
         .base_url(settings.telegram_api_base_url)
         .base_file_url(file_base_url(settings.telegram_api_base_url))
         .rate_limiter(AIORateLimiter(max_retries=0))
-        .post_init(_post_init(settings, district, classifier_loader, run_sender))
+        .post_init(_post_init(settings, district, classifier_loader, run_sender, run_jobs))
         .post_shutdown(_post_shutdown)
     )
     if request is not None:
@@ -106,15 +107,20 @@ def build_application(
     if updates_request is not None:
         builder = builder.get_updates_request(updates_request)
     application = builder.build()
-    residents.register(application)
     staff.register(application)
+    supervision.register(application)
+    residents.register(application)
     residents.register_fallbacks(application)
     application.add_error_handler(errors.on_error)
     return application
 
 
 def _post_init(
-    settings: Settings, district: District, loader: ClassifierLoader, run_sender: bool
+    settings: Settings,
+    district: District,
+    loader: ClassifierLoader,
+    run_sender: bool,
+    run_jobs: bool,
 ) -> Callable[[Application], Any]:  # type: ignore[type-arg]
     async def post_init(application: Application) -> None:  # type: ignore[type-arg]
         engine = database.create_engine(settings.database_url)
@@ -132,6 +138,8 @@ def _post_init(
         )
         application.bot_data[SERVICES_KEY] = svc
         await _set_commands(application)
+        if run_jobs:
+            supervision.schedule(application, digest_at=settings.digest_time, tz=settings.tz)
         if run_sender:
             stop = asyncio.Event()
             sender = OutboxSender(application.bot, svc)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,6 +22,7 @@ class Rendered:
     text: str
     markup: InlineKeyboardMarkup | None = None
     photos: tuple[str, ...] = ()
+    upload: bytes | None = None
     purpose: str = "notice"
 
 
@@ -69,5 +71,7 @@ def render(
         return Rendered(text, markup, purpose="card")
     if kind == "photos":
         return Rendered("", photos=tuple(payload.get("photos", [])))
-    notice = cards.notice(kind, payload)
+    if kind == "digest_chart":
+        return Rendered(str(payload.get("day", "")), upload=base64.b64decode(payload["chart_png"]))
+    notice = cards.notice(kind, payload, tz)
     return Rendered(notice if notice is not None else str(payload))

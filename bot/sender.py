@@ -192,6 +192,14 @@ class OutboxSender:
     async def _send_at(
         self, item: OutboxItem, rendered: Rendered, thread_id: int | None, reply_to: int | None
     ) -> tuple[Message | None, int | None]:
+        if rendered.upload is not None:
+            photo = await self.bot.send_photo(
+                item.chat_id,
+                rendered.upload,
+                caption=rendered.text[:1024] or None,
+                message_thread_id=thread_id,
+            )
+            return photo, thread_id
         if len(rendered.photos) == 1:
             photo = await self.bot.send_photo(
                 item.chat_id,

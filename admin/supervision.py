@@ -1,0 +1,191 @@
+"""Supervisors' commands (/digest, /stats) and the scheduled work: digest, deadlines, 回访.
+
+Jobs are thin: a pure builder makes the result, the outbox delivers it; claim_job_run makes
+each scheduled run happen once across workers and restarts.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import logging
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler, ContextTypes, filters
+
+from admin import texts
+from admin.charts import render_digest_chart
+from admin.digest import (
+    build_digest,
+    build_stats,
+    parse_stats_args,
+    render_digest_text,
+    render_stats_text,
+)
+from storage.columns import utcnow
+from storage.deadlines import WorkingClock, claim_job_run, sweep_deadlines
+from storage.errors import DomainError
+from storage.members import actor_for, supervisor_ids
+from storage.models import Audience, Role
+from storage.outbox import enqueue
+from storage.tickets import close_unrated
+from storage.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+Context = ContextTypes.DEFAULT_TYPE
+SERVICES_KEY = "minyi.services"
+DEADLINE_SWEEP_EVERY = timedelta(minutes=5)
+UNRATED_SWEEP_EVERY = timedelta(hours=1)
+
+
+def _services(context: Context) -> Any:
+    return context.application.bot_data[SERVICES_KEY]
+
+
+def chart_png(digest: Any) -> bytes:
+    """The digest chart as PNG bytes."""
+    buffer = io.BytesIO()
+    render_digest_chart(digest, buffer)
+    return buffer.getvalue()
+
+
+async def _is_supervisor(uow: UnitOfWork, user_id: int) -> bool:
+    actor = await actor_for(uow=uow, user_id=user_id)
+    return actor.has(Role.SUPERVISOR) or actor.has(Role.ADMIN)
+
+
+async def digest_command(update: Update, context: Context) -> None:
+    """/digest [DATE]: the digest of a day (default: today so far), text and chart."""
+    svc = _services(context)
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None:
+        return
+    async with svc.uow() as uow:
+        allowed = await _is_supervisor(uow, user.id)
+    if not allowed:
+        await message.reply_text(texts.NOT_SUPERVISOR)
+        return
+    tz: ZoneInfo = svc.tz
+    try:
+        day = date.fromisoformat(context.args[0]) if context.args else datetime.now(tz).date()
+    except ValueError:
+        await message.reply_text(texts.DIGEST_BAD_DATE)
+        return
+    async with svc.uow() as uow:
+        digest = await build_digest(uow=uow, day=day, tz=tz)
+    await message.reply_text(render_digest_text(digest))
+    await message.reply_photo(chart_png(digest), caption=f"{day:%Y-%m-%d}")
+
+
+async def stats_command(update: Update, context: Context) -> None:
+    """/stats FROM TO [CODE]: the figures of a period."""
+    svc = _services(context)
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None:
+        return
+    async with svc.uow() as uow:
+        allowed = await _is_supervisor(uow, user.id)
+    if not allowed:
+        await message.reply_text(texts.NOT_SUPERVISOR)
+        return
+    try:
+        since, until, code = parse_stats_args(context.args or [])
+        async with svc.uow() as uow:
+            stats = await build_stats(
+                uow=uow, since=since, until=until, tz=svc.tz, department_code=code
+            )
+    except DomainError as error:
+        await message.reply_text(str(error) if error.args else texts.STATS_USAGE)
+        return
+    await message.reply_text(render_stats_text(stats))
+
+
+async def queue_digest(*, uow: UnitOfWork, day: date, tz: ZoneInfo) -> int:
+    """Build a day's digest once and queue it for every supervisor; returns messages queued."""
+    if not await claim_job_run(uow=uow, name="digest", key=day.isoformat()):
+        return 0
+    digest = await build_digest(uow=uow, day=day, tz=tz)
+    text = render_digest_text(digest)
+    chart = base64.b64encode(chart_png(digest)).decode()
+    recipients = await supervisor_ids(uow=uow)
+    for chat_id in recipients:
+        # Text and chart are separate rows: a retry of one never repeats the other.
+        for kind, payload in (
+            ("digest", {"text": text}),
+            ("digest_chart", {"chart_png": chart, "day": day.isoformat()}),
+        ):
+            await enqueue(
+                uow=uow,
+                chat_id=chat_id,
+                kind=kind,
+                payload=payload,
+                audience=Audience.SUPERVISORS,
+                commit=False,
+            )
+    await uow.commit()
+    return len(recipients)
+
+
+async def digest_job(context: Context) -> None:
+    """Daily: yesterday's digest to the supervisors."""
+    svc = _services(context)
+    yesterday = datetime.now(svc.tz).date() - timedelta(days=1)
+    async with svc.uow() as uow:
+        queued = await queue_digest(uow=uow, day=yesterday, tz=svc.tz)
+    if queued:
+        log.info("digest for %s queued for %d supervisors", yesterday, queued)
+        svc.kick_outbox()
+
+
+async def deadline_job(context: Context) -> None:
+    """Every few minutes: reminders, 催办 and 督办."""
+    svc = _services(context)
+    clock: WorkingClock = svc.policy.deadlines  # a WorkingCalendar in production
+    async with svc.uow() as uow:
+        result = await sweep_deadlines(uow=uow, clock=clock)
+    if result.reminded or result.overdue or result.escalated:
+        log.info(
+            "deadlines: %d reminded, %d overdue, %d escalated",
+            len(result.reminded),
+            len(result.overdue),
+            len(result.escalated),
+        )
+        svc.kick_outbox()
+
+
+async def unrated_job(context: Context) -> None:
+    """Hourly: tickets resolved longer ago than the rating window close as 未评价."""
+    svc = _services(context)
+    async with svc.uow() as uow:
+        closed = await close_unrated(
+            uow=uow, resolved_before=utcnow() - timedelta(days=svc.rating_window_days)
+        )
+    if closed:
+        log.info("closed %d unrated tickets", len(closed))
+        svc.kick_outbox()
+
+
+def schedule(application: Application, *, digest_at: time, tz: ZoneInfo) -> None:  # type: ignore[type-arg]
+    """Put the supervision jobs on the application's job queue (time-zone aware)."""
+    jobs = application.job_queue
+    if jobs is None:
+        raise RuntimeError("python-telegram-bot was installed without the job-queue extra")
+    jobs.run_daily(digest_job, time=digest_at.replace(tzinfo=tz), name="digest")
+    jobs.run_repeating(deadline_job, interval=DEADLINE_SWEEP_EVERY, first=10, name="deadlines")
+    jobs.run_repeating(unrated_job, interval=UNRATED_SWEEP_EVERY, first=30, name="unrated")
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    """/digest and /stats, in private chats and groups."""
+    application.add_handlers(
+        [
+            CommandHandler("digest", digest_command, filters=filters.UpdateType.MESSAGE),
+            CommandHandler("stats", stats_command, filters=filters.UpdateType.MESSAGE),
+        ]
+    )
