@@ -10,8 +10,7 @@ from telegram.ext import CallbackContext
 from storage.tickets import Policy
 from storage.unit_of_work import UnitOfWork
 
-# The key under which the composition root keeps its services in `bot_data`
-# (bot.services.SERVICES_KEY; admin/ sits below bot/ and cannot import it).
+# The key under which the composition root keeps its services in `bot_data`.
 SERVICES_KEY = "minyi.services"
 
 
@@ -38,6 +37,11 @@ class StaffServices(Protocol):
 
     def kick_outbox(self) -> None:
         """Tell the sender there is something new to deliver."""
+        ...
+
+    @property
+    def rating_window_days(self) -> int:
+        """Days a resident has to rate an answer before it closes as 未评价."""
         ...
 
 

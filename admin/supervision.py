@@ -18,6 +18,7 @@ from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
 from admin import texts
 from admin.charts import render_digest_chart
+from admin.context import staff_services
 from admin.digest import (
     build_digest,
     build_stats,
@@ -26,7 +27,7 @@ from admin.digest import (
     render_stats_text,
 )
 from storage.columns import utcnow
-from storage.deadlines import WorkingClock, claim_job_run, sweep_deadlines
+from storage.deadlines import claim_job_run, sweep_deadlines
 from storage.errors import DomainError
 from storage.members import actor_for, supervisor_ids
 from storage.models import Audience, Role
@@ -37,13 +38,8 @@ from storage.unit_of_work import UnitOfWork
 log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
-SERVICES_KEY = "minyi.services"
 DEADLINE_SWEEP_EVERY = timedelta(minutes=5)
 UNRATED_SWEEP_EVERY = timedelta(hours=1)
-
-
-def _services(context: Context) -> Any:
-    return context.application.bot_data[SERVICES_KEY]
 
 
 def chart_png(digest: Any) -> bytes:
@@ -60,7 +56,7 @@ async def _is_supervisor(uow: UnitOfWork, user_id: int) -> bool:
 
 async def digest_command(update: Update, context: Context) -> None:
     """/digest [DATE]: the digest of a day (default: today so far), text and chart."""
-    svc = _services(context)
+    svc = staff_services(context)
     message = update.effective_message
     user = update.effective_user
     if message is None or user is None:
@@ -84,7 +80,7 @@ async def digest_command(update: Update, context: Context) -> None:
 
 async def stats_command(update: Update, context: Context) -> None:
     """/stats FROM TO [CODE]: the figures of a period."""
-    svc = _services(context)
+    svc = staff_services(context)
     message = update.effective_message
     user = update.effective_user
     if message is None or user is None:
@@ -134,7 +130,7 @@ async def queue_digest(*, uow: UnitOfWork, day: date, tz: ZoneInfo) -> int:
 
 async def digest_job(context: Context) -> None:
     """Daily: yesterday's digest to the supervisors."""
-    svc = _services(context)
+    svc = staff_services(context)
     yesterday = datetime.now(svc.tz).date() - timedelta(days=1)
     async with svc.uow() as uow:
         queued = await queue_digest(uow=uow, day=yesterday, tz=svc.tz)
@@ -145,8 +141,8 @@ async def digest_job(context: Context) -> None:
 
 async def deadline_job(context: Context) -> None:
     """Every few minutes: reminders, 催办 and 督办."""
-    svc = _services(context)
-    clock: WorkingClock = svc.policy.deadlines  # a WorkingCalendar in production
+    svc = staff_services(context)
+    clock = svc.policy.deadlines
     async with svc.uow() as uow:
         result = await sweep_deadlines(uow=uow, clock=clock)
     if result.reminded or result.overdue or result.escalated:
@@ -161,7 +157,7 @@ async def deadline_job(context: Context) -> None:
 
 async def unrated_job(context: Context) -> None:
     """Hourly: tickets resolved longer ago than the rating window close as 未评价."""
-    svc = _services(context)
+    svc = staff_services(context)
     async with svc.uow() as uow:
         closed = await close_unrated(
             uow=uow, resolved_before=utcnow() - timedelta(days=svc.rating_window_days)

@@ -13,11 +13,12 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.request import BaseRequest
 
 from admin import staff, supervision
+from admin.context import SERVICES_KEY
 from admin.settings import Settings
 from bot import errors, residents
 from bot.routing import Classifier
 from bot.sender import OutboxSender
-from bot.services import SERVICES_KEY, Services
+from bot.services import Services
 from classifiers import segmentation
 from classifiers.artifact import load_model
 from classifiers.model import RoutingModel

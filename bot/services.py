@@ -11,12 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram.ext import CallbackContext, ContextTypes
 
+from admin.context import SERVICES_KEY
 from bot.routing import Classifier
 from storage.district import District
 from storage.tickets import Policy
 from storage.unit_of_work import UnitOfWork
-
-SERVICES_KEY = "minyi.services"
 
 
 @dataclass

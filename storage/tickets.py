@@ -57,6 +57,10 @@ class Deadlines(Protocol):
         """The deadline moved later by the (working) time of a pause."""
         ...
 
+    def working_seconds_between(self, start: datetime, end: datetime) -> float:
+        """Working seconds from `start` to `end`."""
+        ...
+
 
 class WallClockDeadlines:
     """Deadlines in plain hours; for tests and for districts that count wall-clock time."""
@@ -68,6 +72,10 @@ class WallClockDeadlines:
     def extend(self, due: datetime, paused_from: datetime, paused_until: datetime) -> datetime:
         """The deadline moved later by the length of the pause."""
         return due + max(timedelta(0), paused_until - paused_from)
+
+    def working_seconds_between(self, start: datetime, end: datetime) -> float:
+        """Every second counts."""
+        return max(0.0, (end - start).total_seconds())
 
 
 @dataclass(frozen=True, slots=True)

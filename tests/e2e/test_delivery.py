@@ -9,8 +9,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import col, select
 
+from admin.context import SERVICES_KEY
 from bot.emulator import Chat, Limits, Person
-from bot.services import SERVICES_KEY, Services
+from bot.services import Services
 from storage.district import bind_department
 from storage.models import Audience, EventKind, OutboxMessage, OutboxStatus, Resident, TicketEvent
 from storage.outbox import claim_due, enqueue

@@ -14,13 +14,6 @@ from tests import factories as f
 from tests.factories import NOW
 
 
-class WallClock:
-    """Working time = wall-clock time (the fake clock of these tests)."""
-
-    def working_seconds_between(self, start, end):  # type: ignore[no-untyped-def]
-        return max(0.0, (end - start).total_seconds())
-
-
 async def kinds(uow: UnitOfWork) -> list[tuple[str, str]]:
     async with uow:
         rows = (await uow.session.exec(select(OutboxMessage))).all()
@@ -43,7 +36,7 @@ async def test_remind_then_overdue_then_escalate_each_once(uow: UnitOfWork) -> N
     results = []
     for moment in moments:
         async with uow:
-            results.append(await sweep_deadlines(uow=uow, clock=WallClock(), now=moment))
+            results.append(await sweep_deadlines(uow=uow, clock=WallClockDeadlines(), now=moment))
     touched = [(r.reminded, r.overdue, r.escalated) for r in results]
     n = (ticket.number,)
     assert touched == [
@@ -70,7 +63,7 @@ async def test_waiting_for_the_resident_pauses_the_clock(uow: UnitOfWork) -> Non
     assert ticket.due_at is not None
     async with uow:
         result = await sweep_deadlines(
-            uow=uow, clock=WallClock(), now=ticket.due_at + timedelta(hours=1)
+            uow=uow, clock=WallClockDeadlines(), now=ticket.due_at + timedelta(hours=1)
         )
     assert result.overdue == ()
 
