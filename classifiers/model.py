@@ -49,11 +49,11 @@ class ModelConfig:
     word_ngrams: tuple[int, int] = (1, 2)
     min_df: int = 2
     max_features: int | None = 300_000
-    title_ngrams: tuple[int, int] = (1, 3)
-    title_weight: float | None = None
-    c: float = 1.0
+    title_ngrams: tuple[int, int] = (1, 2)
+    title_weight: float | None = 1.0
+    c: float = 1.5
     class_weight: str | None = "balanced"
-    calibration: str = "sigmoid"
+    calibration: str = "temperature"
     calibration_folds: int = 5
     random_state: int = 0
     runner_ups: int = 2
@@ -73,7 +73,7 @@ class ModelConfig:
         values = dict(data)
         values["char_ngrams"] = tuple(values.get("char_ngrams", (1, 2)))
         values["word_ngrams"] = tuple(values.get("word_ngrams", (1, 2)))
-        values["title_ngrams"] = tuple(values.get("title_ngrams", (1, 3)))
+        values["title_ngrams"] = tuple(values.get("title_ngrams", (1, 2)))
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in values.items() if k in known})
 
