@@ -63,7 +63,12 @@ def ticket_card(payload: dict[str, Any], tz: ZoneInfo) -> tuple[str, InlineKeybo
     )
     if payload.get("photos"):
         text += texts.CARD_PHOTOS.format(count=len(payload["photos"]))
-    if payload.get("confidence") is not None:
+    via = payload.get("via", "routed")
+    if via == "dispatched":
+        text += texts.CARD_DISPATCHED
+    elif via == "reassigned":
+        text += texts.CARD_REASSIGNED.format(reason=payload.get("reason") or "—")
+    elif payload.get("confidence") is not None:
         text += texts.CARD_CONFIDENCE.format(confidence=payload["confidence"])
     if payload.get("unbound_department"):
         text = texts.CARD_UNBOUND.format(department=payload["unbound_department"]) + text

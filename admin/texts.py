@@ -14,6 +14,8 @@ CARD_PLACE = "地点：{place}\n"
 CARD_PIN = "定位：{lat:.5f}, {lon:.5f}\n"
 CARD_PHOTOS = "\n🖼 附照片 {count} 张"
 CARD_CONFIDENCE = "\n（系统分派，置信度 {confidence:.0%}）"
+CARD_DISPATCHED = "\n（区民意调度中心人工分派）"
+CARD_REASSIGNED = "\n（他部门转办，理由：{reason}）"
 CARD_UNBOUND = "⚠️ {department} 尚未绑定工作群，此单暂由调度中心代收。\n\n"
 TOPIC_NAME = "{number} {status}"
 
@@ -200,11 +202,11 @@ STATUS_LABELS = {
 }
 
 DIGEST_TITLE = "📊 民意直通车日报 · {day}（周{weekday}）"
-DIGEST_DAY = "【昨日】"
+DIGEST_DAY = "【当日】"
 DIGEST_MONTH = "【本月累计 {first}—{last}】"
-DIGEST_EMPTY_DAY = "昨日无新增诉求，也无办结。"
-DIGEST_DEPARTMENTS = "【各部门】昨日 / 本月"
-DIGEST_HOTSPOTS = "【昨日热点诉求】"
+DIGEST_EMPTY_DAY = "当日无新增诉求，也无办结。"
+DIGEST_DEPARTMENTS = "【各部门】当日 / 本月"
+DIGEST_HOTSPOTS = "【当日热点诉求】"
 DIGEST_NO_HOTSPOTS = "暂无热点诉求。"
 DIGEST_TRUNCATED = "……（其余 {count} 个部门见图表或 /stats）"
 

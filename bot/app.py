@@ -51,6 +51,8 @@ STAFF_COMMANDS = [
 ]
 
 DEFAULT_THRESHOLD = 0.5
+# A handler's direct answer that meets a 429 waits and retries (the outbox has its own retries).
+HANDLER_RETRIES = 2
 ClassifierLoader = Callable[[Settings, District], Classifier]
 
 
@@ -99,7 +101,7 @@ def build_application(
         .token(token or settings.require_token().get_secret_value())
         .base_url(settings.telegram_api_base_url)
         .base_file_url(file_base_url(settings.telegram_api_base_url))
-        .rate_limiter(AIORateLimiter(max_retries=0))
+        .rate_limiter(AIORateLimiter(max_retries=HANDLER_RETRIES))
         .post_init(_post_init(settings, district, classifier_loader, run_sender, run_jobs))
         .post_shutdown(_post_shutdown)
     )

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import os
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
 from admin.cli import app
 from admin.cli_common import fail, settings_or_exit
 from admin.settings import SettingsError
 from bot.app import build_application, quiet_logging
+from bot.demo import play
 from storage import database
 
 
@@ -39,6 +46,20 @@ def run(
         application.run_polling()
 
 
+@app.command("demo")
+def demo(
+    workdir: Annotated[Path, typer.Option(help="where the demo database and chart go")] = Path(
+        "data/demo"
+    ),
+) -> None:
+    """Play the whole product once, with no token and no network, and print the conversation."""
+    quiet_logging(logging.WARNING)
+    chart = asyncio.run(play(workdir=workdir))
+    typer.echo(f"完成。日报图表：{chart}")
+
+
 def main() -> None:
     """Entry point of the `minyi` command."""
+    # RetryAfter.retry_after as a timedelta (PTB 22's announced default), without its warning.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     app()

@@ -144,7 +144,6 @@ async def _ask_photos(update: Update, svc: Services, state: ConversationState) -
     assert update.effective_message is not None
     state.state = PHOTOS
     await put_state(svc, update, state)
-    await update.effective_message.reply_text("👌", reply_markup=ReplyKeyboardRemove())
     await update.effective_message.reply_text(
         texts.ASK_PHOTOS.format(limit=svc.max_photos), reply_markup=_done_keyboard()
     )
@@ -236,7 +235,6 @@ async def on_contact(update: Update, context: Context, state: ConversationState)
         await message.reply_text(texts.NOT_YOUR_PHONE, reply_markup=_phone_keyboard())
         return
     state.data["phone"] = message.contact.phone_number[:32]
-    await message.reply_text("👌", reply_markup=ReplyKeyboardRemove())
     await _summary(update, svc, state)
 
 

@@ -304,7 +304,7 @@ async def _route(
         ticket,
         Audience.DEPARTMENT,
         "ticket_card",
-        _card(ticket, resident, department),
+        {**_card(ticket, resident, department), "via": kind, "reason": detail.get("reason")},
         now=now,
         department=department,
     )

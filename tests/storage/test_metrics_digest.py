@@ -39,7 +39,7 @@ async def test_digest_of_an_empty_day(uow: UnitOfWork) -> None:
     async with uow:
         digest = await build_digest(uow=uow, day=DAY, tz=SHANGHAI, now=LATER)
     assert digest.hotspots == {}
-    assert "昨日无新增诉求" in render_digest_text(digest)
+    assert "当日无新增诉求" in render_digest_text(digest)
 
 
 async def test_stats_for_a_month_and_one_department(uow: UnitOfWork) -> None:

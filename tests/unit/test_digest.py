@@ -61,7 +61,7 @@ def empty_digest() -> Digest:
 def test_an_empty_day_reads_naturally() -> None:
     text = render_digest_text(empty_digest())
     assert "2026年11月24日（周二）" in text
-    assert "昨日无新增诉求" in text
+    assert "当日无新增诉求" in text
     assert "暂无热点诉求" in text
     assert "None" not in text
     assert "城市管理局" not in text  # quiet departments are left out

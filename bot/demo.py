@@ -1,0 +1,298 @@
+"""`minyi demo`: the whole product, no token, no network — the real bot against the emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from admin.settings import Settings, load_settings
+from bot.app import build_application, running
+from bot.emulator import Chat, Emulator, EmulatorServer, Message, Person
+from storage import database
+from storage.district import bind_department, load_departments, read_district
+from storage.members import add_member
+from storage.models import Role
+from storage.unit_of_work import UnitOfWork
+
+NUMBER = re.compile(r"[A-Z]{1,8}-\d{8}-\d{4}")
+STEPS = 9
+
+
+def has(*parts: str) -> Callable[[Message], bool]:
+    """A predicate: the message (text or caption) contains every part."""
+    return lambda m: all(p in (m.text or m.caption or "") for p in parts)
+
+
+def is_photo(message: Message) -> bool:
+    """A predicate: the message carries a photo."""
+    return "photo" in message.media
+
+
+@dataclass
+class Cast:
+    """The people and groups of the demo district."""
+
+    wang: Person
+    li: Person
+    zhao: Person
+    urban_clerk: Person
+    housing_clerk: Person
+    utilities_clerk: Person
+    community_clerk: Person
+    dispatcher: Person
+    chief: Person
+    urban: Chat
+    housing: Chat
+    utilities: Chat
+    community: Chat
+    dispatch: Chat
+
+
+class Demo:
+    """Plays the story and prints what happens."""
+
+    def __init__(self, emu: Emulator, out: Callable[[str], None], wait_seconds: float) -> None:
+        self.emu = emu
+        self.say = out
+        self.wait_seconds = wait_seconds
+        self.step_no = 0
+        self.started = time.monotonic()
+
+    def step(self, text: str) -> None:
+        """A progress line."""
+        self.step_no += 1
+        elapsed = time.monotonic() - self.started
+        self.say(f"[{self.step_no}/{STEPS}] {text}（{elapsed:.1f}s）")
+
+    async def wait(
+        self, chat: Chat, predicate: Callable[[Message], bool], thread: int | None = None
+    ) -> Message:
+        """The next bot message in a chat (or topic) that matches."""
+        return await self.emu.wait_for_message(
+            chat, predicate, thread_id=thread, timeout=self.wait_seconds
+        )
+
+    async def report(
+        self,
+        person: Person,
+        text: str,
+        *,
+        location: tuple[float, float] | None = None,
+        address: str | None = None,
+        photo: bool = False,
+        phone: str | None = None,
+    ) -> str:
+        """A resident walks through the intake; returns the ticket number."""
+        chat = person.private_chat
+        await person.send_text(chat, text)
+        await self.wait(chat, has("在哪里"))
+        if location:
+            await person.send_location(chat, *location)
+        else:
+            await person.send_text(chat, address or "跳过")
+        prompt = await self.wait(chat, has("照片"))
+        if photo:
+            await person.send_photo(chat, caption=None)
+            prompt = await self.wait(chat, has("第 1 张"))
+        await person.press_button(prompt, "完成")
+        await self.wait(chat, has("联系电话"))
+        if phone:
+            await person.send_contact(chat, phone)
+        else:
+            await person.send_text(chat, "不留电话")
+        summary = await self.wait(chat, has("请核对"))
+        await person.press_button(summary, "✅ 确认提交")
+        confirmed = await self.wait(chat, has("已受理"))
+        found = NUMBER.search(confirmed.text or "")
+        assert found is not None
+        return found.group(0)
+
+    async def rate(self, person: Person, number: str, rating: str, reason: str = "") -> None:
+        """The resident answers the 回访 buttons under the resolution message."""
+        chat = person.private_chat
+        resolved = await self.wait(chat, has(number, "已办结"))
+        await person.press_button(resolved, rating)
+        if reason:
+            await self.wait(chat, has("原因"))
+            await person.send_text(chat, reason)
+
+
+async def _prepare(settings: Settings, emu: Emulator) -> Cast:
+    district = read_district(settings.departments_file)
+    engine = database.create_engine(settings.database_url)
+    uow = UnitOfWork(database.session_factory(engine))
+    async with uow:
+        await load_departments(uow=uow, district=district)
+    people = {
+        name: emu.add_user(name)
+        for name in (
+            "王阿姨",
+            "李先生",
+            "赵女士",
+            "城管·小刘",
+            "住建·小周",
+            "公用事业·小陈",
+            "社区·小吴",
+            "调度中心·老张",
+            "督查室·孙主任",
+        )
+    }
+
+    def group(title: str, clerk: str, *, forum: bool = True) -> Chat:
+        return emu.add_supergroup(title, forum=forum, members=[people[clerk]])
+
+    cast = Cast(
+        wang=people["王阿姨"],
+        li=people["李先生"],
+        zhao=people["赵女士"],
+        urban_clerk=people["城管·小刘"],
+        housing_clerk=people["住建·小周"],
+        utilities_clerk=people["公用事业·小陈"],
+        community_clerk=people["社区·小吴"],
+        dispatcher=people["调度中心·老张"],
+        chief=people["督查室·孙主任"],
+        urban=group("城市管理局工作群", "城管·小刘"),
+        housing=group("住房和城乡建设局工作群", "住建·小周"),
+        utilities=group("公用事业服务中心工作群", "公用事业·小陈"),
+        community=group("街道社区服务中心工作群", "社区·小吴"),
+        dispatch=group("区民意调度中心", "调度中心·老张", forum=False),
+    )
+    groups = [
+        ("urban", cast.urban, cast.urban_clerk),
+        ("housing", cast.housing, cast.housing_clerk),
+        ("utilities", cast.utilities, cast.utilities_clerk),
+        ("community", cast.community, cast.community_clerk),
+        ("dispatch", cast.dispatch, cast.dispatcher),
+    ]
+    for code, chat, clerk in groups:
+        async with uow:
+            await bind_department(uow=uow, code=code, chat_id=chat.id, is_forum=chat.is_forum)
+        role = Role.DISPATCHER if code == "dispatch" else Role.STAFF
+        async with uow:
+            await add_member(
+                uow=uow,
+                user_id=clerk.id,
+                role=role,
+                department_code=None if code == "dispatch" else code,
+                display_name=clerk.user.first_name,
+            )
+    async with uow:
+        await add_member(
+            uow=uow, user_id=cast.chief.id, role=Role.SUPERVISOR, display_name="孙主任"
+        )
+    await engine.dispose()
+    return cast
+
+
+def _fresh(workdir: Path) -> None:
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True)
+
+
+async def play(
+    *, workdir: Path, out: Callable[[str], None] = print, wait_seconds: float = 20.0
+) -> Path:
+    """Run the story end to end; returns the path of the digest chart it wrote."""
+    await asyncio.to_thread(_fresh, workdir)
+    emu = Emulator()
+    async with EmulatorServer(emu) as server:
+        settings = load_settings(
+            database_url=f"sqlite+aiosqlite:///{workdir / 'minyi-demo.sqlite3'}",
+            telegram_api_base_url=server.base_url,
+            telegram_bot_token=emu.token,
+        )
+        demo = Demo(emu, out, wait_seconds)
+        demo.step("准备：全新 SQLite 数据库，本地 Bot API 模拟器（HTTP），默认辖区与演示人员")
+        await asyncio.to_thread(database.upgrade, settings.database_url)
+        cast = await _prepare(settings, emu)
+        async with running(build_application(settings)):
+            await _story(demo, cast)
+            chart = await _digest(demo, cast, workdir)
+        out("")
+        out(emu.transcript())
+    await emu.close()
+    out(f"日报图表已保存：{chart}")
+    out(f"演示数据库：{workdir / 'minyi-demo.sqlite3'}")
+    return chart
+
+
+async def _story(demo: Demo, c: Cast) -> None:
+    demo.step("王阿姨反映路灯不亮（附定位、照片、同意提供电话）→ 模型分派城市管理局")
+    lamp = await demo.report(
+        c.wang,
+        "荷韵花园北门那排路灯坏了一个多礼拜了，晚上黑漆漆的，老人出门很不安全",
+        location=(35.4012, 116.5871),
+        photo=True,
+        phone="13800001111",
+    )
+    card = await demo.wait(c.urban, has(lamp, "新诉求"))
+
+    demo.step("李先生反映地下车库水管漏水 → 公用事业服务中心，后转办住建局")
+    pipe = await demo.report(
+        c.li, "小区地下车库的水管爆了好几天，一直在漏水，物业说不归他们管", address="南风花园"
+    )
+    pipe_card = await demo.wait(c.utilities, has(pipe, "新诉求"))
+
+    demo.step("赵女士的诉求模型拿不准 → 区民意调度中心人工分派")
+    vague = await demo.report(c.zhao, "有个事想反映一下，电话里说不清楚")
+    dispatch_card = await demo.wait(c.dispatch, has(vague, "待分派"))
+    await c.dispatcher.press_button(dispatch_card, f"d:{vague}:community")
+    await demo.wait(c.community, has(vague, "新诉求"))
+
+    demo.step("城管局认领 → 在话题里提问 → 王阿姨补充 → 答复 → 办结")
+    topic = card.message_thread_id
+    await c.urban_clerk.press_button(card, "认领")
+    await c.urban_clerk.send_command(
+        c.urban, "/ask 请问是北门东侧还是西侧？大概几盏灯不亮？", thread=topic
+    )
+    await demo.wait(c.wang.private_chat, has("想向您了解"))
+    await c.wang.send_text(c.wang.private_chat, "东侧，一共四盏，最里面那盏完全不亮")
+    await demo.wait(c.urban, has("东侧"), thread=topic)
+    await c.urban_clerk.send_text(c.urban, "收到，已安排维修班组明天上午到现场。", thread=topic)
+    await demo.wait(c.wang.private_chat, has("维修班组"))
+    await c.urban_clerk.send_command(
+        c.urban, "/resolve 已解决 四盏路灯已更换灯具并恢复照明。", thread=topic
+    )
+
+    demo.step("王阿姨评价「不满意」→ 重新办理 → 再次办结 → 「满意」归档")
+    await demo.rate(c.wang, lamp, "不满意", reason="还有一盏晚上十点后会自己灭")
+    await demo.wait(c.urban, has(lamp, "不满意"), thread=topic)
+    await c.urban_clerk.send_command(
+        c.urban, "/resolve 已解决 已更换该路灯的控制器，夜间全程常亮。", thread=topic
+    )
+    await demo.rate(c.wang, lamp, "满意")
+    await demo.wait(c.wang.private_chat, has(lamp, "归档"))
+
+    demo.step("公用事业中心转办住建局（小区内管网由物业维修）→ 住建局办结 → 「基本满意」")
+    await c.utilities_clerk.send_command(
+        c.utilities,
+        "/reassign housing 小区红线内管网由物业负责维修",
+        thread=pipe_card.message_thread_id,
+    )
+    moved = await demo.wait(c.housing, has(pipe, "新诉求"))
+    await c.housing_clerk.send_command(
+        c.housing,
+        "/resolve 已解决 已督促物业更换破损管段，今天恢复正常。",
+        thread=moved.message_thread_id,
+    )
+    await demo.rate(c.li, pipe, "基本满意")
+    await demo.wait(c.li.private_chat, has(pipe, "归档"))
+
+
+async def _digest(demo: Demo, c: Cast, workdir: Path) -> Path:
+    demo.step("督查室孙主任查看今日日报（文字 + 图表）")
+    chat = c.chief.private_chat
+    await c.chief.send_command(chat, "/digest")
+    await demo.wait(chat, has("日报"))
+    photo = await demo.wait(chat, is_photo)
+    chart = workdir / "digest.png"
+    sizes = photo.media["photo"]
+    await asyncio.to_thread(chart.write_bytes, demo.emu.file_content(sizes[-1]["file_id"]))
+    demo.step("演示结束：三件诉求，一件经调度分派、一件转办、一件重办后满意办结")
+    return chart
