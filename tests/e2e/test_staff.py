@@ -10,6 +10,7 @@ from storage.members import add_member
 from storage.models import LabelledExample, Role, Status, Ticket
 from storage.tickets import get_ticket, history
 from tests.e2e.conftest import World
+from tests.e2e.test_delivery import settle
 from tests.e2e.test_resident import has, report
 
 WAIT = 20.0  # several messages share one group's rate limit
@@ -286,6 +287,7 @@ async def test_a_group_without_topics_works_by_replying_to_the_card(world: World
     number = await report(world, erin, "楼下饭店的油烟太大了，窗户都不敢开")
     card = await card_of(world, group, number)
     assert card.message_thread_id is None
+    await settle(world)  # the card is recorded as the ticket's message once its delivery commits
     await clerk.reply_to(card, "已通知执法中队明天上门检查。")
     await emu.wait_for_message(group, has("已转达群众"), timeout=WAIT)
     await emu.wait_for_message(erin.private_chat, has("明天上门检查"), timeout=WAIT)
