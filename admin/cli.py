@@ -10,6 +10,7 @@ import typer
 from admin.cli_common import fail, run_with_uow, settings_or_exit
 from admin.cli_model import app as model_app
 from admin.cli_reports import anonymise, export_app
+from admin.cli_retrain import retrain as _retrain  # noqa: F401  (registers `model retrain`)
 from admin.settings import Settings
 from storage import database
 from storage.district import bind_department, list_departments, load_departments, read_district
