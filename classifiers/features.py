@@ -36,31 +36,31 @@ class CompactTfidfVectorizer(TfidfVectorizer):  # type: ignore[misc]
     """TfidfVectorizer that saves its vocabulary as two arrays instead of a large dict.
 
     skops writes a dict entry by entry, which makes a 500,000-term vocabulary take
-    hundreds of megabytes and seconds to load; two NumPy arrays take a few megabytes.
+    hundreds of megabytes and seconds to load; one byte array takes a few megabytes.
     """
 
     def __getstate__(self) -> dict[str, Any]:
-        """Return the state with `vocabulary_` packed into UTF-8 bytes and term lengths."""
+        """Return the state with `vocabulary_` packed as NUL-separated UTF-8 bytes."""
         state: dict[str, Any] = dict(super().__getstate__())  # may be the live __dict__
         vocabulary: dict[str, int] | None = state.pop("vocabulary_", None)
         if vocabulary is not None:
             terms = sorted(vocabulary, key=vocabulary.__getitem__)
-            encoded = [term.encode("utf-8") for term in terms]
-            state["vocabulary_bytes_"] = np.frombuffer(b"".join(encoded), dtype=np.uint8).copy()
-            state["vocabulary_lengths_"] = np.array([len(e) for e in encoded], dtype=np.int32)
+            if any("\0" in term for term in terms):
+                raise ValueError("a vocabulary term contains NUL; normalise texts first")
+            packed = "\0".join(terms).encode("utf-8")
+            state["vocabulary_packed_"] = np.frombuffer(packed, dtype=np.uint8).copy()
+            state["vocabulary_size_"] = len(terms)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        """Rebuild `vocabulary_` from the packed arrays."""
+        """Rebuild `vocabulary_` from the packed bytes."""
         state = dict(state)
-        packed = state.pop("vocabulary_bytes_", None)
-        lengths = state.pop("vocabulary_lengths_", None)
-        if packed is not None and lengths is not None:
-            data = np.asarray(packed, dtype=np.uint8).tobytes()
-            ends = np.cumsum(np.asarray(lengths, dtype=np.int64)).tolist()
-            starts = [0, *ends[:-1]]
-            state["vocabulary_"] = {
-                data[start:end].decode("utf-8"): index
-                for index, (start, end) in enumerate(zip(starts, ends, strict=True))
-            }
+        packed = state.pop("vocabulary_packed_", None)
+        size = state.pop("vocabulary_size_", None)
+        if packed is not None and size is not None:
+            text = np.asarray(packed, dtype=np.uint8).tobytes().decode("utf-8")
+            terms = text.split("\0") if size else []
+            if len(terms) != size:
+                raise ValueError(f"vocabulary holds {len(terms)} terms, expected {size}")
+            state["vocabulary_"] = dict(zip(terms, range(size), strict=True))
         super().__setstate__(state)

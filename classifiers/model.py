@@ -206,6 +206,8 @@ class _LinearScorer:
         self.method: str = member.method
         estimator = member.estimator
         coef_t = np.ascontiguousarray(estimator.coef_.T, dtype=np.float64)
+        # Share one copy of the weights with the estimator (same values, transposed view).
+        estimator.coef_ = coef_t.T
         self.blocks: list[_Block] = []
         offset = 0
         for name, branch in union.transformer_list:

@@ -56,9 +56,13 @@ def is_initialized() -> bool:
     return _initialized
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def normalize(text: str) -> str:
     """Fold full-width forms to half-width (NFKC), lower-case, collapse spaces; keep lines."""
-    lines = (" ".join(line.split()) for line in unicodedata.normalize("NFKC", text).splitlines())
+    text = _CONTROL.sub(" ", unicodedata.normalize("NFKC", text))
+    lines = (" ".join(line.split()) for line in text.splitlines())
     return "\n".join(line for line in lines if line).lower()
 
 

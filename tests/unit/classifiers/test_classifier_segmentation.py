@@ -32,3 +32,7 @@ def test_normalize_folds_full_width_and_case() -> None:
 
 def test_tokenizer_is_picklable_by_name() -> None:
     assert pickle.loads(pickle.dumps(tokenize)) is tokenize
+
+
+def test_normalize_removes_control_characters() -> None:
+    assert normalize("停\x00水\x1b了\r\n路灯") == "停 水 了\n路灯"
