@@ -7,8 +7,10 @@ each scheduled run happen once across workers and restarts.
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import logging
+from collections.abc import Callable, Coroutine
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -49,23 +51,32 @@ def chart_png(digest: Any) -> bytes:
     return buffer.getvalue()
 
 
-async def _is_supervisor(uow: UnitOfWork, user_id: int) -> bool:
-    actor = await actor_for(uow=uow, user_id=user_id)
-    return actor.has(Role.SUPERVISOR) or actor.has(Role.ADMIN)
+Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
+
+
+def supervisors_only(handler: Handler) -> Handler:
+    """Declared at registration: only supervisors and admins get past; others get a refusal."""
+
+    @functools.wraps(handler)
+    async def guarded(update: Update, context: Context) -> None:
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        async with staff_services(context).uow() as uow:
+            actor = await actor_for(uow=uow, user_id=user.id)
+        if not (actor.has(Role.SUPERVISOR) or actor.has(Role.ADMIN)):
+            await message.reply_text(texts.NOT_SUPERVISOR)
+            return
+        await handler(update, context)
+
+    return guarded
 
 
 async def digest_command(update: Update, context: Context) -> None:
     """/digest [DATE]: the digest of a day (default: today so far), text and chart."""
     svc = staff_services(context)
     message = update.effective_message
-    user = update.effective_user
-    if message is None or user is None:
-        return
-    async with svc.uow() as uow:
-        allowed = await _is_supervisor(uow, user.id)
-    if not allowed:
-        await message.reply_text(texts.NOT_SUPERVISOR)
-        return
+    assert message is not None
     tz: ZoneInfo = svc.tz
     try:
         day = date.fromisoformat(context.args[0]) if context.args else datetime.now(tz).date()
@@ -82,14 +93,7 @@ async def stats_command(update: Update, context: Context) -> None:
     """/stats FROM TO [CODE]: the figures of a period."""
     svc = staff_services(context)
     message = update.effective_message
-    user = update.effective_user
-    if message is None or user is None:
-        return
-    async with svc.uow() as uow:
-        allowed = await _is_supervisor(uow, user.id)
-    if not allowed:
-        await message.reply_text(texts.NOT_SUPERVISOR)
-        return
+    assert message is not None
     try:
         since, until, code = parse_stats_args(context.args or [])
         async with svc.uow() as uow:
@@ -181,7 +185,11 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     """/digest and /stats, in private chats and groups."""
     application.add_handlers(
         [
-            CommandHandler("digest", digest_command, filters=filters.UpdateType.MESSAGE),
-            CommandHandler("stats", stats_command, filters=filters.UpdateType.MESSAGE),
+            CommandHandler(
+                "digest", supervisors_only(digest_command), filters=filters.UpdateType.MESSAGE
+            ),
+            CommandHandler(
+                "stats", supervisors_only(stats_command), filters=filters.UpdateType.MESSAGE
+            ),
         ]
     )
