@@ -15,6 +15,7 @@ from admin.cli_common import fail, settings_or_exit
 from admin.settings import SettingsError
 from bot.app import build_application, quiet_logging
 from bot.demo import play
+from bot.sandbox import INTERRUPTED, run_sandbox
 from storage import database
 
 
@@ -56,6 +57,20 @@ def demo(
     quiet_logging(logging.WARNING)
     chart = asyncio.run(play(workdir=workdir))
     typer.echo(f"完成。日报图表：{chart}")
+
+
+@app.command("sandbox")
+def sandbox(
+    workdir: Annotated[Path, typer.Option(help="where the sandbox database and images go")] = Path(
+        "data/sandbox"
+    ),
+) -> None:
+    """Try the bot in the terminal, no token needed: type as a resident, `:help` for roles."""
+    quiet_logging(logging.ERROR)
+    try:
+        asyncio.run(run_sandbox(workdir=workdir))
+    except KeyboardInterrupt:
+        typer.echo(f"\n{INTERRUPTED}")
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ import asyncio
 import re
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -122,12 +122,57 @@ class Demo:
             await person.send_text(chat, reason)
 
 
-async def _prepare(settings: Settings, emu: Emulator) -> Cast:
+async def staff_district(
+    settings: Settings,
+    emu: Emulator,
+    clerks: Mapping[str, Person],
+    supervisor: Person,
+    supervisor_name: str,
+) -> dict[str, Chat]:
+    """Load the district and give each department in ``clerks`` its group, bound in the database.
+
+    ``clerks`` maps department codes (the dispatch code for the dispatcher) to the person who
+    works there, in the order the groups are made. A department's group is a forum named after
+    it plus 工作群, dispatch a plain group with the dispatch centre's name; each clerk is a member
+    of their group and registered as staff (the dispatcher as dispatcher), and ``supervisor`` as
+    supervisor. Returns the groups by department code.
+    """
     district = read_district(settings.departments_file)
+    names = {spec.code: spec.name for spec in district.all()}
+    dispatch = district.dispatch.code
     engine = database.create_engine(settings.database_url)
     uow = UnitOfWork(database.session_factory(engine))
     async with uow:
         await load_departments(uow=uow, district=district)
+    groups = {
+        code: emu.add_supergroup(
+            names[code] if code == dispatch else f"{names[code]}工作群",
+            forum=code != dispatch,
+            members=[clerk],
+        )
+        for code, clerk in clerks.items()
+    }
+    for code, chat in groups.items():
+        async with uow:
+            await bind_department(uow=uow, code=code, chat_id=chat.id, is_forum=chat.is_forum)
+        clerk = clerks[code]
+        async with uow:
+            await add_member(
+                uow=uow,
+                user_id=clerk.id,
+                role=Role.DISPATCHER if code == dispatch else Role.STAFF,
+                department_code=None if code == dispatch else code,
+                display_name=clerk.user.first_name,
+            )
+    async with uow:
+        await add_member(
+            uow=uow, user_id=supervisor.id, role=Role.SUPERVISOR, display_name=supervisor_name
+        )
+    await engine.dispose()
+    return groups
+
+
+async def _prepare(settings: Settings, emu: Emulator) -> Cast:
     people = {
         name: emu.add_user(name)
         for name in (
@@ -142,51 +187,30 @@ async def _prepare(settings: Settings, emu: Emulator) -> Cast:
             "督查室·孙主任",
         )
     }
-
-    def group(title: str, clerk: str, *, forum: bool = True) -> Chat:
-        return emu.add_supergroup(title, forum=forum, members=[people[clerk]])
-
-    cast = Cast(
+    clerks = {
+        "urban": people["城管·小刘"],
+        "housing": people["住建·小周"],
+        "utilities": people["公用事业·小陈"],
+        "community": people["社区·小吴"],
+        "dispatch": people["调度中心·老张"],
+    }
+    groups = await staff_district(settings, emu, clerks, people["督查室·孙主任"], "孙主任")
+    return Cast(
         wang=people["王阿姨"],
         li=people["李先生"],
         zhao=people["赵女士"],
-        urban_clerk=people["城管·小刘"],
-        housing_clerk=people["住建·小周"],
-        utilities_clerk=people["公用事业·小陈"],
-        community_clerk=people["社区·小吴"],
-        dispatcher=people["调度中心·老张"],
+        urban_clerk=clerks["urban"],
+        housing_clerk=clerks["housing"],
+        utilities_clerk=clerks["utilities"],
+        community_clerk=clerks["community"],
+        dispatcher=clerks["dispatch"],
         chief=people["督查室·孙主任"],
-        urban=group("城市管理局工作群", "城管·小刘"),
-        housing=group("住房和城乡建设局工作群", "住建·小周"),
-        utilities=group("公用事业服务中心工作群", "公用事业·小陈"),
-        community=group("街道社区服务中心工作群", "社区·小吴"),
-        dispatch=group("区民意调度中心", "调度中心·老张", forum=False),
+        urban=groups["urban"],
+        housing=groups["housing"],
+        utilities=groups["utilities"],
+        community=groups["community"],
+        dispatch=groups["dispatch"],
     )
-    groups = [
-        ("urban", cast.urban, cast.urban_clerk),
-        ("housing", cast.housing, cast.housing_clerk),
-        ("utilities", cast.utilities, cast.utilities_clerk),
-        ("community", cast.community, cast.community_clerk),
-        ("dispatch", cast.dispatch, cast.dispatcher),
-    ]
-    for code, chat, clerk in groups:
-        async with uow:
-            await bind_department(uow=uow, code=code, chat_id=chat.id, is_forum=chat.is_forum)
-        role = Role.DISPATCHER if code == "dispatch" else Role.STAFF
-        async with uow:
-            await add_member(
-                uow=uow,
-                user_id=clerk.id,
-                role=role,
-                department_code=None if code == "dispatch" else code,
-                display_name=clerk.user.first_name,
-            )
-    async with uow:
-        await add_member(
-            uow=uow, user_id=cast.chief.id, role=Role.SUPERVISOR, display_name="孙主任"
-        )
-    await engine.dispose()
-    return cast
 
 
 def _fresh(workdir: Path) -> None:
