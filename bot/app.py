@@ -56,13 +56,6 @@ HANDLER_RETRIES = 2
 ClassifierLoader = Callable[[Settings, District], Classifier]
 
 
-def quiet_logging(level: int = logging.INFO) -> None:
-    """Log our own events; keep HTTP libraries quiet, since their URLs carry the bot token."""
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("httpx", "httpcore", "telegram.ext.ExtBot", "apscheduler"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-
-
 def load_classifier(settings: Settings, district: District) -> Classifier:
     """The routing model from disk; its labels must be the district's departments."""
     segmentation.initialize()

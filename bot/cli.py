@@ -13,8 +13,9 @@ import typer
 from admin.cli import app
 from admin.cli_common import fail, settings_or_exit
 from admin.settings import SettingsError
-from bot.app import build_application, quiet_logging
+from bot.app import build_application
 from bot.demo import play
+from bot.logs import configure_logging
 from bot.sandbox import INTERRUPTED, run_sandbox
 from storage import database
 
@@ -34,7 +35,7 @@ def run(
         settings.require_token()
     except SettingsError as error:
         raise fail(str(error)) from None
-    quiet_logging()
+    configure_logging()
     database.upgrade(settings.database_url)
     application = build_application(settings)
     if webhook_url:
@@ -54,7 +55,7 @@ def demo(
     ),
 ) -> None:
     """Play the whole product once, with no token and no network, and print the conversation."""
-    quiet_logging(logging.WARNING)
+    configure_logging(logging.WARNING)
     chart = asyncio.run(play(workdir=workdir))
     typer.echo(f"完成。日报图表：{chart}")
 
@@ -66,7 +67,7 @@ def sandbox(
     ),
 ) -> None:
     """Try the bot in the terminal, no token needed: type as a resident, `:help` for roles."""
-    quiet_logging(logging.ERROR)
+    configure_logging(logging.ERROR)
     try:
         asyncio.run(run_sandbox(workdir=workdir))
     except KeyboardInterrupt:
