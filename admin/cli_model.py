@@ -103,7 +103,7 @@ def evaluate(
     try:
         routing_model = _load(model)
         dataset = read_labelled_texts(
-            data, _columns(text_column, title_column, body_column, label_column)
+            data, _columns(text_column, title_column, body_column, label_column), min_labels=1
         )
     except ClassifierError as error:
         raise _fail(str(error)) from None

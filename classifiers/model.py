@@ -48,7 +48,7 @@ class ModelConfig:
     char_ngrams: tuple[int, int] = (1, 2)
     word_ngrams: tuple[int, int] = (1, 2)
     min_df: int = 2
-    max_features: int | None = 300_000
+    max_features: int | None = 100_000
     title_ngrams: tuple[int, int] = (1, 2)
     title_weight: float | None = 1.0
     c: float = 1.5

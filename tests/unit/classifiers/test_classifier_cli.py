@@ -87,3 +87,11 @@ def test_predict_refuses_a_tampered_model(model_dir: Path, tmp_path: Path) -> No
     )
     assert result.exit_code == 2
     assert "does not match" in result.output
+
+
+def test_evaluate_accepts_data_of_a_single_department(model_dir: Path, tmp_path: Path) -> None:
+    data = tmp_path / "one.csv"
+    data.write_text("text,label\n路灯坏了没人修,urban\n垃圾没人清运,urban\n", encoding="utf-8")
+    result = runner.invoke(app, ["evaluate", "--model", str(model_dir), "--data", str(data)])
+    assert result.exit_code == 0, result.output
+    assert "samples: 2" in result.output
