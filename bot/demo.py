@@ -53,6 +53,48 @@ class Cast:
     dispatch: Chat
 
 
+async def walk_intake(
+    emu: Emulator,
+    person: Person,
+    text: str,
+    *,
+    location: tuple[float, float] | None = None,
+    address: str | None = None,
+    photo: bool = False,
+    phone: str | None = None,
+    wait_seconds: float = 20.0,
+) -> str:
+    """A resident walks through the whole intake (place, photo, phone, confirm) as a person
+    would; returns the ticket number the bot confirms."""
+    chat = person.private_chat
+
+    async def wait(*parts: str) -> Message:
+        return await emu.wait_for_message(chat, has(*parts), timeout=wait_seconds)
+
+    await person.send_text(chat, text)
+    await wait("在哪里")
+    if location:
+        await person.send_location(chat, *location)
+    else:
+        await person.send_text(chat, address or "跳过")
+    prompt = await wait("照片")
+    if photo:
+        await person.send_photo(chat, caption=None)
+        prompt = await wait("第 1 张")
+    await person.press_button(prompt, "完成")
+    await wait("联系电话")
+    if phone:
+        await person.send_contact(chat, phone)
+    else:
+        await person.send_text(chat, "不留电话")
+    summary = await wait("请核对")
+    await person.press_button(summary, "✅ 确认提交")
+    confirmed = await wait("已受理")
+    found = NUMBER.search(confirmed.text or "")
+    assert found is not None
+    return found.group(0)
+
+
 class Demo:
     """Plays the story and prints what happens."""
 
@@ -88,29 +130,16 @@ class Demo:
         phone: str | None = None,
     ) -> str:
         """A resident walks through the intake; returns the ticket number."""
-        chat = person.private_chat
-        await person.send_text(chat, text)
-        await self.wait(chat, has("在哪里"))
-        if location:
-            await person.send_location(chat, *location)
-        else:
-            await person.send_text(chat, address or "跳过")
-        prompt = await self.wait(chat, has("照片"))
-        if photo:
-            await person.send_photo(chat, caption=None)
-            prompt = await self.wait(chat, has("第 1 张"))
-        await person.press_button(prompt, "完成")
-        await self.wait(chat, has("联系电话"))
-        if phone:
-            await person.send_contact(chat, phone)
-        else:
-            await person.send_text(chat, "不留电话")
-        summary = await self.wait(chat, has("请核对"))
-        await person.press_button(summary, "✅ 确认提交")
-        confirmed = await self.wait(chat, has("已受理"))
-        found = NUMBER.search(confirmed.text or "")
-        assert found is not None
-        return found.group(0)
+        return await walk_intake(
+            self.emu,
+            person,
+            text,
+            location=location,
+            address=address,
+            photo=photo,
+            phone=phone,
+            wait_seconds=self.wait_seconds,
+        )
 
     async def rate(self, person: Person, number: str, rating: str, reason: str = "") -> None:
         """The resident answers the 回访 buttons under the resolution message."""

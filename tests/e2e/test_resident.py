@@ -6,17 +6,13 @@ import re
 
 from sqlmodel import select
 
+from bot.demo import has, walk_intake
 from bot.emulator import Message, Person
 from storage.models import OutboxMessage, Status
 from storage.tickets import get_ticket
 from tests.e2e.conftest import World
 
 NUMBER = re.compile(r"TB-\d{8}-\d{4}")
-
-
-def has(text: str):  # type: ignore[no-untyped-def]
-    """A predicate: the message contains `text`."""
-    return lambda m: text in (m.text or "")
 
 
 async def report(
@@ -30,30 +26,9 @@ async def report(
     phone: str | None = None,
 ) -> str:
     """Walk the whole intake and return the ticket number the bot confirms."""
-    chat = person.private_chat
-    emu = world.emu
-    await person.send_text(chat, text)
-    await emu.wait_for_message(chat, has("在哪里"))
-    if location:
-        await person.send_location(chat, *location)
-    else:
-        await person.send_text(chat, address or "跳过")
-    ask_photos = await emu.wait_for_message(chat, has("照片"))
-    if photo:
-        await person.send_photo(chat)
-        ask_photos = await emu.wait_for_message(chat, has("第 1 张"))
-    await person.press_button(ask_photos, "完成")
-    await emu.wait_for_message(chat, has("联系电话"))
-    if phone:
-        await person.send_contact(chat, phone)
-    else:
-        await person.send_text(chat, "不留电话")
-    summary = await emu.wait_for_message(chat, has("请核对"))
-    await person.press_button(summary, "✅ 确认提交")
-    confirmed = await emu.wait_for_message(chat, has("已受理"))
-    match = NUMBER.search(confirmed.text or "")
-    assert match, confirmed.text
-    return match.group(0)
+    return await walk_intake(
+        world.emu, person, text, location=location, address=address, photo=photo, phone=phone
+    )
 
 
 async def test_confident_report_with_location_and_photo_reaches_the_department_topic(
