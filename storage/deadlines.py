@@ -12,7 +12,7 @@ from typing import Protocol
 
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import col, or_, select
 
 from storage.columns import utcnow
 from storage.models import (
@@ -28,7 +28,7 @@ from storage.models import (
 from storage.tickets import notify
 from storage.unit_of_work import UnitOfWork
 
-LOOKAHEAD = timedelta(days=7)
+LOOKAHEAD = timedelta(days=10)  # covers the longest holiday (National Day) plus a weekend
 
 
 class WorkingClock(Protocol):
@@ -74,17 +74,28 @@ async def sweep_deadlines(
     """Remind, mark overdue and escalate whatever is due; tickets waiting for the resident
     are paused and left alone."""
     now = now or utcnow()
-    rows = await uow.session.exec(
+    query = (
         select(Ticket)
         .where(
             col(Ticket.status).in_([s.value for s in WORKABLE_STATUSES]),
-            col(Ticket.due_at) <= now + LOOKAHEAD,
             col(Ticket.escalated_at).is_(None),
             col(Ticket.awaiting_resident).is_(False),
+            # Only tickets with something left to do, so a backlog cannot starve the rest.
+            or_(
+                col(Ticket.reminded_at).is_(None)
+                & (col(Ticket.due_at) > now)
+                & (col(Ticket.due_at) <= now + LOOKAHEAD),
+                col(Ticket.overdue_at).is_(None) & (col(Ticket.due_at) <= now),
+                col(Ticket.due_at) <= now - escalate_after,
+            ),
         )
         .order_by(col(Ticket.due_at))
         .limit(limit)
     )
+    if uow.dialect == "postgresql":
+        # Several workers may sweep at once: each ticket is handled by exactly one of them.
+        query = query.with_for_update(skip_locked=True)
+    rows = await uow.session.exec(query)
     departments = {d.code: d for d in (await uow.session.exec(select(Department))).all()}
     reminded: list[str] = []
     overdue: list[str] = []

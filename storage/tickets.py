@@ -875,12 +875,15 @@ async def close_unrated(
 ) -> list[str]:
     """Close tickets resolved before a time and never rated (未评价); returns their numbers."""
     now = now or utcnow()
-    rows = await uow.session.exec(
+    query = (
         select(Ticket)
         .where(Ticket.status == Status.RESOLVED, col(Ticket.resolved_at) < resolved_before)
         .order_by(col(Ticket.resolved_at))
         .limit(limit)
     )
+    if uow.dialect == "postgresql":
+        query = query.with_for_update(skip_locked=True)  # one worker per ticket
+    rows = await uow.session.exec(query)
     closed: list[str] = []
     for ticket in rows.all():
         ticket.rating = Rating.UNRATED
