@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -57,7 +57,6 @@ class ModelConfig:
     calibration_folds: int = 5
     random_state: int = 0
     runner_ups: int = 2
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the configuration as JSON-ready data."""
@@ -137,6 +136,7 @@ def build_pipeline(config: ModelConfig, *, calibration_folds: int | None = None)
 
 
 Float64Array = np.ndarray[Any, np.dtype[np.float64]]
+_CHUNK = 1024
 
 
 class _Block:
@@ -152,21 +152,38 @@ class _Block:
             select = first_line
         if vectorizer.norm != "l2" or not vectorizer.use_idf:
             raise ValueError("the fast scorer needs l2-normalised TF-IDF features")
-        analyze = vectorizer.build_analyzer()
-        self.analyzer = analyze if select is None else (lambda text: analyze(select(text)))
+        self.select = select
+        self.analyze = vectorizer.build_analyzer()
+        # Blocks with the same analysis share term counts of the same text within a call.
+        self.analysis = (
+            vectorizer.analyzer,
+            vectorizer.ngram_range,
+            vectorizer.lowercase,
+            vectorizer.preprocessor,
+            vectorizer.tokenizer,
+        )
         self.vocabulary: dict[str, int] = vectorizer.vocabulary_
         self.idf = np.asarray(vectorizer.idf_, dtype=np.float64)
         self.sublinear = bool(vectorizer.sublinear_tf)
         self.coef_t = coef_t * weight if weight != 1.0 else coef_t
 
-    def decision(self, texts: Sequence[str]) -> Float64Array:
-        """Return this block's contribution to the decision function."""
+    def terms(self, text: str, memo: dict[tuple[Any, str], Counter[str]]) -> Counter[str]:
+        """Return the term counts of one normalised text (shared through `memo`)."""
+        source = self.select(text) if self.select is not None else text
+        key = (self.analysis, source)
+        terms = memo.get(key)
+        if terms is None:
+            terms = memo[key] = Counter(self.analyze(source))
+        return terms
+
+    def decision(self, counted: Sequence[Counter[str]]) -> Float64Array:
+        """Return this block's contribution to the decision function for counted texts."""
         vocabulary = self.vocabulary
         columns: list[int] = []
         counts: list[int] = []
         indptr = [0]
-        for text in texts:
-            for term, count in Counter(self.analyzer(text)).items():
+        for terms in counted:
+            for term, count in terms.items():
                 j = vocabulary.get(term)
                 if j is not None:
                     columns.append(j)
@@ -177,14 +194,15 @@ class _Block:
         if self.sublinear:
             data = np.log(data) + 1.0
         data *= self.idf[cols]
-        if len(texts) == 1:  # one message: skip building a sparse matrix
+        n = len(counted)
+        if n == 1:  # one message: skip building a sparse matrix
             norm = float(np.sqrt(data @ data)) or 1.0
             single: Float64Array = (data @ self.coef_t[cols]).reshape(1, -1) / norm
             return single
-        rows = np.repeat(np.arange(len(texts)), np.diff(indptr))
-        norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=len(texts)))
+        rows = np.repeat(np.arange(n), np.diff(indptr))
+        norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=n))
         norms[norms == 0.0] = 1.0
-        matrix = csr_matrix((data, cols, indptr), shape=(len(texts), len(vocabulary)))
+        matrix = csr_matrix((data, cols, indptr), shape=(n, len(vocabulary)))
         result: Float64Array = np.asarray(matrix @ self.coef_t) / norms[:, np.newaxis]
         return result
 
@@ -242,8 +260,21 @@ class _LinearScorer:
 
     def probabilities(self, texts: Sequence[str]) -> Float64Array:
         """Return calibrated class probabilities for raw texts."""
+        if len(texts) > _CHUNK:  # bounds the memory of term counts held at once
+            parts = [self._chunk(texts[i : i + _CHUNK]) for i in range(0, len(texts), _CHUNK)]
+            return np.vstack(parts)
+        return self._chunk(texts)
+
+    def _chunk(self, texts: Sequence[str]) -> Float64Array:
         normalized = normalize_texts(texts)
-        decision = sum(block.decision(normalized) for block in self.blocks)
+        counted: list[list[Counter[str]]] = [[] for _ in self.blocks]
+        for text in normalized:
+            memo: dict[tuple[Any, str], Counter[str]] = {}  # one text at a time
+            for block, sink in zip(self.blocks, counted, strict=True):
+                sink.append(block.terms(text, memo))
+        decision = sum(
+            block.decision(terms) for block, terms in zip(self.blocks, counted, strict=True)
+        )
         return self._calibrate(np.asarray(decision) + self.intercept)
 
 
