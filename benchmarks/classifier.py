@@ -63,12 +63,12 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def _peak_rss_mb() -> float:
-    """Peak resident set size of this process (VmHWM; ru_maxrss survives exec on Linux)."""
+def _rss_mb(field: str) -> float:
+    """Resident memory from /proc (VmHWM = peak; ru_maxrss would survive exec on Linux)."""
     status = Path("/proc/self/status")
     if status.exists():
         for line in status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(field):
                 return round(int(line.split()[1]) / 1024, 1)
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
@@ -78,11 +78,12 @@ def serve_probe(model_dir: Path, texts_file: Path) -> dict[str, Any]:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     texts: list[str] = json.loads(texts_file.read_text(encoding="utf-8"))
-    rss_before = _peak_rss_mb()
+    rss_before = _rss_mb("VmRSS:")
     start = time.perf_counter()
     initialize()
     model = load_model(model_dir)
     load_seconds = time.perf_counter() - start
+    rss_loaded = _rss_mb("VmRSS:")
     long_texts = [t[:400] for t in texts if len(t) >= 400] or [(t * 20)[:400] for t in texts]
     short_texts = [t[:20] for t in texts if len(t) >= 20]
     for text in long_texts[:20]:
@@ -111,8 +112,9 @@ def serve_probe(model_dir: Path, texts_file: Path) -> dict[str, Any]:
             "short_20_chars": round(short_rate),
             "long_400_chars": round(long_rate),
         },
-        "peak_rss_mb": _peak_rss_mb(),
         "rss_before_load_mb": rss_before,
+        "rss_after_load_mb": rss_loaded,
+        "peak_rss_mb": _rss_mb("VmHWM:"),
     }
 
 

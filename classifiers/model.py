@@ -136,7 +136,7 @@ def build_pipeline(config: ModelConfig, *, calibration_folds: int | None = None)
 
 
 Float64Array = np.ndarray[Any, np.dtype[np.float64]]
-_CHUNK = 1024
+_CHUNK = 256
 
 
 class _Block:
