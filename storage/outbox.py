@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import col, or_, select
+from sqlalchemy import exists, update
+from sqlalchemy.orm import aliased
+from sqlmodel import SQLModel, col, or_, select
 
 from storage.columns import utcnow
 from storage.models import (
@@ -77,6 +79,7 @@ async def claim_due(
 ) -> list[OutboxItem]:
     """Claim messages that are due (or whose sender vanished mid-delivery), oldest first."""
     now = now or utcnow()
+    earlier = aliased(OutboxMessage)
     query = (
         select(OutboxMessage)
         .where(
@@ -85,7 +88,14 @@ async def claim_due(
                 & (col(OutboxMessage.next_attempt_at) <= now),
                 (col(OutboxMessage.status) == OutboxStatus.SENDING)
                 & (col(OutboxMessage.claimed_at) < now - lease),
-            )
+            ),
+            # Only the head of each chat's queue: a chat's messages arrive in order even when
+            # several workers deliver, and one waiting for a retry holds back those after it.
+            ~exists().where(
+                col(earlier.chat_id) == col(OutboxMessage.chat_id),
+                col(earlier.id) < col(OutboxMessage.id),
+                col(earlier.status).in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+            ),
         )
         .order_by(col(OutboxMessage.id))
         .limit(limit)
@@ -100,14 +110,24 @@ async def claim_due(
             select(Ticket.id, Ticket.number).where(col(Ticket.id).in_(ticket_ids))
         )
         numbers = {tid: number for tid, number in found.all() if tid is not None}
+    table = SQLModel.metadata.tables[OutboxMessage.__tablename__]
     items: list[OutboxItem] = []
     for row in rows:
         assert row.id is not None
         assert row.chat_id is not None
-        row.status = OutboxStatus.SENDING
-        row.claimed_at = now
-        row.attempts += 1
-        uow.session.add(row)
+        # Compare-and-set: only the worker whose update still finds the row as it read it
+        # owns the claim (SQLite has no SKIP LOCKED; on PostgreSQL the lock already holds).
+        claimed = await uow.session.exec(
+            update(table)
+            .where(
+                table.c.id == row.id,
+                table.c.status == row.status,
+                table.c.attempts == row.attempts,
+            )
+            .values(status=OutboxStatus.SENDING, claimed_at=now, attempts=row.attempts + 1)
+        )
+        if claimed.rowcount != 1:
+            continue
         items.append(
             OutboxItem(
                 id=row.id,
@@ -117,7 +137,7 @@ async def claim_due(
                 chat_id=row.chat_id,
                 kind=row.kind,
                 payload=dict(row.payload or {}),
-                attempts=row.attempts,
+                attempts=row.attempts + 1,
             )
         )
     await uow.commit()
