@@ -236,7 +236,10 @@ class OutboxMessage(SQLModel, table=True):
     """A message to deliver, written in the same transaction as the change it reports."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_chat_queue", "chat_id", "status", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int | None = Field(default=None, foreign_key="tickets.id")
