@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -12,9 +14,36 @@ from classifiers.segmentation import normalize
 
 __all__ = [
     "CompactTfidfVectorizer",
+    "char_ngram_counts",
     "first_lines",
     "normalize_texts",
+    "word_ngram_counts",
 ]
+
+_WHITE_SPACES = re.compile(r"\s\s+")  # as scikit-learn's char analyzer
+
+
+def _ngrams(items: Sequence[str], n: int, join: Callable[[Iterable[str]], str]) -> Iterator[str]:
+    return map(join, zip(*(items[i:] for i in range(n)), strict=False))  # stops at the end
+
+
+def char_ngram_counts(text: str, ngram_range: tuple[int, int]) -> Counter[str]:
+    """Count character n-grams exactly as TfidfVectorizer(analyzer="char") lists them."""
+    text = _WHITE_SPACES.sub(" ", text)
+    low, high = ngram_range
+    counts: Counter[str] = Counter()
+    for n in range(low, high + 1):
+        counts.update(text if n == 1 else _ngrams(text, n, "".join))
+    return counts
+
+
+def word_ngram_counts(tokens: Sequence[str], ngram_range: tuple[int, int]) -> Counter[str]:
+    """Count word n-grams (space-joined) exactly as TfidfVectorizer(analyzer="word") does."""
+    low, high = ngram_range
+    counts: Counter[str] = Counter()
+    for n in range(low, high + 1):
+        counts.update(tokens if n == 1 else _ngrams(tokens, n, " ".join))
+    return counts
 
 
 def normalize_texts(texts: Iterable[str]) -> list[str]:

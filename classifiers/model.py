@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -17,9 +17,11 @@ from sklearn.svm import LinearSVC
 
 from classifiers.features import (
     CompactTfidfVectorizer,
+    char_ngram_counts,
     first_line,
     first_lines,
     normalize_texts,
+    word_ngram_counts,
 )
 from classifiers.metadata import ModelMetadata
 from classifiers.segmentation import tokenize
@@ -139,6 +141,23 @@ Float64Array = np.ndarray[Any, np.dtype[np.float64]]
 _CHUNK = 256
 
 
+def _counter(vectorizer: Any) -> Callable[[str], Counter[str]]:
+    """Return a term counter equivalent to the vectorizer's analyzer, fast where we can."""
+    plain = (
+        vectorizer.preprocessor is None
+        and not vectorizer.lowercase
+        and vectorizer.strip_accents is None
+        and vectorizer.stop_words is None
+    )
+    ngram_range: tuple[int, int] = tuple(vectorizer.ngram_range)
+    if plain and vectorizer.analyzer == "char":
+        return lambda text: char_ngram_counts(text, ngram_range)
+    if plain and vectorizer.analyzer == "word" and vectorizer.tokenizer is tokenize:
+        return lambda text: word_ngram_counts(tokenize(text), ngram_range)
+    analyze = vectorizer.build_analyzer()
+    return lambda text: Counter(analyze(text))
+
+
 class _Block:
     """One fitted TF-IDF vectorizer of the union and its slice of the linear model."""
 
@@ -153,7 +172,7 @@ class _Block:
         if vectorizer.norm != "l2" or not vectorizer.use_idf:
             raise ValueError("the fast scorer needs l2-normalised TF-IDF features")
         self.select = select
-        self.analyze = vectorizer.build_analyzer()
+        self.count = _counter(vectorizer)
         # Blocks with the same analysis share term counts of the same text within a call.
         self.analysis = (
             vectorizer.analyzer,
@@ -173,7 +192,7 @@ class _Block:
         key = (self.analysis, source)
         terms = memo.get(key)
         if terms is None:
-            terms = memo[key] = Counter(self.analyze(source))
+            terms = memo[key] = self.count(source)
         return terms
 
     def decision(self, counted: Sequence[Counter[str]]) -> Float64Array:
