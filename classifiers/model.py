@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -197,19 +198,18 @@ class _Block:
 
     def decision(self, counted: Sequence[Counter[str]]) -> Float64Array:
         """Return this block's contribution to the decision function for counted texts."""
-        vocabulary = self.vocabulary
+        lookup = self.vocabulary.get
         columns: list[int] = []
         counts: list[int] = []
-        indptr = [0]
-        for terms in counted:
-            for term, count in terms.items():
-                j = vocabulary.get(term)
-                if j is not None:
-                    columns.append(j)
-                    counts.append(count)
-            indptr.append(len(columns))
-        cols = np.asarray(columns, dtype=np.int64)
-        data = np.asarray(counts, dtype=np.float64)
+        lengths: list[int] = []
+        for terms in counted:  # map() keeps the per-term work in C
+            columns.extend(map(lookup, terms.keys(), repeat(-1)))
+            counts.extend(terms.values())
+            lengths.append(len(terms))
+        cols = np.array(columns, dtype=np.int64)
+        known = cols >= 0
+        cols = cols[known]
+        data = np.array(counts, dtype=np.float64)[known]
         if self.sublinear:
             data = np.log(data) + 1.0
         data *= self.idf[cols]
@@ -218,10 +218,12 @@ class _Block:
             norm = float(np.sqrt(data @ data)) or 1.0
             single: Float64Array = (data @ self.coef_t[cols]).reshape(1, -1) / norm
             return single
-        rows = np.repeat(np.arange(n), np.diff(indptr))
+        rows = np.repeat(np.arange(n), lengths)[known]
+        per_row = np.bincount(rows, minlength=n)
+        indptr = np.concatenate(([0], np.cumsum(per_row)))
         norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=n))
         norms[norms == 0.0] = 1.0
-        matrix = csr_matrix((data, cols, indptr), shape=(n, len(vocabulary)))
+        matrix = csr_matrix((data, cols, indptr), shape=(n, len(self.vocabulary)))
         result: Float64Array = np.asarray(matrix @ self.coef_t) / norms[:, np.newaxis]
         return result
 
