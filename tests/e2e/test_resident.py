@@ -125,3 +125,23 @@ async def test_cancel_in_the_middle_submits_nothing(world: World) -> None:
     async with world.uow as uow:
         rows = (await uow.session.exec(select(OutboxMessage))).all()
     assert rows == []
+
+
+async def test_other_media_edits_and_floods_get_answers_and_nothing_breaks(world: World) -> None:
+    frank = world.emu.add_user("孙先生")
+    chat = frank.private_chat
+    await frank.send_video(chat)
+    await world.emu.wait_for_message(chat, has("视频"))
+    await frank.send_document(chat)
+    await world.emu.wait_for_message(chat, has("文件"))
+    await frank.send_contact(chat, "13900001111")
+    await world.emu.wait_for_message(chat, has("先用文字描述"))
+    sent = await frank.send_text(chat, "楼下垃圾桶满了没人清")
+    await world.emu.wait_for_message(chat, has("在哪里"))
+    await frank.edit_message(sent, "楼下垃圾桶满了三天没人清")
+    await world.emu.wait_for_message(chat, has("不会更新"))
+    for i in range(25):  # a flood: far more than anyone types
+        await frank.send_text(chat, f"快来处理{i}")
+    await world.emu.wait_for_message(chat, has("太快"))
+    said = [m.text or "" for m in chat.messages if m.sender.is_bot]
+    assert sum("太快" in t for t in said) == 1
