@@ -39,17 +39,14 @@ from storage.district import department_for_chat
 from storage.errors import IllegalTransition, PermissionDenied
 from storage.members import Actor, list_members
 from storage.models import WORKABLE_STATUSES, ClosureCode
+from storage.queries import department_open_tickets, get_ticket, overdue_tickets, staff_ticket
 from storage.tickets import (
     add_note,
     ask_resident,
     claim_ticket,
-    department_open_tickets,
-    get_ticket,
-    overdue_tickets,
     reassign_ticket,
     reply_to_resident,
     resolve_ticket,
-    staff_ticket,
 )
 
 log = logging.getLogger(__name__)

@@ -22,13 +22,8 @@ from bot.services import Context, services
 from storage.conversations import ConversationState
 from storage.errors import IllegalTransition, InvalidInput, TicketNotFound
 from storage.models import Rating
-from storage.tickets import (
-    add_resident_info,
-    open_ticket_for_resident,
-    rate_ticket,
-    resident_ticket,
-    resident_tickets,
-)
+from storage.queries import open_ticket_for_resident, resident_ticket, resident_tickets
+from storage.tickets import add_resident_info, rate_ticket
 
 PRIVATE = filters.ChatType.PRIVATE
 NEW_MESSAGE = filters.UpdateType.MESSAGE

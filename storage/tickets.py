@@ -18,8 +18,6 @@ from storage.errors import (
     InvalidInput,
     PermissionDenied,
     RateLimited,
-    TicketNotFound,
-    UnknownDepartment,
 )
 from storage.members import Actor, supervisor_ids
 from storage.models import (
@@ -40,8 +38,16 @@ from storage.models import (
     TicketCounter,
     TicketEvent,
 )
+from storage.rows import (
+    department_row,
+    dispatch_row,
+    owned_ticket_row,
+    resident_row,
+    staff_card,
+    ticket_row,
+)
 from storage.unit_of_work import UnitOfWork
-from storage.views import EventView, TicketView
+from storage.views import TicketView
 
 MAX_TEXT_CHARS = 2000
 
@@ -122,37 +128,6 @@ class ResidentRef:
 # --- helpers ---------------------------------------------------------------------------------
 
 
-async def _ticket(uow: UnitOfWork, number: str, *, lock: bool = True) -> Ticket:
-    query = select(Ticket).where(Ticket.number == number.strip().upper())
-    if lock and uow.dialect == "postgresql":
-        query = query.with_for_update()
-    row = (await uow.session.exec(query)).first()
-    if row is None:
-        raise TicketNotFound(number)
-    return row
-
-
-async def _department(uow: UnitOfWork, code: str) -> Department:
-    row = await uow.session.get(Department, code)
-    if row is None:
-        codes = (await uow.session.exec(select(Department.code))).all()
-        raise UnknownDepartment(code, sorted(codes))
-    return row
-
-
-async def _dispatch(uow: UnitOfWork) -> Department:
-    row = (await uow.session.exec(select(Department).where(col(Department.is_dispatch)))).first()
-    if row is None:
-        raise UnknownDepartment("dispatch")
-    return row
-
-
-async def _resident(uow: UnitOfWork, ticket: Ticket) -> Resident:
-    row = await uow.session.get(Resident, ticket.resident_id)
-    assert row is not None
-    return row
-
-
 def _require(ticket: Ticket, allowed: frozenset[Status] | set[Status], action: str) -> None:
     if ticket.status not in allowed:
         raise IllegalTransition(ticket.number, ticket.status, action)
@@ -191,25 +166,6 @@ def _event(
     )
 
 
-def _card(ticket: Ticket, resident: Resident, department: Department) -> dict[str, Any]:
-    """Everything staff see about a ticket; the phone only with consent, never Telegram ids."""
-    return {
-        "number": ticket.number,
-        "text": ticket.text,
-        "status": ticket.status,
-        "department": department.name,
-        "department_code": department.code,
-        "resident_name": resident.display_name,
-        "address": ticket.address,
-        "latitude": ticket.latitude,
-        "longitude": ticket.longitude,
-        "photos": list(ticket.photo_file_ids or []),
-        "phone": ticket.phone if ticket.phone_consent else None,
-        "confidence": ticket.confidence,
-        "due_at": ticket.due_at.isoformat() if ticket.due_at else None,
-    }
-
-
 async def notify(
     uow: UnitOfWork,
     ticket: Ticket | None,
@@ -224,18 +180,18 @@ async def notify(
     chat_ids: list[int | None]
     if audience == Audience.RESIDENT:
         assert ticket is not None
-        chat_ids = [(await _resident(uow, ticket)).chat_id]
+        chat_ids = [(await resident_row(uow, ticket)).chat_id]
     elif audience == Audience.DEPARTMENT:
         assert department is not None
         if department.chat_id is None:
             # Nobody can read a message for an unbound department: tell dispatch instead.
-            dispatch = await _dispatch(uow)
+            dispatch = await dispatch_row(uow)
             payload = {**payload, "unbound_department": department.name}
             audience, chat_ids = Audience.DISPATCH, [dispatch.chat_id]
         else:
             chat_ids = [department.chat_id]
     elif audience == Audience.DISPATCH:
-        chat_ids = [(await _dispatch(uow)).chat_id]
+        chat_ids = [(await dispatch_row(uow)).chat_id]
     else:
         chat_ids = list(await supervisor_ids(uow=uow))
     for chat_id in chat_ids:
@@ -298,13 +254,13 @@ async def _route(
         from_status=from_status,
         detail={**detail, "from_department": previous},
     )
-    resident = await _resident(uow, ticket)
+    resident = await resident_row(uow, ticket)
     await notify(
         uow,
         ticket,
         Audience.DEPARTMENT,
         "ticket_card",
-        {**_card(ticket, resident, department), "via": kind, "reason": detail.get("reason")},
+        {**staff_card(ticket, resident, department), "via": kind, "reason": detail.get("reason")},
         now=now,
         department=department,
     )
@@ -370,7 +326,7 @@ async def open_ticket(
     )
     if recent.one() >= policy.tickets_per_hour:
         raise RateLimited(policy.tickets_per_hour, 60)
-    target = await _department(uow, route_to) if route_to else None
+    target = await department_row(uow, route_to) if route_to else None
     top = candidates[0] if candidates else None
     ticket = Ticket(
         number=await _next_number(uow, policy, now),
@@ -416,7 +372,7 @@ async def _send_to_dispatch(
     actor: Actor | None = None,
 ) -> None:
     from_status = ticket.status
-    dispatch = await _dispatch(uow)
+    dispatch = await dispatch_row(uow)
     ticket.status = Status.PENDING_DISPATCH
     ticket.department_code = dispatch.code
     ticket.routed_at = None
@@ -432,14 +388,14 @@ async def _send_to_dispatch(
         from_status=from_status,
         detail={"reason": reason, "candidates": [[c.code, c.confidence] for c in candidates]},
     )
-    resident = await _resident(uow, ticket)
+    resident = await resident_row(uow, ticket)
     await notify(
         uow,
         ticket,
         Audience.DISPATCH,
         "dispatch_card",
         {
-            **_card(ticket, resident, dispatch),
+            **staff_card(ticket, resident, dispatch),
             "candidates": [[c.code, round(c.confidence, 3)] for c in candidates],
             "reason": reason,
         },
@@ -463,9 +419,9 @@ async def dispatch_ticket(
     now = now or utcnow()
     if not actor.oversees_all:
         raise PermissionDenied("dispatch")
-    ticket = await _ticket(uow, number)
+    ticket = await ticket_row(uow, number)
     _require(ticket, {Status.PENDING_DISPATCH, Status.RECEIVED}, "dispatch")
-    department = await _department(uow, department_code)
+    department = await department_row(uow, department_code)
     if department.is_dispatch:
         raise InvalidInput("choose a department, not dispatch itself")
     await _route(
@@ -507,7 +463,7 @@ async def claim_ticket(
 ) -> TicketView:
     """A member of staff takes a ticket on."""
     now = now or utcnow()
-    ticket = await _ticket(uow, number)
+    ticket = await ticket_row(uow, number)
     _require_staff(actor, ticket, "claim")
     _require(ticket, {Status.ROUTED, Status.REOPENED, Status.IN_PROGRESS}, "claim")
     from_status = ticket.status
@@ -516,7 +472,7 @@ async def claim_ticket(
     uow.session.add(ticket)
     _event(uow, ticket, EventKind.CLAIMED, now=now, actor=actor, from_status=from_status)
     if from_status != Status.IN_PROGRESS:
-        department = await _department(uow, ticket.department_code or "")
+        department = await department_row(uow, ticket.department_code or "")
         await notify(
             uow,
             ticket,
@@ -554,7 +510,7 @@ async def _message_resident(
     text = text.strip()
     if not text:
         raise InvalidInput("empty text")
-    ticket = await _ticket(uow, number)
+    ticket = await ticket_row(uow, number)
     action = "ask" if asking else "reply"
     _require_staff(actor, ticket, action)
     _require(ticket, WORKABLE_STATUSES, action)
@@ -568,7 +524,7 @@ async def _message_resident(
     uow.session.add(ticket)
     kind = EventKind.ASKED if asking else EventKind.REPLIED
     _event(uow, ticket, kind, now=now, actor=actor, from_status=from_status, detail={"text": text})
-    department = await _department(uow, ticket.department_code or "")
+    department = await department_row(uow, ticket.department_code or "")
     await notify(
         uow,
         ticket,
@@ -588,7 +544,7 @@ async def add_note(
     now = now or utcnow()
     if not text.strip():
         raise InvalidInput("empty text")
-    ticket = await _ticket(uow, number)
+    ticket = await ticket_row(uow, number)
     _require_staff(actor, ticket, "note")
     _event(uow, ticket, EventKind.NOTE, now=now, actor=actor, detail={"text": text.strip()})
     await uow.commit()
@@ -607,10 +563,10 @@ async def reassign_ticket(
 ) -> TicketView:
     """转办: move the ticket to another department; stored as a training example."""
     now = now or utcnow()
-    ticket = await _ticket(uow, number)
+    ticket = await ticket_row(uow, number)
     _require_staff(actor, ticket, "reassign")
     _require(ticket, WORKABLE_STATUSES | {Status.PENDING_DISPATCH}, "reassign")
-    department = await _department(uow, department_code)
+    department = await department_row(uow, department_code)
     if department.code == ticket.department_code:
         raise InvalidInput("the ticket is already with that department")
     if department.is_dispatch:
@@ -644,7 +600,7 @@ async def resolve_ticket(
 ) -> TicketView:
     """办结 with a closure code; the resident gets the answer and is asked to rate it."""
     now = now or utcnow()
-    ticket = await _ticket(uow, number)
+    ticket = await ticket_row(uow, number)
     _require_staff(actor, ticket, "resolve")
     _require(ticket, WORKABLE_STATUSES, "resolve")
     if code == ClosureCode.NOT_OURS:
@@ -657,7 +613,7 @@ async def resolve_ticket(
     if code == ClosureCode.DUPLICATE:
         if not duplicate_of:
             raise InvalidInput("a duplicate needs the number of the original ticket")
-        original = await _ticket(uow, duplicate_of, lock=False)
+        original = await ticket_row(uow, duplicate_of, lock=False)
         if original.id == ticket.id:
             raise InvalidInput("a ticket cannot duplicate itself")
         ticket.duplicate_of_id = original.id
@@ -687,7 +643,7 @@ async def resolve_ticket(
             "duplicate_of": original.number if original else None,
         },
     )
-    department = await _department(uow, ticket.department_code or "")
+    department = await department_row(uow, ticket.department_code or "")
     await notify(
         uow,
         ticket,
@@ -722,7 +678,7 @@ async def add_resident_info(
     """The resident adds text or photos to an open ticket; staff get it. An answer to a
     question ends the pause: the deadline moves by the time spent waiting for it."""
     now = now or utcnow()
-    ticket = await _owned(uow, resident_user_id, number)
+    ticket = await owned_ticket_row(uow, resident_user_id, number)
     _require(ticket, OPEN_STATUSES | {Status.RESOLVED}, "add information")
     if not text.strip() and not photo_file_ids:
         raise InvalidInput("nothing to add")
@@ -749,7 +705,7 @@ async def add_resident_info(
         resident=True,
         detail={"text": text.strip(), "photos": list(photo_file_ids), "answer": answered},
     )
-    department = await _department(uow, ticket.department_code or "")
+    department = await department_row(uow, ticket.department_code or "")
     audience = Audience.DISPATCH if department.is_dispatch else Audience.DEPARTMENT
     await notify(
         uow,
@@ -769,15 +725,6 @@ async def add_resident_info(
     return TicketView.of(ticket)
 
 
-async def _owned(uow: UnitOfWork, resident_user_id: int, number: str) -> Ticket:
-    ticket = await _ticket(uow, number)
-    resident = await _resident(uow, ticket)
-    if resident.user_id != resident_user_id:
-        # Someone else's ticket looks exactly like a missing one.
-        raise TicketNotFound(number)
-    return ticket
-
-
 async def rate_ticket(
     *,
     uow: UnitOfWork,
@@ -792,7 +739,7 @@ async def rate_ticket(
     now = now or utcnow()
     if rating == Rating.UNRATED:
         raise InvalidInput("residents rate with a real answer")
-    ticket = await _owned(uow, resident_user_id, number)
+    ticket = await owned_ticket_row(uow, resident_user_id, number)
     _require(ticket, {Status.RESOLVED}, "rate")
     ticket.rating = rating
     _event(
@@ -803,7 +750,7 @@ async def rate_ticket(
         resident=True,
         detail={"rating": rating, "reason": reason.strip()},
     )
-    department = await _department(uow, ticket.department_code or "")
+    department = await department_row(uow, ticket.department_code or "")
     if rating != Rating.UNSATISFIED:
         _close(uow, ticket, now=now)
     elif ticket.reopen_count >= policy.max_reopens:
@@ -899,98 +846,3 @@ async def close_unrated(
         closed.append(ticket.number)
     await uow.commit()
     return closed
-
-
-# --- reading ---------------------------------------------------------------------------------
-
-
-async def get_ticket(*, uow: UnitOfWork, number: str) -> TicketView:
-    """A ticket by number (staff side)."""
-    return TicketView.of(await _ticket(uow, number, lock=False))
-
-
-async def resident_ticket(
-    *, uow: UnitOfWork, resident_user_id: int, number: str
-) -> tuple[TicketView, list[EventView]]:
-    """A resident's own ticket and its history; someone else's looks like a missing one."""
-    ticket = await _owned(uow, resident_user_id, number)
-    return TicketView.of(ticket), await history(uow=uow, ticket_id=ticket.id or 0)
-
-
-async def history(*, uow: UnitOfWork, ticket_id: int) -> list[EventView]:
-    """A ticket's events, oldest first."""
-    rows = await uow.session.exec(
-        select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(col(TicketEvent.id))
-    )
-    return [EventView.of(r) for r in rows.all()]
-
-
-async def resident_tickets(
-    *, uow: UnitOfWork, resident_user_id: int, limit: int = 20
-) -> list[TicketView]:
-    """A resident's tickets, newest first."""
-    rows = await uow.session.exec(
-        select(Ticket)
-        .join(Resident, col(Resident.id) == col(Ticket.resident_id))
-        .where(Resident.user_id == resident_user_id)
-        .order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc())
-        .limit(limit)
-    )
-    return [TicketView.of(r) for r in rows.all()]
-
-
-async def department_open_tickets(
-    *, uow: UnitOfWork, department_code: str, limit: int = 50
-) -> list[TicketView]:
-    """A department's open tickets, oldest first."""
-    rows = await uow.session.exec(
-        select(Ticket)
-        .where(
-            Ticket.department_code == department_code,
-            col(Ticket.status).in_([s.value for s in OPEN_STATUSES]),
-        )
-        .order_by(col(Ticket.created_at))
-        .limit(limit)
-    )
-    return [TicketView.of(r) for r in rows.all()]
-
-
-async def open_ticket_for_resident(*, uow: UnitOfWork, resident_user_id: int) -> TicketView | None:
-    """The resident's ticket that is waiting for their answer, if any."""
-    rows = await uow.session.exec(
-        select(Ticket)
-        .join(Resident, col(Resident.id) == col(Ticket.resident_id))
-        .where(Resident.user_id == resident_user_id, col(Ticket.awaiting_resident))
-        .order_by(col(Ticket.id).desc())
-        .limit(1)
-    )
-    row = rows.first()
-    return TicketView.of(row) if row else None
-
-
-async def staff_ticket(*, uow: UnitOfWork, number: str) -> tuple[dict[str, Any], list[EventView]]:
-    """What staff see of a ticket (the card: phone only with consent) and its history."""
-    ticket = await _ticket(uow, number, lock=False)
-    resident = await _resident(uow, ticket)
-    department = await _department(uow, ticket.department_code or "")
-    return _card(ticket, resident, department), await history(uow=uow, ticket_id=ticket.id or 0)
-
-
-async def overdue_tickets(
-    *,
-    uow: UnitOfWork,
-    department_code: str | None = None,
-    now: datetime | None = None,
-    limit: int = 50,
-) -> list[TicketView]:
-    """Open tickets past their deadline (of one department, or all), most overdue first."""
-    now = now or utcnow()
-    query = select(Ticket).where(
-        col(Ticket.status).in_([s.value for s in OPEN_STATUSES]),
-        col(Ticket.due_at).is_not(None),
-        col(Ticket.due_at) < now,
-    )
-    if department_code is not None:
-        query = query.where(Ticket.department_code == department_code)
-    rows = await uow.session.exec(query.order_by(col(Ticket.due_at)).limit(limit))
-    return [TicketView.of(r) for r in rows.all()]

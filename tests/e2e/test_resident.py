@@ -9,7 +9,7 @@ from sqlmodel import select
 from bot.demo import has, walk_intake
 from bot.emulator import Message, Person
 from storage.models import OutboxMessage, Status
-from storage.tickets import get_ticket
+from storage.queries import get_ticket
 from tests.e2e.conftest import World
 
 NUMBER = re.compile(r"TB-\d{8}-\d{4}")

@@ -8,7 +8,7 @@ from bot.emulator import Chat, Message, Person
 from storage.district import bind_department, department_for_chat
 from storage.members import add_member
 from storage.models import LabelledExample, Role, Status, Ticket
-from storage.tickets import get_ticket, history
+from storage.queries import get_ticket, history
 from tests.e2e.conftest import World
 from tests.e2e.test_delivery import settle
 from tests.e2e.test_resident import has, report

@@ -30,6 +30,7 @@ from storage.models import (
     Status,
     TicketEvent,
 )
+from storage.queries import get_ticket, resident_ticket, resident_tickets
 from storage.tickets import (
     Draft,
     Policy,
@@ -39,13 +40,10 @@ from storage.tickets import (
     claim_ticket,
     close_unrated,
     dispatch_ticket,
-    get_ticket,
     open_ticket,
     rate_ticket,
     reassign_ticket,
     reply_to_resident,
-    resident_ticket,
-    resident_tickets,
     resolve_ticket,
 )
 from storage.unit_of_work import UnitOfWork
