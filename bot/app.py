@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
@@ -163,15 +164,38 @@ async def _set_commands(application: Application) -> None:  # type: ignore[type-
         log.warning("could not register bot commands", exc_info=True)
 
 
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """Where Telegram should POST updates, and the secret it must send along."""
+
+    url: str
+    secret: str
+    listen: str = "0.0.0.0"
+    port: int = 8443
+    path: str = "telegram"
+
+
 @asynccontextmanager
-async def running(application: Application) -> AsyncIterator[Application]:  # type: ignore[type-arg]
-    """Run the bot with long polling inside a block, as `run_polling` would (demo and tests)."""
+async def running(
+    application: Application,  # type: ignore[type-arg]
+    webhook: Webhook | None = None,
+) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """Run the bot inside a block, as `run_polling`/`run_webhook` would (demo, tests, CLI)."""
     async with application:
         if application.post_init is not None:
             await application.post_init(application)
         await application.start()
         assert application.updater is not None
-        await application.updater.start_polling(poll_interval=0, timeout=10)
+        if webhook is None:
+            await application.updater.start_polling(poll_interval=0, timeout=10)
+        else:
+            await application.updater.start_webhook(
+                listen=webhook.listen,
+                port=webhook.port,
+                url_path=webhook.path,
+                webhook_url=webhook.url,
+                secret_token=webhook.secret,
+            )
         try:
             yield application
         finally:

@@ -7,6 +7,7 @@ import logging
 import os
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlparse
 
 import typer
 
@@ -42,7 +43,11 @@ def run(
         if not secret:
             raise fail("MINYI_WEBHOOK_SECRET: webhook mode needs a secret token")
         application.run_webhook(
-            listen=listen, port=port, webhook_url=webhook_url, secret_token=secret
+            listen=listen,
+            port=port,
+            url_path=urlparse(webhook_url).path.lstrip("/"),
+            webhook_url=webhook_url,
+            secret_token=secret,
         )
     else:
         application.run_polling()

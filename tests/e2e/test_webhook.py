@@ -1,0 +1,50 @@
+"""Webhook mode (scale-out behind a load balancer): the same bot, updates POSTed with a secret."""
+
+from __future__ import annotations
+
+import socket
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from admin.settings import load_settings
+from bot.app import Webhook, build_application, running
+from bot.demo import has, walk_intake
+from bot.emulator import Emulator, EmulatorServer, Limits
+from storage.database import session_factory
+from storage.district import bind_department
+from storage.unit_of_work import UnitOfWork
+from tests.fakes import KeywordClassifier
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+async def test_a_report_in_webhook_mode(engine: AsyncEngine, db_url: str) -> None:
+    emu = Emulator(limits=Limits(enforce_rates=False))
+    group = emu.add_supergroup("城管局工作群", forum=True)
+    async with UnitOfWork(session_factory(engine)) as uow:
+        await bind_department(uow=uow, code="urban", chat_id=group.id, is_forum=True)
+    port = free_port()
+    hook = Webhook(
+        url=f"http://127.0.0.1:{port}/telegram",
+        secret="s3cret-token",
+        listen="127.0.0.1",
+        port=port,
+    )
+    async with EmulatorServer(emu) as server:
+        settings = load_settings(
+            database_url=db_url, telegram_api_base_url=server.base_url, telegram_bot_token=emu.token
+        )
+        classifier = KeywordClassifier()
+        application = build_application(settings, classifier_loader=lambda s, d: classifier)
+        async with running(application, webhook=hook):
+            alice = emu.add_user("王阿姨")
+            number = await walk_intake(emu, alice, "小区门口的路灯坏了好几天")
+            await emu.wait_for_message(group, has(number, "新诉求"))
+    assert emu.webhook is not None
+    assert emu.webhook.delivered >= 5
+    await emu.close()
