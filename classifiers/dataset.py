@@ -30,8 +30,6 @@ __all__ = [
     "read_table",
 ]
 
-_CHINESE_ENCODINGS = {"gb2312", "gbk", "gb18030", "hz", "big5", "big5hkscs", "cp936", "cp950"}
-
 
 @dataclass(frozen=True, slots=True)
 class Table:
@@ -99,21 +97,32 @@ def decode_bytes(data: bytes, *, source: str = "file") -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    # Chinese exports that are not UTF-8 are nearly always GBK; GB18030 is its superset.
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        text = ""
+    if text and _mostly_chinese(text):
+        return text, "gb18030"
     from charset_normalizer import from_bytes
 
     best = from_bytes(data[:200_000]).best()
-    guess = best.encoding.lower().replace("_", "") if best is not None else ""
-    # GB18030 is a superset of GB2312 and GBK: decoding with it never loses a character.
-    candidates = ["gb18030"] if guess in _CHINESE_ENCODINGS or not guess else [guess, "gb18030"]
-    for encoding in candidates:
+    if best is not None and best.encoding:
         try:
-            return data.decode(encoding), encoding
+            return data.decode(best.encoding), best.encoding
         except (UnicodeDecodeError, LookupError):
-            continue
+            pass
     raise UnreadableFileError(
         f"{source}: cannot tell the text encoding (not UTF-8, not GBK/GB18030). "
         "Save the file as 'CSV UTF-8' and try again."
     )
+
+
+def _mostly_chinese(text: str) -> bool:
+    """Tell whether most non-ASCII characters are CJK ideographs or CJK punctuation."""
+    wide = [ch for ch in text[:100_000] if ord(ch) > 0x7F]
+    cjk = sum(1 for ch in wide if "\u4e00" <= ch <= "\u9fff" or "\u3000" <= ch <= "\u303f")
+    return bool(wide) and cjk / len(wide) > 0.6
 
 
 def _cell(value: object) -> str:

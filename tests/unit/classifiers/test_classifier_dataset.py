@@ -90,3 +90,10 @@ def test_unsupported_type_and_missing_file(tmp_path: Path) -> None:
     odd.write_text("{}", encoding="utf-8")
     with pytest.raises(UnreadableFileError, match="unsupported"):
         read_table(odd)
+
+
+def test_latin1_file_is_read_with_the_detected_encoding(tmp_path: Path) -> None:
+    path = tmp_path / "latin.csv"
+    path.write_bytes("text,label\ncafé fermé,urban\nrue sale,community\n".encode("latin-1"))
+    table = read_table(path)
+    assert table.rows[0]["text"] == "café fermé"
