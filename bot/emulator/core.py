@@ -159,7 +159,7 @@ class Emulator:
         *,
         thread_id: int | None = None,
         from_bot: bool | None = True,
-        timeout: float = 5.0,  # noqa: ASYNC109 - the driver's documented API
+        timeout: float = 15.0,  # noqa: ASYNC109 - the driver's documented API
     ) -> Message:
         """The next unread message in a chat (or topic) matching ``predicate``; waits for it.
 
@@ -195,7 +195,7 @@ class Emulator:
         self,
         condition: Callable[[], bool],
         *,
-        timeout: float = 5.0,  # noqa: ASYNC109 - the driver's documented API
+        timeout: float = 15.0,  # noqa: ASYNC109 - the driver's documented API
     ) -> None:
         """Wait until ``condition()`` holds, re-checking on every change (edit, answer, message)."""
 

@@ -153,7 +153,7 @@ class Person:
         self,
         query: CallbackQuery,
         *,
-        timeout: float = 5.0,  # noqa: ASYNC109 - mirrors wait_for_message
+        timeout: float = 15.0,  # noqa: ASYNC109 - mirrors wait_for_message
     ) -> str | None:
         """Wait until the bot answered a button press; return the answer's text."""
 
