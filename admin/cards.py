@@ -100,6 +100,8 @@ def dispatch_card(
         text=payload["text"],
         place=_place(payload),
     )
+    if payload.get("note"):
+        text += "\n" + texts.DISPATCH_NOTE.format(note=payload["note"])
     return text, InlineKeyboardMarkup(rows)
 
 

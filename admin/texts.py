@@ -25,6 +25,7 @@ DISPATCH_REASON = {
     "not_ours": "原承办部门认为非本部门职责",
     "reassigned": "转回调度中心",
 }
+DISPATCH_NOTE = "原承办部门说明：{note}"
 DEPARTMENT_UNREACHABLE = (
     "⚠️ 无法向 {department} 工作群发送消息（{error}）。诉求 {number} 需要人工跟进，"
     "请检查该群是否仍绑定、机器人是否仍是管理员。"

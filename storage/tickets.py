@@ -243,6 +243,7 @@ async def _route(
     ticket.assignee_user_id = None
     ticket.due_at = policy.deadlines.due_at(now, department.sla_hours)
     ticket.reminded_at = ticket.overdue_at = ticket.escalated_at = None
+    ticket.awaiting_resident = False  # a new department starts without an open question
     uow.session.add(ticket)
     await uow.flush()
     _event(
@@ -370,6 +371,7 @@ async def _send_to_dispatch(
     now: datetime,
     reason: str,
     actor: Actor | None = None,
+    note: str = "",
 ) -> None:
     from_status = ticket.status
     dispatch = await dispatch_row(uow)
@@ -377,6 +379,7 @@ async def _send_to_dispatch(
     ticket.department_code = dispatch.code
     ticket.routed_at = None
     ticket.due_at = None
+    ticket.awaiting_resident = False
     uow.session.add(ticket)
     await uow.flush()
     _event(
@@ -386,7 +389,11 @@ async def _send_to_dispatch(
         now=now,
         actor=actor,
         from_status=from_status,
-        detail={"reason": reason, "candidates": [[c.code, c.confidence] for c in candidates]},
+        detail={
+            "reason": reason,
+            "note": note,
+            "candidates": [[c.code, c.confidence] for c in candidates],
+        },
     )
     resident = await resident_row(uow, ticket)
     await notify(
@@ -398,6 +405,7 @@ async def _send_to_dispatch(
             **staff_card(ticket, resident, dispatch),
             "candidates": [[c.code, round(c.confidence, 3)] for c in candidates],
             "reason": reason,
+            "note": note,
         },
         now=now,
     )
@@ -606,7 +614,9 @@ async def resolve_ticket(
     if code == ClosureCode.NOT_OURS:
         # Not ours is not a closure: the ticket goes back to dispatch.
         ticket.reassign_count += 1
-        await _send_to_dispatch(uow, ticket, (), now=now, reason="not_ours", actor=actor)
+        await _send_to_dispatch(
+            uow, ticket, (), now=now, reason="not_ours", actor=actor, note=answer.strip()
+        )
         await uow.commit()
         return TicketView.of(ticket)
     original: Ticket | None = None
@@ -617,6 +627,8 @@ async def resolve_ticket(
         if original.id == ticket.id:
             raise InvalidInput("a ticket cannot duplicate itself")
         ticket.duplicate_of_id = original.id
+    else:
+        ticket.duplicate_of_id = None  # a reopened duplicate answered on its own is no duplicate
     answer = answer.strip()
     if not answer and code != ClosureCode.DUPLICATE:
         raise InvalidInput("the resident needs an answer")
@@ -693,8 +705,11 @@ async def add_resident_info(
                 .limit(1)
             )
         ).first()
-        if asked_at is not None:
-            ticket.due_at = policy.deadlines.extend(ticket.due_at, asked_at, now)
+        if asked_at is not None and asked_at < ticket.due_at:
+            # Only waiting that happened before the deadline gives time back: a question asked
+            # late cannot turn an overdue ticket into an on-time one.
+            waited_until = min(now, ticket.due_at)
+            ticket.due_at = policy.deadlines.extend(ticket.due_at, asked_at, waited_until)
     ticket.photo_file_ids = [*(ticket.photo_file_ids or []), *photo_file_ids]
     uow.session.add(ticket)
     _event(
@@ -777,7 +792,7 @@ async def rate_ticket(
         ticket.resolved_at = None
         ticket.closure_code = None
         ticket.due_at = policy.deadlines.due_at(now, department.sla_hours)
-        ticket.reminded_at = ticket.overdue_at = None
+        ticket.reminded_at = ticket.overdue_at = ticket.escalated_at = None
         _event(
             uow,
             ticket,

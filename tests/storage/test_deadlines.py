@@ -7,11 +7,17 @@ from datetime import timedelta
 from sqlmodel import select
 
 from storage.deadlines import claim_job_run, sweep_deadlines
-from storage.models import OutboxMessage, Role
-from storage.tickets import WallClockDeadlines, ask_resident
+from storage.models import ClosureCode, OutboxMessage, Rating, Role
+from storage.tickets import (
+    WallClockDeadlines,
+    add_resident_info,
+    ask_resident,
+    rate_ticket,
+    resolve_ticket,
+)
 from storage.unit_of_work import UnitOfWork
 from tests import factories as f
-from tests.factories import NOW
+from tests.factories import NOW, POLICY
 
 
 async def kinds(uow: UnitOfWork) -> list[tuple[str, str]]:
@@ -82,3 +88,58 @@ def test_wall_clock_deadlines_extend_by_the_pause() -> None:
     due = NOW + timedelta(hours=72)
     extended = WallClockDeadlines().extend(due, NOW, NOW + timedelta(hours=3))
     assert extended == due + timedelta(hours=3)
+
+
+async def test_a_question_asked_after_the_deadline_gives_no_time_back(uow: UnitOfWork) -> None:
+    who = f.resident()
+    ticket = await f.ticket(uow, who)
+    clerk = await f.staff(uow, "urban")
+    assert ticket.due_at is not None
+    late = ticket.due_at + timedelta(hours=28)
+    async with uow:
+        await ask_resident(uow=uow, actor=clerk, number=ticket.number, text="在哪？", now=late)
+    async with uow:
+        answered = await add_resident_info(
+            uow=uow,
+            resident_user_id=who.user_id,
+            number=ticket.number,
+            text="3栋",
+            policy=POLICY,
+            now=late + timedelta(hours=5),
+        )
+    assert answered.due_at == ticket.due_at
+
+
+async def test_a_reopened_ticket_is_supervised_again_after_an_escalation(uow: UnitOfWork) -> None:
+    who = f.resident()
+    ticket = await f.ticket(uow, who)
+    clerk = await f.staff(uow, "urban")
+    assert ticket.due_at is not None
+    late = ticket.due_at + timedelta(hours=30)
+    async with uow:
+        first = await sweep_deadlines(uow=uow, clock=WallClockDeadlines(), now=late)
+    assert first.escalated == (ticket.number,)
+    async with uow:
+        await resolve_ticket(
+            uow=uow,
+            actor=clerk,
+            number=ticket.number,
+            code=ClosureCode.FIXED,
+            answer="好了",
+            now=late,
+        )
+    async with uow:
+        reopened = await rate_ticket(
+            uow=uow,
+            resident_user_id=who.user_id,
+            number=ticket.number,
+            rating=Rating.UNSATISFIED,
+            policy=POLICY,
+            now=late,
+        )
+    assert reopened.due_at is not None
+    async with uow:
+        again = await sweep_deadlines(
+            uow=uow, clock=WallClockDeadlines(), now=reopened.due_at + timedelta(minutes=1)
+        )
+    assert again.overdue == (ticket.number,)
