@@ -6,6 +6,7 @@ each scheduled run happen once across workers and restarts.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import functools
 import io
@@ -29,8 +30,8 @@ from admin.digest import (
     render_stats_text,
 )
 from storage.columns import utcnow
-from storage.deadlines import claim_job_run, sweep_deadlines
-from storage.errors import DomainError
+from storage.deadlines import claim_job_run, job_has_run, sweep_deadlines
+from storage.errors import DomainError, UnknownDepartment
 from storage.members import actor_for, supervisor_ids
 from storage.models import Audience, Role
 from storage.outbox import enqueue
@@ -86,7 +87,8 @@ async def digest_command(update: Update, context: Context) -> None:
     async with svc.uow() as uow:
         digest = await build_digest(uow=uow, day=day, tz=tz)
     await message.reply_text(render_digest_text(digest))
-    await message.reply_photo(chart_png(digest), caption=f"{day:%Y-%m-%d}")
+    chart = await asyncio.to_thread(chart_png, digest)  # matplotlib must not block the bot
+    await message.reply_photo(chart, caption=f"{day:%Y-%m-%d}")
 
 
 async def stats_command(update: Update, context: Context) -> None:
@@ -100,7 +102,10 @@ async def stats_command(update: Update, context: Context) -> None:
             stats = await build_stats(
                 uow=uow, since=since, until=until, tz=svc.tz, department_code=code
             )
-    except DomainError as error:
+    except UnknownDepartment as error:
+        await message.reply_text(texts.STATS_UNKNOWN_DEPARTMENT.format(code=error.code))
+        return
+    except DomainError as error:  # InvalidInput from parse_stats_args carries Chinese text
         await message.reply_text(str(error) if error.args else texts.STATS_USAGE)
         return
     await message.reply_text(render_stats_text(stats))
@@ -108,12 +113,16 @@ async def stats_command(update: Update, context: Context) -> None:
 
 async def queue_digest(*, uow: UnitOfWork, day: date, tz: ZoneInfo) -> int:
     """Build a day's digest once and queue it for every supervisor; returns messages queued."""
-    if not await claim_job_run(uow=uow, name="digest", key=day.isoformat()):
+    key = day.isoformat()
+    if await job_has_run(uow=uow, name="digest", key=key):
         return 0
     digest = await build_digest(uow=uow, day=day, tz=tz)
     text = render_digest_text(digest)
-    chart = base64.b64encode(chart_png(digest)).decode()
+    chart = base64.b64encode(await asyncio.to_thread(chart_png, digest)).decode()
     recipients = await supervisor_ids(uow=uow)
+    # The claim and the queued messages commit together: once, and never lost in between.
+    if not await claim_job_run(uow=uow, name="digest", key=key, commit=False):
+        return 0
     for chat_id in recipients:
         # Text and chart are separate rows: a retry of one never repeats the other.
         for kind, payload in (

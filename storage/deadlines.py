@@ -152,14 +152,25 @@ async def sweep_deadlines(
     return SweepResult(tuple(reminded), tuple(overdue), tuple(escalated))
 
 
+async def job_has_run(*, uow: UnitOfWork, name: str, key: str) -> bool:
+    """Whether a job already ran for this key."""
+    return await uow.session.get(JobRun, (name, key)) is not None
+
+
 async def claim_job_run(
-    *, uow: UnitOfWork, name: str, key: str, now: datetime | None = None
+    *, uow: UnitOfWork, name: str, key: str, now: datetime | None = None, commit: bool = True
 ) -> bool:
-    """True for exactly one caller per (name, key), across every worker and restart."""
+    """True for exactly one caller per (name, key), across every worker and restart.
+
+    With `commit=False` the claim joins the caller's transaction, so the job's results and
+    its claim commit together (a crash in between leaves the job to run again)."""
     try:
-        await uow.session.exec(insert(JobRun).values(name=name, key=key, ran_at=now or utcnow()))
-        await uow.commit()
+        async with uow.session.begin_nested():
+            await uow.session.exec(
+                insert(JobRun).values(name=name, key=key, ran_at=now or utcnow())
+            )
     except IntegrityError:
-        await uow.session.rollback()
         return False
+    if commit:
+        await uow.commit()
     return True

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
@@ -41,7 +42,12 @@ async def test_the_job_queue_sends_a_reminder_then_the_digest(world: World) -> N
     chart = await world.emu.wait_for_message(chief.private_chat, lambda m: "photo" in m.media)
     assert digest.text
     assert chart.media["photo"]
-    world.app.job_queue.run_once(supervision.digest_job, when=0)  # a second run sends nothing
+    yesterday = datetime.now(ZoneInfo("Asia/Shanghai")).date() - timedelta(days=1)
+    async with world.uow as uow:  # a second run (another worker, a restart) queues nothing
+        assert (
+            await supervision.queue_digest(uow=uow, day=yesterday, tz=ZoneInfo("Asia/Shanghai"))
+            == 0
+        )
     await settle(world)
     assert sum("日报" in (m.text or "") for m in chief.private_chat.messages) == 1
 
