@@ -20,7 +20,7 @@ from telegram import (
 from bot import texts
 from bot.routing import decide
 from bot.services import Context, Services, services
-from storage.conversations import ConversationState, load_state, save_state
+from storage.conversations import ConversationState, consume_state, load_state, save_state
 from storage.errors import InvalidInput, RateLimited
 from storage.tickets import MAX_TEXT_CHARS, Draft, ResidentRef, open_ticket
 
@@ -288,9 +288,8 @@ async def _submit(update: Update, svc: Services, state: ConversationState) -> No
         async with svc.uow() as uow:
             # Consuming the draft and creating the ticket commit together: a double tap
             # cannot create two tickets, a crash cannot lose the draft.
-            await save_state(
-                uow=uow, name=INTAKE, key=str(chat.id), state=ConversationState(), commit=False
-            )
+            if not await consume_state(uow=uow, name=INTAKE, key=str(chat.id), expected=CONFIRM):
+                return  # a second tap (on this or another worker) finds the draft taken
             await open_ticket(
                 uow=uow,
                 resident=ResidentRef(user.id, chat.id, user.full_name[:100]),

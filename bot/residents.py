@@ -23,7 +23,7 @@ from storage.conversations import ConversationState
 from storage.errors import IllegalTransition, InvalidInput, TicketNotFound
 from storage.models import Rating
 from storage.queries import open_ticket_for_resident, resident_ticket, resident_tickets
-from storage.tickets import add_resident_info, rate_ticket
+from storage.tickets import MAX_TEXT_CHARS, add_resident_info, rate_ticket
 
 PRIVATE = filters.ChatType.PRIVATE
 NEW_MESSAGE = filters.UpdateType.MESSAGE
@@ -204,10 +204,13 @@ async def on_rating_button(update: Update, context: Context) -> None:
         assert update.effective_chat is not None
         await update.effective_chat.send_message(texts.REASON_PROMPT)
         return
-    await _rate(update, context, number, rating, "")
+    if await _rate(update, context, number, rating, ""):
+        state = await intake.get_state(svc, update)
+        if state.state in (intake.REASON, intake.ADDING) and state.data.get("number") == number:
+            await intake.put_state(svc, update, ConversationState())
 
 
-async def _rate(update: Update, context: Context, number: str, rating: Rating, reason: str) -> None:
+async def _rate(update: Update, context: Context, number: str, rating: Rating, reason: str) -> bool:
     svc = services(context)
     assert update.effective_user is not None
     try:
@@ -223,11 +226,12 @@ async def _rate(update: Update, context: Context, number: str, rating: Rating, r
     except (TicketNotFound, IllegalTransition):
         if update.callback_query:
             await update.callback_query.answer(texts.BUTTON_EXPIRED, show_alert=True)
-        return
+        return False
     svc.kick_outbox()
     if update.callback_query:
         await update.callback_query.answer(texts.RATING_THANKS)
         await update.callback_query.edit_message_reply_markup(None)
+    return True
 
 
 async def on_text(update: Update, context: Context) -> None:
@@ -240,8 +244,10 @@ async def on_text(update: Update, context: Context) -> None:
     state = await intake.get_state(svc, update)
     if state.state == intake.REASON:
         await intake.put_state(svc, update, ConversationState())
-        await _rate(update, context, state.data["number"], Rating.UNSATISFIED, message.text[:500])
-        return
+        reason = message.text[:500]
+        if await _rate(update, context, state.data["number"], Rating.UNSATISFIED, reason):
+            return
+        state = ConversationState()  # the ticket moved on meanwhile: this is a new message
     if state.state == intake.ADDING:
         await intake.put_state(svc, update, ConversationState())
         await _add_info(update, context, state.data["number"], text=message.text)
@@ -263,8 +269,8 @@ async def _add_info(
     svc = services(context)
     assert update.effective_user is not None
     assert update.effective_message is not None
-    if len(text) > 2000:
-        await update.effective_message.reply_text(texts.TOO_LONG.format(limit=2000))
+    if len(text) > MAX_TEXT_CHARS:
+        await update.effective_message.reply_text(texts.TOO_LONG.format(limit=MAX_TEXT_CHARS))
         return
     try:
         async with svc.uow() as uow:

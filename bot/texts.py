@@ -91,6 +91,8 @@ MY_HEADER = "您的诉求（最近 {count} 条）："
 MY_LINE = "{number} · {status} · {snippet}"
 STATUS_USAGE = "请在命令后附上诉求编号，例如：/status TB-20261124-0001"
 NOT_FOUND = "没有找到编号为 {number} 的诉求。请核对编号，或用 /my 查看您的诉求。"
+TIMELINE_LIMIT = 3800
+TIMELINE_EARLIER = "· ……（更早的 {count} 条记录从略）"
 STATUS_HEADER = (
     "诉求 {number}\n状态：{status}\n承办：{department}\n{due}\n\n内容：{text}\n\n办理记录："
 )
@@ -225,5 +227,12 @@ def timeline(
             rating=RATING_NAMES.get(str(event.detail.get("rating", "")), ""),
         )
         said = event.detail.get("text") if event.kind in ("replied", "asked") else None
-        lines.append(f"· {local_time(event.at, tz)} {label}" + (f"：{said}" if said else ""))
-    return "\n".join(lines)
+        lines.append(
+            f"· {local_time(event.at, tz)} {label}" + (f"：{snippet(said, 300)}" if said else "")
+        )
+    head, events_lines = lines[0], lines[1:]
+    while events_lines and len(head) + sum(len(x) + 1 for x in events_lines) > TIMELINE_LIMIT:
+        events_lines = events_lines[1:]  # keep the newest steps within Telegram's limit
+    dropped = len(lines) - 1 - len(events_lines)
+    more = [TIMELINE_EARLIER.format(count=dropped)] if dropped else []
+    return "\n".join([head, *more, *events_lines])

@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import update
+from sqlmodel import SQLModel
+
 from storage.columns import utcnow
 from storage.models import Conversation
 from storage.unit_of_work import UnitOfWork
@@ -52,3 +55,17 @@ async def save_state(
     uow.session.add(row)
     if commit:
         await uow.commit()
+
+
+async def consume_state(
+    *, uow: UnitOfWork, name: str, key: str, expected: str, now: datetime | None = None
+) -> bool:
+    """Clear a conversation only if it is still in `expected` (no commit): of two workers
+    racing on a double tap, exactly one gets True."""
+    table = SQLModel.metadata.tables[Conversation.__tablename__]
+    result = await uow.session.exec(
+        update(table)
+        .where(table.c.name == name, table.c.key == key, table.c.state == expected)
+        .values(state=None, data="{}", updated_at=now or utcnow())
+    )
+    return result.rowcount == 1

@@ -8,9 +8,12 @@ from sqlmodel import select
 
 from bot.demo import has, walk_intake
 from bot.emulator import Message, Person
+from storage.members import actor_for
 from storage.models import OutboxMessage, Status
-from storage.queries import get_ticket
+from storage.queries import get_ticket, resident_tickets
+from storage.tickets import reply_to_resident
 from tests.e2e.conftest import World
+from tests.e2e.test_delivery import settle
 
 NUMBER = re.compile(r"TB-\d{8}-\d{4}")
 
@@ -145,3 +148,53 @@ async def test_other_media_edits_and_floods_get_answers_and_nothing_breaks(world
     await world.emu.wait_for_message(chat, has("太快"))
     said = [m.text or "" for m in chat.messages if m.sender.is_bot]
     assert sum("太快" in t for t in said) == 1
+
+
+async def test_a_double_tap_on_confirm_files_one_ticket(world: World) -> None:
+    gina = world.emu.add_user("何阿姨")
+    chat = gina.private_chat
+    await gina.send_text(chat, "小区电梯坏了两天了")
+    await world.emu.wait_for_message(chat, has("在哪里"))
+    await gina.send_text(chat, "跳过")
+    prompt = await world.emu.wait_for_message(chat, has("照片"))
+    await gina.press_button(prompt, "完成")
+    await world.emu.wait_for_message(chat, has("联系电话"))
+    await gina.send_text(chat, "不留电话")
+    summary = await world.emu.wait_for_message(chat, has("请核对"))
+    await gina.press_button(summary, "✅ 确认提交")
+    await gina.press_button(summary, "i:confirm", forge=True)  # the same button again, at once
+    await world.emu.wait_for_message(chat, has("已受理"))
+    await settle(world)
+    async with world.uow as uow:
+        mine = await resident_tickets(uow=uow, resident_user_id=gina.id)
+    assert len(mine) == 1
+
+
+async def test_a_forged_rating_button_changes_nothing(world: World) -> None:
+    hal = world.emu.add_user("韩先生")
+    number = await report(world, hal, "小区门口路灯坏了")
+    chat = hal.private_chat
+    start = await hal.send_command(chat, "/start")
+    await world.emu.wait_for_message(chat, has("民意直通车"))
+    query = await hal.press_button(start, f"r:{number}:s", forge=True)  # not resolved yet
+    assert await hal.wait_for_answer(query) == "这个按钮已失效，请以最新消息为准。"
+    async with world.uow as uow:
+        ticket = await get_ticket(uow=uow, number=number)
+    assert (ticket.status, ticket.rating) == (Status.ROUTED, None)
+
+
+async def test_a_long_history_still_fits_in_one_status_message(world: World) -> None:
+    ivy = world.emu.add_user("尹女士")
+    number = await report(world, ivy, "楼道路灯一直不亮")
+    async with world.uow as uow:
+        clerk = await actor_for(uow=uow, user_id=world.urban_clerk.id)
+    for i in range(30):  # a long back-and-forth, written straight through the store
+        async with world.uow as uow:
+            await reply_to_resident(
+                uow=uow, actor=clerk, number=number, text=f"第{i}次答复：" + "情况说明" * 200
+            )
+    await ivy.send_command(ivy.private_chat, f"/status {number}")
+    status = await world.emu.wait_for_message(ivy.private_chat, has("办理记录"))
+    assert len(status.text or "") <= 4096
+    assert "更早的" in (status.text or "")
+    assert "第29次答复" in (status.text or "")  # the newest steps are the ones kept
