@@ -80,7 +80,7 @@ def departments_load(
 def departments_bind(
     code: str,
     chat_id: Annotated[str, typer.Argument(help="the staff group's chat id, e.g. -1001234567890")],
-    forum: Annotated[bool, typer.Option(help="the group uses forum topics")] = True,
+    forum: Annotated[bool, typer.Option(help="the group has Topics turned on")] = False,
 ) -> None:
     """Bind a department to its staff group."""
     settings = settings_or_exit()

@@ -54,6 +54,16 @@ def _hours(value: float | None) -> float | None:
     return round(value, 2) if value is not None else None
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell_text(value: Any) -> Any:
+    """Text a resident wrote must never run as a spreadsheet formula (CSV/formula injection)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def export_row(row: TicketRow, tz: ZoneInfo) -> list[Any]:
     """One ticket as export cells in the order of texts.EXPORT_HEADERS (local naive times)."""
     cells: dict[str, Any] = {
@@ -64,8 +74,8 @@ def export_row(row: TicketRow, tz: ZoneInfo) -> list[Any]:
         "department": row.department,
         "predicted": row.predicted,
         "confidence": row.confidence,
-        "text": row.text,
-        "address": row.address,
+        "text": cell_text(row.text),
+        "address": cell_text(row.address),
         "latitude": row.latitude,
         "longitude": row.longitude,
         "photos": row.photos,
@@ -76,7 +86,7 @@ def export_row(row: TicketRow, tz: ZoneInfo) -> list[Any]:
         "resolved_at": _local(row.resolved_at, tz),
         "closed_at": _local(row.closed_at, tz),
         "closure": texts.CLOSURE_LABELS.get(row.closure or "", row.closure),
-        "answer": row.answer,
+        "answer": cell_text(row.answer),
         "rating": texts.RATING_LABELS.get(row.rating or "", row.rating),
         "reopen_count": row.reopen_count,
         "reassign_count": row.reassign_count,

@@ -133,8 +133,8 @@ class OutboxSender:
         """Send one row; returns the delay in seconds if the rest of the chat must wait."""
         svc = self.services
         names = {d.code: d.name for d in svc.district.departments}
-        rendered = render(item.audience, item.kind, item.payload, tz=svc.tz, names=names)
         try:
+            rendered = render(item.audience, item.kind, item.payload, tz=svc.tz, names=names)
             await self._pace(item.chat_id)
             message, thread_id = await self._send(item, rendered)
         except RetryAfter as error:
@@ -149,7 +149,9 @@ class OutboxSender:
         except BadRequest as error:
             await self._fail(item, f"BadRequest: {error.message}")
             return None
-        except (NetworkError, TelegramError) as error:  # timeouts, 5xx, dropped connections
+        except Exception as error:  # timeouts, 5xx, dropped connections, and our own bugs
+            if not isinstance(error, (NetworkError, TelegramError)):
+                log.exception("could not deliver %s %s", item.kind, item.ticket_number or "-")
             if item.attempts >= MAX_ATTEMPTS:
                 await self._fail(item, f"gave up after {item.attempts} attempts: {error}")
                 return None

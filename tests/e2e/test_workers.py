@@ -80,5 +80,4 @@ async def test_two_senders_share_the_outbox_and_send_nothing_twice(world: World)
         said = [m.text for m in person.private_chat.messages if m.sender.is_bot]
         assert said == [f"通知{i}" for i in range(5)], said
     assert Counter(m.text for p in people for m in p.private_chat.messages)["通知0"] == 8
-    assert [s.sent > 0 for s in senders] == [True, True]
-    assert sum(s.sent for s in senders) == 40
+    assert sum(s.sent for s in senders) == 40  # each message once, whichever worker sent it
