@@ -14,7 +14,7 @@ from telegram.ext import ContextTypes
 from admin import texts
 from admin.arguments import command_arguments, department_code
 from admin.context import staff_services
-from storage.district import bind_department
+from storage.district import bind_department, department_for_chat
 from storage.errors import (
     DomainError,
     IllegalTransition,
@@ -80,20 +80,28 @@ async def refuse(update: Update, text: str) -> None:
     await say(update, text)
 
 
-def staff_only(action: Action, *, quiet: bool = False) -> Handler:
+def staff_only(action: Action, *, quiet: bool = False, anywhere: bool = False) -> Handler:
     """Declares a handler for staff: the sender's roles are read from the database; anyone
-    without one is refused (or, when `quiet`, ignored), and domain errors are answered."""
+    without one is refused (or, when `quiet`, ignored), and domain errors are answered.
+    Unless `anywhere`, it works only in a group bound to a department (or dispatch), so a
+    resident's details never show up in some other group the bot happens to be in."""
 
     async def handler(update: Update, context: Context) -> None:
         user = update.effective_user
-        if user is None:
+        chat = update.effective_chat
+        if user is None or chat is None:
             return
         svc = staff_services(context)
         async with svc.uow() as uow:
             actor = await actor_for(uow=uow, user_id=user.id, display_name=user.first_name)
+            bound = anywhere or await department_for_chat(uow=uow, chat_id=chat.id) is not None
         if not actor.is_staff:
             if not quiet:
                 await refuse(update, texts.NOT_STAFF)
+            return
+        if not bound:
+            if not quiet:
+                await refuse(update, texts.NOT_A_DEPARTMENT_GROUP)
             return
         try:
             await action(update, context, actor)

@@ -367,8 +367,8 @@ async def on_button(update: Update, context: Context, actor: Actor) -> None:
         done = await _reassign(update, context, actor, number, parts[3], "")
         await query.answer()
         await query.edit_message_text(done)
-    elif action == "code" and len(parts) == 4 and closure_code(parts[3]) is not None:
-        await _pick_closure(update, context, actor, number, ClosureCode(parts[3]))
+    elif action == "code" and len(parts) == 4 and (picked := closure_code(parts[3])) is not None:
+        await _pick_closure(update, context, actor, number, picked)
     else:
         await query.answer(texts.BUTTON_STALE, show_alert=True)
 
@@ -444,7 +444,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             CommandHandler("overdue", staff_only(overdue), filters=command),
             CommandHandler("cancel", staff_only(cancel), filters=command),
             CommandHandler("dispatch", staff_only(dispatch.dispatch), filters=command),
-            CommandHandler("bind", staff_only(bind), filters=command),
+            CommandHandler("bind", staff_only(bind, anywhere=True), filters=command),
             MessageHandler(
                 GROUPS & NEW_MESSAGE & filters.TEXT & ~filters.COMMAND,
                 staff_only(on_text, quiet=True),

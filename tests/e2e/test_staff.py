@@ -296,3 +296,16 @@ async def test_a_group_without_topics_works_by_replying_to_the_card(world: World
     await emu.wait_for_message(erin.private_chat, has("已责令店家安装净化设备"), timeout=WAIT)
     assert await status_of(world, number) == Status.RESOLVED
     assert not any("大家下午开会" in (m.text or "") for m in erin.private_chat.messages)
+
+
+async def test_staff_commands_do_nothing_in_a_group_bound_to_no_department(world: World) -> None:
+    emu = world.emu
+    number = await report(world, emu.add_user("钱女士"), "小区路灯坏了", phone="13800002222")
+    await settle(world)
+    elsewhere = emu.add_supergroup("闲聊群", members=[world.urban_clerk])
+    await world.urban_clerk.send_command(elsewhere, f"/ticket {number}")
+    refusal = await emu.wait_for_message(elsewhere, has("尚未绑定部门"))
+    said = " ".join(m.text or "" for m in elsewhere.messages)
+    assert "13800002222" not in said
+    assert "钱女士" not in said
+    assert refusal.text
