@@ -67,12 +67,12 @@ async def sweep_deadlines(
     uow: UnitOfWork,
     clock: WorkingClock,
     remind_within_hours: float = 4.0,
-    escalate_after: timedelta = timedelta(hours=24),
+    escalate_after_hours: float = 8.0,
     now: datetime | None = None,
     limit: int = 500,
 ) -> SweepResult:
-    """Remind, mark overdue and escalate whatever is due; tickets waiting for the resident
-    are paused and left alone."""
+    """Remind, mark overdue and escalate (a working day late) whatever is due; tickets
+    waiting for the resident are paused and left alone."""
     now = now or utcnow()
     query = (
         select(Ticket)
@@ -86,7 +86,8 @@ async def sweep_deadlines(
                 & (col(Ticket.due_at) > now)
                 & (col(Ticket.due_at) <= now + LOOKAHEAD),
                 col(Ticket.overdue_at).is_(None) & (col(Ticket.due_at) <= now),
-                col(Ticket.due_at) <= now - escalate_after,
+                # working time never exceeds wall-clock time: a cheap necessary condition
+                col(Ticket.due_at) <= now - timedelta(hours=escalate_after_hours),
             ),
         )
         .order_by(col(Ticket.due_at))
@@ -135,7 +136,8 @@ async def sweep_deadlines(
                     department=department,
                 )
                 overdue.append(ticket.number)
-            if ticket.due_at <= now - escalate_after:
+            late = clock.working_seconds_between(ticket.due_at, now) / 3600
+            if late >= escalate_after_hours:  # one working day past the deadline: 督办
                 ticket.escalated_at = now
                 _event(uow, ticket, EventKind.ESCALATED, now)
                 await notify(

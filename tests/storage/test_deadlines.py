@@ -143,3 +143,38 @@ async def test_a_reopened_ticket_is_supervised_again_after_an_escalation(uow: Un
             uow=uow, clock=WallClockDeadlines(), now=reopened.due_at + timedelta(minutes=1)
         )
     assert again.overdue == (ticket.number,)
+
+
+async def test_working_hours_in_production_deadline_and_escalation(uow: UnitOfWork) -> None:
+    """The production calendar end to end: routed on a Friday, counted in office hours."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from storage.tickets import Draft, Policy, open_ticket
+    from storage.worktime import DEFAULT_OFFICE_HOURS, WorkingCalendar
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    calendar = WorkingCalendar(DEFAULT_OFFICE_HOURS, shanghai)
+    policy = Policy(deadlines=calendar, timezone=shanghai)
+
+    def at(day: int, hour: int, minute: int = 0) -> datetime:
+        return datetime(2026, 11, day, hour, minute, tzinfo=shanghai).astimezone(UTC)
+
+    async with uow:
+        ticket = await open_ticket(
+            uow=uow,
+            resident=f.resident(),
+            draft=Draft(text="有人在小区里推销保健品骗老人"),
+            route_to="police",
+            policy=policy,
+            now=at(20, 16),  # Friday; police: 24 working h
+        )
+    assert ticket.due_at is not None
+    # 1.5 h on Friday, no weekend, 7.5 h each on Monday, Tuesday and Wednesday.
+    assert ticket.due_at == at(25, 17, 30)
+    async with uow:
+        thursday = await sweep_deadlines(uow=uow, clock=calendar, now=at(26, 12))
+    assert (thursday.overdue, thursday.escalated) == ((ticket.number,), ())  # 3.5 h late
+    async with uow:
+        friday = await sweep_deadlines(uow=uow, clock=calendar, now=at(27, 9, 30))
+    assert friday.escalated == (ticket.number,)  # 8.5 working hours late: 督办
