@@ -112,6 +112,9 @@ def notice(kind: str, payload: dict[str, Any], tz: ZoneInfo) -> str | None:
         return texts.REMINDER.format(
             number=number, hours=payload.get("hours_left", 0), due=_due(payload.get("due_at"), tz)
         )
+    if kind == "resident_unreachable":
+        template = texts.RESIDENT_BLOCKED if payload.get("blocked") else texts.RESIDENT_UNREACHABLE
+        return template.format(number=number)
     if kind == "overdue":
         return texts.OVERDUE.format(number=number, due=_due(payload.get("due_at"), tz))
     if kind == "resident_info":

@@ -25,6 +25,8 @@ DISPATCH_REASON = {
     "not_ours": "原承办部门认为非本部门职责",
     "reassigned": "转回调度中心",
 }
+RESIDENT_BLOCKED = "⚠️ {number}：群众已屏蔽机器人，答复无法送达，请电话联系或按「无法联系」办结。"
+RESIDENT_UNREACHABLE = "⚠️ {number}：给群众的消息发送失败，请电话联系或按「无法联系」办结。"
 DISPATCH_NOTE = "原承办部门说明：{note}"
 DEPARTMENT_UNREACHABLE = (
     "⚠️ 无法向 {department} 工作群发送消息（{error}）。诉求 {number} 需要人工跟进，"

@@ -239,6 +239,21 @@ async def mark_failed(
                 detail={"audience": item.audience, "kind": item.kind, "error": error[:200]},
             )
         )
+    if item.audience == Audience.RESIDENT and ticket is not None and ticket.department_code:
+        # Staff must know their answers no longer reach the resident.
+        department = await uow.session.get(Department, ticket.department_code)
+        if department is not None and department.chat_id is not None:
+            uow.session.add(
+                OutboxMessage(
+                    ticket_id=ticket.id,
+                    audience=Audience.DEPARTMENT,
+                    chat_id=department.chat_id,
+                    kind="resident_unreachable",
+                    payload={"number": ticket.number, "blocked": blocked},
+                    created_at=now,
+                    next_attempt_at=now,
+                )
+            )
     if item.audience == Audience.DEPARTMENT:
         dispatch = (
             await uow.session.exec(select(Department).where(col(Department.is_dispatch)))

@@ -153,7 +153,7 @@ async def test_a_resident_who_blocked_the_bot_is_recorded_on_the_ticket(world: W
     world.emu.block_bot(person)
     number = await open_for(world, person, "路灯坏了没人修")
     statuses = await settle(world)
-    assert statuses == {OutboxStatus.SENT: 1, OutboxStatus.FAILED: 1}
+    assert statuses == {OutboxStatus.SENT: 2, OutboxStatus.FAILED: 1}
     async with world.uow as uow:
         resident = (await uow.session.exec(select(Resident))).one()
         failed = (
@@ -164,6 +164,8 @@ async def test_a_resident_who_blocked_the_bot_is_recorded_on_the_ticket(world: W
     assert resident.blocked_at is not None
     assert "blocked" in failed.detail["error"]
     assert number in " ".join(texts_in(world.urban))
+    warning = await world.emu.wait_for_message(world.urban, lambda m: "屏蔽" in (m.text or ""))
+    assert number in (warning.text or "")  # staff learn their answers will not arrive
 
 
 async def test_an_unreachable_department_group_is_reported_to_dispatch(world: World) -> None:
