@@ -22,6 +22,7 @@ from admin import cli_common as operator_cli
 from admin import texts
 from admin.charts import render_digest_chart
 from admin.digest import build_digest, day_bounds, render_digest_text
+from storage.conversations import purge_conversations
 from storage.exports import TicketRow, ticket_rows
 from storage.retention import RetentionReport, anonymise_closed
 from storage.unit_of_work import UnitOfWork
@@ -223,7 +224,11 @@ def anonymise(
         settings,
         lambda uow: anonymise_closed(uow=uow, closed_before=before, apply=apply),
     )
+    drafts = operator_cli.run_with_uow(
+        settings, lambda uow: purge_conversations(uow=uow, idle_before=before, apply=apply)
+    )
     typer.echo(_report(report, closed_before.date()))
+    typer.echo(texts.ANONYMISE_DRAFTS.format(count=drafts))
     if apply:
         typer.echo(texts.ANONYMISE_DONE.format(tickets=report.tickets))
     else:

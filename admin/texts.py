@@ -290,6 +290,7 @@ ANONYMISE_PLAN = (
     "含地址或定位 {places} 件，含照片 {photos} 件；"
     "群众补充、评价原因等记录 {events} 条；可清除姓名的群众 {residents} 人。"
 )
+ANONYMISE_DRAFTS = "未提交的诉求草稿（最后操作早于该日）：{count} 份，一并删除。"
 ANONYMISE_DRY_RUN = "（演练模式，未做任何修改；加 --apply 执行）"
 ANONYMISE_DONE = "已匿名化 {tickets} 件诉求，统计数据（状态、时间、办结方式、评价、部门）保留。"
 

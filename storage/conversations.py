@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
-from sqlmodel import SQLModel
+from sqlalchemy import delete, func, update
+from sqlmodel import SQLModel, select
 
 from storage.columns import utcnow
 from storage.models import Conversation
@@ -69,3 +69,16 @@ async def consume_state(
         .values(state=None, data="{}", updated_at=now or utcnow())
     )
     return result.rowcount == 1
+
+
+async def purge_conversations(*, uow: UnitOfWork, idle_before: datetime, apply: bool) -> int:
+    """Abandoned drafts (text, place, phone, photo ids) idle since before a time: count them,
+    and with `apply` delete them."""
+    table = SQLModel.metadata.tables[Conversation.__tablename__]
+    stale = table.c.updated_at < idle_before
+    rows = await uow.session.exec(select(func.count()).select_from(table).where(stale))
+    count = int(rows.one())
+    if apply and count:
+        await uow.session.exec(delete(table).where(stale))
+        await uow.commit()
+    return count
