@@ -7,7 +7,7 @@ import pytest
 from admin.cli_reports import cell_text
 
 
-@pytest.mark.parametrize("text", ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\t=1"])
+@pytest.mark.parametrize("text", ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\t=1"])
 def test_formula_like_text_is_quoted(text: str) -> None:
     assert cell_text(text) == "'" + text
 
