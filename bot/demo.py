@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from admin.settings import Settings, load_settings
 from bot.app import build_application, running
@@ -95,6 +96,11 @@ async def walk_intake(
     return found.group(0)
 
 
+async def demo_report(demo: Demo, person: Person, text: str, **options: Any) -> str:
+    """A resident of the demo walks through the intake."""
+    return await walk_intake(demo.emu, person, text, wait_seconds=demo.wait_seconds, **options)
+
+
 class Demo:
     """Plays the story and prints what happens."""
 
@@ -117,28 +123,6 @@ class Demo:
         """The next bot message in a chat (or topic) that matches."""
         return await self.emu.wait_for_message(
             chat, predicate, thread_id=thread, timeout=self.wait_seconds
-        )
-
-    async def report(
-        self,
-        person: Person,
-        text: str,
-        *,
-        location: tuple[float, float] | None = None,
-        address: str | None = None,
-        photo: bool = False,
-        phone: str | None = None,
-    ) -> str:
-        """A resident walks through the intake; returns the ticket number."""
-        return await walk_intake(
-            self.emu,
-            person,
-            text,
-            location=location,
-            address=address,
-            photo=photo,
-            phone=phone,
-            wait_seconds=self.wait_seconds,
         )
 
     async def rate(self, person: Person, number: str, rating: str, reason: str = "") -> None:
@@ -277,7 +261,8 @@ async def play(
 
 async def _story(demo: Demo, c: Cast) -> None:
     demo.step("王阿姨反映路灯不亮（附定位、照片、同意提供电话）→ 模型分派城市管理局")
-    lamp = await demo.report(
+    lamp = await demo_report(
+        demo,
         c.wang,
         "荷韵花园北门那排路灯坏了一个多礼拜了，晚上黑漆漆的，老人出门很不安全",
         location=(35.4012, 116.5871),
@@ -287,13 +272,13 @@ async def _story(demo: Demo, c: Cast) -> None:
     card = await demo.wait(c.urban, has(lamp, "新诉求"))
 
     demo.step("李先生反映地下车库水管漏水 → 公用事业服务中心，后转办住建局")
-    pipe = await demo.report(
-        c.li, "小区地下车库的水管爆了好几天，一直在漏水，物业说不归他们管", address="南风花园"
+    pipe = await demo_report(
+        demo, c.li, "小区地下车库的水管爆了好几天，一直在漏水，物业说不归他们管", address="南风花园"
     )
     pipe_card = await demo.wait(c.utilities, has(pipe, "新诉求"))
 
     demo.step("赵女士的诉求模型拿不准 → 区民意调度中心人工分派")
-    vague = await demo.report(c.zhao, "有个事想反映一下，电话里说不清楚")
+    vague = await demo_report(demo, c.zhao, "有个事想反映一下，电话里说不清楚")
     dispatch_card = await demo.wait(c.dispatch, has(vague, "待分派"))
     await c.dispatcher.press_button(dispatch_card, f"d:{vague}:community")
     await demo.wait(c.community, has(vague, "新诉求"))

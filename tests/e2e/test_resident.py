@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from sqlmodel import select
 
@@ -18,20 +19,9 @@ from tests.e2e.test_delivery import settle
 NUMBER = re.compile(r"TB-\d{8}-\d{4}")
 
 
-async def report(
-    world: World,
-    person: Person,
-    text: str,
-    *,
-    location: tuple[float, float] | None = None,
-    address: str | None = None,
-    photo: bool = False,
-    phone: str | None = None,
-) -> str:
+async def report(world: World, person: Person, text: str, **options: Any) -> str:
     """Walk the whole intake and return the ticket number the bot confirms."""
-    return await walk_intake(
-        world.emu, person, text, location=location, address=address, photo=photo, phone=phone
-    )
+    return await walk_intake(world.emu, person, text, **options)
 
 
 async def test_confident_report_with_location_and_photo_reaches_the_department_topic(
