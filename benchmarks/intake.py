@@ -3,7 +3,8 @@
 Usage:
     .venv/bin/python benchmarks/intake.py --residents N --database sqlite|postgres
         [--limits on|off] [--classifier model|fake] [--photos F] [--think S]
-        [--bot-process separate|same] [--timeout S] [--profile FILE] [--what-if FLAG ...]
+        [--bot-process separate|same] [--timeout S] [--seed N] [--what-if FLAG ...]
+        [--count-sql] [--profile FILE]
 
 Starts the Bot API emulator over HTTP on 127.0.0.1 (EmulatorServer) and the real bot
 (bot.app.build_application + running: handlers, AIORateLimiter, outbox sender) with the shipped
@@ -22,6 +23,8 @@ By default the bot runs in a child process (the emulator and the residents stand
 and its users, so they get their own process and core); ``--bot-process same`` runs all of it in
 one event loop, as the end-to-end tests do. ``--what-if`` flags change the bot *in this process
 only* to show what a proposed fix would buy; they are off by default and echoed in the output.
+``--count-sql`` counts the bot's transactions and statements; ``--profile`` runs py-spy (not a
+project dependency) on the bot during the intake phase.
 
 Prints one JSON object. The script always stops by itself (``--timeout``).
 """
