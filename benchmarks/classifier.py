@@ -22,11 +22,10 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from classifiers.artifact import MODEL_FILE, load_model, save_model
+# Only what serving needs is imported here: the serve probe's memory is the bot's.
+from classifiers.artifact import MODEL_FILE, SCORER_FILE, load_model, save_model
 from classifiers.dataset import LabelledTexts, read_labelled_texts
-from classifiers.evaluation import evaluate
 from classifiers.segmentation import initialize
-from classifiers.training import cross_validate, train_model
 
 
 def _split(data: LabelledTexts, holdout: float, seed: int) -> tuple[LabelledTexts, LabelledTexts]:
@@ -131,6 +130,9 @@ def main() -> None:
     if args.serve_probe:
         print(json.dumps(serve_probe(*args.serve_probe)))
         return
+    from classifiers.evaluation import evaluate
+    from classifiers.training import cross_validate, train_model
+
     initialize()
     data = _limit(read_labelled_texts(args.data), args.limit, args.seed)
     train, held_out = _split(data, args.holdout, args.seed)
@@ -164,6 +166,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         model_dir = save_model(model, Path(tmp) / "model")
         result["model_size_mb"] = round((model_dir / MODEL_FILE).stat().st_size / 2**20, 2)
+        result["scorer_size_mb"] = round((model_dir / SCORER_FILE).stat().st_size / 2**20, 2)
         texts_file = Path(tmp) / "texts.json"
         texts_file.write_text(json.dumps(list(held_out.texts), ensure_ascii=False), "utf-8")
         probe = subprocess.run(

@@ -1,4 +1,11 @@
-"""Saving and loading a model directory: model.skops (skops, explicit trusted types) + metadata."""
+"""Saving and loading a model directory: model.skops, scorer.npz and metadata.json.
+
+`model.skops` is the fitted scikit-learn Pipeline (skops, explicit trusted types): the
+reference for evaluation and for anyone who wants the model in scikit-learn. `scorer.npz` is
+its compiled arithmetic (`scorer.LinearScorer`, plain arrays, no pickle), which is all the bot
+loads, so a serving process never imports scikit-learn. `metadata.json` records both files'
+SHA-256; loading verifies them before reading anything.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +16,7 @@ import zipfile
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
-
-from sklearn.pipeline import Pipeline
+from typing import Any
 
 from classifiers.errors import (
     LabelMismatchError,
@@ -22,10 +28,12 @@ from classifiers.errors import (
 )
 from classifiers.metadata import FORMAT_VERSION, ModelMetadata, library_versions
 from classifiers.model import RoutingModel
+from classifiers.scorer import LinearScorer, ScorerFormatError
 
 __all__ = [
     "METADATA_FILE",
     "MODEL_FILE",
+    "SCORER_FILE",
     "TRUSTED_TYPES",
     "ModelVersionWarning",
     "default_model_path",
@@ -36,10 +44,12 @@ __all__ = [
 
 MODEL_FILE = "model.skops"
 METADATA_FILE = "metadata.json"
+SCORER_FILE = "scorer.npz"
 
 # Types beyond skops' built-in safe list that our pipeline needs; nothing else is loaded.
 TRUSTED_TYPES: tuple[str, ...] = (
-    "classifiers.features.CompactTfidfVectorizer",
+    "classifiers.features.CompactTfidfVectorizer",  # models saved before scorer.npz
+    "classifiers.pipeline.CompactTfidfVectorizer",
     "classifiers.features.first_lines",
     "classifiers.features.normalize_texts",
     "classifiers.segmentation.normalize",
@@ -72,15 +82,21 @@ def _sha256(path: Path) -> str:
 
 
 def save_model(model: RoutingModel, directory: Path) -> Path:
-    """Write model.skops and metadata.json (with the model file's SHA-256) into `directory`."""
+    """Write model.skops, scorer.npz and metadata.json (with both files' SHA-256)."""
     import skops.io as sio
 
+    if model.pipeline is None:
+        raise ModelLoadError("only a model with its pipeline (trained, or loaded with it) saves")
     directory.mkdir(parents=True, exist_ok=True)
     model_path = directory / MODEL_FILE
-    tmp_path = directory / (MODEL_FILE + ".tmp")
-    sio.dump(model.pipeline, tmp_path, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
-    tmp_path.replace(model_path)
-    metadata = model.metadata.with_model_sha256(_sha256(model_path))
+    scorer_path = directory / SCORER_FILE
+    tmp_model = directory / (MODEL_FILE + ".tmp")
+    tmp_scorer = directory / (SCORER_FILE + ".tmp")
+    sio.dump(model.pipeline, tmp_model, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
+    model.scorer.save(tmp_scorer)
+    tmp_model.replace(model_path)
+    tmp_scorer.replace(scorer_path)
+    metadata = model.metadata.with_hashes(_sha256(model_path), _sha256(scorer_path))
     (directory / METADATA_FILE).write_text(metadata.to_json(), encoding="utf-8")
     model.metadata = metadata
     return directory
@@ -142,20 +158,32 @@ def _check_labels(
     )
 
 
+def _verify(path: Path, recorded: str) -> None:
+    actual = _sha256(path)
+    if not recorded or actual != recorded:
+        raise ModelIntegrityError(
+            f"{path}: SHA-256 {actual[:12]}… does not match the "
+            f"{recorded[:12] or '(missing)'}… recorded in {METADATA_FILE}; the file "
+            "was changed or corrupted. Restore it or retrain."
+        )
+
+
 def load_model(
     directory: Path,
     expected_labels: Iterable[str] | None = None,
     *,
     strict_versions: bool = False,
+    pipeline: bool = False,
 ) -> RoutingModel:
-    """Load a model directory, verifying hash, trusted types, versions and (optionally) labels.
+    """Load a model directory, verifying hashes, versions and (optionally) labels.
 
+    Reads the compiled scorer only, unless `pipeline` is true (then also the scikit-learn
+    Pipeline, with skops' trusted-type check) or the directory predates scorer files.
     A scikit-learn/skops/jieba major.minor difference warns (`ModelVersionWarning`), or raises
     `ModelVersionError` when `strict_versions` is true.
     """
-    import skops.io as sio
-
     model_path = directory / MODEL_FILE
+    scorer_path = directory / SCORER_FILE
     if not model_path.is_file():
         raise ModelNotFoundError(
             f"{directory}: no {MODEL_FILE}; train one with `minyi model train`."
@@ -163,14 +191,34 @@ def load_model(
     metadata = read_metadata(directory)
     if expected_labels is not None:
         _check_labels(metadata, metadata.labels, expected_labels, directory)
-    actual = _sha256(model_path)
-    if not metadata.model_sha256 or actual != metadata.model_sha256:
-        raise ModelIntegrityError(
-            f"{model_path}: SHA-256 {actual[:12]}… does not match the "
-            f"{metadata.model_sha256[:12] or '(missing)'}… recorded in {METADATA_FILE}; the file "
-            "was changed or corrupted. Restore it or retrain."
-        )
+    _verify(model_path, metadata.model_sha256)
     _check_versions(metadata, directory, strict=strict_versions)
+    fitted = None
+    if pipeline or not metadata.scorer_sha256:
+        fitted = _load_pipeline(model_path)
+    if metadata.scorer_sha256:
+        _verify(scorer_path, metadata.scorer_sha256)
+        try:
+            scorer = LinearScorer.load(scorer_path)
+        except ScorerFormatError as exc:
+            raise ModelLoadError(f"{scorer_path}: could not be loaded ({exc}).") from exc
+    else:  # format 1: compile the pipeline now
+        scorer = LinearScorer.from_pipeline(fitted)
+    model = RoutingModel(scorer, metadata, fitted)
+    if model.labels != tuple(metadata.labels):
+        raise ModelIntegrityError(
+            f"{directory}: the model's labels {model.labels} differ from {METADATA_FILE}."
+        )
+    if expected_labels is not None:
+        _check_labels(metadata, model.labels, expected_labels, directory)
+    return model
+
+
+def _load_pipeline(model_path: Path) -> Any:
+    """Load model.skops, refusing any type outside `TRUSTED_TYPES`."""
+    import skops.io as sio
+    from sklearn.pipeline import Pipeline
+
     try:
         untrusted = sio.get_untrusted_types(file=model_path)
     except Exception as exc:  # skops raises assorted errors on a malformed archive
@@ -182,18 +230,9 @@ def load_model(
             f"{', '.join(unexpected)}. Refusing to load it."
         )
     try:
-        pipeline = sio.load(model_path, trusted=list(untrusted))
+        fitted = sio.load(model_path, trusted=list(untrusted))
     except Exception as exc:
         raise ModelLoadError(f"{model_path}: could not be loaded ({exc}).") from exc
-    if not isinstance(pipeline, Pipeline):
-        raise UntrustedModelError(
-            f"{model_path}: holds a {type(pipeline).__name__}, not a Pipeline."
-        )
-    model = RoutingModel(pipeline, metadata)
-    if model.labels != tuple(metadata.labels):
-        raise ModelIntegrityError(
-            f"{model_path}: the model's labels {model.labels} differ from {METADATA_FILE}."
-        )
-    if expected_labels is not None:
-        _check_labels(metadata, model.labels, expected_labels, directory)
-    return model
+    if not isinstance(fitted, Pipeline):
+        raise UntrustedModelError(f"{model_path}: holds a {type(fitted).__name__}, not a Pipeline.")
+    return fitted

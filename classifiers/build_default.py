@@ -15,7 +15,7 @@ from pathlib import Path
 from classifiers.artifact import MODEL_FILE, save_model
 from classifiers.dataset import labelled_texts, read_labelled_texts
 from classifiers.errors import ClassifierError
-from classifiers.model import ModelConfig
+from classifiers.pipeline import ModelConfig
 from classifiers.report import format_counts, format_evaluation, format_outcome
 from classifiers.segmentation import initialize
 from classifiers.training import train_model

@@ -1,20 +1,20 @@
-"""Text features: normalisation step and a TF-IDF vectorizer whose vocabulary saves compactly."""
+"""Text features without scikit-learn: normalisation, titles, and n-gram counting.
+
+The training pipeline (`pipeline`) and the serving scorer (`scorer`) both count terms here,
+so the bot never needs to import scikit-learn.
+"""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
-
-import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from classifiers.segmentation import normalize
 
 __all__ = [
-    "CompactTfidfVectorizer",
     "char_ngram_counts",
+    "first_line",
     "first_lines",
     "normalize_texts",
     "word_ngram_counts",
@@ -61,35 +61,10 @@ def first_lines(texts: Iterable[str]) -> list[str]:
     return [first_line(text) for text in texts]
 
 
-class CompactTfidfVectorizer(TfidfVectorizer):  # type: ignore[misc]
-    """TfidfVectorizer that saves its vocabulary as two arrays instead of a large dict.
+def __getattr__(name: str) -> object:
+    """Models saved before scorer.npz name the vectorizer here; it now lives in `pipeline`."""
+    if name == "CompactTfidfVectorizer":
+        from classifiers.pipeline import CompactTfidfVectorizer
 
-    skops writes a dict entry by entry, which makes a 500,000-term vocabulary take
-    hundreds of megabytes and seconds to load; one byte array takes a few megabytes.
-    """
-
-    def __getstate__(self) -> dict[str, Any]:
-        """Return the state with `vocabulary_` packed as NUL-separated UTF-8 bytes."""
-        state: dict[str, Any] = dict(super().__getstate__())  # may be the live __dict__
-        vocabulary: dict[str, int] | None = state.pop("vocabulary_", None)
-        if vocabulary is not None:
-            terms = sorted(vocabulary, key=vocabulary.__getitem__)
-            if any("\0" in term for term in terms):
-                raise ValueError("a vocabulary term contains NUL; normalise texts first")
-            packed = "\0".join(terms).encode("utf-8")
-            state["vocabulary_packed_"] = np.frombuffer(packed, dtype=np.uint8).copy()
-            state["vocabulary_size_"] = len(terms)
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        """Rebuild `vocabulary_` from the packed bytes."""
-        state = dict(state)
-        packed = state.pop("vocabulary_packed_", None)
-        size = state.pop("vocabulary_size_", None)
-        if packed is not None and size is not None:
-            text = np.asarray(packed, dtype=np.uint8).tobytes().decode("utf-8")
-            terms = text.split("\0") if size else []
-            if len(terms) != size:
-                raise ValueError(f"vocabulary holds {len(terms)} terms, expected {size}")
-            state["vocabulary_"] = dict(zip(terms, range(size), strict=True))
-        super().__setstate__(state)
+        return CompactTfidfVectorizer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

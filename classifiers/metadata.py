@@ -15,7 +15,7 @@ __all__ = [
     "library_versions",
 ]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: scorer.npz beside model.skops
 _LIBRARIES = ("scikit-learn", "skops", "jieba", "numpy", "scipy")
 
 
@@ -53,6 +53,7 @@ class ModelMetadata:
     versions: dict[str, str] = field(default_factory=library_versions)
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     model_sha256: str = ""
+    scorer_sha256: str = ""
     format_version: int = FORMAT_VERSION
 
     def to_json(self) -> str:
@@ -71,8 +72,10 @@ class ModelMetadata:
         values["training_sources"] = tuple(values.get("training_sources", ()))
         return cls(**values)
 
-    def with_model_sha256(self, sha256: str) -> ModelMetadata:
-        """Return a copy recording the hash of the saved model file."""
+    def with_hashes(self, model_sha256: str, scorer_sha256: str) -> ModelMetadata:
+        """Return a copy recording the hashes of the saved files, in the current format."""
         values = {name: getattr(self, name) for name in self.__dataclass_fields__}
-        values["model_sha256"] = sha256
+        values.update(
+            model_sha256=model_sha256, scorer_sha256=scorer_sha256, format_version=FORMAT_VERSION
+        )
         return ModelMetadata(**values)

@@ -16,7 +16,8 @@ from classifiers.dataset import LabelledTexts
 from classifiers.errors import TooFewLabelsError
 from classifiers.evaluation import Evaluation, evaluate
 from classifiers.metadata import ModelMetadata
-from classifiers.model import ModelConfig, RoutingModel, build_pipeline
+from classifiers.model import RoutingModel
+from classifiers.pipeline import ModelConfig, build_pipeline
 from classifiers.segmentation import initialize
 
 __all__ = [
@@ -159,4 +160,5 @@ def train_model(
         training_sources=tuple(sources),
         config=config.to_dict(),
     )
-    return TrainingResult(RoutingModel(pipeline, metadata), validation, threshold, dropped)
+    model = RoutingModel.from_pipeline(pipeline, metadata)
+    return TrainingResult(model, validation, threshold, dropped)

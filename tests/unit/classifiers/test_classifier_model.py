@@ -11,7 +11,13 @@ import skops.io as sio
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from classifiers.artifact import METADATA_FILE, MODEL_FILE, load_model, read_metadata
+from classifiers.artifact import (
+    METADATA_FILE,
+    MODEL_FILE,
+    SCORER_FILE,
+    load_model,
+    read_metadata,
+)
 from classifiers.dataset import LabelledTexts, labelled_texts
 from classifiers.errors import (
     LabelMismatchError,
@@ -67,6 +73,50 @@ def test_round_trip_predicts_the_same(trained: TrainingResult, model_dir: Path) 
     assert {"scikit-learn", "skops", "jieba", "numpy", "python"} <= set(metadata["versions"])
     assert len(metadata["training_data_sha256"]) == 64
     assert len(metadata["model_sha256"]) == 64
+    assert len(metadata["scorer_sha256"]) == 64
+    assert loaded.pipeline is None  # serving reads scorer.npz only
+
+
+def test_loading_with_the_pipeline_gives_the_same_probabilities(model_dir: Path) -> None:
+    import numpy as np
+
+    loaded = load_model(model_dir, pipeline=True)
+    texts = ["荷韵花园垃圾没人收", "维修基金什么时候能用", ""]
+    assert loaded.pipeline is not None
+    assert np.allclose(loaded.probabilities(texts), loaded.pipeline.predict_proba(texts))
+
+
+def test_serving_a_model_never_imports_scikit_learn(model_dir: Path) -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; from pathlib import Path; from classifiers.artifact import load_model; "
+        f"m = load_model(Path({str(model_dir)!r})); print(m.predict('路灯坏了').code); "
+        "print(sorted({n.split('.')[0] for n in sys.modules} & {'sklearn', 'skops'}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == ["urban", "[]"]
+
+
+def test_tampered_scorer_file_is_refused(model_dir: Path, tmp_path: Path) -> None:
+    copy = Path(shutil.copytree(model_dir, tmp_path / "m"))
+    with (copy / SCORER_FILE).open("ab") as handle:
+        handle.write(b"\0")
+    with pytest.raises(ModelIntegrityError, match="does not match"):
+        load_model(copy)
+
+
+def test_a_model_saved_before_scorer_files_still_loads(model_dir: Path, tmp_path: Path) -> None:
+    copy = Path(shutil.copytree(model_dir, tmp_path / "m"))
+    (copy / SCORER_FILE).unlink()
+    metadata = json.loads((copy / METADATA_FILE).read_text(encoding="utf-8"))
+    metadata.update(scorer_sha256="", format_version=1)
+    (copy / METADATA_FILE).write_text(json.dumps(metadata), encoding="utf-8")
+    texts = ["荷韵花园垃圾没人收", "石桥镇停水三天了"]
+    assert load_model(copy).predict_batch(texts) == load_model(model_dir).predict_batch(texts)
 
 
 def test_mismatched_labels_are_refused(model_dir: Path) -> None:
@@ -94,7 +144,7 @@ def test_untrusted_types_are_refused_even_with_a_matching_hash(
     metadata["model_sha256"] = hashlib.sha256((copy / MODEL_FILE).read_bytes()).hexdigest()
     (copy / METADATA_FILE).write_text(json.dumps(metadata), encoding="utf-8")
     with pytest.raises(UntrustedModelError, match=r"shutil\.rmtree"):
-        load_model(copy)
+        load_model(copy, pipeline=True)
 
 
 def test_missing_directory_is_reported(tmp_path: Path) -> None:
@@ -152,7 +202,7 @@ def test_title_branch_and_temperature_scaling_match_the_pipeline(
     import numpy as np
 
     from classifiers.artifact import save_model
-    from classifiers.model import ModelConfig
+    from classifiers.pipeline import ModelConfig
 
     titled = labelled_texts(
         [f"{t[:6]}\n{t}" if i % 2 else t for i, t in enumerate(corpus.texts)], corpus.labels

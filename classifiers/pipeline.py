@@ -1,0 +1,155 @@
+"""The trainable scikit-learn Pipeline: normalise, TF-IDF blocks, calibrated linear SVM.
+
+Training, cross-validation and `model.skops` use this; serving uses its compiled arithmetic
+(`scorer.LinearScorer`), which needs no scikit-learn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import FunctionTransformer
+from sklearn.svm import LinearSVC
+
+from classifiers.features import first_lines, normalize_texts
+from classifiers.segmentation import tokenize
+
+__all__ = [
+    "CompactTfidfVectorizer",
+    "ModelConfig",
+    "build_pipeline",
+]
+
+
+class CompactTfidfVectorizer(TfidfVectorizer):  # type: ignore[misc]
+    """TfidfVectorizer that saves its vocabulary as two arrays instead of a large dict.
+
+    skops writes a dict entry by entry, which makes a 500,000-term vocabulary take
+    hundreds of megabytes and seconds to load; one byte array takes a few megabytes.
+    """
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Return the state with `vocabulary_` packed as NUL-separated UTF-8 bytes."""
+        state: dict[str, Any] = dict(super().__getstate__())  # may be the live __dict__
+        vocabulary: dict[str, int] | None = state.pop("vocabulary_", None)
+        if vocabulary is not None:
+            terms = sorted(vocabulary, key=vocabulary.__getitem__)
+            if any("\0" in term for term in terms):
+                raise ValueError("a vocabulary term contains NUL; normalise texts first")
+            packed = "\0".join(terms).encode("utf-8")
+            state["vocabulary_packed_"] = np.frombuffer(packed, dtype=np.uint8).copy()
+            state["vocabulary_size_"] = len(terms)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Rebuild `vocabulary_` from the packed bytes."""
+        state = dict(state)
+        packed = state.pop("vocabulary_packed_", None)
+        size = state.pop("vocabulary_size_", None)
+        if packed is not None and size is not None:
+            text = np.asarray(packed, dtype=np.uint8).tobytes().decode("utf-8")
+            terms = text.split("\0") if size else []
+            if len(terms) != size:
+                raise ValueError(f"vocabulary holds {len(terms)} terms, expected {size}")
+            state["vocabulary_"] = dict(zip(terms, range(size), strict=True))
+        super().__setstate__(state)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelConfig:
+    """Hyper-parameters of the routing pipeline (chosen by cross-validation, see docs)."""
+
+    char_ngrams: tuple[int, int] = (1, 2)
+    word_ngrams: tuple[int, int] = (1, 2)
+    min_df: int = 2
+    max_features: int | None = 100_000
+    title_ngrams: tuple[int, int] = (1, 2)
+    title_weight: float | None = 1.0
+    c: float = 1.5
+    class_weight: str | None = "balanced"
+    calibration: str = "temperature"
+    calibration_folds: int = 5
+    random_state: int = 0
+    runner_ups: int = 2
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the configuration as JSON-ready data."""
+        data = asdict(self)
+        data["char_ngrams"] = list(self.char_ngrams)
+        data["word_ngrams"] = list(self.word_ngrams)
+        data["title_ngrams"] = list(self.title_ngrams)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
+        """Rebuild a configuration saved by `to_dict`."""
+        values = dict(data)
+        values["char_ngrams"] = tuple(values.get("char_ngrams", (1, 2)))
+        values["word_ngrams"] = tuple(values.get("word_ngrams", (1, 2)))
+        values["title_ngrams"] = tuple(values.get("title_ngrams", (1, 2)))
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+
+def build_pipeline(config: ModelConfig, *, calibration_folds: int | None = None) -> Pipeline:
+    """Build the untrained pipeline: normalise, char and word TF-IDF, calibrated LinearSVC."""
+    chars = CompactTfidfVectorizer(
+        analyzer="char",
+        lowercase=False,
+        ngram_range=config.char_ngrams,
+        min_df=config.min_df,
+        max_features=config.max_features,
+        sublinear_tf=True,
+        dtype=np.float32,
+    )
+    words = CompactTfidfVectorizer(
+        analyzer="word",
+        tokenizer=tokenize,
+        token_pattern=None,
+        lowercase=False,
+        ngram_range=config.word_ngrams,
+        min_df=config.min_df,
+        max_features=config.max_features,
+        sublinear_tf=True,
+        dtype=np.float32,
+    )
+    branches: list[tuple[str, Any]] = [("chars", chars), ("words", words)]
+    weights: dict[str, float] | None = None
+    if config.title_weight:
+        title = CompactTfidfVectorizer(
+            analyzer="char",
+            lowercase=False,
+            ngram_range=config.title_ngrams,
+            min_df=config.min_df,
+            max_features=config.max_features,
+            sublinear_tf=True,
+            dtype=np.float32,
+        )
+        branches.append(
+            (
+                "title",
+                Pipeline([("first_line", FunctionTransformer(first_lines)), ("chars", title)]),
+            )
+        )
+        weights = {"chars": 1.0, "words": 1.0, "title": config.title_weight}
+    folds = calibration_folds or config.calibration_folds
+    svm = LinearSVC(C=config.c, class_weight=config.class_weight)
+    calibrated = CalibratedClassifierCV(
+        svm,
+        method=config.calibration,
+        cv=StratifiedKFold(n_splits=folds, shuffle=True, random_state=config.random_state),
+        ensemble=False,
+    )
+    return Pipeline(
+        [
+            ("normalize", FunctionTransformer(normalize_texts)),
+            ("features", FeatureUnion(branches, transformer_weights=weights)),
+            ("classifier", calibrated),
+        ]
+    )
