@@ -7,7 +7,7 @@ Usage:
         [--count-sql] [--profile FILE]
 
 Starts the Bot API emulator over HTTP on 127.0.0.1 (EmulatorServer) and the real bot
-(bot.app.build_application + running: handlers, AIORateLimiter, outbox sender) with the shipped
+(bot.app.build_application + running: handlers, FloodLimits, outbox sender) with the shipped
 model (classifiers/default_model) or a trivial fake classifier, on a fresh database: a SQLite file
 in a temp dir, or a throwaway PostgreSQL database minyi_bench_<random> on
 postgresql://postgres@127.0.0.1:5432 that is dropped afterwards. Every department is bound to a
@@ -65,7 +65,7 @@ import asyncpg
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder
 
 import bot.app as bot_app
 from admin.settings import Settings, load_settings
@@ -73,8 +73,9 @@ from bot.app import build_application, load_classifier, running
 from bot.emulator import Chat, Emulator, EmulatorServer, Limits, Message, Person
 from bot.emulator.parameters import Parameters
 from bot.emulator.state import JSON
+from bot.pacing import GROUP_RATE, FloodLimits
 from bot.routing import Classifier
-from bot.sender import GROUP_RATE, OutboxSender
+from bot.sender import OutboxSender
 from classifiers.model import Prediction
 from storage import database
 from storage.district import District, bind_department, load_departments, read_district
@@ -85,9 +86,10 @@ POSTGRES_ADMIN = os.environ.get("MINYI_BENCH_POSTGRES", "postgresql://postgres@1
 CORPUS = Path(__file__).resolve().parents[1] / "classifiers" / "corpus"
 NUMBER = re.compile(r"[A-Z]{1,8}-\d{8}-\d{4,6}")
 WHAT_IF = {
-    "no-bot-limiter": "AIORateLimiter without its overall 30/s and 20/min-per-group buckets "
-    "(RetryAfter retries kept); the sender's own per-chat pacing stays",
-    "concurrent-updates": "ApplicationBuilder.concurrent_updates(True): 256 updates at once",
+    "no-bot-limiter": "FloodLimits without its overall, group and private buckets "
+    "(RetryAfter retries kept)",
+    "concurrent-updates": "ApplicationBuilder.concurrent_updates(True): 256 updates at once, "
+    "in any order (the bot itself keeps each chat in order)",
 }
 SETUP_CALLS = {"getMe", "deleteWebhook", "setMyCommands", "getUpdates"}
 POLL = 0.1  # seconds between outbox checks while draining
@@ -344,10 +346,11 @@ def apply_what_if(flags: tuple[str, ...]) -> None:
     """Change the bot for a what-if run (this process only; nothing on disk changes)."""
     if "no-bot-limiter" in flags:
 
-        def unlimited(max_retries: int = 0) -> AIORateLimiter:
-            return AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=max_retries)
+        def unlimited(max_retries: int = 0) -> FloodLimits:
+            off = (0.0, 1.0)
+            return FloodLimits(overall=off, group=off, private=off, max_retries=max_retries)
 
-        bot_app.AIORateLimiter = unlimited  # type: ignore[misc,assignment]
+        bot_app.FloodLimits = unlimited  # type: ignore[misc,assignment]
     if "concurrent-updates" in flags:
 
         class ConcurrentBuilder(ApplicationBuilder):  # type: ignore[type-arg]

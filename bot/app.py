@@ -10,16 +10,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder
 from telegram.request import BaseRequest
 
 from admin import staff, supervision
 from admin.context import SERVICES_KEY
 from admin.settings import Settings
 from bot import errors, residents
+from bot.pacing import FloodLimits
 from bot.routing import Classifier
 from bot.sender import OutboxSender
 from bot.services import Services
+from bot.updates import PerChatUpdateProcessor
 from classifiers import segmentation
 from classifiers.artifact import load_model
 from classifiers.model import RoutingModel
@@ -95,7 +97,8 @@ def build_application(
         .token(token or settings.require_token().get_secret_value())
         .base_url(settings.telegram_api_base_url)
         .base_file_url(file_base_url(settings.telegram_api_base_url))
-        .rate_limiter(AIORateLimiter(max_retries=HANDLER_RETRIES))
+        .rate_limiter(FloodLimits(max_retries=HANDLER_RETRIES))
+        .concurrent_updates(PerChatUpdateProcessor())
         .post_init(_post_init(settings, district, classifier_loader, run_sender, run_jobs))
         .post_shutdown(_post_shutdown)
     )

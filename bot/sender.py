@@ -1,19 +1,22 @@
 """Delivers the outbox within Telegram's limits; nothing queued is ever silently lost.
 
-Order is kept per chat; a RetryAfter defers the rest of that chat's batch; transient errors
-retry with exponential backoff; permanent failures are recorded on the ticket.
+Each chat is a lane: only the head of a chat's queue is ever claimed (see `claim_due`), so a
+chat's messages keep their order across workers, and the next one is claimed the moment the
+previous one is sent; a slow chat (a group at 20 messages a minute) never holds up the others.
+The pacing itself is the Application's rate limiter (`pacing.FloodLimits`), shared with the
+handlers. A 429 or a transient error puts the message back with a delay (exponential backoff),
+which holds back the rest of its chat; permanent failures are recorded on the ticket.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-from collections import defaultdict
+from collections.abc import Coroutine
 from datetime import timedelta
+from typing import Any
 
-from aiolimiter import AsyncLimiter
 from telegram import Bot, InputMediaPhoto, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
@@ -36,11 +39,9 @@ from storage.outbox import (
 
 log = logging.getLogger(__name__)
 
-PRIVATE_RATE = (1, 1.0)  # Telegram: about one message per second to one private chat
-GROUP_RATE = (20, 60.0)  # Telegram: 20 messages per minute to one group
 MAX_ATTEMPTS = 12
 MAX_BACKOFF = 300.0
-PARALLEL_CHATS = 16
+IN_FLIGHT = 256  # messages claimed and not yet sent, at most (most wait in the rate limiter)
 TOPIC_PREFIX = "待认领"
 
 
@@ -56,81 +57,81 @@ class OutboxSender:
         self.bot = bot
         self.services = services
         self.batch = batch
-        self._next_ok: dict[int, float] = defaultdict(float)
-        self._limiters: dict[int, AsyncLimiter] = {}
-        self._chat_locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self._slots = asyncio.Semaphore(PARALLEL_CHATS)
+        self._next_ok: dict[int, float] = {}
         self.topics = TopicKeeper(bot, services, self._pace)
         self.sent = 0
         self.retried = 0
         self.failed = 0
         self._stop = asyncio.Event()
+        self._in_flight: dict[asyncio.Task[None], int] = {}  # task → outbox row id
 
     async def run(self, stop: asyncio.Event, *, idle: float = 1.0) -> None:
-        """Deliver until `stop` is set, waking early whenever a handler queues something."""
+        """Deliver until `stop` is set, claiming again whenever a handler queues something or
+        a chat's message has gone out (its next one is due)."""
         wakeup = self.services.outbox_wakeup
         self._stop = stop
-        while not stop.is_set():
-            wakeup.clear()
-            try:
-                delivered = await self.deliver_once()
-            except Exception:  # the loop must survive a database hiccup
-                log.exception("outbox pass failed")
-                delivered = 0
-            if delivered:
-                continue
-            with contextlib.suppress(TimeoutError):
-                waiter = asyncio.ensure_future(wakeup.wait())
-                stopper = asyncio.ensure_future(stop.wait())
+        try:
+            while not stop.is_set():
+                wakeup.clear()
                 try:
-                    await asyncio.wait_for(
-                        asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED),
-                        idle,
-                    )
-                finally:
-                    waiter.cancel()
-                    stopper.cancel()
+                    claimed = await self._claim_more()
+                except Exception:  # the loop must survive a database hiccup
+                    log.exception("outbox pass failed")
+                    claimed = 0
+                if claimed and len(self._in_flight) < IN_FLIGHT:
+                    continue
+                await _first_of(wakeup.wait(), stop.wait(), seconds=idle)
+        finally:
+            await self._drain()
 
     async def deliver_once(self) -> int:
-        """One pass: claim a batch and deliver it; returns how many rows were handled."""
-        async with self.services.uow() as uow:
-            items = await claim_due(uow=uow, limit=self.batch, lease=self.services.outbox_lease)
-        if not items:
+        """Claim what is due and deliver it; returns how many rows were claimed."""
+        claimed = await self._claim_more()
+        await self._drain()
+        return claimed
+
+    async def _claim_more(self) -> int:
+        room = min(self.batch, IN_FLIGHT - len(self._in_flight))
+        if room <= 0:
             return 0
-        by_chat: dict[int, list[OutboxItem]] = defaultdict(list)
+        async with self.services.uow() as uow:
+            items = await claim_due(
+                uow=uow,
+                limit=room,
+                lease=self.services.outbox_lease,
+                skip=set(self._in_flight.values()),
+            )
         for item in items:
-            by_chat[item.chat_id].append(item)
-        await asyncio.gather(*(self._deliver_chat(chat, queue) for chat, queue in by_chat.items()))
+            task = asyncio.create_task(self._deliver_one(item), name=f"outbox-{item.id}")
+            self._in_flight[task] = item.id
+            task.add_done_callback(self._finished)
         return len(items)
 
-    async def _deliver_chat(self, chat_id: int, queue: list[OutboxItem]) -> None:
-        async with self._slots, self._chat_locks[chat_id]:
-            for index, item in enumerate(queue):
-                if self._stop.is_set():
-                    # Stopping: hand the rest back at once so another worker picks it up.
-                    for later in queue[index:]:
-                        await self._retry(later, 0.0, "worker stopped")
-                    return
-                deferred_until = await self._deliver(item)
-                if deferred_until is not None:
-                    # Keep the chat's order: everything after waits as long as this one.
-                    for later in queue[index + 1 :]:
-                        await self._retry(later, deferred_until, "waiting for earlier message")
-                    return
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.pop(task, None)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("outbox delivery crashed", exc_info=task.exception())
+        self.services.kick_outbox()  # the chat's next message may be due now
+
+    async def _drain(self) -> None:
+        """Wait for the messages in flight (after a stop they hand themselves back)."""
+        while self._in_flight:
+            await asyncio.gather(*list(self._in_flight), return_exceptions=True)
+
+    async def _deliver_one(self, item: OutboxItem) -> None:
+        if self._stop.is_set():  # stopping: hand it back at once for another worker
+            await self._retry(item, 0.0, "worker stopped")
+            return
+        await self._deliver(item)
 
     async def _pace(self, chat_id: int) -> None:
-        """Wait out a RetryAfter, then take a slot from the chat's leaky bucket."""
-        wait = self._next_ok[chat_id] - time.monotonic()
+        """Wait out a RetryAfter Telegram gave for this chat (the rate limiter does the rest)."""
+        wait = self._next_ok.get(chat_id, 0.0) - time.monotonic()
         if wait > 0:
             await asyncio.sleep(wait)
-        limiter = self._limiters.get(chat_id)
-        if limiter is None:
-            limiter = AsyncLimiter(*(PRIVATE_RATE if chat_id > 0 else GROUP_RATE))
-            self._limiters[chat_id] = limiter
-        await limiter.acquire()
 
-    async def _deliver(self, item: OutboxItem) -> float | None:
-        """Send one row; returns the delay in seconds if the rest of the chat must wait."""
+    async def _deliver(self, item: OutboxItem) -> None:
+        """Send one row, or put it back with a delay, or record that it cannot be sent."""
         svc = self.services
         names = {d.code: d.name for d in svc.district.departments}
         try:
@@ -142,22 +143,21 @@ class OutboxSender:
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
             self._next_ok[item.chat_id] = time.monotonic() + seconds
             await self._retry(item, seconds, f"RetryAfter {seconds}s")
-            return seconds
+            return
         except Forbidden as error:
             await self._fail(item, f"Forbidden: {error.message}", blocked=True)
-            return None
+            return
         except BadRequest as error:
             await self._fail(item, f"BadRequest: {error.message}")
-            return None
+            return
         except Exception as error:  # timeouts, 5xx, dropped connections, and our own bugs
             if not isinstance(error, (NetworkError, TelegramError)):
                 log.exception("could not deliver %s %s", item.kind, item.ticket_number or "-")
             if item.attempts >= MAX_ATTEMPTS:
                 await self._fail(item, f"gave up after {item.attempts} attempts: {error}")
-                return None
-            pause = backoff(item.attempts)
-            await self._retry(item, pause, f"{type(error).__name__}: {error}")
-            return pause
+                return
+            await self._retry(item, backoff(item.attempts), f"{type(error).__name__}: {error}")
+            return
         follow_up = None
         if rendered.purpose == "card" and item.payload.get("photos"):
             follow_up = ("photos", {"number": item.ticket_number, "photos": item.payload["photos"]})
@@ -176,7 +176,6 @@ class OutboxSender:
             await self.topics.sync(item.ticket_id)  # every lifecycle change tells the resident
         self.sent += 1
         log.info("delivered %s %s for %s", item.audience, item.kind, item.ticket_number or "-")
-        return None
 
     async def _send(
         self, item: OutboxItem, rendered: Rendered
@@ -185,10 +184,17 @@ class OutboxSender:
         try:
             return await self._send_at(item, rendered, thread_id, reply_to)
         except BadRequest as error:
-            if thread_id is None or "topic_closed" not in error.message.lower():
+            reason = error.message.lower()
+            if thread_id is not None and "topic_closed" in reason:
+                # News about a finished ticket (e.g. it was reopened): open its topic again.
+                await self.topics.reopen(item.chat_id, thread_id)
+            elif thread_id is not None and "thread not found" in reason:
+                # Someone deleted the ticket's topic: the ticket gets a new one.
+                thread_id = await self._new_topic(item)
+            elif reply_to is not None and "replied not found" in reason:
+                reply_to = None  # the card was deleted: post without quoting it
+            else:
                 raise
-            # News about a finished ticket (e.g. it was reopened): open its topic again.
-            await self.topics.reopen(item.chat_id, thread_id)
             return await self._send_at(item, rendered, thread_id, reply_to)
 
     async def _send_at(
@@ -239,16 +245,22 @@ class OutboxSender:
         if department is None or not department.is_forum:
             return None, (card if item.kind != "ticket_card" else None)
         if thread is None:
-            topic = await self.bot.create_forum_topic(
-                item.chat_id, f"{item.ticket_number} {TOPIC_PREFIX}"[:128]
-            )
-            thread = topic.message_thread_id
-            self.topics.created(item.chat_id, thread, topic.name)
-            async with self.services.uow() as uow:
-                await record_topic(
-                    uow=uow, ticket_id=item.ticket_id, chat_id=item.chat_id, thread_id=thread
-                )
+            thread = await self._new_topic(item)
         return thread, None
+
+    async def _new_topic(self, item: OutboxItem) -> int:
+        """Open a forum topic for the item's ticket and remember it (the latest one counts)."""
+        assert item.ticket_id is not None
+        topic = await self.bot.create_forum_topic(
+            item.chat_id, f"{item.ticket_number} {TOPIC_PREFIX}"[:128]
+        )
+        thread = topic.message_thread_id
+        self.topics.created(item.chat_id, thread, topic.name)
+        async with self.services.uow() as uow:
+            await record_topic(
+                uow=uow, ticket_id=item.ticket_id, chat_id=item.chat_id, thread_id=thread
+            )
+        return thread
 
     async def _retry(self, item: OutboxItem, seconds: float, error: str) -> None:
         self.retried += 1
@@ -269,3 +281,13 @@ class OutboxSender:
         async with self.services.uow() as uow:
             await mark_failed(uow=uow, item=item, error=error, blocked=blocked)
         self.services.kick_outbox()
+
+
+async def _first_of(*waits: Coroutine[Any, Any, Any], seconds: float) -> None:
+    """Return when the first of `waits` finishes, or after `seconds`."""
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    try:
+        await asyncio.wait(tasks, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()

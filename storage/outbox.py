@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,6 +28,8 @@ from storage.models import (
 from storage.unit_of_work import UnitOfWork
 
 DEFAULT_LEASE = timedelta(minutes=2)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,13 +80,19 @@ async def claim_due(
     limit: int = 50,
     lease: timedelta = DEFAULT_LEASE,
     now: datetime | None = None,
+    skip: Collection[int] = (),
 ) -> list[OutboxItem]:
-    """Claim messages that are due (or whose sender vanished mid-delivery), oldest first."""
+    """Claim messages that are due (or whose sender vanished mid-delivery), oldest first.
+
+    `skip` lists rows the caller is still delivering, so it never claims its own again, even
+    when their lease has run out.
+    """
     now = now or utcnow()
     earlier = aliased(OutboxMessage)
     query = (
         select(OutboxMessage)
         .where(
+            col(OutboxMessage.id).not_in(list(skip)),
             or_(
                 (col(OutboxMessage.status) == OutboxStatus.PENDING)
                 & (col(OutboxMessage.next_attempt_at) <= now),
@@ -157,13 +167,22 @@ async def mark_sent(
     """Record a delivery, which Telegram message now stands for the ticket, and queue a
     follow-up message (e.g. a card's photos) in the same transaction."""
     now = now or utcnow()
-    row = await uow.session.get(OutboxMessage, item.id)
-    assert row is not None
-    row.status = OutboxStatus.SENT
-    row.sent_at = now
-    row.telegram_message_id = message_id
-    row.last_error = None
-    uow.session.add(row)
+    # Sent is sent, even if this worker's lease ran out meanwhile; unless another worker
+    # already recorded it, which is the one duplicate the Bot API cannot prevent.
+    table = SQLModel.metadata.tables[OutboxMessage.__tablename__]
+    recorded = await uow.session.exec(
+        update(table)
+        .where(
+            table.c.id == item.id,
+            table.c.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+        )
+        .values(
+            status=OutboxStatus.SENT, sent_at=now, telegram_message_id=message_id, last_error=None
+        )
+    )
+    if recorded.rowcount != 1:
+        log.warning("outbox row %s was already settled by another worker", item.id)
+        return
     if purpose and item.ticket_id is not None:
         uow.session.add(
             TicketMessage(
@@ -191,15 +210,34 @@ async def mark_sent(
 
 
 async def retry_later(*, uow: UnitOfWork, item: OutboxItem, at: datetime, error: str) -> None:
-    """Put a message back in the queue for a later attempt."""
-    row = await uow.session.get(OutboxMessage, item.id)
-    assert row is not None
-    row.status = OutboxStatus.PENDING
-    row.next_attempt_at = at
-    row.claimed_at = None
-    row.last_error = error[:500]
-    uow.session.add(row)
-    await uow.commit()
+    """Put a message back in the queue for a later attempt (if this worker still holds it)."""
+    if await _release(
+        uow,
+        item,
+        status=OutboxStatus.PENDING,
+        next_attempt_at=at,
+        claimed_at=None,
+        last_error=error[:500],
+    ):
+        await uow.commit()
+
+
+async def _release(uow: UnitOfWork, item: OutboxItem, **values: Any) -> bool:
+    """Update a claimed row only while the claim is still this worker's (same attempt)."""
+    table = SQLModel.metadata.tables[OutboxMessage.__tablename__]
+    result = await uow.session.exec(
+        update(table)
+        .where(
+            table.c.id == item.id,
+            table.c.status == OutboxStatus.SENDING,
+            table.c.attempts == item.attempts,
+        )
+        .values(**values)
+    )
+    if result.rowcount != 1:
+        log.warning("outbox row %s: claim lost to another worker; leaving it", item.id)
+        return False
+    return True
 
 
 async def mark_failed(
@@ -213,11 +251,8 @@ async def mark_failed(
     """A permanent failure: kept on the row and in the ticket's history; dispatch learns of
     an unreachable department group."""
     now = now or utcnow()
-    row = await uow.session.get(OutboxMessage, item.id)
-    assert row is not None
-    row.status = OutboxStatus.FAILED
-    row.last_error = error[:500]
-    uow.session.add(row)
+    if not await _release(uow, item, status=OutboxStatus.FAILED, last_error=error[:500]):
+        return
     if blocked and item.audience == Audience.RESIDENT:
         resident = (
             await uow.session.exec(select(Resident).where(Resident.chat_id == item.chat_id))

@@ -122,6 +122,11 @@ class Emulator:
         """Create a forum topic as a person (or as the bot when no creator is given)."""
         return self.api.open_topic(chat, name, _user_of(creator) if creator else self.bot)
 
+    def delete_topic(self, chat: Chat, thread_id: int) -> None:
+        """An administrator deletes a forum topic with its messages."""
+        chat.topics.pop(thread_id, None)
+        chat.messages[:] = [m for m in chat.messages if m.message_thread_id != thread_id]
+
     def block_bot(self, person: Person | User) -> None:
         """The person blocks the bot: sending to them answers 403 from now on."""
         user = _user_of(person)

@@ -13,7 +13,15 @@ from admin.context import SERVICES_KEY
 from bot.emulator import Chat, Limits, Person
 from bot.services import Services
 from storage.district import bind_department
-from storage.models import Audience, EventKind, OutboxMessage, OutboxStatus, Resident, TicketEvent
+from storage.models import (
+    Audience,
+    EventKind,
+    OutboxMessage,
+    OutboxStatus,
+    Resident,
+    Ticket,
+    TicketEvent,
+)
 from storage.outbox import claim_due, enqueue
 from storage.tickets import Draft, ResidentRef, open_ticket
 from tests.e2e.conftest import World, bot_running
@@ -183,3 +191,27 @@ async def test_an_unreachable_department_group_is_reported_to_dispatch(world: Wo
             )
         ).one()
     assert "chat not found" in (failed.last_error or "").lower()
+
+
+async def test_a_deleted_ticket_topic_is_opened_again_and_nothing_is_lost(world: World) -> None:
+    person = world.emu.add_user("吴师傅")
+    number = await open_for(world, person, "荷韵花园路灯坏了")
+    await settle(world)
+    (old_thread,) = [m.message_thread_id for m in world.urban.messages if number in (m.text or "")]
+    assert old_thread is not None
+    world.emu.delete_topic(world.urban, old_thread)
+    async with world.uow as uow:
+        ticket = (await uow.session.exec(select(Ticket).where(Ticket.number == number))).one()
+        await enqueue(
+            uow=uow,
+            chat_id=world.urban.id,
+            kind="text",
+            payload={"text": f"{number} 居民补充：灯杆也歪了"},
+            audience=Audience.DEPARTMENT,
+            ticket_id=ticket.id,
+        )
+    kick(world)
+    assert await settle(world) == {OutboxStatus.SENT: 3}
+    (note,) = [m for m in world.urban.messages if "灯杆也歪了" in (m.text or "")]
+    assert note.message_thread_id not in (None, old_thread)
+    assert number in world.urban.topics[note.message_thread_id].name

@@ -1,0 +1,193 @@
+"""Telegram's flood limits, kept by the bot itself for every request it makes.
+
+Telegram allows a bot about 30 messages per second overall, 20 per minute in one group, and
+about one per second in one private chat (with a short burst); going over costs a 429 and a
+pause. `FloodLimits` is python-telegram-bot's rate-limiter hook with aiolimiter's buckets:
+
+- only requests that *post messages* spend tokens (an album spends one per item, as Telegram
+  counts it); edits, topic changes and callback answers are not messages and pass;
+- private chats are paced too (python-telegram-bot's `AIORateLimiter` leaves them alone, and
+  every intake step answers a resident, often with two messages);
+- a 429 pauses the chat it was about, not the whole bot, and the call is retried.
+
+Handlers and the outbox sender share one instance (it is the Application's), so together they
+stay inside the limits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from datetime import timedelta
+from typing import Any
+
+from aiolimiter import AsyncLimiter
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+
+__all__ = [
+    "GROUP_RATE",
+    "MESSAGE_ENDPOINTS",
+    "OVERALL_RATE",
+    "PRIVATE_RATE",
+    "FloodLimits",
+]
+
+log = logging.getLogger(__name__)
+
+MESSAGE_ENDPOINTS = frozenset(
+    {
+        "sendMessage",
+        "sendPhoto",
+        "sendMediaGroup",
+        "sendDocument",
+        "sendVideo",
+        "sendVoice",
+        "sendAudio",
+        "sendAnimation",
+        "sendSticker",
+        "sendLocation",
+        "sendVenue",
+        "sendContact",
+        "sendPoll",
+        "sendDice",
+        "copyMessage",
+        "copyMessages",
+        "forwardMessage",
+        "forwardMessages",
+    }
+)
+# (messages, seconds). Each refills about 5-10 % slower than Telegram's published limit: the
+# network can deliver two requests closer together than they left, and a 429 costs a pause.
+OVERALL_RATE = (30.0, 1.05)
+GROUP_RATE = (20.0, 63.0)
+PRIVATE_RATE = (2.0, 2.2)  # a burst of two, then about one a second
+_MAX_CHAT_LIMITERS = 4096  # idle ones are dropped beyond this
+
+Result = bool | dict[str, Any] | list[dict[str, Any]]
+
+
+class FloodLimits(BaseRateLimiter[int]):
+    """Overall, per-group and per-private-chat token buckets; retries a 429 per chat.
+
+    Rates are (messages, seconds): a bucket holds that many and refills at their ratio; a rate
+    of zero messages switches that bucket off.
+    """
+
+    def __init__(
+        self,
+        *,
+        overall: tuple[float, float] = OVERALL_RATE,
+        group: tuple[float, float] = GROUP_RATE,
+        private: tuple[float, float] = PRIVATE_RATE,
+        max_retries: int = 2,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._overall = AsyncLimiter(*overall) if overall[0] else None
+        self._group_rate = group
+        self._private_rate = private
+        self._chats: dict[int | str, AsyncLimiter] = {}
+        self._resume_at: dict[int | str, float] = {}
+        self._max_retries = max_retries
+        self._clock = clock
+        self.retried_after = 0  # 429s answered by Telegram (seen by tests and benchmarks)
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Result]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Result:
+        """Wait for the chat's and the bot's tokens (messages only), then call Telegram."""
+        chat = _chat_key(data.get("chat_id"))
+        messages = _message_count(endpoint, data)
+        retries = self._max_retries if rate_limit_args is None else rate_limit_args
+        for attempt in range(retries + 1):
+            await self._wait_resume(chat)
+            if messages and chat is not None:
+                await self._spend(chat, messages)
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as error:
+                self.retried_after += 1
+                wait = _seconds(error.retry_after)
+                if attempt == retries:
+                    raise
+                log.info("Telegram asked to wait %.1f s (%s); retrying", wait, endpoint)
+                if chat is not None:
+                    self._resume_at[chat] = max(
+                        self._resume_at.get(chat, 0.0), self._clock() + wait + 0.1
+                    )
+                else:
+                    await asyncio.sleep(wait + 0.1)
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    async def _wait_resume(self, chat: int | str | None) -> None:
+        if chat is None:
+            return
+        wait = self._resume_at.get(chat, 0.0) - self._clock()
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    async def _spend(self, chat: int | str, messages: int) -> None:
+        limiter = self._chat_limiter(chat)
+        if limiter is not None:
+            await limiter.acquire(min(messages, limiter.max_rate))
+        if self._overall is not None:
+            await self._overall.acquire(min(messages, self._overall.max_rate))
+
+    def _chat_limiter(self, chat: int | str) -> AsyncLimiter | None:
+        limiter = self._chats.get(chat)
+        if limiter is None:
+            rate = self._group_rate if isinstance(chat, str) or chat < 0 else self._private_rate
+            if not rate[0]:
+                return None
+            if len(self._chats) >= _MAX_CHAT_LIMITERS:
+                self._forget_idle()
+            limiter = self._chats[chat] = AsyncLimiter(*rate)
+        return limiter
+
+    def _forget_idle(self) -> None:
+        now = self._clock()
+        for key, limiter in list(self._chats.items()):
+            if limiter.has_capacity(limiter.max_rate):
+                del self._chats[key]
+        for key, until in list(self._resume_at.items()):
+            if until <= now:
+                del self._resume_at[key]
+
+
+def _chat_key(chat_id: object) -> int | str | None:
+    if chat_id is None:
+        return None
+    with contextlib.suppress(TypeError, ValueError):
+        return int(chat_id)  # type: ignore[call-overload, no-any-return]
+    return str(chat_id)  # "@channelusername"
+
+
+def _message_count(endpoint: str, data: dict[str, Any]) -> int:
+    if endpoint not in MESSAGE_ENDPOINTS:
+        return 0
+    for key in ("media", "message_ids"):  # albums and batch copies count per item
+        items = data.get(key)
+        if isinstance(items, list | tuple) and items:
+            return len(items)
+    return 1
+
+
+def _seconds(retry_after: timedelta | float) -> float:
+    if isinstance(retry_after, timedelta):
+        return retry_after.total_seconds()
+    return float(retry_after)

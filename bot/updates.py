@@ -1,0 +1,62 @@
+"""Updates of different chats are handled at once; one chat's updates strictly in order.
+
+python-telegram-bot handles one update at a time by default, so a handler waiting for the
+database or for its chat's turn under Telegram's limits (see `pacing`) holds up everyone else.
+`PerChatUpdateProcessor` lets many chats proceed together, while a resident's own messages
+(a photo, then 「完成」) keep the order they were sent in: the intake conversation never sees
+them swapped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import Any
+
+from telegram import Update
+from telegram.ext import BaseUpdateProcessor
+
+__all__ = ["PerChatUpdateProcessor"]
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Up to `max_concurrent_updates` at once; within a chat, one at a time, in arrival order
+    (an asyncio.Lock serves its waiters first come, first served)."""
+
+    def __init__(self, max_concurrent_updates: int = 256) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._holders: dict[int, int] = {}  # updates holding or awaiting each lock
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Run the handlers after the earlier updates of the same chat."""
+        key = _chat_of(update)
+        if key is None:
+            await coroutine
+            return
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._holders[key] = self._holders.get(key, 0) + 1
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            self._holders[key] -= 1
+            if not self._holders[key]:
+                del self._holders[key]
+                del self._locks[key]
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+
+def _chat_of(update: object) -> int | None:
+    if not isinstance(update, Update):
+        return None
+    if update.effective_chat is not None:
+        return update.effective_chat.id
+    if update.effective_user is not None:
+        return update.effective_user.id
+    return None

@@ -1,0 +1,71 @@
+"""The bot keeps Telegram's flood limits itself: handlers and the outbox share one budget."""
+
+from __future__ import annotations
+
+from telegram.ext import ExtBot
+
+from bot.demo import has
+from bot.emulator import Limits
+from bot.pacing import FloodLimits
+from storage.models import Audience, OutboxStatus
+from storage.outbox import enqueue
+from tests.e2e.conftest import World
+from tests.e2e.test_delivery import kick, settle, texts_in
+
+
+def _limiter(world: World) -> FloodLimits:
+    bot = world.app.bot
+    assert isinstance(bot, ExtBot)
+    limiter = bot.rate_limiter
+    assert isinstance(limiter, FloodLimits)
+    return limiter
+
+
+async def test_intake_answers_and_queued_notices_to_one_resident_get_no_429(
+    world: World,
+) -> None:
+    world.emu.limits = Limits()  # Telegram's rates, enforced (fresh buckets for this test)
+    person = world.emu.add_user("钱大爷")
+    chat = person.private_chat
+    async with world.uow as uow:
+        for i in range(4):
+            await enqueue(
+                uow=uow,
+                chat_id=chat.id,
+                kind="text",
+                payload={"text": f"通知{i}"},
+                audience=Audience.DISPATCH,
+                commit=False,
+            )
+        await uow.commit()
+    kick(world)
+    # The resident writes while the notices go out: both kinds of message share the chat.
+    await person.send_text(chat, "/start")
+    await person.send_text(chat, "小区里的路灯坏了好几个")
+    await world.emu.wait_for_message(chat, has("在哪里"))
+    assert await settle(world) == {OutboxStatus.SENT: 4}
+    assert [t for t in texts_in(chat) if t.startswith("通知")] == [f"通知{i}" for i in range(4)]
+    assert world.emu.counters.retry_after_issued == 0
+    assert _limiter(world).retried_after == 0
+
+
+async def test_a_429_pauses_its_chat_and_the_message_still_arrives_once(world: World) -> None:
+    world.emu.faults.retry_after("sendMessage", seconds=1, times=1)
+    people = [world.emu.add_user(f"居民{i}") for i in range(2)]
+    async with world.uow as uow:
+        for person in people:
+            await enqueue(
+                uow=uow,
+                chat_id=person.private_chat.id,
+                kind="text",
+                payload={"text": f"给{person.user.first_name}的通知"},
+                audience=Audience.DISPATCH,
+                commit=False,
+            )
+        await uow.commit()
+    kick(world)
+    assert await settle(world) == {OutboxStatus.SENT: 2}
+    for person in people:
+        assert texts_in(person.private_chat) == [f"给{person.user.first_name}的通知"]
+    assert _limiter(world).retried_after == 1
+    assert world.emu.counters.retry_after_issued == 1
