@@ -117,6 +117,10 @@ def notice(kind: str, payload: dict[str, Any], tz: ZoneInfo) -> str | None:
         return template.format(number=number)
     if kind == "overdue":
         return texts.OVERDUE.format(number=number, due=_due(payload.get("due_at"), tz))
+    if kind == "unanswered":
+        return texts.UNANSWERED.format(
+            number=number, hours=payload.get("hours", 0), due=_due(payload.get("due_at"), tz)
+        )
     if kind == "resident_info":
         template = texts.RESIDENT_ANSWER if payload.get("answer") else texts.RESIDENT_INFO
         text = template.format(number=number, text=payload.get("text") or "")

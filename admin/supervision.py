@@ -158,12 +158,13 @@ async def deadline_job(context: Context) -> None:
     clock = svc.policy.deadlines
     async with svc.uow() as uow:
         result = await sweep_deadlines(uow=uow, clock=clock)
-    if result.reminded or result.overdue or result.escalated:
+    if result.reminded or result.overdue or result.escalated or result.resumed:
         log.info(
-            "deadlines: %d reminded, %d overdue, %d escalated",
+            "deadlines: %d reminded, %d overdue, %d escalated, %d unanswered questions",
             len(result.reminded),
             len(result.overdue),
             len(result.escalated),
+            len(result.resumed),
         )
         svc.kick_outbox()
 

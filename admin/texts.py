@@ -82,6 +82,7 @@ EVENT_LINES = {
     "delivery_failed": "消息未送达",
     "reminded": "到期提醒",
     "overdue": "已超期",
+    "unanswered": "群众逾期未答复提问，恢复计时",
     "anonymised": "个人信息已匿名化",
 }
 EVENT_RATINGS = {
@@ -298,5 +299,9 @@ ANONYMISE_DONE = "已匿名化 {tickets} 件诉求，统计数据（状态、时
 
 REMINDER = "⏳ 提醒：{number} 还剩约 {hours:.1f} 个工作小时到期（{due}），请抓紧办理。"
 OVERDUE = "⏰ 催办：{number} 已超过办理时限（{due}），请尽快办结并答复群众。"
+UNANSWERED = (
+    "⌛ {number}：向群众提出的问题已约 {hours:.0f} 个工作小时未获答复，办理计时恢复，"
+    "新的办理时限为 {due}。可电话联系群众，或依据现有情况办结。"
+)
 NOT_SUPERVISOR = "抱歉，日报和统计仅限督查人员（supervisor）查看。"
 DIGEST_BAD_DATE = "日期格式应为 YYYY-MM-DD，例如 /digest 2026-11-24。"

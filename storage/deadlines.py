@@ -1,7 +1,9 @@
 """Deadline supervision: reminders before, 催办 at, and 督办 well after a ticket's due time.
 
 Each step is recorded on the ticket (reminded_at, overdue_at, escalated_at), so it happens once,
-however many workers sweep and however often they restart.
+however many workers sweep and however often they restart. A question to the resident pauses
+the clock, but not for ever: after `max_wait_hours` working hours without an answer the clock
+runs again (the waiting is given back, as for an answer) and the department is told.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import insert
+from sqlalchemy import func, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, or_, select
 
@@ -29,6 +31,7 @@ from storage.tickets import notify
 from storage.unit_of_work import UnitOfWork
 
 LOOKAHEAD = timedelta(days=10)  # covers the longest holiday (National Day) plus a weekend
+MAX_WAIT_HOURS = 24.0  # three working days waiting for the resident's answer, at most
 
 
 class WorkingClock(Protocol):
@@ -36,6 +39,10 @@ class WorkingClock(Protocol):
 
     def working_seconds_between(self, start: datetime, end: datetime) -> float:
         """Working seconds from `start` to `end`."""
+        ...
+
+    def extend(self, due: datetime, paused_from: datetime, paused_until: datetime) -> datetime:
+        """Move a deadline by the working time of a pause."""
         ...
 
 
@@ -46,6 +53,7 @@ class SweepResult:
     reminded: tuple[str, ...] = ()
     overdue: tuple[str, ...] = ()
     escalated: tuple[str, ...] = ()
+    resumed: tuple[str, ...] = ()  # questions left unanswered too long: the clock runs again
 
 
 def _event(uow: UnitOfWork, ticket: Ticket, kind: EventKind, now: datetime) -> None:
@@ -68,12 +76,16 @@ async def sweep_deadlines(
     clock: WorkingClock,
     remind_within_hours: float = 4.0,
     escalate_after_hours: float = 8.0,
+    max_wait_hours: float = MAX_WAIT_HOURS,
     now: datetime | None = None,
     limit: int = 500,
 ) -> SweepResult:
     """Remind, mark overdue and escalate (a working day late) whatever is due; tickets
-    waiting for the resident are paused and left alone."""
+    waiting for the resident are paused, until the wait exceeds `max_wait_hours`."""
     now = now or utcnow()
+    resumed = await _resume_unanswered(
+        uow=uow, clock=clock, max_wait_hours=max_wait_hours, now=now, limit=limit
+    )
     query = (
         select(Ticket)
         .where(
@@ -151,7 +163,52 @@ async def sweep_deadlines(
                 escalated.append(ticket.number)
         uow.session.add(ticket)
     await uow.commit()
-    return SweepResult(tuple(reminded), tuple(overdue), tuple(escalated))
+    return SweepResult(tuple(reminded), tuple(overdue), tuple(escalated), tuple(resumed))
+
+
+async def _resume_unanswered(
+    *, uow: UnitOfWork, clock: WorkingClock, max_wait_hours: float, now: datetime, limit: int
+) -> list[str]:
+    """End the pause of tickets whose question has waited too long; the caller commits."""
+    rows = await uow.session.exec(
+        select(Ticket, func.max(TicketEvent.at))
+        .join(TicketEvent, col(TicketEvent.ticket_id) == col(Ticket.id))
+        .where(
+            col(Ticket.status).in_([s.value for s in WORKABLE_STATUSES]),
+            col(Ticket.awaiting_resident).is_(True),
+            TicketEvent.kind == EventKind.ASKED,
+        )
+        .group_by(col(Ticket.id))
+        # working time never exceeds wall-clock time: a cheap necessary condition
+        .having(func.max(TicketEvent.at) <= now - timedelta(hours=max_wait_hours))
+        .limit(limit)
+    )
+    resumed: list[str] = []
+    for ticket, asked_at in rows.all():
+        waited = clock.working_seconds_between(asked_at, now) / 3600
+        department = await uow.session.get(Department, ticket.department_code or "")
+        if waited < max_wait_hours or department is None:
+            continue
+        ticket.awaiting_resident = False
+        if ticket.due_at is not None and asked_at < ticket.due_at:
+            ticket.due_at = clock.extend(ticket.due_at, asked_at, min(now, ticket.due_at))
+        _event(uow, ticket, EventKind.UNANSWERED, now)
+        await notify(
+            uow,
+            ticket,
+            Audience.DEPARTMENT,
+            "unanswered",
+            {
+                "number": ticket.number,
+                "hours": round(waited, 1),
+                "due_at": ticket.due_at.isoformat() if ticket.due_at else None,
+            },
+            now=now,
+            department=department,
+        )
+        uow.session.add(ticket)
+        resumed.append(ticket.number)
+    return resumed
 
 
 async def job_has_run(*, uow: UnitOfWork, name: str, key: str) -> bool:

@@ -79,6 +79,7 @@ class EventKind(StrEnum):
     DELIVERY_FAILED = "delivery_failed"
     REMINDED = "reminded"
     OVERDUE = "overdue"
+    UNANSWERED = "unanswered"  # the resident left a question unanswered; the clock runs again
     ANONYMISED = "anonymised"
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlmodel import select
 
 from storage.deadlines import claim_job_run, sweep_deadlines
-from storage.models import ClosureCode, OutboxMessage, Rating, Role
+from storage.models import ClosureCode, OutboxMessage, Rating, Role, Ticket
 from storage.tickets import (
     WallClockDeadlines,
     add_resident_info,
@@ -178,3 +178,34 @@ async def test_working_hours_in_production_deadline_and_escalation(uow: UnitOfWo
     async with uow:
         friday = await sweep_deadlines(uow=uow, clock=calendar, now=at(27, 9, 30))
     assert friday.escalated == (ticket.number,)  # 8.5 working hours late: 督办
+
+
+async def test_a_question_left_unanswered_for_three_working_days_resumes_the_clock(
+    uow: UnitOfWork,
+) -> None:
+    ticket = await f.ticket(uow)
+    clerk = await f.staff(uow, "urban")
+    assert ticket.due_at is not None
+    async with uow:
+        await ask_resident(uow=uow, actor=clerk, number=ticket.number, text="在哪？", now=NOW)
+    clock = WallClockDeadlines()
+    async with uow:
+        early = await sweep_deadlines(uow=uow, clock=clock, now=NOW + timedelta(hours=23))
+    async with uow:
+        expired = await sweep_deadlines(uow=uow, clock=clock, now=NOW + timedelta(hours=25))
+    async with uow:
+        again = await sweep_deadlines(uow=uow, clock=clock, now=NOW + timedelta(hours=26))
+    assert (early.resumed, expired.resumed, again.resumed) == ((), (ticket.number,), ())
+    async with uow:
+        row = (await uow.session.exec(select(Ticket).where(Ticket.id == ticket.id))).one()
+        notices = (
+            await uow.session.exec(select(OutboxMessage).where(OutboxMessage.kind == "unanswered"))
+        ).all()
+    waited = min(timedelta(hours=25), ticket.due_at - NOW)  # only waiting before the deadline
+    assert (row.awaiting_resident, row.due_at) == (False, ticket.due_at + waited)
+    # to the department (here: to dispatch, as the test department has no group bound)
+    assert [n.payload["number"] for n in notices] == [ticket.number]
+    assert row.due_at is not None
+    async with uow:  # the clock runs again: the ticket can now fall overdue
+        late = await sweep_deadlines(uow=uow, clock=clock, now=row.due_at + timedelta(minutes=1))
+    assert late.overdue == (ticket.number,)
