@@ -18,7 +18,14 @@ from datetime import timedelta
 from typing import Any
 
 from telegram import Bot, InputMediaPhoto, Message
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 
 from bot.notices import Rendered, render
 from bot.services import Services
@@ -29,6 +36,7 @@ from storage.models import Audience
 from storage.outbox import (
     OutboxItem,
     claim_due,
+    follow_chat_migration,
     mark_failed,
     mark_sent,
     record_topic,
@@ -143,6 +151,15 @@ class OutboxSender:
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
             self._next_ok[item.chat_id] = time.monotonic() + seconds
             await self._retry(item, seconds, f"RetryAfter {seconds}s")
+            return
+        except ChatMigrated as error:
+            # The group became a supergroup: its department and queue move, then send again.
+            async with svc.uow() as uow:
+                await follow_chat_migration(
+                    uow=uow, old_chat_id=item.chat_id, new_chat_id=error.new_chat_id
+                )
+            log.warning("group %s moved to %s; following it", item.chat_id, error.new_chat_id)
+            await self._retry(item, 0.0, f"chat migrated to {error.new_chat_id}")
             return
         except Forbidden as error:
             await self._fail(item, f"Forbidden: {error.message}", blocked=True)

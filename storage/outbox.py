@@ -425,3 +425,25 @@ async def ticket_topics(*, uow: UnitOfWork, ticket_id: int) -> TicketTopics | No
         department_chat_id=department.chat_id if department else None,
         topics=tuple(topics),
     )
+
+
+async def follow_chat_migration(*, uow: UnitOfWork, old_chat_id: int, new_chat_id: int) -> int:
+    """A group became a supergroup with a new id: its department and every undelivered message
+    follow it. Returns how many messages were redirected."""
+    departments = await uow.session.exec(
+        select(Department).where(Department.chat_id == old_chat_id)
+    )
+    for department in departments.all():
+        department.chat_id = new_chat_id
+        uow.session.add(department)
+    table = SQLModel.metadata.tables[OutboxMessage.__tablename__]
+    moved = await uow.session.exec(
+        update(table)
+        .where(
+            table.c.chat_id == old_chat_id,
+            table.c.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+        )
+        .values(chat_id=new_chat_id)
+    )
+    await uow.commit()
+    return int(moved.rowcount or 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING
 
-from bot.emulator.errors import bad_request, forbidden
+from bot.emulator.errors import bad_request, chat_migrated, forbidden
 from bot.emulator.parameters import Parameters
 from bot.emulator.state import CallbackQuery, Chat, Topic
 
@@ -34,6 +34,8 @@ class ChatAccess:
             raise forbidden("bot can't initiate conversation with a user")
         if chat is None:
             raise bad_request("chat not found")
+        if chat.migrated_to is not None:
+            raise chat_migrated(chat.migrated_to)
         return chat
 
     def _target(self, p: Parameters) -> tuple[Chat, int | None]:

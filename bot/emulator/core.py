@@ -122,6 +122,14 @@ class Emulator:
         """Create a forum topic as a person (or as the bot when no creator is given)."""
         return self.api.open_topic(chat, name, _user_of(creator) if creator else self.bot)
 
+    def upgrade_group(self, chat: Chat, *, forum: bool = False) -> Chat:
+        """The group becomes a new supergroup (new id, same people); the old id answers 400
+        "group chat was upgraded" with the new id, as Telegram does."""
+        people = [m.user for m in chat.members.values() if m.user.id != self.bot.id]
+        upgraded = self.add_supergroup(chat.title or "", forum=forum, members=people)
+        chat.migrated_to = upgraded.id
+        return upgraded
+
     def delete_topic(self, chat: Chat, thread_id: int) -> None:
         """An administrator deletes a forum topic with its messages."""
         chat.topics.pop(thread_id, None)

@@ -124,6 +124,7 @@ class Chat:
     topics: dict[int, Topic] = field(default_factory=dict)
     messages: list[Message] = field(default_factory=list)
     last_message_id: int = 0
+    migrated_to: int | None = None  # a group upgraded to this supergroup answers 400 with it
 
     @property
     def is_group(self) -> bool:

@@ -15,6 +15,7 @@ from bot.services import Services
 from storage.district import bind_department
 from storage.models import (
     Audience,
+    Department,
     EventKind,
     OutboxMessage,
     OutboxStatus,
@@ -215,3 +216,16 @@ async def test_a_deleted_ticket_topic_is_opened_again_and_nothing_is_lost(world:
     (note,) = [m for m in world.urban.messages if "灯杆也歪了" in (m.text or "")]
     assert note.message_thread_id not in (None, old_thread)
     assert number in world.urban.topics[note.message_thread_id].name
+
+
+async def test_a_department_group_upgraded_to_a_supergroup_is_followed(world: World) -> None:
+    upgraded = world.emu.upgrade_group(world.urban, forum=True)
+    person = world.emu.add_user("冯大姐")
+    number = await open_for(world, person, "小区门口路灯不亮")
+    assert await settle(world) == {OutboxStatus.SENT: 2}
+    assert any(number in (m.text or "") for m in upgraded.messages)  # the card found its way
+    async with world.uow as uow:
+        department = (
+            await uow.session.exec(select(Department).where(Department.code == "urban"))
+        ).one()
+    assert department.chat_id == upgraded.id
