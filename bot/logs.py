@@ -6,16 +6,17 @@ import logging
 import re
 from typing import TextIO
 
+from storage.redaction import MOBILE
+
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 NOISY = ("httpx", "httpcore", "telegram.ext.ExtBot", "apscheduler")
 # Bot tokens (123456:ABC…) and mainland mobile numbers, wherever they might slip into a message.
 TOKEN = re.compile(r"\d{6,12}:[A-Za-z0-9_-]{20,}")
-PHONE = re.compile(r"(?<!\d)(?:\+?86)?1[3-9]\d{9}(?!\d)")
 
 
 def redact(text: str) -> str:
     """Mask bot tokens and phone numbers in a text."""
-    return PHONE.sub("[phone]", TOKEN.sub("[token]", text))
+    return MOBILE.sub("[phone]", TOKEN.sub("[token]", text))
 
 
 class RedactingFormatter(logging.Formatter):

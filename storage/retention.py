@@ -2,9 +2,10 @@
 
 Removed: the resident's display name (once none of their tickets is still in use), phone,
 address and location, photos, and what the resident wrote in events (added information,
-reasons for a rating or a reopen) and in queued messages. Kept: the request text, statuses,
-timestamps, closure codes, ratings, departments and every event's kind and time, so every
-metric stays the same. Each ticket gets an `anonymised` event.
+reasons for a rating or a reopen) and in queued messages, and any phone or ID card number
+typed into the request. Kept: the request's words, statuses, timestamps, closure codes,
+ratings, departments and every event's kind and time, so every metric stays the same. Each
+ticket gets an `anonymised` event.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from storage.models import (
     Status,
     TicketEvent,
 )
+from storage.redaction import mask_personal_numbers
 from storage.unit_of_work import UnitOfWork
 
 __all__ = ["RESIDENT_EVENT_KINDS", "RetentionReport", "anonymise_closed"]
@@ -171,10 +173,20 @@ async def _apply_batch(
         )
     )
     connection = await session.connection()
-    rows = await connection.execute(
-        select(tickets.c.id, tickets.c.department_code).where(tickets.c.id.in_(ids))
-    )
-    for ticket_id, department_code in rows.all():
+    rows = (
+        await connection.execute(
+            select(tickets.c.id, tickets.c.department_code, tickets.c.text).where(
+                tickets.c.id.in_(ids)
+            )
+        )
+    ).all()
+    for ticket_id, _, text in rows:
+        masked = mask_personal_numbers(text or "")
+        if masked != text:
+            await connection.execute(
+                update(tickets).where(tickets.c.id == ticket_id).values(text=masked)
+            )
+    for ticket_id, department_code, _ in rows:
         session.add(
             TicketEvent(
                 ticket_id=ticket_id,

@@ -33,7 +33,7 @@ async def closed_ticket(uow: UnitOfWork, who: f.ResidentRef, *, rating: Rating) 
             uow=uow,
             resident=who,
             draft=Draft(
-                text="荷韵花园门口路灯坏了",
+                text="荷韵花园门口路灯坏了，我电话13912345678，身份证37080219800101123X",
                 address="荷韵花园3栋",
                 latitude=35.4,
                 longitude=116.6,
@@ -115,7 +115,8 @@ async def test_dry_run_counts_and_apply_keeps_statistics(uow: UnitOfWork) -> Non
         None,
         [],
     )
-    assert ticket.text == "荷韵花园门口路灯坏了"  # the request itself stays for statistics
+    # the request's words stay for statistics; numbers typed into it do not
+    assert ticket.text == "荷韵花园门口路灯坏了，我电话[电话]，身份证[身份证号]"
     assert (ticket.status, ticket.closure_code, ticket.rating) == ("closed", "fixed", "satisfied")
     assert names[gone.user_id] == ""
     assert names[stays.user_id] == "李女士"
