@@ -327,6 +327,36 @@ async def on_text(update: Update, context: Context, actor: Actor) -> None:
         await say(update, texts.NOT_RELAYED.format(number=number, status=status))
 
 
+async def on_photo(update: Update, context: Context, actor: Actor) -> None:
+    """A photo in a ticket's topic (or in reply to its card) goes to the resident, with its
+    caption as the answer; a caption starting with #备注 keeps it among staff."""
+    message = update.effective_message
+    assert message is not None
+    number = await ticket_here(update, context)
+    if number is None or not message.photo:
+        return  # a picture shared among colleagues
+    caption = (message.caption or "").strip()
+    if note_text(caption) is not None:
+        return  # internal: it is already in the staff group
+    svc = staff_services(context)
+    try:
+        async with svc.uow() as uow:
+            await reply_to_resident(
+                uow=uow,
+                actor=actor,
+                number=number,
+                text=caption or texts.PHOTO_REPLY,
+                photo_file_ids=[message.photo[-1].file_id],  # the largest size
+            )
+    except IllegalTransition as error:
+        status = texts.STAFF_STATUS_NAMES.get(error.status, error.status)
+        await say(update, texts.NOT_RELAYED.format(number=number, status=status))
+        return
+    log.info("%s: staff photo relayed", number)
+    await say(update, texts.RELAYED.format(number=number))
+    svc.kick_outbox()
+
+
 async def _continue_resolve(
     update: Update, context: Context, actor: Actor, pending: ConversationState, text: str
 ) -> None:
@@ -449,6 +479,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
                 GROUPS & NEW_MESSAGE & filters.TEXT & ~filters.COMMAND,
                 staff_only(on_text, quiet=True),
             ),
+            MessageHandler(GROUPS & NEW_MESSAGE & filters.PHOTO, staff_only(on_photo, quiet=True)),
             CallbackQueryHandler(staff_only(on_button), pattern=r"^s:"),
             CallbackQueryHandler(staff_only(dispatch.on_button), pattern=r"^d:"),
         ]

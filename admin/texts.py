@@ -144,6 +144,7 @@ RESOLVE_CODES = "办结类型：已解决、已答复、非本部门职责、重
 
 CLAIMED = "✅ {who} 已认领 {number}"
 RELAYED = "✅ 已转达群众（{number}）"
+PHOTO_REPLY = "请查看承办部门发来的现场照片。"
 ASKED = "❓ 已向群众提问，答案会发到这里（{number}）"
 NOTED = "📝 已记为内部备注，群众看不到（{number}）"
 REASSIGNED = "➡️ {number} 已转办至 {department}"

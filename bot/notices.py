@@ -37,6 +37,8 @@ def _resident(kind: str, p: dict[str, Any], tz: ZoneInfo) -> Rendered:
         return Rendered(texts.PENDING_DISPATCH.format(number=number))
     if kind == "claimed":
         return Rendered(texts.CLAIMED.format(number=number, department=department))
+    if kind == "photos":  # photos staff sent with an answer
+        return Rendered("", photos=tuple(p.get("photos", [])))
     if kind in ("reply", "question"):
         template = texts.QUESTION if kind == "question" else texts.REPLY
         return Rendered(template.format(number=number, department=department, text=p["text"]))

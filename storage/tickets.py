@@ -494,11 +494,23 @@ async def claim_ticket(
 
 
 async def reply_to_resident(
-    *, uow: UnitOfWork, actor: Actor, number: str, text: str, now: datetime | None = None
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    number: str,
+    text: str,
+    photo_file_ids: Sequence[str] = (),
+    now: datetime | None = None,
 ) -> TicketView:
-    """The department's answer reaches the resident."""
+    """The department's answer (with photos, if any) reaches the resident."""
     return await _message_resident(
-        uow=uow, actor=actor, number=number, text=text, now=now, asking=False
+        uow=uow,
+        actor=actor,
+        number=number,
+        text=text,
+        now=now,
+        asking=False,
+        photos=tuple(photo_file_ids),
     )
 
 
@@ -512,7 +524,14 @@ async def ask_resident(
 
 
 async def _message_resident(
-    *, uow: UnitOfWork, actor: Actor, number: str, text: str, now: datetime | None, asking: bool
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    number: str,
+    text: str,
+    now: datetime | None,
+    asking: bool,
+    photos: tuple[str, ...] = (),
 ) -> TicketView:
     now = now or utcnow()
     text = text.strip()
@@ -531,7 +550,8 @@ async def _message_resident(
         ticket.awaiting_resident = True
     uow.session.add(ticket)
     kind = EventKind.ASKED if asking else EventKind.REPLIED
-    _event(uow, ticket, kind, now=now, actor=actor, from_status=from_status, detail={"text": text})
+    detail: dict[str, Any] = {"text": text, **({"photos": list(photos)} if photos else {})}
+    _event(uow, ticket, kind, now=now, actor=actor, from_status=from_status, detail=detail)
     department = await department_row(uow, ticket.department_code or "")
     await notify(
         uow,
@@ -541,6 +561,15 @@ async def _message_resident(
         {"number": ticket.number, "department": department.name, "text": text},
         now=now,
     )
+    if photos:  # after the words, in the same chat: the order holds
+        await notify(
+            uow,
+            ticket,
+            Audience.RESIDENT,
+            "photos",
+            {"number": ticket.number, "photos": list(photos)},
+            now=now,
+        )
     await uow.commit()
     return TicketView.of(ticket)
 

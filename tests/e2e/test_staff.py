@@ -309,3 +309,26 @@ async def test_staff_commands_do_nothing_in_a_group_bound_to_no_department(world
     assert "13800002222" not in said
     assert "钱女士" not in said
     assert refusal.text
+
+
+async def test_a_photo_in_the_ticket_topic_reaches_the_resident(world: World) -> None:
+    emu, clerk, urban = world.emu, world.urban_clerk, world.urban
+    bob = emu.add_user("赵大哥")
+    private = bob.private_chat
+    number = await report(world, bob, "石桥镇主街的路灯坏了，晚上很危险")
+    card = await card_of(world, urban, number)
+    thread = card.message_thread_id
+    await clerk.send_photo(urban, caption="路灯已修好，请您放心。", thread=thread)
+    await emu.wait_for_message(urban, has("已转达群众"), thread_id=thread, timeout=WAIT)
+    words = await emu.wait_for_message(private, has("路灯已修好"), timeout=WAIT)
+    photo = await emu.wait_for_message(private, lambda m: "photo" in m.media, timeout=WAIT)
+    assert words.message_id < photo.message_id  # the words first, then the picture
+    await clerk.send_photo(urban, caption="#备注 施工前照片", thread=thread)  # stays with staff
+    await clerk.send_photo(urban)  # outside any ticket: talk among colleagues
+    await settle(world)
+    pictures = [m for m in private.messages if m.sender.is_bot and "photo" in m.media]
+    assert len(pictures) == 1
+    async with world.uow as uow:
+        view = await get_ticket(uow=uow, number=number)
+        events = await history(uow=uow, ticket_id=view.id)
+    assert any(e.kind == "replied" and e.detail.get("photos") for e in events)
