@@ -8,6 +8,7 @@ written in, or from a ticket number given first.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
@@ -310,9 +311,15 @@ async def on_text(update: Update, context: Context, actor: Actor) -> None:
     assert message is not None
     assert message.text is not None
     pending = await _pending(update, context)
-    if pending.state is not None and pending.data.get("thread") == _thread(update):
+    if pending.state is not None and _answers(pending, update):
         await _continue_resolve(update, context, actor, pending, message.text)
         return
+    if pending.state is not None and pending.data.get("prompt") and not pending.data.get("told"):
+        # A group without topics: only a reply to the prompt is the 办结 answer; say so once.
+        await _set_pending(
+            update, context, ConversationState(pending.state, {**pending.data, "told": True})
+        )
+        await say(update, texts.ANSWER_BY_REPLY.format(number=pending.data["number"]))
     number = await ticket_here(update, context)
     if number is None:
         return  # talk among colleagues, not about a ticket
@@ -355,6 +362,18 @@ async def on_photo(update: Update, context: Context, actor: Actor) -> None:
     log.info("%s: staff photo relayed", number)
     await say(update, texts.RELAYED.format(number=number))
     svc.kick_outbox()
+
+
+def _answers(pending: ConversationState, update: Update) -> bool:
+    """Whether a message is the 办结 answer the bot asked for: in a forum, any message in the
+    ticket's topic; in a group without topics, a reply to the prompt (else chatter would be
+    sent to the resident)."""
+    prompt = pending.data.get("prompt")
+    if prompt is None:
+        return bool(pending.data.get("thread") == _thread(update))
+    message = update.effective_message
+    replied = message.reply_to_message if message is not None else None
+    return replied is not None and replied.message_id == prompt
 
 
 async def _continue_resolve(
@@ -447,15 +466,14 @@ async def _pick_closure(
         await _resolve(update, context, actor, number, code, "")
         return
     state = AWAITING_ORIGINAL if code == ClosureCode.DUPLICATE else AWAITING_ANSWER
-    await _set_pending(
-        update,
-        context,
-        ConversationState(state, {"number": number, "code": code.value, "thread": _thread(update)}),
-    )
+    thread = _thread(update)
+    data: dict[str, Any] = {"number": number, "code": code.value, "thread": thread}
+    if thread is None and query.message is not None:  # no topics: answers quote the prompt
+        data["prompt"] = query.message.message_id
+    await _set_pending(update, context, ConversationState(state, data))
     template = texts.ASK_ORIGINAL if code == ClosureCode.DUPLICATE else texts.ASK_ANSWER
-    await query.edit_message_text(
-        template.format(number=number, code=texts.STAFF_CLOSURE_NAMES[code])
-    )
+    text = template.format(number=number, code=texts.STAFF_CLOSURE_NAMES[code])
+    await query.edit_message_text(text + (texts.REPLY_TO_THIS if "prompt" in data else ""))
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

@@ -157,6 +157,11 @@ PICK_DEPARTMENT = "转办 {number}：请选择接收部门"
 PICK_CLOSURE = "办结 {number}：请选择办结类型"
 ASK_ANSWER = "办结 {number}（{code}）：请直接发送给群众的答复内容；发送 /cancel 取消。"
 ASK_ORIGINAL = "办结 {number}（重复）：请发送原诉求编号；发送 /cancel 取消。"
+REPLY_TO_THIS = "\n（本群未开启话题：请「回复」本条消息发送。）"
+ANSWER_BY_REPLY = (
+    "⚠️ 这条消息没有作为 {number} 的办结答复发出。请「回复」办结提示消息发送答复，"
+    "或发送 /cancel 取消办结。"
+)
 BAD_ORIGINAL = "请发送原诉求编号，例如 TB-20261124-0001；发送 /cancel 取消。"
 PENDING_CANCELLED = "已取消办结。"
 NOTHING_PENDING = "当前没有待完成的操作。"

@@ -298,6 +298,33 @@ async def test_a_group_without_topics_works_by_replying_to_the_card(world: World
     assert not any("大家下午开会" in (m.text or "") for m in erin.private_chat.messages)
 
 
+async def test_without_topics_a_closing_answer_must_quote_the_prompt(world: World) -> None:
+    emu = world.emu
+    clerk = emu.add_user("环保小孙")
+    group = emu.add_supergroup("环保局工作群", forum=False, members=[clerk])
+    async with world.uow as uow:
+        await add_member(uow=uow, user_id=clerk.id, role=Role.STAFF, department_code="environment")
+    async with world.uow as uow:
+        await bind_department(uow=uow, code="environment", chat_id=group.id, is_forum=False)
+    fay = emu.add_user("周女士")
+    number = await report(world, fay, "隔壁烧烤店的油烟太大了，熏得睡不着")
+    card = await card_of(world, group, number)
+    await settle(world)
+    await clerk.press_button(card, "办结")
+    picker = await emu.wait_for_message(group, has("请选择办结类型"), timeout=WAIT)
+    await clerk.press_button(picker, "已答复")
+    await emu.wait_until(lambda: "回复」本条消息" in (picker.text or ""), timeout=WAIT)
+    await clerk.send_text(group, "中午谁去食堂？")  # chatter is not the answer …
+    await emu.wait_for_message(group, has("没有作为", number), timeout=WAIT)
+    await clerk.send_text(group, "我去")  # … and the bot says so only once
+    await clerk.reply_to(picker, "已联系环保执法大队现场取证。")
+    await emu.wait_for_message(fay.private_chat, has("现场取证"), timeout=WAIT)
+    assert await status_of(world, number) == Status.RESOLVED
+    said = [m.text or "" for m in fay.private_chat.messages]
+    assert not any("食堂" in t or t == "我去" for t in said)
+    assert sum("没有作为" in (m.text or "") for m in group.messages) == 1
+
+
 async def test_staff_commands_do_nothing_in_a_group_bound_to_no_department(world: World) -> None:
     emu = world.emu
     number = await report(world, emu.add_user("钱女士"), "小区路灯坏了", phone="13800002222")
