@@ -1,4 +1,4 @@
-"""The trainable scikit-learn Pipeline: normalise, TF-IDF blocks, calibrated linear SVM.
+"""The trainable scikit-learn Pipeline: normalise, TF-IDF blocks, a calibrated linear model.
 
 Training, cross-validation and `model.skops` use this; serving uses its compiled arithmetic
 (`scorer.LinearScorer`), which needs no scikit-learn.
@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import RidgeClassifier
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
@@ -71,7 +72,9 @@ class ModelConfig:
     max_features: int | None = 100_000
     title_ngrams: tuple[int, int] = (1, 2)
     title_weight: float | None = 1.0
-    c: float = 1.5
+    classifier: str = "ridge"  # "ridge" (RidgeClassifier) or "svm" (LinearSVC)
+    alpha: float = 0.5  # ridge regularisation
+    c: float = 1.5  # LinearSVC only
     class_weight: str | None = "balanced"
     calibration: str = "temperature"
     calibration_folds: int = 5
@@ -93,12 +96,13 @@ class ModelConfig:
         values["char_ngrams"] = tuple(values.get("char_ngrams", (1, 2)))
         values["word_ngrams"] = tuple(values.get("word_ngrams", (1, 2)))
         values["title_ngrams"] = tuple(values.get("title_ngrams", (1, 2)))
+        values.setdefault("classifier", "svm")  # saved before ridge became the default
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in values.items() if k in known})
 
 
 def build_pipeline(config: ModelConfig, *, calibration_folds: int | None = None) -> Pipeline:
-    """Build the untrained pipeline: normalise, char and word TF-IDF, calibrated LinearSVC."""
+    """Build the untrained pipeline: normalise, char and word TF-IDF, calibrated ridge or SVM."""
     chars = CompactTfidfVectorizer(
         analyzer="char",
         lowercase=False,
@@ -139,9 +143,17 @@ def build_pipeline(config: ModelConfig, *, calibration_folds: int | None = None)
         )
         weights = {"chars": 1.0, "words": 1.0, "title": config.title_weight}
     folds = calibration_folds or config.calibration_folds
-    svm = LinearSVC(C=config.c, class_weight=config.class_weight)
+    linear: RidgeClassifier | LinearSVC
+    if config.classifier == "ridge":
+        linear = RidgeClassifier(
+            alpha=config.alpha, class_weight=config.class_weight, solver="sparse_cg"
+        )
+    elif config.classifier == "svm":
+        linear = LinearSVC(C=config.c, class_weight=config.class_weight)
+    else:
+        raise ValueError(f"unknown classifier {config.classifier!r}; use 'ridge' or 'svm'")
     calibrated = CalibratedClassifierCV(
-        svm,
+        linear,
         method=config.calibration,
         cv=StratifiedKFold(n_splits=folds, shuffle=True, random_state=config.random_state),
         ensemble=False,

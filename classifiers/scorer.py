@@ -52,28 +52,26 @@ class Block:
     """One TF-IDF block of the feature union and its slice of the linear model.
 
     `analyzer` is "char" (character n-grams) or "word" (jieba words, space-joined n-grams);
-    `source` is "text" or "title" (the first line of the normalised message).
+    `source_part` is "text" or "title" (the first line of the normalised message).
     """
 
     analyzer: str
-    source: str
+    source_part: str
     ngram_range: tuple[int, int]
     sublinear: bool
     vocabulary: dict[str, int]
     idf: Float64Array
     coef_t: FloatArray  # (terms, classes), the union's transformer weight folded in
 
-    def count(self, text: str) -> Counter[str]:
-        """Count this block's terms in one normalised text."""
-        source = first_line(text) if self.source == "title" else text
+    def source(self, text: str) -> str:
+        """The part of a normalised text this block reads: all of it, or its first line."""
+        return first_line(text) if self.source_part == "title" else text
+
+    def count(self, source: str) -> Counter[str]:
+        """Count this block's terms in its part of a text."""
         if self.analyzer == "char":
             return char_ngram_counts(source, self.ngram_range)
         return word_ngram_counts(tokenize(source), self.ngram_range)
-
-    @property
-    def analysis(self) -> tuple[str, str, tuple[int, int]]:
-        """Blocks with equal analysis count the same terms of a text (counted once)."""
-        return (self.analyzer, self.source, self.ngram_range)
 
     def decision(self, counted: Sequence[Counter[str]]) -> Float64Array:
         """Return this block's contribution to the decision function for counted texts."""
@@ -144,11 +142,15 @@ class LinearScorer:
     def _chunk(self, texts: Sequence[str]) -> Float64Array:
         counted: list[list[Counter[str]]] = [[] for _ in self.blocks]
         for text in normalize_texts(texts):
-            memo: dict[tuple[str, str, tuple[int, int]], Counter[str]] = {}
+            # Blocks reading the same string the same way share its counts (a one-line message
+            # is its own title).
+            memo: dict[tuple[str, tuple[int, int], str], Counter[str]] = {}
             for block, sink in zip(self.blocks, counted, strict=True):
-                terms = memo.get(block.analysis)
+                source = block.source(text)
+                key = (block.analyzer, block.ngram_range, source)
+                terms = memo.get(key)
                 if terms is None:
-                    terms = memo[block.analysis] = block.count(text)
+                    terms = memo[key] = block.count(source)
                 sink.append(terms)
         decision: Float64Array = np.zeros((len(texts), self.intercept.shape[0]))
         for block, texts_terms in zip(self.blocks, counted, strict=True):
@@ -183,7 +185,7 @@ class LinearScorer:
         calibrated = pipeline.named_steps["classifier"]
         (member,) = calibrated.calibrated_classifiers_
         estimator = member.estimator
-        coef_t = np.asarray(estimator.coef_, dtype=np.float64).T
+        coef_t = np.atleast_2d(np.asarray(estimator.coef_, dtype=np.float64)).T  # binary ridge: 1-D
         blocks: list[Block] = []
         offset = 0
         for name, branch in union.transformer_list:
@@ -206,7 +208,7 @@ class LinearScorer:
         else:
             raise ScorerFormatError(f"calibration {member.method!r} cannot be compiled")
         classes = [str(c) for c in calibrated.classes_]
-        intercept = np.asarray(estimator.intercept_, dtype=np.float64)
+        intercept = np.atleast_1d(np.asarray(estimator.intercept_, dtype=np.float64))
         return cls(classes, blocks, intercept, member.method, parameters)
 
     # -- file format --------------------------------------------------------------------------
@@ -221,7 +223,7 @@ class LinearScorer:
             "blocks": [
                 {
                     "analyzer": b.analyzer,
-                    "source": b.source,
+                    "source": b.source_part,
                     "ngram_range": list(b.ngram_range),
                     "sublinear": b.sublinear,
                     "terms": len(b.vocabulary),
@@ -288,7 +290,7 @@ def _compile_block(
     coef = coef_t[offset : offset + size] * (1.0 if weight is None else float(weight))
     return Block(
         analyzer=str(vectorizer.analyzer),
-        source=source,
+        source_part=source,
         ngram_range=(int(vectorizer.ngram_range[0]), int(vectorizer.ngram_range[1])),
         sublinear=bool(vectorizer.sublinear_tf),
         vocabulary=vectorizer.vocabulary_,
@@ -314,7 +316,7 @@ def _load_block(
         raise ScorerFormatError(f"block {i}: unknown analyzer or source")
     return Block(
         analyzer=spec["analyzer"],
-        source=spec["source"],
+        source_part=spec["source"],
         ngram_range=(int(low), int(high)),
         sublinear=bool(spec["sublinear"]),
         vocabulary=dict(zip(terms, range(size), strict=True)),

@@ -213,3 +213,28 @@ def test_title_branch_and_temperature_scaling_match_the_pipeline(
     assert np.allclose(model.probabilities(texts), model.pipeline.predict_proba(texts))
     loaded = load_model(save_model(model, tmp_path / "m"))
     assert np.allclose(loaded.probabilities(texts), model.probabilities(texts))
+
+
+def test_the_svm_configuration_is_served_the_same_as_its_pipeline(corpus: LabelledTexts) -> None:
+    import numpy as np
+
+    from classifiers.pipeline import ModelConfig
+
+    model = train_model(corpus, ModelConfig(classifier="svm"), cv_folds=0).model
+    texts = ["荷韵花园路灯坏了", "停水", "", "电梯"]
+    assert model.pipeline is not None
+    assert np.allclose(model.probabilities(texts), model.pipeline.predict_proba(texts))
+
+
+def test_an_unknown_classifier_is_refused(corpus: LabelledTexts) -> None:
+    from classifiers.pipeline import ModelConfig
+
+    with pytest.raises(ValueError, match="unknown classifier"):
+        train_model(corpus, ModelConfig(classifier="forest"), cv_folds=0)
+
+
+def test_a_config_saved_before_ridge_reads_as_the_svm_it_was() -> None:
+    from classifiers.pipeline import ModelConfig
+
+    assert ModelConfig.from_dict({"c": 1.5}).classifier == "svm"
+    assert ModelConfig.from_dict(ModelConfig().to_dict()).classifier == "ridge"
