@@ -748,8 +748,10 @@ def limit_utilisation(
     binding = {overall: "overall 30/s", by_group: "busiest group 20/min"}.get(
         bound, "one private chat 1/s"
     )
+    per_second = Counter(int(t - start) for t in arrivals.at.values())
     return {
         "bot_messages": total,
+        "messages_per_second": [per_second.get(i, 0) for i in range(int(took) + 1)],
         "group_messages": sum(n for c, n in per_chat.items() if c in groups),
         "busiest_group_messages": busiest_group,
         "shortest_possible_s": round(bound, 2),
