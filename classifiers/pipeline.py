@@ -101,40 +101,31 @@ class ModelConfig:
         return cls(**{k: v for k, v in values.items() if k in known})
 
 
+def _tfidf(
+    config: ModelConfig, ngram_range: tuple[int, int], **analysis: Any
+) -> CompactTfidfVectorizer:
+    """One TF-IDF block: sublinear counts, l2-normalised, float32, the config's size limits."""
+    return CompactTfidfVectorizer(
+        lowercase=False,
+        ngram_range=ngram_range,
+        min_df=config.min_df,
+        max_features=config.max_features,
+        sublinear_tf=True,
+        dtype=np.float32,
+        **analysis,
+    )
+
+
 def build_pipeline(config: ModelConfig, *, calibration_folds: int | None = None) -> Pipeline:
     """Build the untrained pipeline: normalise, char and word TF-IDF, calibrated ridge or SVM."""
-    chars = CompactTfidfVectorizer(
-        analyzer="char",
-        lowercase=False,
-        ngram_range=config.char_ngrams,
-        min_df=config.min_df,
-        max_features=config.max_features,
-        sublinear_tf=True,
-        dtype=np.float32,
-    )
-    words = CompactTfidfVectorizer(
-        analyzer="word",
-        tokenizer=tokenize,
-        token_pattern=None,
-        lowercase=False,
-        ngram_range=config.word_ngrams,
-        min_df=config.min_df,
-        max_features=config.max_features,
-        sublinear_tf=True,
-        dtype=np.float32,
+    chars = _tfidf(config, config.char_ngrams, analyzer="char")
+    words = _tfidf(
+        config, config.word_ngrams, analyzer="word", tokenizer=tokenize, token_pattern=None
     )
     branches: list[tuple[str, Any]] = [("chars", chars), ("words", words)]
     weights: dict[str, float] | None = None
     if config.title_weight:
-        title = CompactTfidfVectorizer(
-            analyzer="char",
-            lowercase=False,
-            ngram_range=config.title_ngrams,
-            min_df=config.min_df,
-            max_features=config.max_features,
-            sublinear_tf=True,
-            dtype=np.float32,
-        )
+        title = _tfidf(config, config.title_ngrams, analyzer="char")
         branches.append(
             (
                 "title",

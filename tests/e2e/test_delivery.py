@@ -74,6 +74,27 @@ def texts_in(chat: Chat) -> list[str]:
     return [m.text or m.caption or "" for m in chat.messages if m.sender.is_bot]
 
 
+async def queue_texts(
+    world: World,
+    *messages: tuple[int, str],
+    audience: Audience = Audience.DISPATCH,
+    ticket_id: int | None = None,
+) -> None:
+    """Queue plain texts (chat id, text) in one transaction, as a job or a use case would."""
+    async with world.uow as uow:
+        for chat_id, text in messages:
+            await enqueue(
+                uow=uow,
+                chat_id=chat_id,
+                kind="text",
+                payload={"text": text},
+                audience=audience,
+                ticket_id=ticket_id,
+                commit=False,
+            )
+        await uow.commit()
+
+
 async def test_429_5xx_timeouts_and_drops_lose_nothing_and_send_nothing_twice(
     world: World,
 ) -> None:
@@ -100,18 +121,7 @@ async def test_a_restart_in_the_middle_of_a_backlog_loses_and_repeats_nothing(
 ) -> None:
     person = world.emu.add_user("孙大姐")
     chat = person.private_chat
-    async with world.uow as uow:
-        await uow.session.exec(select(Resident))  # open the session
-        for i in range(8):
-            await enqueue(
-                uow=uow,
-                chat_id=chat.id,
-                kind="text",
-                payload={"text": f"通知{i}"},
-                audience=Audience.DISPATCH,
-                commit=False,
-            )
-        await uow.commit()
+    await queue_texts(world, *((chat.id, f"通知{i}") for i in range(8)))
     kick(world)
     await world.emu.wait_for_message(chat, lambda m: m.text == "通知1", timeout=10)
     # The first worker shuts down mid-backlog …
@@ -134,17 +144,7 @@ async def test_a_worker_that_died_holding_claims_is_taken_over_once(world: World
     svc.outbox_lease = timedelta(hours=1)  # the live sender leaves the dead worker's claims alone
     person = world.emu.add_user("郑阿姨")
     chat = person.private_chat
-    async with world.uow as uow:
-        for i in range(3):
-            await enqueue(
-                uow=uow,
-                chat_id=chat.id,
-                kind="text",
-                payload={"text": f"提醒{i}"},
-                audience=Audience.DISPATCH,
-                commit=False,
-            )
-        await uow.commit()
+    await queue_texts(world, *((chat.id, f"提醒{i}") for i in range(3)))
     async with world.uow as uow:
         claimed = await claim_due(uow=uow)  # a worker claims the chat's head, then dies
     assert [c.payload["text"] for c in claimed] == ["提醒0"]
@@ -203,14 +203,12 @@ async def test_a_deleted_ticket_topic_is_opened_again_and_nothing_is_lost(world:
     world.emu.delete_topic(world.urban, old_thread)
     async with world.uow as uow:
         ticket = (await uow.session.exec(select(Ticket).where(Ticket.number == number))).one()
-        await enqueue(
-            uow=uow,
-            chat_id=world.urban.id,
-            kind="text",
-            payload={"text": f"{number} 居民补充：灯杆也歪了"},
-            audience=Audience.DEPARTMENT,
-            ticket_id=ticket.id,
-        )
+    await queue_texts(
+        world,
+        (world.urban.id, f"{number} 居民补充：灯杆也歪了"),
+        audience=Audience.DEPARTMENT,
+        ticket_id=ticket.id,
+    )
     kick(world)
     assert await settle(world) == {OutboxStatus.SENT: 3}
     (note,) = [m for m in world.urban.messages if "灯杆也歪了" in (m.text or "")]

@@ -7,10 +7,9 @@ from telegram.ext import ExtBot
 from bot.demo import has
 from bot.emulator import Limits
 from bot.pacing import FloodLimits
-from storage.models import Audience, OutboxStatus
-from storage.outbox import enqueue
+from storage.models import OutboxStatus
 from tests.e2e.conftest import World
-from tests.e2e.test_delivery import kick, settle, texts_in
+from tests.e2e.test_delivery import kick, queue_texts, settle, texts_in
 
 
 def _limiter(world: World) -> FloodLimits:
@@ -27,17 +26,7 @@ async def test_intake_answers_and_queued_notices_to_one_resident_get_no_429(
     world.emu.limits = Limits()  # Telegram's rates, enforced (fresh buckets for this test)
     person = world.emu.add_user("钱大爷")
     chat = person.private_chat
-    async with world.uow as uow:
-        for i in range(4):
-            await enqueue(
-                uow=uow,
-                chat_id=chat.id,
-                kind="text",
-                payload={"text": f"通知{i}"},
-                audience=Audience.DISPATCH,
-                commit=False,
-            )
-        await uow.commit()
+    await queue_texts(world, *((chat.id, f"通知{i}") for i in range(4)))
     kick(world)
     # The resident writes while the notices go out: both kinds of message share the chat.
     await person.send_text(chat, "/start")
@@ -52,17 +41,7 @@ async def test_intake_answers_and_queued_notices_to_one_resident_get_no_429(
 async def test_a_429_pauses_its_chat_and_the_message_still_arrives_once(world: World) -> None:
     world.emu.faults.retry_after("sendMessage", seconds=1, times=1)
     people = [world.emu.add_user(f"居民{i}") for i in range(2)]
-    async with world.uow as uow:
-        for person in people:
-            await enqueue(
-                uow=uow,
-                chat_id=person.private_chat.id,
-                kind="text",
-                payload={"text": f"给{person.user.first_name}的通知"},
-                audience=Audience.DISPATCH,
-                commit=False,
-            )
-        await uow.commit()
+    await queue_texts(world, *((p.private_chat.id, f"给{p.user.first_name}的通知") for p in people))
     kick(world)
     assert await settle(world) == {OutboxStatus.SENT: 2}
     for person in people:

@@ -275,14 +275,20 @@ async def test_only_an_admin_binds_a_group(world: World) -> None:
     assert (bound.code, bound.is_forum) == ("environment", True)
 
 
-async def test_a_group_without_topics_works_by_replying_to_the_card(world: World) -> None:
-    emu = world.emu
-    clerk = emu.add_user("环保小赵")
-    group = emu.add_supergroup("环保局工作群", forum=False, members=[clerk])
+async def group_without_topics(world: World, clerk_name: str) -> tuple[Chat, Person]:
+    """The environment department's group, without Topics, and its clerk."""
+    clerk = world.emu.add_user(clerk_name)
+    group = world.emu.add_supergroup("环保局工作群", forum=False, members=[clerk])
     async with world.uow as uow:
         await add_member(uow=uow, user_id=clerk.id, role=Role.STAFF, department_code="environment")
     async with world.uow as uow:
         await bind_department(uow=uow, code="environment", chat_id=group.id, is_forum=False)
+    return group, clerk
+
+
+async def test_a_group_without_topics_works_by_replying_to_the_card(world: World) -> None:
+    emu = world.emu
+    group, clerk = await group_without_topics(world, "环保小赵")
     erin = emu.add_user("钱先生")
     number = await report(world, erin, "楼下饭店的油烟太大了，窗户都不敢开")
     card = await card_of(world, group, number)
@@ -300,12 +306,7 @@ async def test_a_group_without_topics_works_by_replying_to_the_card(world: World
 
 async def test_without_topics_a_closing_answer_must_quote_the_prompt(world: World) -> None:
     emu = world.emu
-    clerk = emu.add_user("环保小孙")
-    group = emu.add_supergroup("环保局工作群", forum=False, members=[clerk])
-    async with world.uow as uow:
-        await add_member(uow=uow, user_id=clerk.id, role=Role.STAFF, department_code="environment")
-    async with world.uow as uow:
-        await bind_department(uow=uow, code="environment", chat_id=group.id, is_forum=False)
+    group, clerk = await group_without_topics(world, "环保小孙")
     fay = emu.add_user("周女士")
     number = await report(world, fay, "隔壁烧烤店的油烟太大了，熏得睡不着")
     card = await card_of(world, group, number)

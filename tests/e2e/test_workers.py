@@ -12,10 +12,8 @@ from telegram.ext import Application
 from admin.settings import load_settings
 from bot.app import build_application
 from bot.demo import has
-from storage.models import Audience
-from storage.outbox import enqueue
 from tests.e2e.conftest import World, bot_running
-from tests.e2e.test_delivery import kick, settle
+from tests.e2e.test_delivery import kick, queue_texts, settle
 
 
 async def test_another_worker_continues_the_conversation(world: World) -> None:
@@ -62,18 +60,9 @@ async def test_two_senders_share_the_outbox_and_send_nothing_twice(world: World)
         senders = [world.app.bot_data["minyi.sender"], second.bot_data["minyi.sender"]]
         for sender in senders:
             sender.batch = 5  # small claims, so both workers take turns
-        async with world.uow as uow:
-            for round_ in range(5):
-                for person in people:
-                    await enqueue(
-                        uow=uow,
-                        chat_id=person.private_chat.id,
-                        kind="text",
-                        payload={"text": f"通知{round_}"},
-                        audience=Audience.DISPATCH,
-                        commit=False,
-                    )
-            await uow.commit()
+        await queue_texts(
+            world, *((p.private_chat.id, f"通知{i}") for i in range(5) for p in people)
+        )
         kick(world)
         await settle(world)
     for person in people:
