@@ -55,6 +55,7 @@ log = logging.getLogger(__name__)
 GROUPS = filters.ChatType.GROUPS
 NEW_MESSAGE = filters.UpdateType.MESSAGE
 CONVERSATION = "staff"
+LAST_ALBUM_KEY = "minyi.last_album"  # chat_data: the album whose first photo was relayed
 AWAITING_ANSWER = "answer"
 AWAITING_ORIGINAL = "original"
 
@@ -242,16 +243,21 @@ async def list_tickets(update: Update, context: Context, actor: Actor) -> None:
     """/list: the group's department's open tickets, oldest first, overdue marked ⏰."""
     svc = staff_services(context)
     assert update.effective_chat is not None
+    # Answers go out after the unit of work ends: a paced send never holds the database.
     async with svc.uow() as uow:
         department = await department_for_chat(uow=uow, chat_id=update.effective_chat.id)
-        if department is None:
-            await say(update, texts.NOT_A_DEPARTMENT_GROUP)
-            return
-        if not actor.may_work_on(department.code):
-            await refuse(update, texts.NOT_YOUR_TICKET)
-            return
-        tickets = await department_open_tickets(uow=uow, department_code=department.code)
-    await say(update, cards.ticket_list(department.name, tickets, now=utcnow(), tz=svc.tz))
+        allowed = department is not None and actor.may_work_on(department.code)
+        tickets = (
+            await department_open_tickets(uow=uow, department_code=department.code)
+            if department is not None and allowed
+            else []
+        )
+    if department is None:
+        await say(update, texts.NOT_A_DEPARTMENT_GROUP)
+    elif not allowed:
+        await refuse(update, texts.NOT_YOUR_TICKET)
+    else:
+        await say(update, cards.ticket_list(department.name, tickets, now=utcnow(), tz=svc.tz))
 
 
 async def overdue(update: Update, context: Context, actor: Actor) -> None:
@@ -260,15 +266,17 @@ async def overdue(update: Update, context: Context, actor: Actor) -> None:
     assert update.effective_chat is not None
     async with svc.uow() as uow:
         department = await department_for_chat(uow=uow, chat_id=update.effective_chat.id)
-        if department is None:
-            await say(update, texts.NOT_A_DEPARTMENT_GROUP)
-            return
-        if not actor.may_work_on(department.code):
-            await refuse(update, texts.NOT_YOUR_TICKET)
-            return
-        scope = None if department.is_dispatch else department.code
-        tickets = await overdue_tickets(uow=uow, department_code=scope)
-    await say(update, cards.overdue_list(tickets, svc.department_names(), tz=svc.tz))
+        allowed = department is not None and actor.may_work_on(department.code)
+        tickets = []
+        if department is not None and allowed:
+            scope = None if department.is_dispatch else department.code
+            tickets = await overdue_tickets(uow=uow, department_code=scope)
+    if department is None:
+        await say(update, texts.NOT_A_DEPARTMENT_GROUP)
+    elif not allowed:
+        await refuse(update, texts.NOT_YOUR_TICKET)
+    else:
+        await say(update, cards.overdue_list(tickets, svc.department_names(), tz=svc.tz))
 
 
 async def ticket(update: Update, context: Context, actor: Actor) -> None:
@@ -282,10 +290,11 @@ async def ticket(update: Update, context: Context, actor: Actor) -> None:
     svc = staff_services(context)
     async with svc.uow() as uow:
         payload, events = await staff_ticket(uow=uow, number=number)
-        if not actor.may_work_on(payload["department_code"]):
-            await refuse(update, texts.NOT_YOUR_TICKET)
-            return
-        members = await list_members(uow=uow)
+        allowed = actor.may_work_on(payload["department_code"])
+        members = await list_members(uow=uow) if allowed else []
+    if not allowed:
+        await refuse(update, texts.NOT_YOUR_TICKET)
+        return
     names = {m.user_id: m.display_name for m in members if m.display_name}
     text, markup = cards.staff_ticket(
         payload, events, names, svc.department_names(), now=utcnow(), tz=svc.tz
@@ -345,6 +354,13 @@ async def on_photo(update: Update, context: Context, actor: Actor) -> None:
     caption = (message.caption or "").strip()
     if note_text(caption) is not None:
         return  # internal: it is already in the staff group
+    # An album arrives as one update per photo, in order: the words and the confirmation go
+    # with its first photo only.
+    album = message.media_group_id
+    seen = context.chat_data if context.chat_data is not None else {}
+    more_of_album = album is not None and seen.get(LAST_ALBUM_KEY) == album
+    if album is not None:
+        seen[LAST_ALBUM_KEY] = album
     svc = staff_services(context)
     try:
         async with svc.uow() as uow:
@@ -352,15 +368,17 @@ async def on_photo(update: Update, context: Context, actor: Actor) -> None:
                 uow=uow,
                 actor=actor,
                 number=number,
-                text=caption or texts.PHOTO_REPLY,
+                text=caption or ("" if more_of_album else texts.PHOTO_REPLY),
                 photo_file_ids=[message.photo[-1].file_id],  # the largest size
             )
     except IllegalTransition as error:
-        status = texts.STAFF_STATUS_NAMES.get(error.status, error.status)
-        await say(update, texts.NOT_RELAYED.format(number=number, status=status))
+        if not more_of_album:
+            status = texts.STAFF_STATUS_NAMES.get(error.status, error.status)
+            await say(update, texts.NOT_RELAYED.format(number=number, status=status))
         return
     log.info("%s: staff photo relayed", number)
-    await say(update, texts.RELAYED.format(number=number))
+    if not more_of_album:
+        await say(update, texts.RELAYED.format(number=number))
     svc.kick_outbox()
 
 

@@ -56,6 +56,7 @@ STAFF_COMMANDS = [
 DEFAULT_THRESHOLD = 0.5
 # A handler's direct answer that meets a 429 waits and retries (the outbox has its own retries).
 HANDLER_RETRIES = 2
+SENDER_STOP_SECONDS = 30
 ClassifierLoader = Callable[[Settings, District], Classifier]
 
 
@@ -100,6 +101,7 @@ def build_application(
         .rate_limiter(FloodLimits(max_retries=HANDLER_RETRIES))
         .concurrent_updates(PerChatUpdateProcessor())
         .post_init(_post_init(settings, district, classifier_loader, run_sender, run_jobs))
+        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
     )
     if request is not None:
@@ -206,16 +208,29 @@ async def running(
                 await application.updater.stop()
             if application.running:
                 await application.stop()
+            if application.post_stop is not None:
+                await application.post_stop(application)
             if application.post_shutdown is not None:
                 await application.post_shutdown(application)
 
 
-async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+async def _post_stop(application: Application) -> None:  # type: ignore[type-arg]
+    """Stop the outbox sender while the bot's HTTP client is still open (python-telegram-bot
+    closes it in `shutdown`, before `post_shutdown`): claims in flight are sent or handed back."""
     stop = application.bot_data.get("minyi.sender_stop")
     task = application.bot_data.get("minyi.sender_task")
     if isinstance(stop, asyncio.Event) and isinstance(task, asyncio.Task) and not task.done():
         stop.set()
-        await asyncio.wait_for(task, timeout=30)
-    svc = application.bot_data.get(SERVICES_KEY)
-    if isinstance(svc, Services):
-        await svc.engine.dispose()
+        try:
+            await asyncio.wait_for(task, timeout=SENDER_STOP_SECONDS)
+        except TimeoutError:  # its claims expire after the lease; another worker takes them
+            log.warning("outbox sender did not stop within %d s", SENDER_STOP_SECONDS)
+
+
+async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    try:
+        await _post_stop(application)  # in case stop was never called
+    finally:
+        svc = application.bot_data.get(SERVICES_KEY)
+        if isinstance(svc, Services):
+            await svc.engine.dispose()

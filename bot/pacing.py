@@ -8,7 +8,9 @@ pause. `FloodLimits` is python-telegram-bot's rate-limiter hook with aiolimiter'
   counts it); edits, topic changes and callback answers are not messages and pass;
 - private chats are paced too (python-telegram-bot's `AIORateLimiter` leaves them alone, and
   every intake step answers a resident, often with two messages);
-- a 429 pauses the chat it was about, not the whole bot, and the call is retried.
+- a 429 pauses the chat it was about, not the whole bot, and the call is retried; a caller
+  that passes ``rate_limit_args=0`` (the outbox, which reschedules by itself) gets the
+  RetryAfter instead of waiting long.
 
 Handlers and the outbox sender share one instance (it is the Application's), so together they
 stay inside the limits.
@@ -19,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
@@ -66,6 +69,7 @@ OVERALL_RATE = (30.0, 1.05)
 GROUP_RATE = (20.0, 63.0)
 PRIVATE_RATE = (2.0, 2.2)  # a burst of two, then about one a second
 _MAX_CHAT_LIMITERS = 4096  # idle ones are dropped beyond this
+MAX_QUIET_WAIT = 5.0  # seconds a caller without retries may be held for a paused chat
 
 Result = bool | dict[str, Any] | list[dict[str, Any]]
 
@@ -115,7 +119,13 @@ class FloodLimits(BaseRateLimiter[int]):
         messages = _message_count(endpoint, data)
         retries = self._max_retries if rate_limit_args is None else rate_limit_args
         for attempt in range(retries + 1):
-            await self._wait_resume(chat)
+            paused = self._paused_for(chat)
+            if retries == 0 and paused > MAX_QUIET_WAIT:
+                # A caller that retries by itself (the outbox) is told at once rather than
+                # held past its claim's lease.
+                raise RetryAfter(retry_after=math.ceil(paused))
+            if paused > 0:
+                await asyncio.sleep(paused)
             if messages and chat is not None:
                 await self._spend(chat, messages)
             try:
@@ -134,19 +144,21 @@ class FloodLimits(BaseRateLimiter[int]):
                     await asyncio.sleep(wait + 0.1)
         raise AssertionError("unreachable")  # the loop returns or raises
 
-    async def _wait_resume(self, chat: int | str | None) -> None:
+    def _paused_for(self, chat: int | str | None) -> float:
+        """Seconds until Telegram lets this chat be written to again (0 when it may now)."""
         if chat is None:
-            return
-        wait = self._resume_at.get(chat, 0.0) - self._clock()
-        if wait > 0:
-            await asyncio.sleep(wait)
+            return 0.0
+        return max(0.0, self._resume_at.get(chat, 0.0) - self._clock())
 
     async def _spend(self, chat: int | str, messages: int) -> None:
+        # One token at a time: aiolimiter serves the smallest request first, so asking for
+        # ten at once could wait for ever behind a stream of single messages.
         limiter = self._chat_limiter(chat)
-        if limiter is not None:
-            await limiter.acquire(min(messages, limiter.max_rate))
-        if self._overall is not None:
-            await self._overall.acquire(min(messages, self._overall.max_rate))
+        for _ in range(messages):
+            if limiter is not None:
+                await limiter.acquire()
+            if self._overall is not None:
+                await self._overall.acquire()
 
     def _chat_limiter(self, chat: int | str) -> AsyncLimiter | None:
         limiter = self._chats.get(chat)

@@ -17,7 +17,7 @@ from collections.abc import Coroutine
 from datetime import timedelta
 from typing import Any
 
-from telegram import Bot, InputMediaPhoto, Message
+from telegram import InputMediaPhoto, Message
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -26,6 +26,7 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
+from telegram.ext import ExtBot
 
 from bot.notices import Rendered, render
 from bot.services import Services
@@ -49,6 +50,7 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 12
 MAX_BACKOFF = 300.0
+NO_RETRIES = 0  # a 429 comes back at once: the row is rescheduled, not held past its lease
 IN_FLIGHT = 256  # messages claimed and not yet sent, at most (most wait in the rate limiter)
 TOPIC_PREFIX = "待认领"
 
@@ -61,7 +63,7 @@ def backoff(attempts: int) -> float:
 class OutboxSender:
     """Claims due outbox rows and sends them; run one per worker (claims never overlap)."""
 
-    def __init__(self, bot: Bot, services: Services, *, batch: int = 100) -> None:
+    def __init__(self, bot: ExtBot[Any], services: Services, *, batch: int = 100) -> None:
         self.bot = bot
         self.services = services
         self.batch = batch
@@ -137,6 +139,8 @@ class OutboxSender:
         wait = self._next_ok.get(chat_id, 0.0) - time.monotonic()
         if wait > 0:
             await asyncio.sleep(wait)
+        else:
+            self._next_ok.pop(chat_id, None)
 
     async def _deliver(self, item: OutboxItem) -> None:
         """Send one row, or put it back with a delay, or record that it cannot be sent."""
@@ -223,6 +227,7 @@ class OutboxSender:
                 rendered.upload,
                 caption=rendered.text[:1024] or None,
                 message_thread_id=thread_id,
+                rate_limit_args=NO_RETRIES,
             )
             return photo, thread_id
         if len(rendered.photos) == 1:
@@ -232,12 +237,17 @@ class OutboxSender:
                 caption=rendered.text[:1024] or None,
                 message_thread_id=thread_id,
                 reply_to_message_id=reply_to,
+                rate_limit_args=NO_RETRIES,
             )
             return photo, thread_id
         if rendered.photos:
             media = [InputMediaPhoto(file_id) for file_id in rendered.photos[:10]]
             sent = await self.bot.send_media_group(
-                item.chat_id, media, message_thread_id=thread_id, reply_to_message_id=reply_to
+                item.chat_id,
+                media,
+                message_thread_id=thread_id,
+                reply_to_message_id=reply_to,
+                rate_limit_args=NO_RETRIES,
             )
             return (sent[0] if sent else None), thread_id
         message = await self.bot.send_message(
@@ -246,6 +256,7 @@ class OutboxSender:
             reply_markup=rendered.markup,
             message_thread_id=thread_id,
             reply_to_message_id=reply_to,
+            rate_limit_args=NO_RETRIES,
         )
         return message, thread_id
 

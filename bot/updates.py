@@ -10,18 +10,25 @@ them swapped.
 from __future__ import annotations
 
 import asyncio
+import inspect
+import logging
 from collections.abc import Awaitable
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
-__all__ = ["PerChatUpdateProcessor"]
+__all__ = ["MAX_QUEUED_PER_CHAT", "PerChatUpdateProcessor"]
+
+log = logging.getLogger(__name__)
+
+MAX_QUEUED_PER_CHAT = 32
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     """Up to `max_concurrent_updates` at once; within a chat, one at a time, in arrival order
-    (an asyncio.Lock serves its waiters first come, first served)."""
+    (an asyncio.Lock serves its waiters first come, first served), and at most
+    `MAX_QUEUED_PER_CHAT` waiting, so one chat cannot take every slot."""
 
     def __init__(self, max_concurrent_updates: int = 256) -> None:
         super().__init__(max_concurrent_updates)
@@ -33,6 +40,13 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         key = _chat_of(update)
         if key is None:
             await coroutine
+            return
+        if self._holders.get(key, 0) >= MAX_QUEUED_PER_CHAT:
+            # A flood from one chat (the flood guard would drop these anyway): waiting updates
+            # hold slots, so they must not crowd out every other chat.
+            log.warning("chat %s has %d updates waiting; dropping one", key, self._holders[key])
+            if inspect.iscoroutine(coroutine):
+                coroutine.close()
             return
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._holders[key] = self._holders.get(key, 0) + 1

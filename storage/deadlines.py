@@ -181,13 +181,16 @@ async def _resume_unanswered(
         .group_by(col(Ticket.id))
         # working time never exceeds wall-clock time: a cheap necessary condition
         .having(func.max(TicketEvent.at) <= now - timedelta(hours=max_wait_hours))
+        .order_by(func.max(TicketEvent.at))  # the longest waiting first
         .limit(limit)
     )
     resumed: list[str] = []
     for ticket, asked_at in rows.all():
         waited = clock.working_seconds_between(asked_at, now) / 3600
+        if waited < max_wait_hours:
+            continue
         department = await uow.session.get(Department, ticket.department_code or "")
-        if waited < max_wait_hours or department is None:
+        if department is None:
             continue
         ticket.awaiting_resident = False
         if ticket.due_at is not None and asked_at < ticket.due_at:

@@ -428,8 +428,9 @@ async def ticket_topics(*, uow: UnitOfWork, ticket_id: int) -> TicketTopics | No
 
 
 async def follow_chat_migration(*, uow: UnitOfWork, old_chat_id: int, new_chat_id: int) -> int:
-    """A group became a supergroup with a new id: its department and every undelivered message
-    follow it. Returns how many messages were redirected."""
+    """A group became a supergroup with a new id: its department, every undelivered message and
+    the record of which message is which ticket's follow it. Returns how many messages were
+    redirected."""
     departments = await uow.session.exec(
         select(Department).where(Department.chat_id == old_chat_id)
     )
@@ -444,6 +445,12 @@ async def follow_chat_migration(*, uow: UnitOfWork, old_chat_id: int, new_chat_i
             table.c.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
         )
         .values(chat_id=new_chat_id)
+    )
+    # Cards and topics carry over to the supergroup; should their ids not, a reply that quotes
+    # a missing card is sent without the quote and a missing topic is opened again.
+    links = SQLModel.metadata.tables[TicketMessage.__tablename__]
+    await uow.session.exec(
+        update(links).where(links.c.chat_id == old_chat_id).values(chat_id=new_chat_id)
     )
     await uow.commit()
     return int(moved.rowcount or 0)

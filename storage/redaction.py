@@ -10,9 +10,14 @@ import re
 
 __all__ = ["ID_CARD", "LANDLINE", "MOBILE", "mask_personal_numbers"]
 
-MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d{9}(?!\d)")
-LANDLINE = re.compile(r"(?<![\d-])0\d{2,3}-\d{7,8}(?![\d-])")  # 0537-2345678
-ID_CARD = re.compile(r"(?<!\d)\d{17}[\dXx](?![\dXx])")  # 18-digit resident ID
+# 13912345678, +86 139 1234 5678, 139-1234-5678
+MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)")
+# 0537-2345678, (0537)2345678, 05372345678
+LANDLINE = re.compile(
+    r"(?<![\d-])(?:0\d{2,3}-\d{7,8}|\(0\d{2,3}\)\d{7,8}|0\d{2,3}\d{7,8})(?![\d-])"
+)
+# 18-digit resident ID (last character may be X), or the old 15-digit one
+ID_CARD = re.compile(r"(?<!\d)(?:\d{17}[\dXx]|\d{15})(?![\dXx])")
 
 
 def mask_personal_numbers(text: str) -> str:

@@ -3,9 +3,9 @@
 Removed: the resident's display name (once none of their tickets is still in use), phone,
 address and location, photos, and what the resident wrote in events (added information,
 reasons for a rating or a reopen) and in queued messages, and any phone or ID card number
-typed into the request. Kept: the request's words, statuses, timestamps, closure codes,
-ratings, departments and every event's kind and time, so every metric stays the same. Each
-ticket gets an `anonymised` event.
+typed into the request, staff answers and notes, or the stored training example. Kept: the
+request's words, statuses, timestamps, closure codes, ratings, departments and every event's
+kind and time, so every metric stays the same. Each ticket gets an `anonymised` event.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from storage.columns import utcnow
 from storage.models import (
     ActorKind,
     EventKind,
+    LabelledExample,
     OutboxMessage,
     Status,
     TicketEvent,
@@ -38,6 +39,7 @@ PERSONAL_PAYLOAD_KEYS = frozenset(
     {"resident_name", "address", "latitude", "longitude", "photos", "phone", "reason"}
 )
 RESIDENT_TEXT_KINDS = frozenset({"resident_info"})
+FREE_TEXT_KEYS = frozenset({"text", "answer"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +124,16 @@ async def _plan(uow: UnitOfWork, closed_before: datetime) -> RetentionReport:
     )
 
 
+def _masked(values: dict[str, Any] | None) -> dict[str, Any]:
+    """Free texts (staff answers, questions, notes, the request in a card) without numbers."""
+    return {
+        key: mask_personal_numbers(value)
+        if key in FREE_TEXT_KEYS and isinstance(value, str)
+        else value
+        for key, value in (values or {}).items()
+    }
+
+
 def _scrub(detail: dict[str, Any]) -> dict[str, Any]:
     kept = {key: value for key, value in detail.items() if key in KEPT_DETAIL_KEYS}
     return {**kept, "anonymised": True}
@@ -140,25 +152,35 @@ async def _apply_batch(
         )
         .values(display_name="")
     )
-    written = await session.exec(
-        model_select(TicketEvent).where(
-            col(TicketEvent.ticket_id).in_(ids),
-            TicketEvent.actor_kind == ActorKind.RESIDENT,
-            col(TicketEvent.kind).in_([k.value for k in RESIDENT_EVENT_KINDS]),
-        )
+    events = await session.exec(
+        model_select(TicketEvent).where(col(TicketEvent.ticket_id).in_(ids))
     )
-    for event in written.all():
-        event.detail = _scrub(event.detail or {})
-        session.add(event)
+    for event in events.all():
+        written_by_resident = event.actor_kind == ActorKind.RESIDENT and event.kind in (
+            RESIDENT_EVENT_KINDS
+        )
+        detail = _scrub(event.detail or {}) if written_by_resident else _masked(event.detail)
+        if detail != event.detail:
+            event.detail = detail
+            session.add(event)
     messages = await session.exec(
         model_select(OutboxMessage).where(col(OutboxMessage.ticket_id).in_(ids))
     )
     for message in messages.all():
         payload = dict(message.payload or {})
         drop = PERSONAL_PAYLOAD_KEYS | ({"text"} if message.kind in RESIDENT_TEXT_KINDS else set())
-        if drop & payload.keys():
-            message.payload = {k: v for k, v in payload.items() if k not in drop}
+        kept = _masked({k: v for k, v in payload.items() if k not in drop})
+        if kept != payload:
+            message.payload = kept
             session.add(message)
+    examples = await session.exec(
+        model_select(LabelledExample).where(col(LabelledExample.ticket_id).in_(ids))
+    )
+    for example in examples.all():
+        masked = mask_personal_numbers(example.text)
+        if masked != example.text:
+            example.text = masked
+            session.add(example)
     await session.exec(
         update(tickets)
         .where(tickets.c.id.in_(ids))

@@ -535,7 +535,7 @@ async def _message_resident(
 ) -> TicketView:
     now = now or utcnow()
     text = text.strip()
-    if not text:
+    if not text and not photos:
         raise InvalidInput("empty text")
     ticket = await ticket_row(uow, number)
     action = "ask" if asking else "reply"
@@ -553,14 +553,15 @@ async def _message_resident(
     detail: dict[str, Any] = {"text": text, **({"photos": list(photos)} if photos else {})}
     _event(uow, ticket, kind, now=now, actor=actor, from_status=from_status, detail=detail)
     department = await department_row(uow, ticket.department_code or "")
-    await notify(
-        uow,
-        ticket,
-        Audience.RESIDENT,
-        "question" if asking else "reply",
-        {"number": ticket.number, "department": department.name, "text": text},
-        now=now,
-    )
+    if text:  # (more photos of one album come without words)
+        await notify(
+            uow,
+            ticket,
+            Audience.RESIDENT,
+            "question" if asking else "reply",
+            {"number": ticket.number, "department": department.name, "text": text},
+            now=now,
+        )
     if photos:  # after the words, in the same chat: the order holds
         await notify(
             uow,

@@ -83,6 +83,21 @@ class Person:
         """Send a photo (a tiny PNG unless ``content`` is given)."""
         return await self._send_file(chat, "photo", content, "image/png", caption, thread)
 
+    async def send_album(
+        self, chat: Chat, count: int, *, caption: str | None = None, thread: Thread = None
+    ) -> list[Message]:
+        """Send several photos as one album (one message each, the caption on the first)."""
+        album = f"album-{self.id}-{chat.last_message_id + 1}"
+        sent = []
+        for index in range(count):
+            stored = self.emu.store_file(TINY_PNG, kind="photo", mime_type="image/png")
+            message = self._message(chat, thread)
+            message.media = {"photo": media_object("photo", stored)}
+            message.caption = caption if index == 0 else None
+            message.media_group_id = album
+            sent.append(await self._send(message))
+        return sent
+
     async def send_document(
         self,
         chat: Chat,

@@ -353,9 +353,18 @@ async def test_a_photo_in_the_ticket_topic_reaches_the_resident(world: World) ->
     assert words.message_id < photo.message_id  # the words first, then the picture
     await clerk.send_photo(urban, caption="#备注 施工前照片", thread=thread)  # stays with staff
     await clerk.send_photo(urban)  # outside any ticket: talk among colleagues
+    await clerk.send_album(urban, 3, caption="三处灯杆都已加固。", thread=thread)
+
+    def pictures() -> list[Message]:
+        return [m for m in private.messages if m.sender.is_bot and "photo" in m.media]
+
+    await emu.wait_until(lambda: len(pictures()) == 4, timeout=WAIT)  # one, then the album's 3
     await settle(world)
-    pictures = [m for m in private.messages if m.sender.is_bot and "photo" in m.media]
-    assert len(pictures) == 1
+    assert len(pictures()) == 4
+    said = [m.text or "" for m in private.messages if m.sender.is_bot]
+    assert sum("灯杆都已加固" in t for t in said) == 1  # the album's words once
+    relayed = [m for m in urban.messages if "已转达群众" in (m.text or "")]
+    assert len(relayed) == 2  # one confirmation for the photo, one for the album
     async with world.uow as uow:
         view = await get_ticket(uow=uow, number=number)
         events = await history(uow=uow, ticket_id=view.id)

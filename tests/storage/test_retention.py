@@ -51,7 +51,7 @@ async def closed_ticket(uow: UnitOfWork, who: f.ResidentRef, *, rating: Rating) 
             actor=clerk,
             number=ticket.number,
             code=ClosureCode.FIXED,
-            answer="已修复",
+            answer="已修复，已电话13912345678告知",
             now=NOW + timedelta(hours=2),
         )
     async with uow:
@@ -120,10 +120,16 @@ async def test_dry_run_counts_and_apply_keeps_statistics(uow: UnitOfWork) -> Non
     assert (ticket.status, ticket.closure_code, ticket.rating) == ("closed", "fixed", "satisfied")
     assert names[gone.user_id] == ""
     assert names[stays.user_id] == "李女士"
+    resolved = next(e for e in events if e.kind == "resolved")
+    assert resolved.detail["answer"] == "已修复，已电话[电话]告知"  # staff texts lose numbers too
     rated = next(e for e in events if e.kind == "rated")
     assert rated.detail == {"rating": "satisfied", "anonymised": True}
     assert events[-1].kind == "anonymised"
-    assert not any("13800000000" in str(p) or "荷韵花园3栋" in str(p) for p in payloads)
+    assert not any(
+        number in str(p)
+        for p in payloads
+        for number in ("13800000000", "13912345678", "荷韵花园3栋")
+    )
     assert after == before  # every metric is unchanged
     assert nothing_left.tickets == 0
 
