@@ -123,7 +123,7 @@ class FloodLimits(BaseRateLimiter[int]):
             if retries == 0 and paused > MAX_QUIET_WAIT:
                 # A caller that retries by itself (the outbox) is told at once rather than
                 # held past its claim's lease.
-                raise RetryAfter(retry_after=math.ceil(paused))
+                raise RetryAfter(retry_after=timedelta(seconds=math.ceil(paused)))
             if paused > 0:
                 await asyncio.sleep(paused)
             if messages and chat is not None:
@@ -133,14 +133,14 @@ class FloodLimits(BaseRateLimiter[int]):
             except RetryAfter as error:
                 self.retried_after += 1
                 wait = _seconds(error.retry_after)
-                if attempt == retries:
-                    raise
-                log.info("Telegram asked to wait %.1f s (%s); retrying", wait, endpoint)
-                if chat is not None:
+                if chat is not None:  # every caller for this chat waits, not only this one
                     self._resume_at[chat] = max(
                         self._resume_at.get(chat, 0.0), self._clock() + wait + 0.1
                     )
-                else:
+                if attempt == retries:
+                    raise
+                log.info("Telegram asked to wait %.1f s (%s); retrying", wait, endpoint)
+                if chat is None:
                     await asyncio.sleep(wait + 0.1)
         raise AssertionError("unreachable")  # the loop returns or raises
 
