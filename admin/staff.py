@@ -63,9 +63,18 @@ AWAITING_ORIGINAL = "original"
 # --- which ticket, and the pending 办结 of one member of staff ---------------------------------
 
 
-async def _ticket_for(update: Update, context: Context, args: Arguments) -> str | None:
-    """The ticket number given first, else the ticket of the topic or card replied to."""
-    return args.number or await ticket_here(update, context)
+async def _command_ticket(
+    update: Update, context: Context, command: str
+) -> tuple[Arguments, str] | None:
+    """A staff command's arguments and its ticket: the number given first, else the ticket of
+    the topic or card replied to. Without one, says how to name it and returns None."""
+    assert update.effective_message is not None
+    args = command_arguments(update.effective_message.text or "")
+    number = args.number or await ticket_here(update, context)
+    if number is None:
+        await say(update, need_ticket(command))
+        return None
+    return args, number
 
 
 def _conversation_key(update: Update) -> str:
@@ -149,12 +158,10 @@ async def _resolve(
 
 async def claim(update: Update, context: Context, actor: Actor) -> None:
     """/claim [NUMBER]: take the ticket on."""
-    assert update.effective_message is not None
-    args = command_arguments(update.effective_message.text or "")
-    number = await _ticket_for(update, context, args)
-    if number is None:
-        await say(update, need_ticket("claim"))
+    found = await _command_ticket(update, context, "claim")
+    if found is None:
         return
+    _, number = found
     await _claim(update, context, actor, number)
 
 
@@ -176,12 +183,10 @@ async def note(update: Update, context: Context, actor: Actor) -> None:
 async def _message_resident(
     update: Update, context: Context, actor: Actor, *, command: str
 ) -> None:
-    assert update.effective_message is not None
-    args = command_arguments(update.effective_message.text or "")
-    number = await _ticket_for(update, context, args)
-    if number is None:
-        await say(update, need_ticket(command))
+    found = await _command_ticket(update, context, command)
+    if found is None:
         return
+    args, number = found
     if not args.rest:
         await say(update, usage(command))
         return
@@ -204,12 +209,10 @@ async def _write(
 
 async def reassign(update: Update, context: Context, actor: Actor) -> None:
     """/reassign [NUMBER] CODE [REASON]: 转办 to another department (code or Chinese name)."""
-    assert update.effective_message is not None
-    args = command_arguments(update.effective_message.text or "")
-    number = await _ticket_for(update, context, args)
-    if number is None:
-        await say(update, need_ticket("reassign"))
+    found = await _command_ticket(update, context, "reassign")
+    if found is None:
         return
+    args, number = found
     if not args.first:
         await say(update, usage("reassign"))
         return
@@ -219,12 +222,10 @@ async def reassign(update: Update, context: Context, actor: Actor) -> None:
 
 async def resolve(update: Update, context: Context, actor: Actor) -> None:
     """/resolve [NUMBER] CODE TEXT: 办结; `/resolve 重复 ORIGINAL` links to the original."""
-    assert update.effective_message is not None
-    args = command_arguments(update.effective_message.text or "")
-    number = await _ticket_for(update, context, args)
-    if number is None:
-        await say(update, need_ticket("resolve"))
+    found = await _command_ticket(update, context, "resolve")
+    if found is None:
         return
+    args, number = found
     code = closure_code(args.first)
     if code is None:
         await say(update, usage("resolve") + "\n" + texts.RESOLVE_CODES)
@@ -281,12 +282,10 @@ async def overdue(update: Update, context: Context, actor: Actor) -> None:
 
 async def ticket(update: Update, context: Context, actor: Actor) -> None:
     """/ticket [NUMBER]: the card and the whole history, with who did what."""
-    assert update.effective_message is not None
-    args = command_arguments(update.effective_message.text or "")
-    number = await _ticket_for(update, context, args)
-    if number is None:
-        await say(update, need_ticket("ticket"))
+    found = await _command_ticket(update, context, "ticket")
+    if found is None:
         return
+    _, number = found
     svc = staff_services(context)
     async with svc.uow() as uow:
         payload, events = await staff_ticket(uow=uow, number=number)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import func, insert
 from sqlalchemy.exc import IntegrityError
@@ -70,6 +70,20 @@ def _event(uow: UnitOfWork, ticket: Ticket, kind: EventKind, now: datetime) -> N
     )
 
 
+async def _tell_department(
+    uow: UnitOfWork,
+    ticket: Ticket,
+    department: Department,
+    kind: EventKind,
+    notice: str,
+    payload: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Record a supervision step on the ticket and queue its notice for the department."""
+    _event(uow, ticket, kind, now)
+    await notify(uow, ticket, Audience.DEPARTMENT, notice, payload, now=now, department=department)
+
+
 async def sweep_deadlines(
     *,
     uow: UnitOfWork,
@@ -123,29 +137,21 @@ async def sweep_deadlines(
             left = clock.working_seconds_between(now, ticket.due_at) / 3600
             if ticket.reminded_at is None and left <= remind_within_hours:
                 ticket.reminded_at = now
-                _event(uow, ticket, EventKind.REMINDED, now)
-                await notify(
+                await _tell_department(
                     uow,
                     ticket,
-                    Audience.DEPARTMENT,
+                    department,
+                    EventKind.REMINDED,
                     "reminder",
                     {**base, "hours_left": left},
-                    now=now,
-                    department=department,
+                    now,
                 )
                 reminded.append(ticket.number)
         else:
             if ticket.overdue_at is None:
                 ticket.overdue_at = now
-                _event(uow, ticket, EventKind.OVERDUE, now)
-                await notify(
-                    uow,
-                    ticket,
-                    Audience.DEPARTMENT,
-                    "overdue",
-                    base,
-                    now=now,
-                    department=department,
+                await _tell_department(
+                    uow, ticket, department, EventKind.OVERDUE, "overdue", base, now
                 )
                 overdue.append(ticket.number)
             late = clock.working_seconds_between(ticket.due_at, now) / 3600
@@ -195,19 +201,13 @@ async def _resume_unanswered(
         ticket.awaiting_resident = False
         if ticket.due_at is not None and asked_at < ticket.due_at:
             ticket.due_at = clock.extend(ticket.due_at, asked_at, min(now, ticket.due_at))
-        _event(uow, ticket, EventKind.UNANSWERED, now)
-        await notify(
-            uow,
-            ticket,
-            Audience.DEPARTMENT,
-            "unanswered",
-            {
-                "number": ticket.number,
-                "hours": round(waited, 1),
-                "due_at": ticket.due_at.isoformat() if ticket.due_at else None,
-            },
-            now=now,
-            department=department,
+        payload = {
+            "number": ticket.number,
+            "hours": round(waited, 1),
+            "due_at": ticket.due_at.isoformat() if ticket.due_at else None,
+        }
+        await _tell_department(
+            uow, ticket, department, EventKind.UNANSWERED, "unanswered", payload, now
         )
         uow.session.add(ticket)
         resumed.append(ticket.number)
