@@ -1,0 +1,429 @@
+"""Every notice the product sends: one kind, one frozen payload type.
+
+The lifecycle queues notices in the outbox; delivery reads them back as the same types and
+renders them. A row whose kind is unknown, or whose payload does not fit its kind, is an
+`UnknownNotice`: logged and recorded on the ticket, never sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from enum import StrEnum
+from functools import cache
+from typing import Any, ClassVar
+
+from pydantic import Base64Bytes, TypeAdapter, ValidationError
+
+from storage.models import ClosureCode, Rating, Status
+from storage.routing import Candidate
+
+
+class NoticeKind(StrEnum):
+    """What a queued message says (stored in `outbox.kind`)."""
+
+    # to the resident
+    ROUTED = "routed"
+    PENDING_DISPATCH = "pending_dispatch"
+    CLAIMED = "claimed"
+    REPLY = "reply"
+    QUESTION = "question"
+    PHOTOS = "photos"  # to the resident or to staff: the photos that go with a message
+    RESOLVED = "resolved"
+    REOPENED = "reopened"
+    CLOSED = "closed"
+    # to a department or the dispatch desk
+    TICKET_CARD = "ticket_card"
+    DISPATCH_CARD = "dispatch_card"
+    RESIDENT_INFO = "resident_info"
+    REWORK = "rework"  # the resident was not satisfied: the department works on it again
+    REMINDER = "reminder"
+    OVERDUE = "overdue"
+    UNANSWERED = "unanswered"
+    RESIDENT_UNREACHABLE = "resident_unreachable"
+    DEPARTMENT_UNREACHABLE = "department_unreachable"
+    # to supervisors
+    ESCALATION = "escalation"
+    DIGEST = "digest"
+    DIGEST_CHART = "digest_chart"
+
+
+class CardVia(StrEnum):
+    """How a ticket reached the department whose card this is."""
+
+    ROUTED = "routed"
+    DISPATCHED = "dispatched"
+    REASSIGNED = "reassigned"
+
+
+class DispatchReason(StrEnum):
+    """Why a ticket is on the dispatch desk."""
+
+    LOW_CONFIDENCE = "low_confidence"
+    REASSIGNED = "reassigned"
+    NOT_OURS = "not_ours"
+
+
+class EscalationWhy(StrEnum):
+    """Why supervisors step in (督办)."""
+
+    OVERDUE = "overdue"
+    UNSATISFIED = "unsatisfied"
+
+
+class UnknownNotice(Exception):
+    """A queued row that is no notice this version knows: it is never sent."""
+
+    def __init__(self, kind: str, reason: str) -> None:
+        super().__init__(f"unknown notice {kind!r}: {reason}")
+        self.kind = kind
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class StaffCard:
+    """Everything staff see about a ticket; the phone only with consent, never Telegram ids."""
+
+    number: str
+    text: str
+    status: Status
+    department: str
+    department_code: str
+    resident_name: str = ""
+    address: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    photos: tuple[str, ...] = ()
+    phone: str | None = None
+    confidence: float | None = None
+    due_at: datetime | None = None
+
+
+# --- to the resident --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Routed:
+    """The ticket went to a department (`again`: after a reassignment or dispatch)."""
+
+    kind: ClassVar[NoticeKind] = NoticeKind.ROUTED
+    number: str
+    department: str
+    due_at: datetime | None
+    again: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PendingDispatch:
+    """The dispatch desk decides who handles the ticket."""
+
+    kind: ClassVar[NoticeKind] = NoticeKind.PENDING_DISPATCH
+    number: str
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """Someone in the department took the ticket on."""
+
+    kind: ClassVar[NoticeKind] = NoticeKind.CLAIMED
+    number: str
+    department: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """The department's answer while it works on the ticket."""
+
+    kind: ClassVar[NoticeKind] = NoticeKind.REPLY
+    number: str
+    department: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """The department asks the resident something."""
+
+    kind: ClassVar[NoticeKind] = NoticeKind.QUESTION
+    number: str
+    department: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Photos:
+    """Photos that go with a message (an answer's, or a card's)."""
+
+    kind: ClassVar[NoticeKind] = NoticeKind.PHOTOS
+    number: str
+    photos: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """办结: the answer, with buttons to rate it."""
+
+    kind: ClassVar[NoticeKind] = NoticeKind.RESOLVED
+    number: str
+    department: str
+    code: ClosureCode
+    answer: str
+    duplicate_of: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reopened:
+    """The resident was not satisfied: the ticket goes back to the department."""
+
+    kind: ClassVar[NoticeKind] = NoticeKind.REOPENED
+    number: str
+    department: str
+
+
+@dataclass(frozen=True, slots=True)
+class Closed:
+    """The ticket is archived, rated or not."""
+
+    kind: ClassVar[NoticeKind] = NoticeKind.CLOSED
+    number: str
+    rating: Rating
+
+
+# --- to staff ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TicketCard:
+    """A department's card for a ticket it must handle (with the action buttons)."""
+
+    kind: ClassVar[NoticeKind] = NoticeKind.TICKET_CARD
+    card: StaffCard
+    via: CardVia = CardVia.ROUTED
+    reason: str | None = None
+    unbound_department: str | None = None  # set when dispatch gets it for a group not bound
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchCard:
+    """The dispatch desk's card: the model's candidates and why it is here."""
+
+    kind: ClassVar[NoticeKind] = NoticeKind.DISPATCH_CARD
+    card: StaffCard
+    candidates: tuple[Candidate, ...] = ()
+    reason: DispatchReason = DispatchReason.LOW_CONFIDENCE
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ResidentInfo:
+    """The resident added words or photos (`answer`: to the department's question)."""
+
+    kind: ClassVar[NoticeKind] = NoticeKind.RESIDENT_INFO
+    number: str
+    text: str
+    photos: tuple[str, ...] = ()
+    answer: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Rework:
+    """The resident was not satisfied: the department handles the ticket again."""
+
+    kind: ClassVar[NoticeKind] = NoticeKind.REWORK
+    number: str
+    reason: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    """The deadline is near."""
+
+    kind: ClassVar[NoticeKind] = NoticeKind.REMINDER
+    number: str
+    due_at: datetime
+    hours_left: float
+
+
+@dataclass(frozen=True, slots=True)
+class Overdue:
+    """The deadline has passed (催办)."""
+
+    kind: ClassVar[NoticeKind] = NoticeKind.OVERDUE
+    number: str
+    due_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Unanswered:
+    """The resident left a question unanswered too long: the clock runs again."""
+
+    kind: ClassVar[NoticeKind] = NoticeKind.UNANSWERED
+    number: str
+    hours: float
+    due_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ResidentUnreachable:
+    """Messages no longer reach the resident (`blocked`: they blocked the bot)."""
+
+    kind: ClassVar[NoticeKind] = NoticeKind.RESIDENT_UNREACHABLE
+    number: str
+    blocked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DepartmentUnreachable:
+    """A department's group cannot be reached (told to the dispatch desk)."""
+
+    kind: ClassVar[NoticeKind] = NoticeKind.DEPARTMENT_UNREACHABLE
+    number: str | None
+    department: str
+    error: str
+
+
+# --- to supervisors ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    """督办: a ticket needs a supervisor."""
+
+    kind: ClassVar[NoticeKind] = NoticeKind.ESCALATION
+    number: str
+    department: str
+    why: EscalationWhy
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """The daily closure digest, as text."""
+
+    kind: ClassVar[NoticeKind] = NoticeKind.DIGEST
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class DigestChart:
+    """The daily digest's chart (a PNG)."""
+
+    kind: ClassVar[NoticeKind] = NoticeKind.DIGEST_CHART
+    day: date
+    chart_png: Base64Bytes
+
+
+Notice = (
+    Routed
+    | PendingDispatch
+    | Claimed
+    | Reply
+    | Question
+    | Photos
+    | Resolved
+    | Reopened
+    | Closed
+    | TicketCard
+    | DispatchCard
+    | ResidentInfo
+    | Rework
+    | Reminder
+    | Overdue
+    | Unanswered
+    | ResidentUnreachable
+    | DepartmentUnreachable
+    | Escalation
+    | Digest
+    | DigestChart
+)
+
+NOTICE_TYPES: tuple[type[Notice], ...] = (
+    Routed,
+    PendingDispatch,
+    Claimed,
+    Reply,
+    Question,
+    Photos,
+    Resolved,
+    Reopened,
+    Closed,
+    TicketCard,
+    DispatchCard,
+    ResidentInfo,
+    Rework,
+    Reminder,
+    Overdue,
+    Unanswered,
+    ResidentUnreachable,
+    DepartmentUnreachable,
+    Escalation,
+    Digest,
+    DigestChart,
+)
+
+
+@cache
+def _adapter(kind: NoticeKind) -> TypeAdapter[Any]:
+    (cls,) = (c for c in NOTICE_TYPES if c.kind == kind)
+    return TypeAdapter(cls)
+
+
+def encode(notice: Notice) -> dict[str, Any]:
+    """The notice as JSON-ready data for the outbox row's payload."""
+    data = _adapter(notice.kind).dump_python(notice, mode="json")
+    assert isinstance(data, dict)
+    return data
+
+
+def decode(kind: str, payload: dict[str, Any] | None) -> Notice:
+    """The notice stored in an outbox row; `UnknownNotice` if it is none this version knows."""
+    try:
+        known = NoticeKind(kind)
+    except ValueError:
+        raise UnknownNotice(kind, "no such kind") from None
+    try:
+        notice = _adapter(known).validate_python(payload or {})
+    except ValidationError as error:
+        # Only where the payload went wrong, never its values (they may be a resident's words).
+        places = ", ".join(".".join(map(str, e["loc"])) or "-" for e in error.errors())
+        raise UnknownNotice(kind, f"payload does not fit ({places})") from None
+    assert isinstance(notice, NOTICE_TYPES)
+    return notice
+
+
+def ticket_number(notice: Notice) -> str | None:
+    """The ticket a notice is about, if any."""
+    if isinstance(notice, TicketCard | DispatchCard):
+        return notice.card.number
+    return getattr(notice, "number", None)
+
+
+def anonymised(notice: Notice, mask: Any) -> Notice:
+    """The notice without the resident's personal data (retention); `mask` hides personal
+    numbers in free text."""
+    if isinstance(notice, TicketCard | DispatchCard):
+        card = replace(
+            notice.card,
+            text=mask(notice.card.text),
+            resident_name="",
+            address=None,
+            latitude=None,
+            longitude=None,
+            photos=(),
+            phone=None,
+        )
+        if isinstance(notice, TicketCard):
+            return replace(notice, card=card, reason=None)
+        return replace(notice, card=card, note=mask(notice.note))
+    if isinstance(notice, ResidentInfo):
+        return replace(notice, text="", photos=())
+    if isinstance(notice, Rework | Escalation):
+        return replace(notice, reason="")
+    if isinstance(notice, Photos):
+        return replace(notice, photos=())
+    if isinstance(notice, Reply | Question):
+        return replace(notice, text=mask(notice.text))
+    if isinstance(notice, Resolved):
+        return replace(notice, answer=mask(notice.answer))
+    return notice
