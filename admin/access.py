@@ -26,6 +26,7 @@ from storage.errors import (
 from storage.members import Actor, actor_for
 from storage.models import Role
 from storage.outbox import ticket_for_message
+from storage.vocabulary import action_name, status_name
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +46,8 @@ def explain(error: DomainError, *, button: bool = False) -> str:
     if isinstance(error, IllegalTransition):
         return texts.WRONG_STATE.format(
             number=error.number,
-            status=texts.STAFF_STATUS_NAMES.get(error.status, error.status),
-            action=texts.ACTION_NAMES.get(error.action, error.action),
+            status=status_name(error.status, staff=True),
+            action=action_name(error.action),
         )
     if isinstance(error, UnknownDepartment):
         return texts.UNKNOWN_DEPARTMENT.format(

@@ -26,6 +26,7 @@ from storage.conversations import purge_conversations
 from storage.exports import TicketRow, ticket_rows
 from storage.retention import RetentionReport, anonymise_closed
 from storage.unit_of_work import UnitOfWork
+from storage.vocabulary import closure_name, rating_name, status_name
 
 __all__ = ["ExportFormat", "anonymise", "export_app", "export_row", "write_tickets"]
 
@@ -70,7 +71,7 @@ def export_row(row: TicketRow, tz: ZoneInfo) -> list[Any]:
     cells: dict[str, Any] = {
         "number": row.number,
         "created_at": _local(row.created_at, tz),
-        "status": texts.STATUS_LABELS.get(row.status, row.status),
+        "status": status_name(row.status, staff=True),
         "department_code": row.department_code,
         "department": row.department,
         "predicted": row.predicted,
@@ -86,9 +87,9 @@ def export_row(row: TicketRow, tz: ZoneInfo) -> list[Any]:
         "due_at": _local(row.due_at, tz),
         "resolved_at": _local(row.resolved_at, tz),
         "closed_at": _local(row.closed_at, tz),
-        "closure": texts.CLOSURE_LABELS.get(row.closure or "", row.closure),
+        "closure": closure_name(row.closure) if row.closure else None,
         "answer": cell_text(row.answer),
-        "rating": texts.RATING_LABELS.get(row.rating or "", row.rating),
+        "rating": rating_name(row.rating) if row.rating else None,
         "reopen_count": row.reopen_count,
         "reassign_count": row.reassign_count,
         "duplicate_of": row.duplicate_of,

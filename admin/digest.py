@@ -14,6 +14,7 @@ from storage.district import list_departments
 from storage.errors import InvalidInput, UnknownDepartment
 from storage.metrics import DepartmentFigures, Figures, figures, sample_texts
 from storage.unit_of_work import UnitOfWork
+from storage.vocabulary import CLOSURE_NAMES
 
 __all__ = [
     "TELEGRAM_LIMIT",
@@ -160,7 +161,7 @@ def duration(hours: float | None) -> str:
 def _closures(row: DepartmentFigures) -> str:
     parts = [
         f"{label} {row.closures[code]}"
-        for code, label in texts.CLOSURE_LABELS.items()
+        for code, label in CLOSURE_NAMES.items()
         if row.closures.get(code)
     ]
     return texts.CLOSURES.format(codes=" · ".join(parts)) if parts else ""

@@ -38,8 +38,9 @@ from storage.columns import utcnow
 from storage.conversations import ConversationState, load_state, save_state
 from storage.district import department_for_chat
 from storage.errors import IllegalTransition, PermissionDenied
+from storage.lifecycle import is_workable
 from storage.members import Actor, list_members
-from storage.models import WORKABLE_STATUSES, ClosureCode
+from storage.models import ClosureCode
 from storage.queries import department_open_tickets, get_ticket, overdue_tickets, staff_ticket
 from storage.tickets import (
     add_note,
@@ -49,6 +50,7 @@ from storage.tickets import (
     reply_to_resident,
     resolve_ticket,
 )
+from storage.vocabulary import CLOSURE_NAMES, status_name
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +150,7 @@ async def _resolve(
     if code == ClosureCode.NOT_OURS:
         text = texts.RETURNED_TO_DISPATCH.format(number=number)
     else:
-        text = texts.RESOLVED.format(number=number, code=texts.STAFF_CLOSURE_NAMES[code])
+        text = texts.RESOLVED.format(number=number, code=CLOSURE_NAMES[code])
     await say(update, text)  # before the sender closes the topic
     svc.kick_outbox()
 
@@ -288,15 +290,15 @@ async def ticket(update: Update, context: Context, actor: Actor) -> None:
     _, number = found
     svc = staff_services(context)
     async with svc.uow() as uow:
-        payload, events = await staff_ticket(uow=uow, number=number)
-        allowed = actor.may_work_on(payload["department_code"])
+        card, events = await staff_ticket(uow=uow, number=number)
+        allowed = actor.may_work_on(card.department_code)
         members = await list_members(uow=uow) if allowed else []
     if not allowed:
         await refuse(update, texts.NOT_YOUR_TICKET)
         return
     names = {m.user_id: m.display_name for m in members if m.display_name}
     text, markup = cards.staff_ticket(
-        payload, events, names, svc.department_names(), now=utcnow(), tz=svc.tz
+        card, events, names, svc.department_names(), now=utcnow(), tz=svc.tz
     )
     await say(update, text[:4096], markup)
 
@@ -338,7 +340,7 @@ async def on_text(update: Update, context: Context, actor: Actor) -> None:
         else:
             await _write(update, context, actor, number, message.text, command="reply")
     except IllegalTransition as error:
-        status = texts.STAFF_STATUS_NAMES.get(error.status, error.status)
+        status = status_name(error.status, staff=True)
         await say(update, texts.NOT_RELAYED.format(number=number, status=status))
 
 
@@ -372,7 +374,7 @@ async def on_photo(update: Update, context: Context, actor: Actor) -> None:
             )
     except IllegalTransition as error:
         if not more_of_album:
-            status = texts.STAFF_STATUS_NAMES.get(error.status, error.status)
+            status = status_name(error.status, staff=True)
             await say(update, texts.NOT_RELAYED.format(number=number, status=status))
         return
     log.info("%s: staff photo relayed", number)
@@ -445,7 +447,7 @@ async def _workable(context: Context, actor: Actor, number: str) -> tuple[str, s
         found = await get_ticket(uow=uow, number=number)
     if not actor.may_work_on(found.department_code):
         raise PermissionDenied("open picker")
-    if found.status not in WORKABLE_STATUSES:
+    if not is_workable(found.status):
         raise IllegalTransition(found.number, found.status, "pick")
     return found.department_code or "", found.status
 
@@ -489,7 +491,7 @@ async def _pick_closure(
         data["prompt"] = query.message.message_id
     await _set_pending(update, context, ConversationState(state, data))
     template = texts.ASK_ORIGINAL if code == ClosureCode.DUPLICATE else texts.ASK_ANSWER
-    text = template.format(number=number, code=texts.STAFF_CLOSURE_NAMES[code])
+    text = template.format(number=number, code=CLOSURE_NAMES[code])
     await query.edit_message_text(text + (texts.REPLY_TO_THIS if "prompt" in data else ""))
 
 

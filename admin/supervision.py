@@ -7,7 +7,6 @@ each scheduled run happen once across workers and restarts.
 from __future__ import annotations
 
 import asyncio
-import base64
 import functools
 import io
 import logging
@@ -34,6 +33,7 @@ from storage.deadlines import claim_job_run, job_has_run, sweep_deadlines
 from storage.errors import DomainError, UnknownDepartment
 from storage.members import actor_for, supervisor_ids
 from storage.models import Audience, Role
+from storage.notices import Digest, DigestChart
 from storage.outbox import enqueue
 from storage.tickets import close_unrated
 from storage.unit_of_work import UnitOfWork
@@ -118,22 +118,18 @@ async def queue_digest(*, uow: UnitOfWork, day: date, tz: ZoneInfo) -> int:
         return 0
     digest = await build_digest(uow=uow, day=day, tz=tz)
     text = render_digest_text(digest)
-    chart = base64.b64encode(await asyncio.to_thread(chart_png, digest)).decode()
+    chart = await asyncio.to_thread(chart_png, digest)
     recipients = await supervisor_ids(uow=uow)
     # The claim and the queued messages commit together: once, and never lost in between.
     if not await claim_job_run(uow=uow, name="digest", key=key, commit=False):
         return 0
     for chat_id in recipients:
         # Text and chart are separate rows: a retry of one never repeats the other.
-        for kind, payload in (
-            ("digest", {"text": text}),
-            ("digest_chart", {"chart_png": chart, "day": day.isoformat()}),
-        ):
+        for notice in (Digest(text), DigestChart(day, chart)):
             await enqueue(
                 uow=uow,
                 chat_id=chat_id,
-                kind=kind,
-                payload=payload,
+                notice=notice,
                 audience=Audience.SUPERVISORS,
                 commit=False,
             )

@@ -4,65 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-# --- ticket cards and notices in department groups -------------------------------------------
-
-CARD = (
-    "🆕 新诉求 {number}\n承办：{department}　时限：{due}\n群众：{resident}{phone}\n{place}\n{text}"
-)
-CARD_PHONE = "　电话：{phone}"
-CARD_PLACE = "地点：{place}\n"
-CARD_PIN = "定位：{lat:.5f}, {lon:.5f}\n"
-CARD_PHOTOS = "\n🖼 附照片 {count} 张"
-CARD_CONFIDENCE = "\n（系统分派，置信度 {confidence:.0%}）"
-CARD_DISPATCHED = "\n（区民意调度中心人工分派）"
-CARD_REASSIGNED = "\n（他部门转办，理由：{reason}）"
-CARD_UNBOUND = "⚠️ {department} 尚未绑定工作群，此单暂由调度中心代收。\n\n"
-TOPIC_NAME = "{number} {status}"
-
-DISPATCH_CARD = "🧭 待分派 {number}\n{reason}\n\n{text}\n{place}\n请选择承办部门："
-DISPATCH_REASON = {
-    "low_confidence": "系统无法确定承办部门",
-    "not_ours": "原承办部门认为非本部门职责",
-    "reassigned": "转回调度中心",
-}
-RESIDENT_BLOCKED = "⚠️ {number}：群众已屏蔽机器人，答复无法送达，请电话联系或按「无法联系」办结。"
-RESIDENT_UNREACHABLE = "⚠️ {number}：给群众的消息发送失败，请电话联系或按「无法联系」办结。"
-DISPATCH_NOTE = "原承办部门说明：{note}"
-DEPARTMENT_UNREACHABLE = (
-    "⚠️ 无法向 {department} 工作群发送消息（{error}）。诉求 {number} 需要人工跟进，"
-    "请检查该群是否仍绑定、机器人是否仍是管理员。"
-)
-
-RESIDENT_INFO = "📎 群众补充 {number}：\n{text}"
-RESIDENT_ANSWER = "💬 群众回复 {number}：\n{text}"
-RESIDENT_PHOTOS = "（附照片 {count} 张）"
-REOPENED = "🔁 {number} 群众评价不满意，已重新交办（第 {count} 次）。原因：{reason}"
-RATED = "⭐ {number} 群众评价：{rating}"
-ESCALATION = "🚨 督办：{number}（{department}）{why}。{reason}"
-ESCALATION_WHY = {
-    "unsatisfied": "群众多次不满意",
-    "overdue": "已超期",
-}
-
-
 # --- staff actions in department groups and dispatch (admin.staff, admin.dispatch) ------------
 
-STAFF_CLOSURE_NAMES = {
-    "fixed": "已解决",
-    "answered": "已答复",
-    "not_ours": "非本部门职责",
-    "duplicate": "重复",
-    "unreachable": "无法联系",
-}
-STAFF_STATUS_NAMES = {
-    "received": "已接收",
-    "pending_dispatch": "待分派",
-    "routed": "待认领",
-    "in_progress": "办理中",
-    "resolved": "已办结（待评价）",
-    "reopened": "重办中",
-    "closed": "已归档",
-}
 EVENT_LINES = {
     "received": "群众提交",
     "routed": "分派至 {department}",
@@ -85,12 +28,6 @@ EVENT_LINES = {
     "unanswered": "群众逾期未答复提问，恢复计时",
     "anonymised": "个人信息已匿名化",
 }
-EVENT_RATINGS = {
-    "satisfied": "满意",
-    "basically_satisfied": "基本满意",
-    "unsatisfied": "不满意",
-    "unrated": "未评价",
-}
 HISTORY_HEADER = "\n\n办理记录："
 HISTORY_LINE = "{at} {who}：{what}"
 WHO_RESIDENT = "群众"
@@ -107,15 +44,6 @@ NOT_ADMIN = "只有管理员可以绑定部门工作群。"
 BUTTON_STALE = "按钮已失效：诉求已变化或按钮不属于本群，请以最新消息为准。"
 TICKET_UNKNOWN = "没有找到编号为 {number} 的诉求。"
 WRONG_STATE = "诉求 {number} 当前状态为「{status}」，不能{action}。"
-ACTION_NAMES = {
-    "claim": "认领",
-    "reply": "答复",
-    "ask": "提问",
-    "note": "备注",
-    "reassign": "转办",
-    "resolve": "办结",
-    "dispatch": "分派",
-}
 UNKNOWN_DEPARTMENT = "没有这个部门：{code}。可用的部门代码：{codes}"
 INVALID_INPUT = "内容有误：{detail}"
 INVALID_DETAILS = {
@@ -188,28 +116,6 @@ def fmt(template: str, **values: Any) -> str:
 
 NO_VALUE = "—"
 WEEKDAYS = "一二三四五六日"
-CLOSURE_LABELS = {
-    "fixed": "已解决",
-    "answered": "已答复",
-    "unreachable": "无法联系",
-    "duplicate": "重复",
-    "not_ours": "非本部门职责",
-}
-RATING_LABELS = {
-    "satisfied": "满意",
-    "basically_satisfied": "基本满意",
-    "unsatisfied": "不满意",
-    "unrated": "未评价",
-}
-STATUS_LABELS = {
-    "received": "已受理",
-    "pending_dispatch": "待分派",
-    "routed": "已交办",
-    "in_progress": "办理中",
-    "resolved": "已办结",
-    "reopened": "重新办理",
-    "closed": "已关闭",
-}
 
 DIGEST_TITLE = "📊 民意直通车日报 · {day}（周{weekday}）"
 DIGEST_DAY = "【当日】"
@@ -303,11 +209,5 @@ ANONYMISE_DONE = "已匿名化 {tickets} 件诉求，统计数据（状态、时
 
 # --- supervision: reminders, 催办, digest delivery -----------------------------------------------
 
-REMINDER = "⏳ 提醒：{number} 还剩约 {hours:.1f} 个工作小时到期（{due}），请抓紧办理。"
-OVERDUE = "⏰ 催办：{number} 已超过办理时限（{due}），请尽快办结并答复群众。"
-UNANSWERED = (
-    "⌛ {number}：向群众提出的问题已约 {hours:.0f} 个工作小时未获答复，办理计时恢复，"
-    "新的办理时限为 {due}。可电话联系群众，或依据现有情况办结。"
-)
-NOT_SUPERVISOR = "抱歉，日报和统计仅限督查人员（supervisor）查看。"
+NOT_SUPERVISOR = "抱歉，日报和统计仅限督查人员查看。"
 DIGEST_BAD_DATE = "日期格式应为 YYYY-MM-DD，例如 /digest 2026-11-24。"

@@ -17,14 +17,13 @@ from admin import staff, supervision
 from admin.context import SERVICES_KEY
 from admin.settings import Settings
 from bot import errors, residents
-from bot.pacing import FloodLimits
-from bot.routing import Classifier
-from bot.sender import OutboxSender
 from bot.services import Services
 from bot.updates import PerChatUpdateProcessor
 from classifiers import segmentation
 from classifiers.artifact import load_model
-from classifiers.model import RoutingModel
+from classifiers.model import Classifier, RoutingModel
+from delivery.pacing import FloodLimits
+from delivery.sender import OutboxSender
 from storage import database
 from storage.district import District, read_district
 from storage.tickets import Policy
@@ -133,8 +132,11 @@ def _post_init(
             sessions=database.session_factory(engine),
             classifier=classifier,
             district=district,
-            policy=Policy(deadlines=calendar, timezone=settings.tz),
-            threshold=dispatch_threshold(settings, classifier),
+            policy=Policy(
+                deadlines=calendar,
+                timezone=settings.tz,
+                dispatch_threshold=dispatch_threshold(settings, classifier),
+            ),
             tz=settings.tz,
             rating_window_days=settings.rating_window_days,
         )
@@ -153,7 +155,7 @@ def _post_init(
         log.info(
             "bot ready: %d departments, dispatch below confidence %.2f",
             len(district.codes),
-            svc.threshold,
+            svc.policy.dispatch_threshold,
         )
 
     return post_init

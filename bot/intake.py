@@ -18,13 +18,15 @@ from telegram import (
 )
 
 from bot import texts
-from bot.routing import decide
 from bot.services import Context, Services, services
+from classifiers.model import Prediction
 from storage.conversations import ConversationState, consume_state, load_state, save_state
 from storage.errors import InvalidInput, RateLimited
+from storage.routing import decide
 from storage.tickets import MAX_TEXT_CHARS, Draft, ResidentRef, open_ticket
 
 INTAKE = "intake"
+PREDICTION = "prediction"  # the model's guess for the draft's text, made at the summary
 PLACE, PHOTOS, PHONE, CONFIRM, EDIT = "place", "photos", "phone", "confirm", "edit"
 ADDING, REASON = "adding", "reason"
 
@@ -156,12 +158,25 @@ async def _ask_phone(update: Update, svc: Services, state: ConversationState) ->
     await update.effective_chat.send_message(texts.ASK_PHONE, reply_markup=_phone_keyboard())
 
 
+def _stored(prediction: Prediction) -> list[Any]:
+    return [prediction.code, prediction.confidence, [list(r) for r in prediction.runner_up]]
+
+
+def _prediction(data: dict[str, Any]) -> Prediction | None:
+    """The prediction made when the summary was shown (None for a draft saved without one)."""
+    stored = data.get(PREDICTION)
+    if not isinstance(stored, list) or len(stored) != 3:
+        return None
+    code, confidence, runner_up = stored
+    return Prediction(str(code), float(confidence), tuple((str(c), float(p)) for c, p in runner_up))
+
+
 async def _summary(update: Update, svc: Services, state: ConversationState) -> None:
     assert update.effective_chat is not None
     data = state.data
-    decision = decide(
-        svc.classifier.predict(data["text"]), threshold=svc.threshold, known=svc.district.codes
-    )
+    prediction = svc.classifier.predict(data["text"])
+    data[PREDICTION] = _stored(prediction)  # the report is classified once, here
+    decision = decide(prediction, threshold=svc.policy.dispatch_threshold, known=svc.district.codes)
     names = svc.department_names()
     routing = (
         texts.ROUTING_CONFIDENT.format(department=names[decision.route_to])
@@ -272,9 +287,7 @@ async def _submit(update: Update, svc: Services, state: ConversationState) -> No
     assert user is not None
     assert chat is not None
     data: dict[str, Any] = state.data
-    decision = decide(
-        svc.classifier.predict(data["text"]), threshold=svc.threshold, known=svc.district.codes
-    )
+    prediction = _prediction(data) or svc.classifier.predict(data["text"])
     draft = Draft(
         text=data["text"],
         address=data.get("address"),
@@ -294,8 +307,7 @@ async def _submit(update: Update, svc: Services, state: ConversationState) -> No
                 uow=uow,
                 resident=ResidentRef(user.id, chat.id, user.full_name[:100]),
                 draft=draft,
-                route_to=decision.route_to,
-                candidates=decision.candidates,
+                prediction=prediction,
                 policy=svc.policy,
             )
     except RateLimited as error:

@@ -19,8 +19,10 @@ from telegram.ext import (
 
 from bot import intake, texts
 from bot.services import Context, services
+from delivery.cards import RATING_KEYS
 from storage.conversations import ConversationState
 from storage.errors import IllegalTransition, InvalidInput, TicketNotFound
+from storage.lifecycle import Action, allowed
 from storage.models import Rating
 from storage.queries import open_ticket_for_resident, resident_ticket, resident_tickets
 from storage.tickets import MAX_TEXT_CHARS, add_resident_info, rate_ticket
@@ -28,7 +30,6 @@ from storage.tickets import MAX_TEXT_CHARS, add_resident_info, rate_ticket
 PRIVATE = filters.ChatType.PRIVATE
 NEW_MESSAGE = filters.UpdateType.MESSAGE
 NUMBER = re.compile(r"^[A-Za-z]{1,8}-\d{8}-\d{1,6}$")
-RATINGS = {"s": Rating.SATISFIED, "b": Rating.BASICALLY, "u": Rating.UNSATISFIED}
 STAFF_COMMANDS = [
     "claim",
     "reply",
@@ -65,18 +66,6 @@ class FloodGuard:
     def warned_once(self, user_id: int) -> bool:
         """Whether this drop is the first of the burst (warn the user only once)."""
         return len(self._seen[user_id]) == self.limit + 1
-
-
-def rating_keyboard(number: str) -> InlineKeyboardMarkup:
-    """满意 / 基本满意 / 不满意 buttons for a resolved ticket."""
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(texts.RATING_NAMES[rating], callback_data=f"r:{number}:{key}")
-                for key, rating in RATINGS.items()
-            ]
-        ]
-    )
 
 
 def status_keyboard(number: str) -> InlineKeyboardMarkup:
@@ -135,10 +124,10 @@ async def _show_status(update: Update, context: Context, number: str) -> None:
     except TicketNotFound:
         await update.effective_chat.send_message(texts.NOT_FOUND.format(number=number[:40]))
         return
-    open_ = ticket.status not in ("closed",)
+    can_add = allowed(ticket.status, Action.ADD_INFO) is not None
     await update.effective_chat.send_message(
         texts.timeline(ticket, events, svc.department_names(), svc.tz),
-        reply_markup=status_keyboard(ticket.number) if open_ else None,
+        reply_markup=status_keyboard(ticket.number) if can_add else None,
     )
 
 
@@ -170,7 +159,7 @@ async def on_add_button(update: Update, context: Context) -> None:
         return
     await query.answer()
     assert update.effective_chat is not None
-    if ticket.status == "closed":
+    if allowed(ticket.status, Action.ADD_INFO) is None:
         await update.effective_chat.send_message(texts.INFO_CLOSED.format(number=number))
         return
     await intake.put_state(svc, update, ConversationState(intake.ADDING, {"number": number}))
@@ -182,10 +171,10 @@ async def on_rating_button(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None
     parts = (query.data or "").split(":")
-    if len(parts) != 3 or parts[2] not in RATINGS or not NUMBER.match(parts[1]):
+    if len(parts) != 3 or parts[2] not in RATING_KEYS or not NUMBER.match(parts[1]):
         await query.answer(texts.BUTTON_EXPIRED, show_alert=True)
         return
-    number, rating = parts[1], RATINGS[parts[2]]
+    number, rating = parts[1], RATING_KEYS[parts[2]]
     svc = services(context)
     assert update.effective_user is not None
     if rating == Rating.UNSATISFIED:
@@ -196,7 +185,7 @@ async def on_rating_button(update: Update, context: Context) -> None:
                 )
         except TicketNotFound:
             ticket = None
-        if ticket is None or ticket.status != "resolved":
+        if ticket is None or allowed(ticket.status, Action.REJECT) is None:
             await query.answer(texts.BUTTON_EXPIRED, show_alert=True)
             return
         await query.answer()

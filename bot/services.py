@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram.ext import CallbackContext, ContextTypes
 
 from admin.context import SERVICES_KEY
-from bot.routing import Classifier
+from classifiers.model import Classifier
 from storage.district import District
 from storage.tickets import Policy
 from storage.unit_of_work import UnitOfWork
@@ -27,7 +27,6 @@ class Services:
     classifier: Classifier
     district: District
     policy: Policy
-    threshold: float
     tz: ZoneInfo
     rating_window_days: int = 3
     max_photos: int = 5
@@ -42,6 +41,10 @@ class Services:
     def department_names(self) -> dict[str, str]:
         """Department code → name, dispatch included."""
         return {d.code: d.name for d in self.district.all()}
+
+    def routable_names(self) -> dict[str, str]:
+        """Department code → name, the departments a ticket can be routed to."""
+        return {d.code: d.name for d in self.district.departments}
 
     def kick_outbox(self) -> None:
         """Tell the sender there is something new to deliver."""

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from storage.models import ClosureCode, Rating, Status
+from delivery.texts import local_time
+from storage.models import EventKind
 from storage.views import EventView, TicketView
+from storage.vocabulary import closure_name, rating_name, status_name
 
 SERVICE = "民意直通车"
 
@@ -105,33 +106,9 @@ INFO_CLOSED = "诉求 {number} 已办结，不能再补充。如有新问题，�
 REASON_PROMPT = "很抱歉让您不满意。请简单说说原因，我们会转回承办部门重新办理："
 RATING_THANKS = "感谢评价！"
 
-STATUS_NAMES: dict[str, str] = {
-    Status.RECEIVED: "已接收",
-    Status.PENDING_DISPATCH: "待分派",
-    Status.ROUTED: "已分派",
-    Status.IN_PROGRESS: "办理中",
-    Status.RESOLVED: "已办结（待评价）",
-    Status.REOPENED: "重新办理",
-    Status.CLOSED: "已办结",
-}
-
-CLOSURE_NAMES: dict[str, str] = {
-    ClosureCode.FIXED: "已解决",
-    ClosureCode.ANSWERED: "已答复",
-    ClosureCode.NOT_OURS: "非本部门职责",
-    ClosureCode.DUPLICATE: "重复诉求",
-    ClosureCode.UNREACHABLE: "无法联系",
-}
-
-RATING_NAMES: dict[str, str] = {
-    Rating.SATISFIED: "满意",
-    Rating.BASICALLY: "基本满意",
-    Rating.UNSATISFIED: "不满意",
-    Rating.UNRATED: "未评价",
-}
 
 EVENT_NAMES: dict[str, str] = {
-    "received": "已接收",
+    "received": "已受理",
     "routed": "分派至 {department}",
     "sent_to_dispatch": "转区民意调度中心人工分派",
     "dispatched": "调度中心分派至 {department}",
@@ -143,43 +120,8 @@ EVENT_NAMES: dict[str, str] = {
     "resolved": "办结（{code}）",
     "rated": "您的评价：{rating}",
     "reopened": "重新办理",
-    "closed": "已办结",
+    "closed": "已归档",
 }
-
-# --- notifications from the outbox ------------------------------------------------------------
-
-ROUTED = (
-    "📮 您的诉求已受理\n编号：{number}\n承办部门：{department}\n办理时限：{due} 前\n\n"
-    "办理进展会第一时间通知您，也可以随时发送 /status {number} 查看。"
-)
-ROUTED_AGAIN = "🔁 您的诉求 {number} 已转由 {department} 办理，办理时限：{due} 前。"
-PENDING_DISPATCH = (
-    "📮 您的诉求已受理，编号：{number}\n正在由区民意调度中心确认承办部门，分派后会马上告诉您。"
-)
-CLAIMED = "👷 {department} 已安排专人办理您的诉求 {number}。"
-REPLY = "💬 {department} 就诉求 {number} 答复：\n\n{text}"
-QUESTION = "❓ {department} 就诉求 {number} 想向您了解：\n\n{text}\n\n直接回复文字或照片即可。"
-RESOLVED = (
-    "✅ 您的诉求 {number} 已办结（{code}）。\n\n{department}答复：{answer}\n\n"
-    "请对办理结果进行评价："
-)
-RESOLVED_DUPLICATE = (
-    "✅ 您的诉求 {number} 与已在办理的诉求 {original} 相同，已合并办理。"
-    "后续进展请查看 /status {original}。\n\n请对本次处理进行评价："
-)
-REOPENED = "🔁 已收到您的意见，诉求 {number} 已转回 {department} 重新办理。"
-CLOSED = "📁 诉求 {number} 已办结归档。感谢您的参与！"
-CLOSED_UNRATED = "📁 诉求 {number} 评价期已过，已办结归档。如问题仍未解决，欢迎重新反映。"
-
-
-def local_time(moment: datetime | str | None, tz: ZoneInfo) -> str:
-    """A timestamp as residents read it: 11月27日 17:30."""
-    if moment is None:
-        return "—"
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    local = moment.astimezone(tz)
-    return f"{local.month}月{local.day}日 {local:%H:%M}"
 
 
 def snippet(text: str, limit: int = 24) -> str:
@@ -195,7 +137,7 @@ def my_tickets(tickets: list[TicketView]) -> str:
     lines = [MY_HEADER.format(count=len(tickets))]
     lines += [
         MY_LINE.format(
-            number=t.number, status=STATUS_NAMES.get(t.status, t.status), snippet=snippet(t.text)
+            number=t.number, status=status_name(t.status, staff=False), snippet=snippet(t.text)
         )
         for t in tickets
     ]
@@ -211,7 +153,7 @@ def timeline(
     lines = [
         STATUS_HEADER.format(
             number=ticket.number,
-            status=STATUS_NAMES.get(ticket.status, ticket.status),
+            status=status_name(ticket.status, staff=False),
             department=department,
             due=due,
             text=snippet(ticket.text, 200),
@@ -223,10 +165,12 @@ def timeline(
             continue
         label = template.format(
             department=names.get(event.department_code or "", ""),
-            code=CLOSURE_NAMES.get(str(event.detail.get("code", "")), ""),
-            rating=RATING_NAMES.get(str(event.detail.get("rating", "")), ""),
+            code=closure_name(event.detail.get("code")),
+            rating=rating_name(event.detail.get("rating")),
         )
-        said = event.detail.get("text") if event.kind in ("replied", "asked") else None
+        said = (
+            event.detail.get("text") if event.kind in (EventKind.REPLIED, EventKind.ASKED) else None
+        )
         lines.append(
             f"· {local_time(event.at, tz)} {label}" + (f"：{snippet(said, 300)}" if said else "")
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -12,6 +12,7 @@ from classifiers.metadata import ModelMetadata
 from classifiers.scorer import Float64Array, LinearScorer
 
 __all__ = [
+    "Classifier",
     "Prediction",
     "RoutingModel",
 ]
@@ -24,6 +25,14 @@ class Prediction:
     code: str
     confidence: float
     runner_up: tuple[tuple[str, float], ...] = ()
+
+
+class Classifier(Protocol):
+    """Anything that predicts a department for a text (the real model, or a test fake)."""
+
+    def predict(self, text: str) -> Prediction:
+        """The most likely department, its probability and the runners-up."""
+        ...
 
 
 class RoutingModel:

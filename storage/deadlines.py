@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import func, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, or_, select
 
 from storage.columns import utcnow
+from storage.lifecycle import WORKABLE_STATUSES
 from storage.models import (
-    WORKABLE_STATUSES,
     ActorKind,
     Audience,
     Department,
@@ -27,7 +27,8 @@ from storage.models import (
     Ticket,
     TicketEvent,
 )
-from storage.tickets import notify
+from storage.notices import Escalation, EscalationWhy, Notice, Overdue, Reminder, Unanswered
+from storage.outbox import notify
 from storage.unit_of_work import UnitOfWork
 
 LOOKAHEAD = timedelta(days=10)  # covers the longest holiday (National Day) plus a weekend
@@ -75,13 +76,12 @@ async def _tell_department(
     ticket: Ticket,
     department: Department,
     kind: EventKind,
-    notice: str,
-    payload: dict[str, Any],
+    notice: Notice,
     now: datetime,
 ) -> None:
     """Record a supervision step on the ticket and queue its notice for the department."""
     _event(uow, ticket, kind, now)
-    await notify(uow, ticket, Audience.DEPARTMENT, notice, payload, now=now, department=department)
+    await notify(uow, ticket, Audience.DEPARTMENT, notice, now=now, department=department)
 
 
 async def sweep_deadlines(
@@ -132,40 +132,27 @@ async def sweep_deadlines(
         department = departments.get(ticket.department_code or "")
         if department is None:
             continue
-        base = {"number": ticket.number, "due_at": ticket.due_at.isoformat()}
         if ticket.due_at > now:
             left = clock.working_seconds_between(now, ticket.due_at) / 3600
             if ticket.reminded_at is None and left <= remind_within_hours:
                 ticket.reminded_at = now
-                await _tell_department(
-                    uow,
-                    ticket,
-                    department,
-                    EventKind.REMINDED,
-                    "reminder",
-                    {**base, "hours_left": left},
-                    now,
-                )
+                reminder = Reminder(ticket.number, ticket.due_at, left)
+                await _tell_department(uow, ticket, department, EventKind.REMINDED, reminder, now)
                 reminded.append(ticket.number)
         else:
             if ticket.overdue_at is None:
                 ticket.overdue_at = now
+                overdue_notice = Overdue(ticket.number, ticket.due_at)
                 await _tell_department(
-                    uow, ticket, department, EventKind.OVERDUE, "overdue", base, now
+                    uow, ticket, department, EventKind.OVERDUE, overdue_notice, now
                 )
                 overdue.append(ticket.number)
             late = clock.working_seconds_between(ticket.due_at, now) / 3600
             if late >= escalate_after_hours:  # one working day past the deadline: 督办
                 ticket.escalated_at = now
                 _event(uow, ticket, EventKind.ESCALATED, now)
-                await notify(
-                    uow,
-                    ticket,
-                    Audience.SUPERVISORS,
-                    "escalation",
-                    {**base, "department": department.name, "why": "overdue", "reason": ""},
-                    now=now,
-                )
+                escalation = Escalation(ticket.number, department.code, EscalationWhy.OVERDUE)
+                await notify(uow, ticket, Audience.SUPERVISORS, escalation, now=now)
                 escalated.append(ticket.number)
         uow.session.add(ticket)
     await uow.commit()
@@ -201,14 +188,8 @@ async def _resume_unanswered(
         ticket.awaiting_resident = False
         if ticket.due_at is not None and asked_at < ticket.due_at:
             ticket.due_at = clock.extend(ticket.due_at, asked_at, min(now, ticket.due_at))
-        payload = {
-            "number": ticket.number,
-            "hours": round(waited, 1),
-            "due_at": ticket.due_at.isoformat() if ticket.due_at else None,
-        }
-        await _tell_department(
-            uow, ticket, department, EventKind.UNANSWERED, "unanswered", payload, now
-        )
+        unanswered = Unanswered(ticket.number, round(waited, 1), ticket.due_at)
+        await _tell_department(uow, ticket, department, EventKind.UNANSWERED, unanswered, now)
         uow.session.add(ticket)
         resumed.append(ticket.number)
     return resumed

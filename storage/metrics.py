@@ -42,9 +42,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
 
 from storage.columns import utcnow
+from storage.lifecycle import OPEN_STATUSES, WORKABLE_STATUSES
 from storage.models import (
-    OPEN_STATUSES,
-    WORKABLE_STATUSES,
     ClosureCode,
     EventKind,
     Rating,

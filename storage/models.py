@@ -24,12 +24,6 @@ class Status(StrEnum):
     CLOSED = "closed"
 
 
-OPEN_STATUSES = frozenset(
-    {Status.RECEIVED, Status.PENDING_DISPATCH, Status.ROUTED, Status.IN_PROGRESS, Status.REOPENED}
-)
-WORKABLE_STATUSES = frozenset({Status.ROUTED, Status.IN_PROGRESS, Status.REOPENED})
-
-
 class ClosureCode(StrEnum):
     """Why a department says a ticket is done; keeps the closure rate honest."""
 

@@ -1,5 +1,8 @@
 """Every notice the product sends: one kind, one frozen payload type.
 
+Payloads carry department codes, never names: delivery names them from the district at send
+time, from one source.
+
 The lifecycle queues notices in the outbox; delivery reads them back as the same types and
 renders them. A row whose kind is unknown, or whose payload does not fit its kind, is an
 `UnknownNotice`: logged and recorded on the ticket, never sent.
@@ -87,7 +90,6 @@ class StaffCard:
     number: str
     text: str
     status: Status
-    department: str
     department_code: str
     resident_name: str = ""
     address: str | None = None
@@ -108,7 +110,7 @@ class Routed:
 
     kind: ClassVar[NoticeKind] = NoticeKind.ROUTED
     number: str
-    department: str
+    department_code: str
     due_at: datetime | None
     again: bool = False
 
@@ -127,7 +129,7 @@ class Claimed:
 
     kind: ClassVar[NoticeKind] = NoticeKind.CLAIMED
     number: str
-    department: str
+    department_code: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +138,7 @@ class Reply:
 
     kind: ClassVar[NoticeKind] = NoticeKind.REPLY
     number: str
-    department: str
+    department_code: str
     text: str
 
 
@@ -146,7 +148,7 @@ class Question:
 
     kind: ClassVar[NoticeKind] = NoticeKind.QUESTION
     number: str
-    department: str
+    department_code: str
     text: str
 
 
@@ -165,7 +167,7 @@ class Resolved:
 
     kind: ClassVar[NoticeKind] = NoticeKind.RESOLVED
     number: str
-    department: str
+    department_code: str
     code: ClosureCode
     answer: str
     duplicate_of: str | None = None
@@ -177,7 +179,7 @@ class Reopened:
 
     kind: ClassVar[NoticeKind] = NoticeKind.REOPENED
     number: str
-    department: str
+    department_code: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +202,7 @@ class TicketCard:
     card: StaffCard
     via: CardVia = CardVia.ROUTED
     reason: str | None = None
-    unbound_department: str | None = None  # set when dispatch gets it for a group not bound
+    unbound_department_code: str | None = None  # dispatch stands in for a group not bound
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,7 +281,7 @@ class DepartmentUnreachable:
 
     kind: ClassVar[NoticeKind] = NoticeKind.DEPARTMENT_UNREACHABLE
     number: str | None
-    department: str
+    department_code: str | None  # None: a group no department is bound to any more
     error: str
 
 
@@ -292,7 +294,7 @@ class Escalation:
 
     kind: ClassVar[NoticeKind] = NoticeKind.ESCALATION
     number: str
-    department: str
+    department_code: str
     why: EscalationWhy
     reason: str = ""
 

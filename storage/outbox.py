@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,6 +13,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import SQLModel, col, or_, select
 
 from storage.columns import utcnow
+from storage.members import supervisor_ids
 from storage.models import (
     ActorKind,
     Audience,
@@ -25,6 +26,17 @@ from storage.models import (
     TicketEvent,
     TicketMessage,
 )
+from storage.notices import (
+    DepartmentUnreachable,
+    Notice,
+    NoticeKind,
+    ResidentUnreachable,
+    TicketCard,
+    UnknownNotice,
+    decode,
+    encode,
+)
+from storage.rows import dispatch_row, resident_row
 from storage.unit_of_work import UnitOfWork
 
 DEFAULT_LEASE = timedelta(minutes=2)
@@ -39,39 +51,97 @@ class OutboxItem:
     id: int
     ticket_id: int | None
     ticket_number: str | None
-    audience: str
+    audience: Audience
     chat_id: int
-    kind: str
-    payload: dict[str, Any]
+    notice: Notice
     attempts: int
+
+    @property
+    def kind(self) -> NoticeKind:
+        """What the message says."""
+        return self.notice.kind
+
+
+def _queued(
+    notice: Notice,
+    *,
+    audience: Audience,
+    chat_id: int | None,
+    ticket_id: int | None,
+    now: datetime,
+) -> OutboxMessage:
+    """An outbox row for a notice; one without a chat is kept, failed, for the record."""
+    return OutboxMessage(
+        ticket_id=ticket_id,
+        audience=audience,
+        chat_id=chat_id,
+        kind=notice.kind,
+        payload=encode(notice),
+        status=OutboxStatus.PENDING if chat_id is not None else OutboxStatus.FAILED,
+        last_error=None if chat_id is not None else "no chat bound",
+        created_at=now,
+        next_attempt_at=now,
+    )
 
 
 async def enqueue(
     *,
     uow: UnitOfWork,
     chat_id: int,
-    kind: str,
-    payload: dict[str, Any],
+    notice: Notice,
     audience: Audience,
     ticket_id: int | None = None,
     now: datetime | None = None,
     commit: bool = True,
 ) -> None:
-    """Queue a message that belongs to no lifecycle change (digests, reminders)."""
+    """Queue a message that belongs to no lifecycle change (digests)."""
     now = now or utcnow()
     uow.session.add(
-        OutboxMessage(
-            ticket_id=ticket_id,
-            audience=audience,
-            chat_id=chat_id,
-            kind=kind,
-            payload=payload,
-            created_at=now,
-            next_attempt_at=now,
-        )
+        _queued(notice, audience=audience, chat_id=chat_id, ticket_id=ticket_id, now=now)
     )
     if commit:
         await uow.commit()
+
+
+async def notify(
+    uow: UnitOfWork,
+    ticket: Ticket | None,
+    audience: Audience,
+    notice: Notice,
+    *,
+    now: datetime,
+    department: Department | None = None,
+) -> None:
+    """Queue a notice for everyone in `audience`, resolving the chats now: the ticket's
+    resident, a department's group (dispatch stands in for a group not bound), the dispatch
+    desk, or every supervisor."""
+    chat_ids: list[int | None]
+    if audience == Audience.RESIDENT:
+        assert ticket is not None
+        chat_ids = [(await resident_row(uow, ticket)).chat_id]
+    elif audience == Audience.DEPARTMENT:
+        assert department is not None
+        if department.chat_id is None:
+            # Nobody can read a message for an unbound department: tell dispatch instead.
+            if isinstance(notice, TicketCard):
+                notice = replace(notice, unbound_department_code=department.code)
+            audience, chat_ids = Audience.DISPATCH, [(await dispatch_row(uow)).chat_id]
+        else:
+            chat_ids = [department.chat_id]
+    elif audience == Audience.DISPATCH:
+        chat_ids = [(await dispatch_row(uow)).chat_id]
+    else:
+        chat_ids = list(await supervisor_ids(uow=uow))
+    for chat_id in chat_ids:
+        uow.session.add(
+            _queued(
+                notice,
+                audience=audience,
+                chat_id=chat_id,
+                ticket_id=ticket.id if ticket else None,
+                now=now,
+            )
+        )
 
 
 async def claim_due(
@@ -125,6 +195,11 @@ async def claim_due(
     for row in rows:
         assert row.id is not None
         assert row.chat_id is not None
+        try:
+            notice = decode(row.kind, row.payload)
+        except UnknownNotice as error:
+            await _refuse(uow, row, error, now)
+            continue
         # Compare-and-set: only the worker whose update still finds the row as it read it
         # owns the claim (SQLite has no SKIP LOCKED; on PostgreSQL the lock already holds).
         claimed = await uow.session.exec(
@@ -143,15 +218,40 @@ async def claim_due(
                 id=row.id,
                 ticket_id=row.ticket_id,
                 ticket_number=numbers.get(row.ticket_id) if row.ticket_id else None,
-                audience=row.audience,
+                audience=Audience(row.audience),
                 chat_id=row.chat_id,
-                kind=row.kind,
-                payload=dict(row.payload or {}),
+                notice=notice,
                 attempts=row.attempts + 1,
             )
         )
     await uow.commit()
     return items
+
+
+async def _refuse(uow: UnitOfWork, row: OutboxMessage, error: UnknownNotice, now: datetime) -> None:
+    """A row this version cannot read is never sent: failed, logged, recorded on the ticket."""
+    log.error("outbox row %s is not sent: %s", row.id, error)
+    row.status = OutboxStatus.FAILED
+    row.last_error = str(error)[:500]
+    uow.session.add(row)
+    ticket = await uow.session.get(Ticket, row.ticket_id) if row.ticket_id else None
+    if ticket is not None:
+        uow.session.add(_delivery_failed(ticket, row.audience, row.kind, str(error), now))
+
+
+def _delivery_failed(
+    ticket: Ticket, audience: str, kind: str, error: str, now: datetime
+) -> TicketEvent:
+    return TicketEvent(
+        ticket_id=ticket.id or 0,
+        at=now,
+        kind=EventKind.DELIVERY_FAILED,
+        actor_kind=ActorKind.SYSTEM,
+        from_status=ticket.status,
+        to_status=ticket.status,
+        department_code=ticket.department_code,
+        detail={"audience": audience, "kind": kind, "error": error[:200]},
+    )
 
 
 async def mark_sent(
@@ -161,7 +261,7 @@ async def mark_sent(
     message_id: int | None,
     thread_id: int | None = None,
     purpose: str | None = None,
-    follow_up: tuple[str, dict[str, Any]] | None = None,
+    follow_up: Notice | None = None,
     now: datetime | None = None,
 ) -> None:
     """Record a delivery, which Telegram message now stands for the ticket, and queue a
@@ -196,14 +296,12 @@ async def mark_sent(
         )
     if follow_up is not None:
         uow.session.add(
-            OutboxMessage(
-                ticket_id=item.ticket_id,
+            _queued(
+                follow_up,
                 audience=item.audience,
                 chat_id=item.chat_id,
-                kind=follow_up[0],
-                payload=follow_up[1],
-                created_at=now,
-                next_attempt_at=now,
+                ticket_id=item.ticket_id,
+                now=now,
             )
         )
     await uow.commit()
@@ -262,31 +360,18 @@ async def mark_failed(
             uow.session.add(resident)
     ticket = await uow.session.get(Ticket, item.ticket_id) if item.ticket_id else None
     if ticket is not None:
-        uow.session.add(
-            TicketEvent(
-                ticket_id=ticket.id or 0,
-                at=now,
-                kind=EventKind.DELIVERY_FAILED,
-                actor_kind=ActorKind.SYSTEM,
-                from_status=ticket.status,
-                to_status=ticket.status,
-                department_code=ticket.department_code,
-                detail={"audience": item.audience, "kind": item.kind, "error": error[:200]},
-            )
-        )
+        uow.session.add(_delivery_failed(ticket, item.audience, item.kind, error, now))
     if item.audience == Audience.RESIDENT and ticket is not None and ticket.department_code:
         # Staff must know their answers no longer reach the resident.
         department = await uow.session.get(Department, ticket.department_code)
         if department is not None and department.chat_id is not None:
             uow.session.add(
-                OutboxMessage(
-                    ticket_id=ticket.id,
+                _queued(
+                    ResidentUnreachable(ticket.number, blocked),
                     audience=Audience.DEPARTMENT,
                     chat_id=department.chat_id,
-                    kind="resident_unreachable",
-                    payload={"number": ticket.number, "blocked": blocked},
-                    created_at=now,
-                    next_attempt_at=now,
+                    ticket_id=ticket.id,
+                    now=now,
                 )
             )
     if item.audience == Audience.DEPARTMENT:
@@ -298,18 +383,14 @@ async def mark_failed(
                 await uow.session.exec(select(Department).where(Department.chat_id == item.chat_id))
             ).first()
             uow.session.add(
-                OutboxMessage(
-                    ticket_id=item.ticket_id,
+                _queued(
+                    DepartmentUnreachable(
+                        item.ticket_number, department.code if department else None, error[:200]
+                    ),
                     audience=Audience.DISPATCH,
                     chat_id=dispatch.chat_id,
-                    kind="department_unreachable",
-                    payload={
-                        "number": item.ticket_number,
-                        "department": department.name if department else str(item.chat_id),
-                        "error": error[:200],
-                    },
-                    created_at=now,
-                    next_attempt_at=now,
+                    ticket_id=item.ticket_id,
+                    now=now,
                 )
             )
     await uow.commit()

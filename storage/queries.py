@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlmodel import col, select
 
 from storage.columns import utcnow
-from storage.models import OPEN_STATUSES, Resident, Ticket, TicketEvent
-from storage.rows import department_row, owned_ticket_row, resident_row, staff_card, ticket_row
+from storage.lifecycle import OPEN_STATUSES
+from storage.models import Resident, Ticket, TicketEvent
+from storage.notices import StaffCard
+from storage.rows import owned_ticket_row, resident_row, staff_card, ticket_row
 from storage.unit_of_work import UnitOfWork
 from storage.views import EventView, TicketView
 
@@ -78,14 +79,11 @@ async def open_ticket_for_resident(*, uow: UnitOfWork, resident_user_id: int) ->
     return TicketView.of(row) if row else None
 
 
-async def staff_ticket(*, uow: UnitOfWork, number: str) -> tuple[dict[str, Any], list[EventView]]:
+async def staff_ticket(*, uow: UnitOfWork, number: str) -> tuple[StaffCard, list[EventView]]:
     """What staff see of a ticket (the card: phone only with consent) and its history."""
     ticket = await ticket_row(uow, number, lock=False)
     resident = await resident_row(uow, ticket)
-    department = await department_row(uow, ticket.department_code or "")
-    return staff_card(ticket, resident, department), await history(
-        uow=uow, ticket_id=ticket.id or 0
-    )
+    return staff_card(ticket, resident), await history(uow=uow, ticket_id=ticket.id or 0)
 
 
 async def overdue_tickets(

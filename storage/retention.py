@@ -27,6 +27,7 @@ from storage.models import (
     Status,
     TicketEvent,
 )
+from storage.notices import UnknownNotice, anonymised, decode, encode
 from storage.redaction import mask_personal_numbers
 from storage.unit_of_work import UnitOfWork
 
@@ -35,10 +36,6 @@ __all__ = ["RESIDENT_EVENT_KINDS", "RetentionReport", "anonymise_closed"]
 RESIDENT_EVENT_KINDS = (EventKind.RESIDENT_INFO, EventKind.RATED, EventKind.REOPENED)
 # What a resident-written event keeps: the verdict and whether it answered a question.
 KEPT_DETAIL_KEYS = frozenset({"rating", "answer"})
-PERSONAL_PAYLOAD_KEYS = frozenset(
-    {"resident_name", "address", "latitude", "longitude", "photos", "phone", "reason"}
-)
-RESIDENT_TEXT_KINDS = frozenset({"resident_info"})
 FREE_TEXT_KEYS = frozenset({"text", "answer"})
 
 
@@ -167,10 +164,13 @@ async def _apply_batch(
         model_select(OutboxMessage).where(col(OutboxMessage.ticket_id).in_(ids))
     )
     for message in messages.all():
-        payload = dict(message.payload or {})
-        drop = PERSONAL_PAYLOAD_KEYS | ({"text"} if message.kind in RESIDENT_TEXT_KINDS else set())
-        kept = _masked({k: v for k, v in payload.items() if k not in drop})
-        if kept != payload:
+        try:
+            notice = decode(message.kind, message.payload)
+        except UnknownNotice:
+            kept: dict[str, Any] = {}  # unreadable, never sent: keep nothing of it
+        else:
+            kept = encode(anonymised(notice, mask_personal_numbers))
+        if kept != message.payload:
             message.payload = kept
             session.add(message)
     examples = await session.exec(

@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlmodel import col, select
 
 from storage.errors import TicketNotFound, UnknownDepartment
-from storage.models import Department, Resident, Ticket
+from storage.models import Department, Resident, Status, Ticket
+from storage.notices import StaffCard
 from storage.unit_of_work import UnitOfWork
 
 
@@ -40,6 +39,12 @@ async def dispatch_row(uow: UnitOfWork) -> Department:
     return row
 
 
+async def routable_codes(uow: UnitOfWork) -> frozenset[str]:
+    """The departments a ticket can be routed to (all but the dispatch desk)."""
+    rows = await uow.session.exec(select(Department.code).where(~col(Department.is_dispatch)))
+    return frozenset(rows.all())
+
+
 async def resident_row(uow: UnitOfWork, ticket: Ticket) -> Resident:
     """The resident who opened a ticket."""
     row = await uow.session.get(Resident, ticket.resident_id)
@@ -57,20 +62,19 @@ async def owned_ticket_row(uow: UnitOfWork, resident_user_id: int, number: str) 
     return ticket
 
 
-def staff_card(ticket: Ticket, resident: Resident, department: Department) -> dict[str, Any]:
+def staff_card(ticket: Ticket, resident: Resident) -> StaffCard:
     """Everything staff see about a ticket; the phone only with consent, never Telegram ids."""
-    return {
-        "number": ticket.number,
-        "text": ticket.text,
-        "status": ticket.status,
-        "department": department.name,
-        "department_code": department.code,
-        "resident_name": resident.display_name,
-        "address": ticket.address,
-        "latitude": ticket.latitude,
-        "longitude": ticket.longitude,
-        "photos": list(ticket.photo_file_ids or []),
-        "phone": ticket.phone if ticket.phone_consent else None,
-        "confidence": ticket.confidence,
-        "due_at": ticket.due_at.isoformat() if ticket.due_at else None,
-    }
+    return StaffCard(
+        number=ticket.number,
+        text=ticket.text,
+        status=Status(ticket.status),
+        department_code=ticket.department_code or "",
+        resident_name=resident.display_name,
+        address=ticket.address,
+        latitude=ticket.latitude,
+        longitude=ticket.longitude,
+        photos=tuple(ticket.photo_file_ids or ()),
+        phone=ticket.phone if ticket.phone_consent else None,
+        confidence=ticket.confidence,
+        due_at=ticket.due_at,
+    )

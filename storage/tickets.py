@@ -12,37 +12,56 @@ from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import SQLModel, col, select
 
+from classifiers.model import Prediction
 from storage.columns import utcnow
 from storage.errors import (
-    IllegalTransition,
     InvalidInput,
     PermissionDenied,
     RateLimited,
 )
-from storage.members import Actor, supervisor_ids
+from storage.lifecycle import Action, Party, Step, parties, require, sources
+from storage.members import Actor
 from storage.models import (
-    OPEN_STATUSES,
-    WORKABLE_STATUSES,
     ActorKind,
     Audience,
     ClosureCode,
     Department,
     EventKind,
     LabelledExample,
-    OutboxMessage,
-    OutboxStatus,
     Rating,
     Resident,
-    Status,
     Ticket,
     TicketCounter,
     TicketEvent,
 )
+from storage.notices import (
+    CardVia,
+    Claimed,
+    Closed,
+    DispatchCard,
+    DispatchReason,
+    Escalation,
+    EscalationWhy,
+    Notice,
+    PendingDispatch,
+    Photos,
+    Question,
+    Reopened,
+    Reply,
+    ResidentInfo,
+    Resolved,
+    Rework,
+    Routed,
+    TicketCard,
+)
+from storage.outbox import notify
+from storage.routing import Candidate, decide
 from storage.rows import (
     department_row,
     dispatch_row,
     owned_ticket_row,
     resident_row,
+    routable_codes,
     staff_card,
     ticket_row,
 )
@@ -93,14 +112,7 @@ class Policy:
     number_prefix: str = "TB"
     max_reopens: int = 2
     tickets_per_hour: int = 5
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """One department the classifier proposes, with its probability."""
-
-    code: str
-    confidence: float
+    dispatch_threshold: float = 0.5  # below it, the dispatch desk decides
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,14 +140,37 @@ class ResidentRef:
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _require(ticket: Ticket, allowed: frozenset[Status] | set[Status], action: str) -> None:
-    if ticket.status not in allowed:
-        raise IllegalTransition(ticket.number, ticket.status, action)
-
-
-def _require_staff(actor: Actor, ticket: Ticket, action: str) -> None:
-    if not actor.may_work_on(ticket.department_code):
+def _authorise(actor: Actor, ticket: Ticket, action: Action) -> None:
+    """The table says who may take an action: staff of the ticket's current department (and
+    overseers), or only dispatchers, supervisors and admins."""
+    who = parties(action)
+    if Party.STAFF in who:
+        allowed = actor.may_work_on(ticket.department_code)
+    else:
+        allowed = Party.DISPATCHER in who and actor.oversees_all
+    if not allowed:
         raise PermissionDenied(action)
+
+
+def _step(ticket: Ticket, action: Action) -> Step:
+    """The table's step for this action from the ticket's status (or IllegalTransition)."""
+    return require(ticket.number, ticket.status, action)
+
+
+async def _tell(
+    uow: UnitOfWork,
+    step: Step,
+    ticket: Ticket,
+    audience: Audience,
+    notice: Notice,
+    *,
+    now: datetime,
+    department: Department | None = None,
+) -> None:
+    """Queue one of the notices the table says this step sends."""
+    if notice.kind not in step.notices:
+        raise AssertionError(f"{step.action} does not send {notice.kind} (storage/lifecycle.py)")
+    await notify(uow, ticket, audience, notice, now=now, department=department)
 
 
 def _event(
@@ -166,50 +201,6 @@ def _event(
     )
 
 
-async def notify(
-    uow: UnitOfWork,
-    ticket: Ticket | None,
-    audience: Audience,
-    kind: str,
-    payload: dict[str, Any],
-    *,
-    now: datetime,
-    department: Department | None = None,
-) -> None:
-    """Queue a message in the outbox, resolving the chat now."""
-    chat_ids: list[int | None]
-    if audience == Audience.RESIDENT:
-        assert ticket is not None
-        chat_ids = [(await resident_row(uow, ticket)).chat_id]
-    elif audience == Audience.DEPARTMENT:
-        assert department is not None
-        if department.chat_id is None:
-            # Nobody can read a message for an unbound department: tell dispatch instead.
-            dispatch = await dispatch_row(uow)
-            payload = {**payload, "unbound_department": department.name}
-            audience, chat_ids = Audience.DISPATCH, [dispatch.chat_id]
-        else:
-            chat_ids = [department.chat_id]
-    elif audience == Audience.DISPATCH:
-        chat_ids = [(await dispatch_row(uow)).chat_id]
-    else:
-        chat_ids = list(await supervisor_ids(uow=uow))
-    for chat_id in chat_ids:
-        uow.session.add(
-            OutboxMessage(
-                ticket_id=ticket.id if ticket else None,
-                audience=audience,
-                chat_id=chat_id,
-                kind=kind,
-                payload={**payload, "department_code": department.code if department else None},
-                status=OutboxStatus.PENDING if chat_id is not None else OutboxStatus.FAILED,
-                last_error=None if chat_id is not None else "no chat bound",
-                created_at=now,
-                next_attempt_at=now,
-            )
-        )
-
-
 async def _next_number(uow: UnitOfWork, policy: Policy, now: datetime) -> str:
     day = now.astimezone(policy.timezone).strftime("%Y%m%d")
     counters = SQLModel.metadata.tables[TicketCounter.__tablename__]
@@ -229,16 +220,17 @@ async def _route(
     ticket: Ticket,
     department: Department,
     *,
+    step: Step,
     policy: Policy,
     now: datetime,
     actor: Actor | None,
-    kind: EventKind,
     detail: dict[str, Any],
 ) -> None:
+    (kind,) = step.events
     from_status = ticket.status
     previous = ticket.department_code
     ticket.department_code = department.code
-    ticket.status = Status.ROUTED
+    ticket.status = step.target
     ticket.routed_at = now
     ticket.assignee_user_id = None
     ticket.due_at = policy.deadlines.due_at(now, department.sla_hours)
@@ -256,28 +248,10 @@ async def _route(
         detail={**detail, "from_department": previous},
     )
     resident = await resident_row(uow, ticket)
-    await notify(
-        uow,
-        ticket,
-        Audience.DEPARTMENT,
-        "ticket_card",
-        {**staff_card(ticket, resident, department), "via": kind, "reason": detail.get("reason")},
-        now=now,
-        department=department,
-    )
-    await notify(
-        uow,
-        ticket,
-        Audience.RESIDENT,
-        "routed",
-        {
-            "number": ticket.number,
-            "department": department.name,
-            "due_at": ticket.due_at.isoformat(),
-            "again": kind != EventKind.ROUTED,
-        },
-        now=now,
-    )
+    card = TicketCard(staff_card(ticket, resident), CardVia(kind), detail.get("reason"))
+    await _tell(uow, step, ticket, Audience.DEPARTMENT, card, now=now, department=department)
+    routed = Routed(ticket.number, department.code, ticket.due_at, kind != EventKind.ROUTED)
+    await _tell(uow, step, ticket, Audience.RESIDENT, routed, now=now)
 
 
 # --- residents -------------------------------------------------------------------------------
@@ -307,12 +281,12 @@ async def open_ticket(
     uow: UnitOfWork,
     resident: ResidentRef,
     draft: Draft,
-    route_to: str | None,
-    candidates: Sequence[Candidate] = (),
+    prediction: Prediction | None,
     policy: Policy,
     now: datetime | None = None,
 ) -> TicketView:
-    """Create a ticket and route it to `route_to`, or to dispatch when None; one transaction."""
+    """Create a ticket and route it where the model predicts when it is sure enough (the
+    policy's threshold), else to the dispatch desk; one transaction."""
     now = now or utcnow()
     text = draft.text.strip()
     if not text:
@@ -327,8 +301,10 @@ async def open_ticket(
     )
     if recent.one() >= policy.tickets_per_hour:
         raise RateLimited(policy.tickets_per_hour, 60)
-    target = await department_row(uow, route_to) if route_to else None
-    top = candidates[0] if candidates else None
+    decision = decide(
+        prediction, threshold=policy.dispatch_threshold, known=await routable_codes(uow)
+    )
+    target = await department_row(uow, decision.route_to) if decision.route_to else None
     ticket = Ticket(
         number=await _next_number(uow, policy, now),
         resident_id=resident_id,
@@ -339,26 +315,26 @@ async def open_ticket(
         photo_file_ids=list(draft.photo_file_ids),
         phone=draft.phone if draft.phone_consent else None,
         phone_consent=draft.phone_consent and draft.phone is not None,
-        predicted_code=top.code if top else None,
-        confidence=top.confidence if top else None,
+        predicted_code=prediction.code if prediction else None,
+        confidence=prediction.confidence if prediction else None,
         created_at=now,
     )
     uow.session.add(ticket)
     await uow.flush()
     _event(uow, ticket, EventKind.RECEIVED, now=now, resident=True)
     if target is not None:
-        await _route(
+        step = require(ticket.number, ticket.status, Action.ROUTE)
+        await _route(uow, ticket, target, step=step, policy=policy, now=now, actor=None, detail={})
+    else:
+        step = require(ticket.number, ticket.status, Action.HOLD)
+        await _send_to_dispatch(
             uow,
             ticket,
-            target,
-            policy=policy,
+            decision.candidates,
+            step=step,
             now=now,
-            actor=None,
-            kind=EventKind.ROUTED,
-            detail={},
+            reason=DispatchReason.LOW_CONFIDENCE,
         )
-    else:
-        await _send_to_dispatch(uow, ticket, candidates, now=now, reason="low_confidence")
     await uow.commit()
     return TicketView.of(ticket)
 
@@ -368,14 +344,15 @@ async def _send_to_dispatch(
     ticket: Ticket,
     candidates: Sequence[Candidate],
     *,
+    step: Step,
     now: datetime,
-    reason: str,
+    reason: DispatchReason,
     actor: Actor | None = None,
     note: str = "",
 ) -> None:
     from_status = ticket.status
     dispatch = await dispatch_row(uow)
-    ticket.status = Status.PENDING_DISPATCH
+    ticket.status = step.target
     ticket.department_code = dispatch.code
     ticket.routed_at = None
     ticket.due_at = None
@@ -396,22 +373,14 @@ async def _send_to_dispatch(
         },
     )
     resident = await resident_row(uow, ticket)
-    await notify(
-        uow,
-        ticket,
-        Audience.DISPATCH,
-        "dispatch_card",
-        {
-            **staff_card(ticket, resident, dispatch),
-            "candidates": [[c.code, round(c.confidence, 3)] for c in candidates],
-            "reason": reason,
-            "note": note,
-        },
-        now=now,
+    card = DispatchCard(
+        staff_card(ticket, resident),
+        tuple(Candidate(c.code, round(c.confidence, 3)) for c in candidates),
+        reason,
+        note,
     )
-    await notify(
-        uow, ticket, Audience.RESIDENT, "pending_dispatch", {"number": ticket.number}, now=now
-    )
+    await _tell(uow, step, ticket, Audience.DISPATCH, card, now=now)
+    await _tell(uow, step, ticket, Audience.RESIDENT, PendingDispatch(ticket.number), now=now)
 
 
 async def dispatch_ticket(
@@ -425,23 +394,13 @@ async def dispatch_ticket(
 ) -> TicketView:
     """A dispatcher assigns a ticket by hand; the choice becomes a training example."""
     now = now or utcnow()
-    if not actor.oversees_all:
-        raise PermissionDenied("dispatch")
     ticket = await ticket_row(uow, number)
-    _require(ticket, {Status.PENDING_DISPATCH, Status.RECEIVED}, "dispatch")
+    _authorise(actor, ticket, Action.DISPATCH)
+    step = _step(ticket, Action.DISPATCH)
     department = await department_row(uow, department_code)
     if department.is_dispatch:
         raise InvalidInput("choose a department, not dispatch itself")
-    await _route(
-        uow,
-        ticket,
-        department,
-        policy=policy,
-        now=now,
-        actor=actor,
-        kind=EventKind.DISPATCHED,
-        detail={},
-    )
+    await _route(uow, ticket, department, step=step, policy=policy, now=now, actor=actor, detail={})
     _example(uow, ticket, department.code, "dispatch", actor, now)
     await uow.commit()
     return TicketView.of(ticket)
@@ -472,23 +431,16 @@ async def claim_ticket(
     """A member of staff takes a ticket on."""
     now = now or utcnow()
     ticket = await ticket_row(uow, number)
-    _require_staff(actor, ticket, "claim")
-    _require(ticket, {Status.ROUTED, Status.REOPENED, Status.IN_PROGRESS}, "claim")
+    _authorise(actor, ticket, Action.CLAIM)
+    step = _step(ticket, Action.CLAIM)
     from_status = ticket.status
-    ticket.status = Status.IN_PROGRESS
+    ticket.status = step.target
     ticket.assignee_user_id = actor.user_id
     uow.session.add(ticket)
     _event(uow, ticket, EventKind.CLAIMED, now=now, actor=actor, from_status=from_status)
-    if from_status != Status.IN_PROGRESS:
-        department = await department_row(uow, ticket.department_code or "")
-        await notify(
-            uow,
-            ticket,
-            Audience.RESIDENT,
-            "claimed",
-            {"number": ticket.number, "department": department.name},
-            now=now,
-        )
+    if step.notices:  # not when a colleague takes over a ticket already in hand
+        claimed = Claimed(ticket.number, ticket.department_code or "")
+        await _tell(uow, step, ticket, Audience.RESIDENT, claimed, now=now)
     await uow.commit()
     return TicketView.of(ticket)
 
@@ -538,11 +490,11 @@ async def _message_resident(
     if not text and not photos:
         raise InvalidInput("empty text")
     ticket = await ticket_row(uow, number)
-    action = "ask" if asking else "reply"
-    _require_staff(actor, ticket, action)
-    _require(ticket, WORKABLE_STATUSES, action)
+    action = Action.ASK if asking else Action.REPLY
+    _authorise(actor, ticket, action)
+    step = _step(ticket, action)
     from_status = ticket.status
-    ticket.status = Status.IN_PROGRESS
+    ticket.status = step.target
     ticket.assignee_user_id = ticket.assignee_user_id or actor.user_id
     if ticket.first_reply_at is None:
         ticket.first_reply_at = now
@@ -552,25 +504,12 @@ async def _message_resident(
     kind = EventKind.ASKED if asking else EventKind.REPLIED
     detail: dict[str, Any] = {"text": text, **({"photos": list(photos)} if photos else {})}
     _event(uow, ticket, kind, now=now, actor=actor, from_status=from_status, detail=detail)
-    department = await department_row(uow, ticket.department_code or "")
+    code = ticket.department_code or ""
     if text:  # (more photos of one album come without words)
-        await notify(
-            uow,
-            ticket,
-            Audience.RESIDENT,
-            "question" if asking else "reply",
-            {"number": ticket.number, "department": department.name, "text": text},
-            now=now,
-        )
+        said = Question(ticket.number, code, text) if asking else Reply(ticket.number, code, text)
+        await _tell(uow, step, ticket, Audience.RESIDENT, said, now=now)
     if photos:  # after the words, in the same chat: the order holds
-        await notify(
-            uow,
-            ticket,
-            Audience.RESIDENT,
-            "photos",
-            {"number": ticket.number, "photos": list(photos)},
-            now=now,
-        )
+        await _tell(uow, step, ticket, Audience.RESIDENT, Photos(ticket.number, photos), now=now)
     await uow.commit()
     return TicketView.of(ticket)
 
@@ -583,7 +522,8 @@ async def add_note(
     if not text.strip():
         raise InvalidInput("empty text")
     ticket = await ticket_row(uow, number)
-    _require_staff(actor, ticket, "note")
+    _authorise(actor, ticket, Action.NOTE)
+    _step(ticket, Action.NOTE)
     _event(uow, ticket, EventKind.NOTE, now=now, actor=actor, detail={"text": text.strip()})
     await uow.commit()
     return TicketView.of(ticket)
@@ -602,23 +542,25 @@ async def reassign_ticket(
     """转办: move the ticket to another department; stored as a training example."""
     now = now or utcnow()
     ticket = await ticket_row(uow, number)
-    _require_staff(actor, ticket, "reassign")
-    _require(ticket, WORKABLE_STATUSES | {Status.PENDING_DISPATCH}, "reassign")
+    _authorise(actor, ticket, Action.REASSIGN)
     department = await department_row(uow, department_code)
+    step = _step(ticket, Action.RETURN if department.is_dispatch else Action.REASSIGN)
     if department.code == ticket.department_code:
         raise InvalidInput("the ticket is already with that department")
     if department.is_dispatch:
-        await _send_to_dispatch(uow, ticket, (), now=now, reason="reassigned", actor=actor)
+        await _send_to_dispatch(
+            uow, ticket, (), step=step, now=now, reason=DispatchReason.REASSIGNED, actor=actor
+        )
     else:
         ticket.reassign_count += 1
         await _route(
             uow,
             ticket,
             department,
+            step=step,
             policy=policy,
             now=now,
             actor=actor,
-            kind=EventKind.REASSIGNED,
             detail={"reason": reason.strip()},
         )
         _example(uow, ticket, department.code, "reassign", actor, now)
@@ -639,13 +581,20 @@ async def resolve_ticket(
     """办结 with a closure code; the resident gets the answer and is asked to rate it."""
     now = now or utcnow()
     ticket = await ticket_row(uow, number)
-    _require_staff(actor, ticket, "resolve")
-    _require(ticket, WORKABLE_STATUSES, "resolve")
+    _authorise(actor, ticket, Action.RESOLVE)
     if code == ClosureCode.NOT_OURS:
         # Not ours is not a closure: the ticket goes back to dispatch.
+        step = _step(ticket, Action.NOT_OURS)
         ticket.reassign_count += 1
         await _send_to_dispatch(
-            uow, ticket, (), now=now, reason="not_ours", actor=actor, note=answer.strip()
+            uow,
+            ticket,
+            (),
+            step=step,
+            now=now,
+            reason=DispatchReason.NOT_OURS,
+            actor=actor,
+            note=answer.strip(),
         )
         await uow.commit()
         return TicketView.of(ticket)
@@ -662,8 +611,9 @@ async def resolve_ticket(
     answer = answer.strip()
     if not answer and code != ClosureCode.DUPLICATE:
         raise InvalidInput("the resident needs an answer")
+    step = _step(ticket, Action.RESOLVE)
     from_status = ticket.status
-    ticket.status = Status.RESOLVED
+    ticket.status = step.target
     ticket.closure_code = code
     ticket.answer = answer
     ticket.resolved_at = now
@@ -685,21 +635,14 @@ async def resolve_ticket(
             "duplicate_of": original.number if original else None,
         },
     )
-    department = await department_row(uow, ticket.department_code or "")
-    await notify(
-        uow,
-        ticket,
-        Audience.RESIDENT,
-        "resolved",
-        {
-            "number": ticket.number,
-            "department": department.name,
-            "code": code,
-            "answer": answer,
-            "duplicate_of": original.number if original else None,
-        },
-        now=now,
+    resolved = Resolved(
+        ticket.number,
+        ticket.department_code or "",
+        code,
+        answer,
+        original.number if original else None,
     )
+    await _tell(uow, step, ticket, Audience.RESIDENT, resolved, now=now)
     await uow.commit()
     return TicketView.of(ticket)
 
@@ -721,7 +664,7 @@ async def add_resident_info(
     question ends the pause: the deadline moves by the time spent waiting for it."""
     now = now or utcnow()
     ticket = await owned_ticket_row(uow, resident_user_id, number)
-    _require(ticket, OPEN_STATUSES | {Status.RESOLVED}, "add information")
+    step = require(ticket.number, ticket.status, Action.ADD_INFO)
     if not text.strip() and not photo_file_ids:
         raise InvalidInput("nothing to add")
     answered = ticket.awaiting_resident
@@ -752,20 +695,8 @@ async def add_resident_info(
     )
     department = await department_row(uow, ticket.department_code or "")
     audience = Audience.DISPATCH if department.is_dispatch else Audience.DEPARTMENT
-    await notify(
-        uow,
-        ticket,
-        audience,
-        "resident_info",
-        {
-            "number": ticket.number,
-            "text": text.strip(),
-            "photos": list(photo_file_ids),
-            "answer": answered,
-        },
-        now=now,
-        department=department,
-    )
+    info = ResidentInfo(ticket.number, text.strip(), tuple(photo_file_ids), answered)
+    await _tell(uow, step, ticket, audience, info, now=now, department=department)
     await uow.commit()
     return TicketView.of(ticket)
 
@@ -785,7 +716,13 @@ async def rate_ticket(
     if rating == Rating.UNRATED:
         raise InvalidInput("residents rate with a real answer")
     ticket = await owned_ticket_row(uow, resident_user_id, number)
-    _require(ticket, {Status.RESOLVED}, "rate")
+    if rating != Rating.UNSATISFIED:
+        action = Action.RATE
+    elif ticket.reopen_count >= policy.max_reopens:
+        action = Action.REJECT_FINAL  # no reopens left: closed, and supervisors step in
+    else:
+        action = Action.REJECT
+    step = _step(ticket, action)
     ticket.rating = rating
     _event(
         uow,
@@ -796,28 +733,9 @@ async def rate_ticket(
         detail={"rating": rating, "reason": reason.strip()},
     )
     department = await department_row(uow, ticket.department_code or "")
-    if rating != Rating.UNSATISFIED:
-        _close(uow, ticket, now=now)
-    elif ticket.reopen_count >= policy.max_reopens:
-        _close(uow, ticket, now=now)
-        ticket.escalated_at = now
-        _event(uow, ticket, EventKind.ESCALATED, now=now, detail={"reason": "unsatisfied"})
-        await notify(
-            uow,
-            ticket,
-            Audience.SUPERVISORS,
-            "escalation",
-            {
-                "number": ticket.number,
-                "department": department.name,
-                "reason": reason.strip(),
-                "why": "unsatisfied",
-            },
-            now=now,
-        )
-    else:
+    if action == Action.REJECT:
         from_status = ticket.status
-        ticket.status = Status.REOPENED
+        ticket.status = step.target
         ticket.reopen_count += 1
         ticket.resolved_at = None
         ticket.closure_code = None
@@ -832,31 +750,28 @@ async def rate_ticket(
             from_status=from_status,
             detail={"reason": reason.strip()},
         )
-        await notify(
-            uow,
-            ticket,
-            Audience.DEPARTMENT,
-            "reopened",
-            {"number": ticket.number, "reason": reason.strip(), "count": ticket.reopen_count},
-            now=now,
-            department=department,
-        )
-    await notify(
-        uow,
-        ticket,
-        Audience.RESIDENT,
-        "closed" if ticket.status == Status.CLOSED else "reopened",
-        {"number": ticket.number, "rating": rating, "department": department.name},
-        now=now,
-    )
+        rework = Rework(ticket.number, reason.strip(), ticket.reopen_count)
+        await _tell(uow, step, ticket, Audience.DEPARTMENT, rework, now=now, department=department)
+        reopened = Reopened(ticket.number, department.code)
+        await _tell(uow, step, ticket, Audience.RESIDENT, reopened, now=now)
+    else:
+        _close(uow, step, ticket, now=now)
+        if action == Action.REJECT_FINAL:
+            ticket.escalated_at = now
+            _event(uow, ticket, EventKind.ESCALATED, now=now, detail={"reason": "unsatisfied"})
+            escalation = Escalation(
+                ticket.number, department.code, EscalationWhy.UNSATISFIED, reason.strip()
+            )
+            await _tell(uow, step, ticket, Audience.SUPERVISORS, escalation, now=now)
+        await _tell(uow, step, ticket, Audience.RESIDENT, Closed(ticket.number, rating), now=now)
     uow.session.add(ticket)
     await uow.commit()
     return TicketView.of(ticket)
 
 
-def _close(uow: UnitOfWork, ticket: Ticket, *, now: datetime) -> None:
+def _close(uow: UnitOfWork, step: Step, ticket: Ticket, *, now: datetime) -> None:
     from_status = ticket.status
-    ticket.status = Status.CLOSED
+    ticket.status = step.target
     ticket.closed_at = now
     uow.session.add(ticket)
     _event(uow, ticket, EventKind.CLOSED, now=now, from_status=from_status)
@@ -869,7 +784,10 @@ async def close_unrated(
     now = now or utcnow()
     query = (
         select(Ticket)
-        .where(Ticket.status == Status.RESOLVED, col(Ticket.resolved_at) < resolved_before)
+        .where(
+            col(Ticket.status).in_(sources(Action.CLOSE_UNRATED)),
+            col(Ticket.resolved_at) < resolved_before,
+        )
         .order_by(col(Ticket.resolved_at))
         .limit(limit)
     )
@@ -878,16 +796,11 @@ async def close_unrated(
     rows = await uow.session.exec(query)
     closed: list[str] = []
     for ticket in rows.all():
+        step = _step(ticket, Action.CLOSE_UNRATED)
         ticket.rating = Rating.UNRATED
-        _close(uow, ticket, now=now)
-        await notify(
-            uow,
-            ticket,
-            Audience.RESIDENT,
-            "closed",
-            {"number": ticket.number, "rating": Rating.UNRATED},
-            now=now,
-        )
+        _close(uow, step, ticket, now=now)
+        closed_unrated = Closed(ticket.number, Rating.UNRATED)
+        await _tell(uow, step, ticket, Audience.RESIDENT, closed_unrated, now=now)
         closed.append(ticket.number)
     await uow.commit()
     return closed

@@ -5,15 +5,23 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from itertools import count
 
+from classifiers.model import Prediction
 from storage.members import Actor, actor_for, add_member
 from storage.models import Role
-from storage.tickets import Candidate, Draft, Policy, ResidentRef, open_ticket
+from storage.tickets import Draft, Policy, ResidentRef, open_ticket
 from storage.unit_of_work import UnitOfWork
 from storage.views import TicketView
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # 10:00 in Asia/Shanghai, a Tuesday
 POLICY = Policy()
 _ids = count(10_000_000_000)  # beyond int32, as real Telegram ids are
+
+
+def prediction(route_to: str | None) -> Prediction:
+    """What the model says: sure of `route_to`, or unsure (urban at 0.42) when None."""
+    if route_to is None:
+        return Prediction("urban", 0.42)
+    return Prediction(route_to, 0.97, (("urban", 0.02),) if route_to != "urban" else ())
 
 
 def resident(name: str = "王女士") -> ResidentRef:
@@ -58,8 +66,7 @@ async def ticket(
             uow=uow,
             resident=who or resident(),
             draft=Draft(text=text, phone=phone, phone_consent=consent),
-            route_to=route_to,
-            candidates=[Candidate(route_to or "urban", 0.42)],
+            prediction=prediction(route_to),
             policy=POLICY,
             now=now,
         )

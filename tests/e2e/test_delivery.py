@@ -23,9 +23,11 @@ from storage.models import (
     Ticket,
     TicketEvent,
 )
+from storage.notices import Digest
 from storage.outbox import claim_due, enqueue
 from storage.tickets import Draft, ResidentRef, open_ticket
 from tests.e2e.conftest import World, bot_running
+from tests.factories import prediction
 
 
 async def settle(world: World, *, within: float = 30.0) -> dict[str, int]:
@@ -62,7 +64,7 @@ async def open_for(world: World, person: Person, text: str, route_to: str | None
             uow=uow,
             resident=ResidentRef(person.id, person.private_chat.id, person.user.first_name),
             draft=Draft(text=text),
-            route_to=route_to,
+            prediction=prediction(route_to),
             policy=svc.policy,
         )
     kick(world)
@@ -86,8 +88,7 @@ async def queue_texts(
             await enqueue(
                 uow=uow,
                 chat_id=chat_id,
-                kind="text",
-                payload={"text": text},
+                notice=Digest(text),
                 audience=audience,
                 ticket_id=ticket_id,
                 commit=False,
@@ -147,7 +148,7 @@ async def test_a_worker_that_died_holding_claims_is_taken_over_once(world: World
     await queue_texts(world, *((chat.id, f"提醒{i}") for i in range(3)))
     async with world.uow as uow:
         claimed = await claim_due(uow=uow)  # a worker claims the chat's head, then dies
-    assert [c.payload["text"] for c in claimed] == ["提醒0"]
+    assert [c.notice for c in claimed] == [Digest("提醒0")]
     kick(world)
     svc.outbox_lease = timedelta(seconds=0)  # the lease runs out
     kick(world)

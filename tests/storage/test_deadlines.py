@@ -165,7 +165,7 @@ async def test_working_hours_in_production_deadline_and_escalation(uow: UnitOfWo
             uow=uow,
             resident=f.resident(),
             draft=Draft(text="有人在小区里推销保健品骗老人"),
-            route_to="police",
+            prediction=f.prediction("police"),
             policy=policy,
             now=at(20, 16),  # Friday; police: 24 working h
         )

@@ -6,7 +6,7 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func
+from sqlalchemy import delete, func
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
@@ -22,6 +22,7 @@ from storage.errors import (
 from storage.members import actor_for
 from storage.models import (
     ClosureCode,
+    Department,
     EventKind,
     LabelledExample,
     OutboxMessage,
@@ -30,6 +31,7 @@ from storage.models import (
     Status,
     TicketEvent,
 )
+from storage.notices import decode, ticket_number
 from storage.queries import get_ticket, resident_ticket, resident_tickets
 from storage.tickets import (
     Draft,
@@ -58,7 +60,7 @@ async def outbox(uow: UnitOfWork, number: str | None = None) -> list[tuple[str, 
         return [
             (r.audience, r.kind)
             for r in rows.all()
-            if number is None or r.payload.get("number") == number
+            if number is None or ticket_number(decode(r.kind, r.payload)) == number
         ]
 
 
@@ -394,9 +396,17 @@ async def test_bad_input_and_flood_are_refused(uow: UnitOfWork) -> None:
             await get_ticket(uow=uow, number="TB-19990101-0001")
 
 
+async def test_a_prediction_the_district_does_not_know_goes_to_dispatch(uow: UnitOfWork) -> None:
+    ticket = await f.ticket(uow, route_to="nowhere")
+    assert (ticket.status, ticket.department_code) == (Status.PENDING_DISPATCH, "dispatch")
+
+
 async def test_failed_open_leaves_no_half_ticket(uow: UnitOfWork) -> None:
+    async with uow:  # no dispatch desk: an unsure ticket fails after it was written
+        await uow.session.exec(delete(Department).where(col(Department.is_dispatch)))
+        await uow.commit()
     with pytest.raises(UnknownDepartment):
-        await f.ticket(uow, route_to="nowhere")
+        await f.ticket(uow, route_to=None)
     async with uow:
         assert (await uow.session.exec(select(func.count()).select_from(TicketEvent))).one() == 0
         assert (await uow.session.exec(select(func.count()).select_from(OutboxMessage))).one() == 0
@@ -409,7 +419,7 @@ async def test_concurrent_creation_gives_unique_numbers(engine: AsyncEngine) -> 
                 uow=own,
                 resident=f.resident(),
                 draft=Draft(text=f"第{i}个诉求"),
-                route_to="urban",
+                prediction=f.prediction("urban"),
                 policy=Policy(tickets_per_hour=100),
                 now=NOW,
             )

@@ -6,7 +6,15 @@ from datetime import timedelta
 
 from sqlmodel import col, select
 
-from storage.models import Audience, OutboxMessage, OutboxStatus, TicketMessage
+from storage.models import (
+    Audience,
+    EventKind,
+    OutboxMessage,
+    OutboxStatus,
+    TicketEvent,
+    TicketMessage,
+)
+from storage.notices import Digest
 from storage.outbox import claim_due, enqueue, mark_failed, mark_sent, retry_later
 from storage.unit_of_work import UnitOfWork
 from tests import factories as f
@@ -21,8 +29,7 @@ async def _queue(uow: UnitOfWork, *texts: str, ticket_id: int | None = None) -> 
             await enqueue(
                 uow=uow,
                 chat_id=CHAT,
-                kind="text",
-                payload={"text": text},
+                notice=Digest(text),
                 audience=Audience.DEPARTMENT,
                 ticket_id=ticket_id,
                 now=NOW,
@@ -55,7 +62,7 @@ async def test_a_worker_whose_claim_was_taken_over_changes_nothing(uow: UnitOfWo
     view = await f.ticket(uow)
     await _queue(uow, "卡片", ticket_id=view.id)
     async with uow:
-        rows = [r for r in await claim_due(uow=uow, now=NOW) if r.payload.get("text") == "卡片"]
+        rows = [r for r in await claim_due(uow=uow, now=NOW) if r.notice == Digest("卡片")]
     (stale,) = rows
     async with uow:
         (fresh,) = [
@@ -93,3 +100,40 @@ async def test_a_message_sent_after_its_lease_ran_out_is_still_recorded(uow: Uni
     assert row.status == OutboxStatus.SENT
     async with uow:
         assert await claim_due(uow=uow, now=NOW + timedelta(hours=1)) == []
+
+
+async def test_a_row_that_is_no_known_notice_is_never_claimed_and_is_recorded(
+    uow: UnitOfWork,
+) -> None:
+    view = await f.ticket(uow)
+    async with uow:
+        for kind, payload in (("mystery", {"text": "居民原话"}), ("reply", {"number": "x"})):
+            uow.session.add(
+                OutboxMessage(
+                    ticket_id=view.id,
+                    audience=Audience.DEPARTMENT,
+                    chat_id=CHAT,
+                    kind=kind,
+                    payload=payload,
+                    created_at=NOW,
+                    next_attempt_at=NOW,
+                )
+            )
+        await uow.commit()
+    await _queue(uow, "之后的消息")
+    claimed = []
+    for _ in range(3):  # one head of the chat's queue per pass: each refusal frees the next
+        async with uow:
+            claimed += await claim_due(uow=uow, now=NOW)
+    # refused rows are failed, never claimed: the chat's next message goes out
+    assert [c.notice for c in claimed if c.chat_id == CHAT] == [Digest("之后的消息")]
+    refused = [r for r in await _rows(uow) if r.kind in ("mystery", "reply")]
+    assert [r.status for r in refused] == [OutboxStatus.FAILED, OutboxStatus.FAILED]
+    assert all("居民原话" not in (r.last_error or "") for r in refused)
+    async with uow:
+        failed = await uow.session.exec(
+            select(TicketEvent).where(
+                TicketEvent.ticket_id == view.id, TicketEvent.kind == EventKind.DELIVERY_FAILED
+            )
+        )
+        assert sorted(e.detail["kind"] for e in failed.all()) == ["mystery", "reply"]

@@ -41,7 +41,7 @@ async def closed_ticket(uow: UnitOfWork, who: f.ResidentRef, *, rating: Rating) 
                 phone="13800000000",
                 phone_consent=True,
             ),
-            route_to="urban",
+            prediction=f.prediction("urban"),
             policy=POLICY,
             now=NOW,
         )

@@ -78,7 +78,7 @@ def test_a_busy_day_shows_rates_departments_and_hotspots() -> None:
     assert "按时办结率 88.9%" in text
     assert "满意率 83.3%" in text
     assert "办理中位 2.1 天" in text
-    assert "已解决 7 · 已答复 2 · 重复 1" in text
+    assert "已解决 7 · 已答复 2 · 重复诉求 1" in text
     assert "路灯（4件，如 TB-20261124-0001、TB-20261124-0007）" in text
 
 

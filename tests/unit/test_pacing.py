@@ -10,8 +10,8 @@ import pytest
 from telegram import Chat, Message, Update
 from telegram.error import RetryAfter
 
-from bot.pacing import FloodLimits
 from bot.updates import MAX_QUEUED_PER_CHAT, PerChatUpdateProcessor
+from delivery.pacing import FloodLimits
 
 OFF = (0.0, 1.0)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from admin.arguments import closure_code, command_arguments, department_code, note_text
-from admin.cards import topic_state
-from storage.models import ClosureCode
+from delivery.cards import topic_state
+from storage.models import ClosureCode, Status
 
 NAMES = {"dispatch": "区民意调度中心", "urban": "城市管理局", "housing": "住房和城乡建设局"}
 
@@ -64,13 +64,14 @@ def test_only_messages_starting_with_the_note_mark_are_internal() -> None:
 @pytest.mark.parametrize(
     ("status", "current", "name", "closed"),
     [
-        ("routed", True, "TB-1 待认领", False),
-        ("in_progress", True, "TB-1 办理中", False),
-        ("resolved", True, "TB-1 已办结", True),
-        ("reopened", True, "TB-1 重办中", False),
-        ("closed", True, "TB-1 已归档", True),
-        ("in_progress", False, "TB-1 已转出", True),
+        (Status.ROUTED, True, "TB-1 待认领", False),
+        (Status.IN_PROGRESS, True, "TB-1 办理中", False),
+        (Status.RESOLVED, True, "TB-1 已办结（待评价）", True),
+        (Status.REOPENED, True, "TB-1 重新办理", False),
+        (Status.CLOSED, True, "TB-1 已归档", True),
+        (Status.PENDING_DISPATCH, True, "TB-1 待分派", False),
+        (Status.IN_PROGRESS, False, "TB-1 已转出", True),
     ],
 )
-def test_topics_follow_the_ticket(status: str, current: bool, name: str, closed: bool) -> None:
+def test_topics_follow_the_ticket(status: Status, current: bool, name: str, closed: bool) -> None:
     assert topic_state("TB-1", status, current=current) == (name, closed)

@@ -13,8 +13,8 @@ from collections.abc import Awaitable, Callable
 from telegram import Bot
 from telegram.error import BadRequest, TelegramError
 
-from admin.cards import topic_state
-from bot.services import Services
+from delivery.cards import topic_state
+from delivery.services import DeliveryServices
 from storage.outbox import ticket_topics
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ Pace = Callable[[int], Awaitable[None]]
 class TopicKeeper:
     """Renames, closes and reopens ticket topics; remembers what it last set (per worker)."""
 
-    def __init__(self, bot: Bot, services: Services, pace: Pace) -> None:
+    def __init__(self, bot: Bot, services: DeliveryServices, pace: Pace) -> None:
         self.bot = bot
         self.services = services
         self.pace = pace

@@ -28,12 +28,14 @@ from telegram.error import (
 )
 from telegram.ext import ExtBot
 
-from bot.notices import Rendered, render
-from bot.services import Services
-from bot.topics import TopicKeeper
+from delivery.render import Names, Rendered, render
+from delivery.services import DeliveryServices
+from delivery.texts import TOPIC_NAME
+from delivery.topics import TopicKeeper
 from storage.columns import utcnow
 from storage.district import department_for_chat
-from storage.models import Audience
+from storage.models import Audience, Status
+from storage.notices import Photos, TicketCard
 from storage.outbox import (
     OutboxItem,
     claim_due,
@@ -45,6 +47,7 @@ from storage.outbox import (
     ticket_card_message,
     ticket_thread,
 )
+from storage.vocabulary import status_name
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +55,6 @@ MAX_ATTEMPTS = 12
 MAX_BACKOFF = 300.0
 NO_RETRIES = 0  # a 429 comes back at once: the row is rescheduled, not held past its lease
 IN_FLIGHT = 256  # messages claimed and not yet sent, at most (most wait in the rate limiter)
-TOPIC_PREFIX = "待认领"
 
 
 def backoff(attempts: int) -> float:
@@ -63,7 +65,7 @@ def backoff(attempts: int) -> float:
 class OutboxSender:
     """Claims due outbox rows and sends them; run one per worker (claims never overlap)."""
 
-    def __init__(self, bot: ExtBot[Any], services: Services, *, batch: int = 100) -> None:
+    def __init__(self, bot: ExtBot[Any], services: DeliveryServices, *, batch: int = 100) -> None:
         self.bot = bot
         self.services = services
         self.batch = batch
@@ -145,9 +147,9 @@ class OutboxSender:
     async def _deliver(self, item: OutboxItem) -> None:
         """Send one row, or put it back with a delay, or record that it cannot be sent."""
         svc = self.services
-        names = {d.code: d.name for d in svc.district.departments}
+        names = Names(svc.department_names(), svc.routable_names())
         try:
-            rendered = render(item.audience, item.kind, item.payload, tz=svc.tz, names=names)
+            rendered = render(item.notice, tz=svc.tz, names=names)
             await self._pace(item.chat_id)
             message, thread_id = await self._send(item, rendered)
         except RetryAfter as error:
@@ -180,8 +182,8 @@ class OutboxSender:
             await self._retry(item, backoff(item.attempts), f"{type(error).__name__}: {error}")
             return
         follow_up = None
-        if rendered.purpose == "card" and item.payload.get("photos"):
-            follow_up = ("photos", {"number": item.ticket_number, "photos": item.payload["photos"]})
+        if isinstance(item.notice, TicketCard) and item.notice.card.photos:
+            follow_up = Photos(item.notice.card.number, item.notice.card.photos)
         async with svc.uow() as uow:
             await mark_sent(
                 uow=uow,
@@ -271,7 +273,7 @@ class OutboxSender:
                 uow=uow, ticket_id=item.ticket_id, chat_id=item.chat_id
             )
         if department is None or not department.is_forum:
-            return None, (card if item.kind != "ticket_card" else None)
+            return None, (None if isinstance(item.notice, TicketCard) else card)
         if thread is None:
             thread = await self._new_topic(item)
         return thread, None
@@ -279,9 +281,11 @@ class OutboxSender:
     async def _new_topic(self, item: OutboxItem) -> int:
         """Open a forum topic for the item's ticket and remember it (the latest one counts)."""
         assert item.ticket_id is not None
-        topic = await self.bot.create_forum_topic(
-            item.chat_id, f"{item.ticket_number} {TOPIC_PREFIX}"[:128]
+        # Named as a newly routed ticket; kept in step with the ticket after each change.
+        name = TOPIC_NAME.format(
+            number=item.ticket_number, status=status_name(Status.ROUTED, staff=True)
         )
+        topic = await self.bot.create_forum_topic(item.chat_id, name[:128])
         thread = topic.message_thread_id
         self.topics.created(item.chat_id, thread, topic.name)
         async with self.services.uow() as uow:

@@ -1,0 +1,1 @@
+"""Delivery: notices rendered into Telegram messages and sent at Telegram's pace."""

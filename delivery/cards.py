@@ -1,0 +1,137 @@
+"""Ticket cards, their buttons, and the resident's rating buttons: the messages people act on.
+
+Callback data is a contract with the handlers that read it back (bot.residents, admin.staff,
+admin.dispatch); it is verified against the database on every press.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from delivery import texts
+from storage.lifecycle import is_open
+from storage.models import Rating, Status
+from storage.notices import CardVia, DispatchCard, StaffCard, TicketCard
+from storage.vocabulary import RATING_NAMES, status_name
+
+# The resident's verdict buttons: `r:<number>:<key>`.
+RATING_KEYS: Mapping[str, Rating] = {
+    "s": Rating.SATISFIED,
+    "b": Rating.BASICALLY,
+    "u": Rating.UNSATISFIED,
+}
+
+
+def rating_keyboard(number: str) -> InlineKeyboardMarkup:
+    """满意 / 基本满意 / 不满意 buttons for a resolved ticket."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(RATING_NAMES[rating], callback_data=f"r:{number}:{key}")
+                for key, rating in RATING_KEYS.items()
+            ]
+        ]
+    )
+
+
+def card_keyboard(number: str) -> InlineKeyboardMarkup:
+    """Buttons on a department's ticket card."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(texts.CLAIM, callback_data=f"s:claim:{number}"),
+                InlineKeyboardButton(texts.MOVE, callback_data=f"s:move:{number}"),
+                InlineKeyboardButton(texts.RESOLVE, callback_data=f"s:done:{number}"),
+            ]
+        ]
+    )
+
+
+def _place(card: StaffCard) -> str:
+    if card.address:
+        return texts.CARD_PLACE.format(place=card.address)
+    if card.latitude is not None and card.longitude is not None:
+        return texts.CARD_PIN.format(lat=card.latitude, lon=card.longitude)
+    return ""
+
+
+def card_text(card: StaffCard, names: Mapping[str, str], tz: ZoneInfo) -> str:
+    """The body of a ticket's card (phone only with consent)."""
+    text = texts.CARD.format(
+        number=card.number,
+        department=names.get(card.department_code, card.department_code),
+        due=texts.local_time(card.due_at, tz),
+        resident=card.resident_name or texts.CARD_RESIDENT,
+        phone=texts.CARD_PHONE.format(phone=card.phone) if card.phone else "",
+        place=_place(card),
+        text=card.text,
+    )
+    if card.photos:
+        text += texts.CARD_PHOTOS.format(count=len(card.photos))
+    return text
+
+
+def ticket_card(
+    notice: TicketCard, names: Mapping[str, str], tz: ZoneInfo
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The card a department sees for a ticket routed to it."""
+    card = notice.card
+    text = card_text(card, names, tz)
+    if notice.via == CardVia.DISPATCHED:
+        text += texts.CARD_DISPATCHED
+    elif notice.via == CardVia.REASSIGNED:
+        text += texts.CARD_REASSIGNED.format(reason=notice.reason or texts.NO_VALUE)
+    elif card.confidence is not None:
+        text += texts.CARD_CONFIDENCE.format(confidence=card.confidence)
+    if notice.unbound_department_code:
+        code = notice.unbound_department_code
+        text = texts.CARD_UNBOUND.format(department=names.get(code, code)) + text
+    return text, card_keyboard(card.number)
+
+
+def dispatch_card(
+    notice: DispatchCard, names: Mapping[str, str]
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The dispatch centre's card: the model's candidates first, then every department
+    (`names`: the routable departments)."""
+    number = notice.card.number
+    suggested = [c for c in notice.candidates if c.code in names][:3]
+    rows: list[list[InlineKeyboardButton]] = [
+        [
+            InlineKeyboardButton(
+                f"⭐ {names[c.code]} {c.confidence:.0%}", callback_data=f"d:{number}:{c.code}"
+            )
+        ]
+        for c in suggested
+    ]
+    rest = [code for code in names if code not in {c.code for c in suggested}]
+    for i in range(0, len(rest), 3):
+        rows.append(
+            [
+                InlineKeyboardButton(names[code], callback_data=f"d:{number}:{code}")
+                for code in rest[i : i + 3]
+            ]
+        )
+    text = texts.DISPATCH_CARD.format(
+        number=number,
+        reason=texts.DISPATCH_REASON.get(notice.reason, ""),
+        text=notice.card.text,
+        place=_place(notice.card),
+    )
+    if notice.note:
+        text += "\n" + texts.DISPATCH_NOTE.format(note=notice.note)
+    return text, InlineKeyboardMarkup(rows)
+
+
+def topic_state(number: str, status: Status | str, *, current: bool) -> tuple[str, bool]:
+    """A ticket topic's name and whether it is closed; `current`: the group still owns it."""
+    if not current:
+        return texts.TOPIC_NAME.format(number=number, status=texts.TOPIC_MOVED)[:128], True
+    label = status_name(status, staff=True)
+    return (
+        texts.TOPIC_NAME.format(number=number, status=label)[:128],
+        not is_open(status),
+    )

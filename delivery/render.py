@@ -1,0 +1,184 @@
+"""Rendering a notice into what is sent: text, buttons, photos."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardMarkup
+
+from delivery import cards, texts
+from storage.models import Rating
+from storage.notices import (
+    Claimed,
+    Closed,
+    DepartmentUnreachable,
+    Digest,
+    DigestChart,
+    DispatchCard,
+    Escalation,
+    Notice,
+    Overdue,
+    PendingDispatch,
+    Photos,
+    Question,
+    Reminder,
+    Reopened,
+    Reply,
+    ResidentInfo,
+    ResidentUnreachable,
+    Resolved,
+    Rework,
+    Routed,
+    TicketCard,
+    Unanswered,
+)
+from storage.vocabulary import CLOSURE_NAMES
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """What to send: text, optional buttons, optional photos."""
+
+    text: str
+    markup: InlineKeyboardMarkup | None = None
+    photos: tuple[str, ...] = ()
+    upload: bytes | None = None
+    purpose: str = "notice"
+
+
+@dataclass(frozen=True, slots=True)
+class Names:
+    """Department names, from the district: every one, and those a ticket can be routed to."""
+
+    all: Mapping[str, str]
+    routable: Mapping[str, str]
+
+    def of(self, code: str | None) -> str:
+        """A department's name (its code if the district no longer has it)."""
+        return self.all.get(code or "", code or "")
+
+
+def render(notice: Notice, *, tz: ZoneInfo, names: Names) -> Rendered:
+    """Turn one notice into what is sent; every kind is handled (mypy checks it)."""
+    match notice:
+        case Routed():
+            template = texts.ROUTED_AGAIN if notice.again else texts.ROUTED
+            return Rendered(
+                template.format(
+                    number=notice.number,
+                    department=names.of(notice.department_code),
+                    due=texts.local_time(notice.due_at, tz),
+                )
+            )
+        case PendingDispatch():
+            return Rendered(texts.PENDING_DISPATCH.format(number=notice.number))
+        case Claimed():
+            return Rendered(
+                texts.CLAIMED.format(
+                    number=notice.number, department=names.of(notice.department_code)
+                )
+            )
+        case Reply() | Question():
+            template = texts.QUESTION if isinstance(notice, Question) else texts.REPLY
+            return Rendered(
+                template.format(
+                    number=notice.number,
+                    department=names.of(notice.department_code),
+                    text=notice.text,
+                )
+            )
+        case Photos():
+            return Rendered("", photos=notice.photos)
+        case Resolved():
+            if notice.duplicate_of:
+                text = texts.RESOLVED_DUPLICATE.format(
+                    number=notice.number, original=notice.duplicate_of
+                )
+            else:
+                text = texts.RESOLVED.format(
+                    number=notice.number,
+                    code=CLOSURE_NAMES[notice.code],
+                    department=names.of(notice.department_code),
+                    answer=notice.answer,
+                )
+            return Rendered(text, cards.rating_keyboard(notice.number))
+        case Reopened():
+            return Rendered(
+                texts.REOPENED.format(
+                    number=notice.number, department=names.of(notice.department_code)
+                )
+            )
+        case Closed():
+            unrated = notice.rating == Rating.UNRATED
+            template = texts.CLOSED_UNRATED if unrated else texts.CLOSED
+            return Rendered(template.format(number=notice.number))
+        case TicketCard():
+            text, markup = cards.ticket_card(notice, names.all, tz)
+            return Rendered(text, markup, purpose="card")
+        case DispatchCard():
+            text, markup = cards.dispatch_card(notice, names.routable)
+            return Rendered(text, markup, purpose="card")
+        case ResidentInfo():
+            template = texts.RESIDENT_ANSWER if notice.answer else texts.RESIDENT_INFO
+            text = template.format(number=notice.number, text=notice.text)
+            if notice.photos:
+                text += texts.RESIDENT_PHOTOS.format(count=len(notice.photos))
+            return Rendered(text)
+        case Rework():
+            return Rendered(
+                texts.REWORK.format(
+                    number=notice.number,
+                    count=notice.count,
+                    reason=notice.reason or texts.NO_VALUE,
+                )
+            )
+        case Reminder():
+            return Rendered(
+                texts.REMINDER.format(
+                    number=notice.number,
+                    hours=notice.hours_left,
+                    due=texts.local_time(notice.due_at, tz),
+                )
+            )
+        case Overdue():
+            return Rendered(
+                texts.OVERDUE.format(number=notice.number, due=texts.local_time(notice.due_at, tz))
+            )
+        case Unanswered():
+            return Rendered(
+                texts.UNANSWERED.format(
+                    number=notice.number,
+                    hours=notice.hours,
+                    due=texts.local_time(notice.due_at, tz),
+                )
+            )
+        case ResidentUnreachable():
+            blocked = notice.blocked
+            template = texts.RESIDENT_BLOCKED if blocked else texts.RESIDENT_UNREACHABLE
+            return Rendered(template.format(number=notice.number))
+        case DepartmentUnreachable():
+            department = (
+                names.of(notice.department_code) if notice.department_code else texts.UNKNOWN_GROUP
+            )
+            return Rendered(
+                texts.DEPARTMENT_UNREACHABLE.format(
+                    department=department,
+                    error=notice.error,
+                    number=notice.number or texts.NO_VALUE,
+                )
+            )
+        case Escalation():
+            return Rendered(
+                texts.ESCALATION.format(
+                    number=notice.number,
+                    department=names.of(notice.department_code),
+                    why=texts.ESCALATION_WHY[notice.why],
+                    reason=notice.reason,
+                )
+            )
+        case Digest():
+            return Rendered(notice.text)
+        case DigestChart():
+            return Rendered(notice.day.isoformat(), upload=notice.chart_png)

@@ -1,0 +1,94 @@
+"""Every Chinese text of the notices the outbox delivers, to residents and to staff."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+# --- to the resident ------------------------------------------------------------------------
+
+ROUTED = (
+    "📮 您的诉求已受理\n编号：{number}\n承办部门：{department}\n办理时限：{due} 前\n\n"
+    "办理进展会第一时间通知您，也可以随时发送 /status {number} 查看。"
+)
+ROUTED_AGAIN = "🔁 您的诉求 {number} 已转由 {department} 办理，办理时限：{due} 前。"
+PENDING_DISPATCH = (
+    "📮 您的诉求已受理，编号：{number}\n正在由区民意调度中心确认承办部门，分派后会马上告诉您。"
+)
+CLAIMED = "👷 {department} 已安排专人办理您的诉求 {number}。"
+REPLY = "💬 {department} 就诉求 {number} 答复：\n\n{text}"
+QUESTION = "❓ {department} 就诉求 {number} 想向您了解：\n\n{text}\n\n直接回复文字或照片即可。"
+RESOLVED = (
+    "✅ 您的诉求 {number} 已办结（{code}）。\n\n{department}答复：{answer}\n\n"
+    "请对办理结果进行评价："
+)
+RESOLVED_DUPLICATE = (
+    "✅ 您的诉求 {number} 与已在办理的诉求 {original} 相同，已合并办理。"
+    "后续进展请查看 /status {original}。\n\n请对本次处理进行评价："
+)
+REOPENED = "🔁 已收到您的意见，诉求 {number} 已转回 {department} 重新办理。"
+CLOSED = "📁 诉求 {number} 已办结归档。感谢您的参与！"
+CLOSED_UNRATED = "📁 诉求 {number} 评价期已过，已办结归档。如问题仍未解决，欢迎重新反映。"
+
+# --- ticket cards and notices in department groups and on the dispatch desk -----------------
+
+CARD = (
+    "🆕 新诉求 {number}\n承办：{department}　时限：{due}\n群众：{resident}{phone}\n{place}\n{text}"
+)
+CARD_RESIDENT = "群众"
+CARD_PHONE = "　电话：{phone}"
+CARD_PLACE = "地点：{place}\n"
+CARD_PIN = "定位：{lat:.5f}, {lon:.5f}\n"
+CARD_PHOTOS = "\n🖼 附照片 {count} 张"
+CARD_CONFIDENCE = "\n（系统分派，置信度 {confidence:.0%}）"
+CARD_DISPATCHED = "\n（区民意调度中心人工分派）"
+CARD_REASSIGNED = "\n（他部门转办，理由：{reason}）"
+CARD_UNBOUND = "⚠️ {department} 尚未绑定工作群，此单暂由调度中心代收。\n\n"
+CLAIM = "认领"
+MOVE = "转办"
+RESOLVE = "办结"
+TOPIC_NAME = "{number} {status}"
+TOPIC_MOVED = "已转出"
+
+DISPATCH_CARD = "🧭 待分派 {number}\n{reason}\n\n{text}\n{place}\n请选择承办部门："
+DISPATCH_REASON = {
+    "low_confidence": "系统无法确定承办部门",
+    "not_ours": "原承办部门认为非本部门职责",
+    "reassigned": "转回调度中心",
+}
+DISPATCH_NOTE = "原承办部门说明：{note}"
+RESIDENT_BLOCKED = "⚠️ {number}：群众已屏蔽机器人，答复无法送达，请电话联系或按「无法联系」办结。"
+RESIDENT_UNREACHABLE = "⚠️ {number}：给群众的消息发送失败，请电话联系或按「无法联系」办结。"
+DEPARTMENT_UNREACHABLE = (
+    "⚠️ 无法向 {department} 工作群发送消息（{error}）。诉求 {number} 需要人工跟进，"
+    "请检查该群是否仍绑定、机器人是否仍是管理员。"
+)
+UNKNOWN_GROUP = "原工作群"
+RESIDENT_INFO = "📎 群众补充 {number}：\n{text}"
+RESIDENT_ANSWER = "💬 群众回复 {number}：\n{text}"
+RESIDENT_PHOTOS = "（附照片 {count} 张）"
+REWORK = "🔁 {number} 群众评价不满意，已重新交办（第 {count} 次）。原因：{reason}"
+REMINDER = "⏳ 提醒：{number} 还剩约 {hours:.1f} 个工作小时到期（{due}），请抓紧办理。"
+OVERDUE = "⏰ 催办：{number} 已超过办理时限（{due}），请尽快办结并答复群众。"
+UNANSWERED = (
+    "⌛ {number}：向群众提出的问题已约 {hours:.0f} 个工作小时未获答复，办理计时恢复，"
+    "新的办理时限为 {due}。可电话联系群众，或依据现有情况办结。"
+)
+
+# --- to supervisors -------------------------------------------------------------------------
+
+ESCALATION = "🚨 督办：{number}（{department}）{why}。{reason}"
+ESCALATION_WHY = {
+    "unsatisfied": "群众多次不满意",
+    "overdue": "已超期",
+}
+
+NO_VALUE = "—"
+
+
+def local_time(moment: datetime | None, tz: ZoneInfo) -> str:
+    """A timestamp as people read it: 11月27日 17:30."""
+    if moment is None:
+        return NO_VALUE
+    local = moment.astimezone(tz)
+    return f"{local.month}月{local.day}日 {local:%H:%M}"

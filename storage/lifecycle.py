@@ -1,0 +1,276 @@
+"""The ticket state machine as data: status x action -> next status, who acts, what is said.
+
+`TRANSITIONS` is the one table. The lifecycle functions (storage.tickets, storage.deadlines)
+ask it whether an action is allowed, and the diagram in docs/architecture.md is generated
+from it (`python -m storage.lifecycle`). Pure: no database, no Telegram.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from storage.errors import IllegalTransition
+from storage.models import EventKind, Status
+from storage.notices import NoticeKind
+
+__all__ = [
+    "EVENTS_OUTSIDE_LIFECYCLE",
+    "NOTICES_OUTSIDE_LIFECYCLE",
+    "OPEN_STATUSES",
+    "TRANSITIONS",
+    "WORKABLE_STATUSES",
+    "Action",
+    "Party",
+    "Step",
+    "actions_from",
+    "allowed",
+    "diagram",
+    "is_open",
+    "is_workable",
+    "parties",
+    "require",
+    "sources",
+]
+
+
+class Action(StrEnum):
+    """Everything that can happen to a ticket after it is received."""
+
+    ROUTE = "route"  # the classifier is confident: straight to a department
+    HOLD = "hold"  # the classifier is unsure: to the dispatch desk
+    DISPATCH = "dispatch"
+    CLAIM = "claim"
+    REPLY = "reply"
+    ASK = "ask"
+    NOTE = "note"
+    REASSIGN = "reassign"  # 转办 to another department
+    RETURN = "return"  # 转办 to the dispatch desk
+    NOT_OURS = "not_ours"  # 非本部门职责: not a closure, back to the dispatch desk
+    RESOLVE = "resolve"
+    ADD_INFO = "add information"
+    RATE = "rate"  # satisfied or basically satisfied
+    REJECT = "reject"  # unsatisfied, with reopens left
+    REJECT_FINAL = "reject_final"  # unsatisfied, no reopens left: closed, supervisors step in
+    CLOSE_UNRATED = "close_unrated"
+    REMIND = "remind"
+    MARK_OVERDUE = "mark_overdue"  # 催办
+    ESCALATE = "escalate"  # 督办, a working day late
+    RESUME_CLOCK = "resume_clock"  # a question left unanswered too long
+
+
+class Party(StrEnum):
+    """Who may take an action."""
+
+    RESIDENT = "resident"  # the ticket's own resident
+    STAFF = "staff"  # staff of the ticket's current department (overseers too)
+    DISPATCHER = "dispatcher"  # dispatchers, supervisors, admins (oversee every department)
+    SYSTEM = "system"  # the bot itself: routing, sweeps, timeouts
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One allowed (status, action) pair and what it does."""
+
+    action: Action
+    source: Status
+    target: Status  # == source when the status stays
+    who: frozenset[Party]
+    notices: tuple[NoticeKind, ...]  # every notice kind this step may queue
+    events: tuple[EventKind, ...]  # the events it records, in order
+
+    @property
+    def moves(self) -> bool:
+        """Whether the step changes the ticket's status."""
+        return self.target != self.source
+
+
+# Short names, so that each row of the table below reads as one row.
+A, S, N, E, P = Action, Status, NoticeKind, EventKind, Party
+SAME = None  # the status stays
+WORKABLE = (S.ROUTED, S.IN_PROGRESS, S.REOPENED)  # where a department works on a ticket
+EVERY = tuple(S)
+
+_Row = tuple[
+    Action,
+    Iterable[Status],
+    Status | None,
+    Party | Iterable[Party],
+    Iterable[NoticeKind],
+    Iterable[EventKind],
+]
+
+
+def _expand(*rows: _Row) -> tuple[Step, ...]:
+    """One Step per source of each row, in the table's order."""
+    return tuple(
+        Step(
+            action=action,
+            source=source,
+            target=source if target is None else target,
+            who=frozenset([who] if isinstance(who, Party) else who),
+            notices=tuple(notices),
+            events=tuple(events),
+        )
+        for action, sources_, target, who, notices, events in rows
+        for source in sources_
+    )
+
+
+# fmt: off
+TRANSITIONS: tuple[Step, ...] = _expand(
+    # action           from                                      to              who
+    #                  notices it may queue                      events it records, in order
+    (A.ROUTE,          [S.RECEIVED],                             S.ROUTED,       P.SYSTEM,
+                       [N.TICKET_CARD, N.ROUTED],                [E.ROUTED]),
+    (A.HOLD,           [S.RECEIVED],                             S.PENDING_DISPATCH, P.SYSTEM,
+                       [N.DISPATCH_CARD, N.PENDING_DISPATCH],    [E.SENT_TO_DISPATCH]),
+    (A.DISPATCH,       [S.RECEIVED, S.PENDING_DISPATCH],         S.ROUTED,       P.DISPATCHER,
+                       [N.TICKET_CARD, N.ROUTED],                [E.DISPATCHED]),
+    (A.CLAIM,          [S.ROUTED, S.REOPENED],                   S.IN_PROGRESS,  P.STAFF,
+                       [N.CLAIMED],                              [E.CLAIMED]),
+    (A.CLAIM,          [S.IN_PROGRESS],                          SAME,           P.STAFF,
+                       [],                                       [E.CLAIMED]),  # taken over
+    (A.REPLY,          WORKABLE,                                 S.IN_PROGRESS,  P.STAFF,
+                       [N.REPLY, N.PHOTOS],                      [E.REPLIED]),
+    (A.ASK,            WORKABLE,                                 S.IN_PROGRESS,  P.STAFF,
+                       [N.QUESTION],                             [E.ASKED]),
+    (A.NOTE,           EVERY,                                    SAME,           P.STAFF,
+                       [],                                       [E.NOTE]),
+    (A.REASSIGN,       [*WORKABLE, S.PENDING_DISPATCH],          S.ROUTED,       P.STAFF,
+                       [N.TICKET_CARD, N.ROUTED],                [E.REASSIGNED]),
+    (A.RETURN,         WORKABLE,                                 S.PENDING_DISPATCH, P.STAFF,
+                       [N.DISPATCH_CARD, N.PENDING_DISPATCH],    [E.SENT_TO_DISPATCH]),
+    (A.NOT_OURS,       WORKABLE,                                 S.PENDING_DISPATCH, P.STAFF,
+                       [N.DISPATCH_CARD, N.PENDING_DISPATCH],    [E.SENT_TO_DISPATCH]),
+    (A.RESOLVE,        WORKABLE,                                 S.RESOLVED,     P.STAFF,
+                       [N.RESOLVED],                             [E.RESOLVED]),
+    (A.ADD_INFO,       [S.RECEIVED, S.PENDING_DISPATCH, *WORKABLE, S.RESOLVED], SAME, P.RESIDENT,
+                       [N.RESIDENT_INFO],                        [E.RESIDENT_INFO]),
+    (A.RATE,           [S.RESOLVED],                             S.CLOSED,       P.RESIDENT,
+                       [N.CLOSED],                               [E.RATED, E.CLOSED]),
+    (A.REJECT,         [S.RESOLVED],                             S.REOPENED,     P.RESIDENT,
+                       [N.REWORK, N.REOPENED],                   [E.RATED, E.REOPENED]),
+    (A.REJECT_FINAL,   [S.RESOLVED],                             S.CLOSED,       P.RESIDENT,
+                       [N.ESCALATION, N.CLOSED],                 [E.RATED, E.CLOSED, E.ESCALATED]),
+    (A.CLOSE_UNRATED,  [S.RESOLVED],                             S.CLOSED,       P.SYSTEM,
+                       [N.CLOSED],                               [E.CLOSED]),
+    (A.REMIND,         WORKABLE,                                 SAME,           P.SYSTEM,
+                       [N.REMINDER],                             [E.REMINDED]),
+    (A.MARK_OVERDUE,   WORKABLE,                                 SAME,           P.SYSTEM,
+                       [N.OVERDUE],                              [E.OVERDUE]),
+    (A.ESCALATE,       WORKABLE,                                 SAME,           P.SYSTEM,
+                       [N.ESCALATION],                           [E.ESCALATED]),
+    (A.RESUME_CLOCK,   WORKABLE,                                 SAME,           P.SYSTEM,
+                       [N.UNANSWERED],                           [E.UNANSWERED]),
+)
+# fmt: on
+
+# Notices sent outside the lifecycle: the digest, and delivery trouble (PHOTOS is in the table,
+# for an answer's photos, and is also sent with ticket cards).
+NOTICES_OUTSIDE_LIFECYCLE = frozenset(
+    {N.DIGEST, N.DIGEST_CHART, N.RESIDENT_UNREACHABLE, N.DEPARTMENT_UNREACHABLE}
+)
+# Events recorded outside the table: a ticket's creation (it starts as received), delivery
+# trouble and retention.
+EVENTS_OUTSIDE_LIFECYCLE = frozenset({E.RECEIVED, E.DELIVERY_FAILED, E.ANONYMISED})
+
+
+def _index(steps: tuple[Step, ...]) -> dict[tuple[Status, Action], Step]:
+    index: dict[tuple[Status, Action], Step] = {}
+    for step in steps:
+        key = (step.source, step.action)
+        if key in index:
+            raise ValueError(f"two steps for {step.action} from {step.source}")
+        index[key] = step
+    return index
+
+
+_STEPS = _index(TRANSITIONS)
+
+
+def _status(status: Status | str) -> Status | None:
+    try:
+        return Status(status)
+    except ValueError:
+        return None
+
+
+def allowed(status: Status | str, action: Action) -> Step | None:
+    """The step `action` takes from `status`, or None if it is not allowed (or unknown)."""
+    known = _status(status)
+    return None if known is None else _STEPS.get((known, action))
+
+
+def require(number: str, status: Status | str, action: Action) -> Step:
+    """The step `action` takes from `status`; `IllegalTransition` if there is none."""
+    step = allowed(status, action)
+    if step is None:
+        raise IllegalTransition(number, str(status), action.value)
+    return step
+
+
+def actions_from(status: Status | str) -> tuple[Action, ...]:
+    """The actions allowed from `status`, in the order of `Action`."""
+    return tuple(action for action in Action if allowed(status, action) is not None)
+
+
+def sources(action: Action) -> frozenset[Status]:
+    """The statuses from which `action` is allowed."""
+    return frozenset(step.source for step in TRANSITIONS if step.action == action)
+
+
+def parties(action: Action) -> frozenset[Party]:
+    """Who may take `action` (the same from every status it is allowed from)."""
+    return frozenset(party for step in TRANSITIONS if step.action == action for party in step.who)
+
+
+def _reaching(goal: Status) -> frozenset[Status]:
+    """Every status with a path of one step or more to `goal`."""
+    found: set[Status] = set()
+    frontier = {goal}
+    while frontier:
+        frontier = {s.source for s in TRANSITIONS if s.moves and s.target in frontier} - found
+        found |= frontier
+    return frozenset(found)
+
+
+# Open: the ticket can still be resolved, i.e. every status with a path to RESOLVED, but RESOLVED.
+OPEN_STATUSES: frozenset[Status] = _reaching(S.RESOLVED) - {S.RESOLVED}
+# Workable: a department works on the ticket, i.e. its staff may reply to the resident.
+WORKABLE_STATUSES: frozenset[Status] = sources(A.REPLY)
+
+
+def is_open(status: Status | str) -> bool:
+    """Whether a ticket in `status` can still be resolved (unknown statuses are not open)."""
+    return _status(status) in OPEN_STATUSES
+
+
+def is_workable(status: Status | str) -> bool:
+    """Whether a department works on a ticket in `status`."""
+    return _status(status) in WORKABLE_STATUSES
+
+
+def diagram() -> str:
+    """The status changes of `TRANSITIONS` as a Mermaid state diagram (steps that keep the
+    status are left out); one edge per pair of statuses, labelled with its actions."""
+    edges: dict[tuple[Status, Status], list[str]] = {}
+    order = list(S)
+    for step in sorted(TRANSITIONS, key=lambda s: (order.index(s.source), order.index(s.target))):
+        if step.moves:
+            labels = edges.setdefault((step.source, step.target), [])
+            if step.action.value not in labels:
+                labels.append(step.action.value)
+    lines = ["stateDiagram-v2", f"    [*] --> {S.RECEIVED.value}"]
+    lines += [f"    {a.value} --> {b.value}: {', '.join(acts)}" for (a, b), acts in edges.items()]
+    lines += [
+        f"    {status.value} --> [*]"
+        for status in S
+        if all(not step.moves for step in TRANSITIONS if step.source == status)
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(diagram())
