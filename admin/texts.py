@@ -4,29 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
+from storage.models import EventKind
+
 # --- staff actions in department groups and dispatch (admin.staff, admin.dispatch) ------------
 
-EVENT_LINES = {
-    "received": "群众提交",
-    "routed": "分派至 {department}",
-    "sent_to_dispatch": "转调度中心",
-    "dispatched": "调度分派至 {department}",
-    "claimed": "认领",
-    "replied": "答复群众：{text}",
-    "note": "内部备注：{text}",
-    "asked": "向群众提问：{text}",
-    "resident_info": "群众补充：{text}",
-    "reassigned": "转办至 {department}{reason}",
-    "resolved": "办结（{code}）：{answer}",
-    "rated": "群众评价：{rating}{reason}",
-    "reopened": "重新办理{reason}",
-    "closed": "归档",
-    "escalated": "督办",
-    "delivery_failed": "消息未送达",
-    "reminded": "到期提醒",
-    "overdue": "已超期",
-    "unanswered": "群众逾期未答复提问，恢复计时",
-    "anonymised": "个人信息已匿名化",
+EVENT_LINES: dict[str, str] = {
+    EventKind.RECEIVED: "群众提交",
+    EventKind.ROUTED: "交办至 {department}",
+    EventKind.SENT_TO_DISPATCH: "转调度中心",
+    EventKind.DISPATCHED: "调度分派至 {department}",
+    EventKind.CLAIMED: "认领",
+    EventKind.REPLIED: "答复群众：{text}",
+    EventKind.NOTE: "内部备注：{text}",
+    EventKind.ASKED: "向群众提问：{text}",
+    EventKind.RESIDENT_INFO: "群众补充：{text}",
+    EventKind.REASSIGNED: "转办至 {department}{reason}",
+    EventKind.RESOLVED: "办结（{code}）：{answer}",
+    EventKind.RATED: "群众评价：{rating}{reason}",
+    EventKind.REOPENED: "重新办理{reason}",
+    EventKind.CLOSED: "归档",
+    EventKind.ESCALATED: "督办",
+    EventKind.DELIVERY_FAILED: "消息未送达",
+    EventKind.REMINDED: "到期提醒",
+    EventKind.OVERDUE: "已超期",
+    EventKind.UNANSWERED: "群众逾期未答复提问，恢复计时",
+    EventKind.ANONYMISED: "个人信息已匿名化",
 }
 HISTORY_HEADER = "\n\n办理记录："
 HISTORY_LINE = "{at} {who}：{what}"

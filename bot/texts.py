@@ -108,19 +108,19 @@ RATING_THANKS = "感谢评价！"
 
 
 EVENT_NAMES: dict[str, str] = {
-    "received": "已受理",
-    "routed": "分派至 {department}",
-    "sent_to_dispatch": "转区民意调度中心人工分派",
-    "dispatched": "调度中心分派至 {department}",
-    "claimed": "承办人已认领",
-    "replied": "部门答复",
-    "asked": "部门向您提问",
-    "resident_info": "您补充了材料",
-    "reassigned": "转办至 {department}",
-    "resolved": "办结（{code}）",
-    "rated": "您的评价：{rating}",
-    "reopened": "重新办理",
-    "closed": "已归档",
+    EventKind.RECEIVED: "已受理",
+    EventKind.ROUTED: "交办至 {department}",
+    EventKind.SENT_TO_DISPATCH: "转区民意调度中心人工分派",
+    EventKind.DISPATCHED: "调度中心分派至 {department}",
+    EventKind.CLAIMED: "承办人已认领",
+    EventKind.REPLIED: "部门答复",
+    EventKind.ASKED: "部门向您提问",
+    EventKind.RESIDENT_INFO: "您补充了材料",
+    EventKind.REASSIGNED: "转办至 {department}",
+    EventKind.RESOLVED: "办结（{code}）",
+    EventKind.RATED: "您的评价：{rating}",
+    EventKind.REOPENED: "重新办理",
+    EventKind.CLOSED: "已归档",
 }
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, or_, select
 
 from storage.columns import utcnow
-from storage.lifecycle import WORKABLE_STATUSES
+from storage.lifecycle import WORKABLE_STATUSES, Action, require
 from storage.models import (
     ActorKind,
     Audience,
@@ -28,7 +28,7 @@ from storage.models import (
     TicketEvent,
 )
 from storage.notices import Escalation, EscalationWhy, Notice, Overdue, Reminder, Unanswered
-from storage.outbox import notify
+from storage.outbox import announce
 from storage.unit_of_work import UnitOfWork
 
 LOOKAHEAD = timedelta(days=10)  # covers the longest holiday (National Day) plus a weekend
@@ -75,13 +75,15 @@ async def _tell_department(
     uow: UnitOfWork,
     ticket: Ticket,
     department: Department,
-    kind: EventKind,
+    action: Action,
     notice: Notice,
     now: datetime,
 ) -> None:
     """Record a supervision step on the ticket and queue its notice for the department."""
-    _event(uow, ticket, kind, now)
-    await notify(uow, ticket, Audience.DEPARTMENT, notice, now=now, department=department)
+    step = require(ticket.number, ticket.status, action)
+    for kind in step.events:
+        _event(uow, ticket, kind, now)
+    await announce(uow, step, ticket, Audience.DEPARTMENT, notice, now=now, department=department)
 
 
 async def sweep_deadlines(
@@ -137,22 +139,23 @@ async def sweep_deadlines(
             if ticket.reminded_at is None and left <= remind_within_hours:
                 ticket.reminded_at = now
                 reminder = Reminder(ticket.number, ticket.due_at, left)
-                await _tell_department(uow, ticket, department, EventKind.REMINDED, reminder, now)
+                await _tell_department(uow, ticket, department, Action.REMIND, reminder, now)
                 reminded.append(ticket.number)
         else:
             if ticket.overdue_at is None:
                 ticket.overdue_at = now
                 overdue_notice = Overdue(ticket.number, ticket.due_at)
                 await _tell_department(
-                    uow, ticket, department, EventKind.OVERDUE, overdue_notice, now
+                    uow, ticket, department, Action.MARK_OVERDUE, overdue_notice, now
                 )
                 overdue.append(ticket.number)
             late = clock.working_seconds_between(ticket.due_at, now) / 3600
             if late >= escalate_after_hours:  # one working day past the deadline: 督办
                 ticket.escalated_at = now
+                step = require(ticket.number, ticket.status, Action.ESCALATE)
                 _event(uow, ticket, EventKind.ESCALATED, now)
                 escalation = Escalation(ticket.number, department.code, EscalationWhy.OVERDUE)
-                await notify(uow, ticket, Audience.SUPERVISORS, escalation, now=now)
+                await announce(uow, step, ticket, Audience.SUPERVISORS, escalation, now=now)
                 escalated.append(ticket.number)
         uow.session.add(ticket)
     await uow.commit()
@@ -189,7 +192,7 @@ async def _resume_unanswered(
         if ticket.due_at is not None and asked_at < ticket.due_at:
             ticket.due_at = clock.extend(ticket.due_at, asked_at, min(now, ticket.due_at))
         unanswered = Unanswered(ticket.number, round(waited, 1), ticket.due_at)
-        await _tell_department(uow, ticket, department, EventKind.UNANSWERED, unanswered, now)
+        await _tell_department(uow, ticket, department, Action.RESUME_CLOCK, unanswered, now)
         uow.session.add(ticket)
         resumed.append(ticket.number)
     return resumed

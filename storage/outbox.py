@@ -13,6 +13,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import SQLModel, col, or_, select
 
 from storage.columns import utcnow
+from storage.lifecycle import Step
 from storage.members import supervisor_ids
 from storage.models import (
     ActorKind,
@@ -142,6 +143,22 @@ async def notify(
                 now=now,
             )
         )
+
+
+async def announce(
+    uow: UnitOfWork,
+    step: Step,
+    ticket: Ticket,
+    audience: Audience,
+    notice: Notice,
+    *,
+    now: datetime,
+    department: Department | None = None,
+) -> None:
+    """Queue one of the notices the lifecycle table says this step sends (any other is a bug)."""
+    if notice.kind not in step.notices:
+        raise AssertionError(f"{step.action} does not send {notice.kind} (storage/lifecycle.py)")
+    await notify(uow, ticket, audience, notice, now=now, department=department)
 
 
 async def claim_due(

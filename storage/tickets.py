@@ -42,7 +42,6 @@ from storage.notices import (
     DispatchReason,
     Escalation,
     EscalationWhy,
-    Notice,
     PendingDispatch,
     Photos,
     Question,
@@ -54,7 +53,7 @@ from storage.notices import (
     Routed,
     TicketCard,
 )
-from storage.outbox import notify
+from storage.outbox import announce
 from storage.routing import Candidate, decide
 from storage.rows import (
     department_row,
@@ -157,22 +156,6 @@ def _step(ticket: Ticket, action: Action) -> Step:
     return require(ticket.number, ticket.status, action)
 
 
-async def _tell(
-    uow: UnitOfWork,
-    step: Step,
-    ticket: Ticket,
-    audience: Audience,
-    notice: Notice,
-    *,
-    now: datetime,
-    department: Department | None = None,
-) -> None:
-    """Queue one of the notices the table says this step sends."""
-    if notice.kind not in step.notices:
-        raise AssertionError(f"{step.action} does not send {notice.kind} (storage/lifecycle.py)")
-    await notify(uow, ticket, audience, notice, now=now, department=department)
-
-
 def _event(
     uow: UnitOfWork,
     ticket: Ticket,
@@ -249,9 +232,9 @@ async def _route(
     )
     resident = await resident_row(uow, ticket)
     card = TicketCard(staff_card(ticket, resident), CardVia(kind), detail.get("reason"))
-    await _tell(uow, step, ticket, Audience.DEPARTMENT, card, now=now, department=department)
+    await announce(uow, step, ticket, Audience.DEPARTMENT, card, now=now, department=department)
     routed = Routed(ticket.number, department.code, ticket.due_at, kind != EventKind.ROUTED)
-    await _tell(uow, step, ticket, Audience.RESIDENT, routed, now=now)
+    await announce(uow, step, ticket, Audience.RESIDENT, routed, now=now)
 
 
 # --- residents -------------------------------------------------------------------------------
@@ -379,8 +362,8 @@ async def _send_to_dispatch(
         reason,
         note,
     )
-    await _tell(uow, step, ticket, Audience.DISPATCH, card, now=now)
-    await _tell(uow, step, ticket, Audience.RESIDENT, PendingDispatch(ticket.number), now=now)
+    await announce(uow, step, ticket, Audience.DISPATCH, card, now=now)
+    await announce(uow, step, ticket, Audience.RESIDENT, PendingDispatch(ticket.number), now=now)
 
 
 async def dispatch_ticket(
@@ -440,7 +423,7 @@ async def claim_ticket(
     _event(uow, ticket, EventKind.CLAIMED, now=now, actor=actor, from_status=from_status)
     if step.notices:  # not when a colleague takes over a ticket already in hand
         claimed = Claimed(ticket.number, ticket.department_code or "")
-        await _tell(uow, step, ticket, Audience.RESIDENT, claimed, now=now)
+        await announce(uow, step, ticket, Audience.RESIDENT, claimed, now=now)
     await uow.commit()
     return TicketView.of(ticket)
 
@@ -507,9 +490,9 @@ async def _message_resident(
     code = ticket.department_code or ""
     if text:  # (more photos of one album come without words)
         said = Question(ticket.number, code, text) if asking else Reply(ticket.number, code, text)
-        await _tell(uow, step, ticket, Audience.RESIDENT, said, now=now)
+        await announce(uow, step, ticket, Audience.RESIDENT, said, now=now)
     if photos:  # after the words, in the same chat: the order holds
-        await _tell(uow, step, ticket, Audience.RESIDENT, Photos(ticket.number, photos), now=now)
+        await announce(uow, step, ticket, Audience.RESIDENT, Photos(ticket.number, photos), now=now)
     await uow.commit()
     return TicketView.of(ticket)
 
@@ -642,7 +625,7 @@ async def resolve_ticket(
         answer,
         original.number if original else None,
     )
-    await _tell(uow, step, ticket, Audience.RESIDENT, resolved, now=now)
+    await announce(uow, step, ticket, Audience.RESIDENT, resolved, now=now)
     await uow.commit()
     return TicketView.of(ticket)
 
@@ -696,7 +679,7 @@ async def add_resident_info(
     department = await department_row(uow, ticket.department_code or "")
     audience = Audience.DISPATCH if department.is_dispatch else Audience.DEPARTMENT
     info = ResidentInfo(ticket.number, text.strip(), tuple(photo_file_ids), answered)
-    await _tell(uow, step, ticket, audience, info, now=now, department=department)
+    await announce(uow, step, ticket, audience, info, now=now, department=department)
     await uow.commit()
     return TicketView.of(ticket)
 
@@ -751,9 +734,11 @@ async def rate_ticket(
             detail={"reason": reason.strip()},
         )
         rework = Rework(ticket.number, reason.strip(), ticket.reopen_count)
-        await _tell(uow, step, ticket, Audience.DEPARTMENT, rework, now=now, department=department)
+        await announce(
+            uow, step, ticket, Audience.DEPARTMENT, rework, now=now, department=department
+        )
         reopened = Reopened(ticket.number, department.code)
-        await _tell(uow, step, ticket, Audience.RESIDENT, reopened, now=now)
+        await announce(uow, step, ticket, Audience.RESIDENT, reopened, now=now)
     else:
         _close(uow, step, ticket, now=now)
         if action == Action.REJECT_FINAL:
@@ -762,8 +747,8 @@ async def rate_ticket(
             escalation = Escalation(
                 ticket.number, department.code, EscalationWhy.UNSATISFIED, reason.strip()
             )
-            await _tell(uow, step, ticket, Audience.SUPERVISORS, escalation, now=now)
-        await _tell(uow, step, ticket, Audience.RESIDENT, Closed(ticket.number, rating), now=now)
+            await announce(uow, step, ticket, Audience.SUPERVISORS, escalation, now=now)
+        await announce(uow, step, ticket, Audience.RESIDENT, Closed(ticket.number, rating), now=now)
     uow.session.add(ticket)
     await uow.commit()
     return TicketView.of(ticket)
@@ -800,7 +785,7 @@ async def close_unrated(
         ticket.rating = Rating.UNRATED
         _close(uow, step, ticket, now=now)
         closed_unrated = Closed(ticket.number, Rating.UNRATED)
-        await _tell(uow, step, ticket, Audience.RESIDENT, closed_unrated, now=now)
+        await announce(uow, step, ticket, Audience.RESIDENT, closed_unrated, now=now)
         closed.append(ticket.number)
     await uow.commit()
     return closed

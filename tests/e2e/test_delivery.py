@@ -228,3 +228,52 @@ async def test_a_department_group_upgraded_to_a_supergroup_is_followed(world: Wo
             await uow.session.exec(select(Department).where(Department.code == "urban"))
         ).one()
     assert department.chat_id == upgraded.id
+
+
+async def test_a_row_that_is_no_known_notice_never_reaches_a_chat(world: World) -> None:
+    """An unknown kind, or a known kind whose payload does not fit, is refused and recorded;
+    the chat gets the messages around it, and never the raw payload."""
+    person = world.emu.add_user("吴师傅")
+    number = await open_for(world, person, "小区门口的井盖松了")
+    await settle(world)
+    async with world.uow as uow:
+        ticket = (await uow.session.exec(select(Ticket).where(Ticket.number == number))).one()
+        for kind, payload in (
+            ("mystery", {"text": "居民原话：井盖"}),
+            ("reply", {"number": number}),
+            ("", {"text": "居民原话：空"}),
+        ):
+            uow.session.add(
+                OutboxMessage(
+                    ticket_id=ticket.id,
+                    audience=Audience.RESIDENT,
+                    chat_id=person.private_chat.id,
+                    kind=kind,
+                    payload=payload,
+                )
+            )
+        await uow.commit()
+    await queue_texts(world, (person.private_chat.id, "之后的通知"), audience=Audience.RESIDENT)
+    kick(world)
+    await world.emu.wait_for_message(
+        person.private_chat, lambda m: m.text == "之后的通知", timeout=10
+    )
+    said = texts_in(person.private_chat)
+    assert not any("居民原话" in t or "{" in t for t in said), said
+    assert said[-1] == "之后的通知"
+    async with world.uow as uow:
+        refused = (
+            await uow.session.exec(
+                select(TicketEvent).where(
+                    TicketEvent.ticket_id == ticket.id,
+                    TicketEvent.kind == EventKind.DELIVERY_FAILED,
+                )
+            )
+        ).all()
+        rows = (
+            await uow.session.exec(
+                select(OutboxMessage).where(col(OutboxMessage.kind).in_(["mystery", "reply", ""]))
+            )
+        ).all()
+    assert sorted(e.detail["kind"] for e in refused) == ["", "mystery", "reply"]
+    assert {r.status for r in rows} == {OutboxStatus.FAILED}

@@ -81,7 +81,7 @@ async def test_full_path_claim_ask_reply_resolve_reopen_and_close(world: World) 
     await emu.wait_for_message(private, has("重新办理"), timeout=WAIT)
     reopened = await emu.wait_for_message(urban, has("不满意"), thread_id=thread, timeout=WAIT)
     assert "旁边那个还是不亮" in (reopened.text or "")
-    await topic_named(world, urban, thread, "重办中", closed=False)
+    await topic_named(world, urban, thread, "重新办理", closed=False)
     assert await status_of(world, number) == Status.REOPENED
 
     await clerk.send_command(urban, "/resolve fixed 两盏灯都已更换。", thread=thread)
@@ -254,7 +254,7 @@ async def test_resolve_by_buttons_list_ticket_and_duplicate(world: World) -> Non
     await clerk.send_command(urban, f"/ticket {second}")
     shown = await emu.wait_for_message(urban, has("办理记录"), timeout=WAIT)
     assert (shown.text or "").startswith(f"📄 诉求 {second}\n承办：城市管理局")
-    assert "城管小李：办结（重复）" in (shown.text or "")
+    assert "城管小李：办结（重复诉求）" in (shown.text or "")
     await clerk.send_command(urban, "/overdue")
     await emu.wait_for_message(urban, has("没有超期诉求"), timeout=WAIT)
 
