@@ -12,6 +12,7 @@ COPY bot ./bot
 COPY admin ./admin
 COPY storage ./storage
 COPY classifiers ./classifiers
+COPY emulator ./emulator
 RUN python -m pip install --upgrade pip && python -m pip install . \
     && useradd --create-home --uid 10001 minyi && mkdir -p /data && chown minyi /data
 

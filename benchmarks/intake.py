@@ -70,13 +70,13 @@ from telegram.ext import Application, ApplicationBuilder
 import bot.app as bot_app
 from admin.settings import Settings, load_settings
 from bot.app import build_application, load_classifier, running
-from bot.emulator import Chat, Emulator, EmulatorServer, Limits, Message, Person
-from bot.emulator.parameters import Parameters
-from bot.emulator.state import JSON
 from bot.pacing import GROUP_RATE, FloodLimits
 from bot.routing import Classifier
 from bot.sender import OutboxSender
 from classifiers.model import Prediction
+from emulator import Chat, Emulator, EmulatorServer, Limits, Message, Person
+from emulator.parameters import Parameters
+from emulator.state import JSON
 from storage import database
 from storage.district import District, bind_department, load_departments, read_district
 from storage.models import OutboxMessage, OutboxStatus, Resident, Status, Ticket

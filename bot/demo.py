@@ -13,7 +13,7 @@ from typing import Any
 
 from admin.settings import Settings, load_settings
 from bot.app import build_application, running
-from bot.emulator import Chat, Emulator, EmulatorServer, Message, Person
+from emulator import Chat, Emulator, EmulatorServer, Message, Person
 from storage import database
 from storage.district import bind_department, load_departments, read_district
 from storage.members import add_member
