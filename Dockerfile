@@ -13,6 +13,7 @@ COPY admin ./admin
 COPY storage ./storage
 COPY classifiers ./classifiers
 COPY emulator ./emulator
+COPY sandbox ./sandbox
 RUN python -m pip install --upgrade pip && python -m pip install . \
     && useradd --create-home --uid 10001 minyi && mkdir -p /data && chown minyi /data
 

@@ -15,9 +15,9 @@ from admin.cli import app
 from admin.cli_common import fail, settings_or_exit
 from admin.settings import SettingsError
 from bot.app import build_application
-from bot.demo import play
 from bot.logs import configure_logging
-from bot.sandbox import INTERRUPTED, run_sandbox
+from sandbox.demo import play
+from sandbox.terminal import INTERRUPTED, run_sandbox
 from storage import database
 
 
