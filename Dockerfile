@@ -10,8 +10,12 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY admin ./admin
+COPY delivery ./delivery
 COPY storage ./storage
 COPY classifiers ./classifiers
+COPY emulator ./emulator
+COPY sandbox ./sandbox
+COPY minyi ./minyi
 RUN python -m pip install --upgrade pip && python -m pip install . \
     && useradd --create-home --uid 10001 minyi && mkdir -p /data && chown minyi /data
 

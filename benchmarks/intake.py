@@ -65,17 +65,16 @@ import asyncpg
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
-from telegram.ext import Application, ApplicationBuilder
+from telegram.ext import SimpleUpdateProcessor
 
-import bot.app as bot_app
 from admin.settings import Settings, load_settings
-from bot.app import build_application, load_classifier, running
-from bot.emulator import Chat, Emulator, EmulatorServer, Limits, Message, Person
-from bot.emulator.parameters import Parameters
-from bot.emulator.state import JSON
+from bot.app import HANDLER_RETRIES, build_application, load_classifier, running
 from classifiers.model import Classifier, Prediction
 from delivery.pacing import GROUP_RATE, FloodLimits
 from delivery.sender import OutboxSender
+from emulator import Chat, Emulator, EmulatorServer, Limits, Message, Person
+from emulator.parameters import Parameters
+from emulator.state import JSON
 from storage import database
 from storage.district import District, bind_department, load_departments, read_district
 from storage.models import OutboxMessage, OutboxStatus, Resident, Status, Ticket
@@ -341,23 +340,23 @@ def fake_loader(settings: Settings, district: District) -> Classifier:
     return FakeClassifier(tuple(district.codes))
 
 
-def apply_what_if(flags: tuple[str, ...]) -> None:
-    """Change the bot for a what-if run (this process only; nothing on disk changes)."""
+@dataclass(frozen=True, slots=True)
+class WhatIfParts:
+    """The parts a what-if run hands to build_application instead of its defaults."""
+
+    rate_limiter: FloodLimits | None = None
+    update_processor: SimpleUpdateProcessor | None = None
+
+
+def what_if_parts(flags: tuple[str, ...]) -> WhatIfParts:
+    """The bot's parts for a what-if run (this process only; nothing on disk changes)."""
+    limiter = None
     if "no-bot-limiter" in flags:
-
-        def unlimited(max_retries: int = 0) -> FloodLimits:
-            off = (0.0, 1.0)
-            return FloodLimits(overall=off, group=off, private=off, max_retries=max_retries)
-
-        bot_app.FloodLimits = unlimited  # type: ignore[misc,assignment]
-    if "concurrent-updates" in flags:
-
-        class ConcurrentBuilder(ApplicationBuilder):  # type: ignore[type-arg]
-            def build(self) -> Application:  # type: ignore[type-arg]
-                self.concurrent_updates(True)
-                return super().build()
-
-        bot_app.ApplicationBuilder = ConcurrentBuilder  # type: ignore[misc]
+        off = (0.0, 1.0)
+        limiter = FloodLimits(overall=off, group=off, private=off, max_retries=HANDLER_RETRIES)
+    # what ApplicationBuilder.concurrent_updates(True) builds
+    processor = SimpleUpdateProcessor(256) if "concurrent-updates" in flags else None
+    return WhatIfParts(rate_limiter=limiter, update_processor=processor)
 
 
 def quiet_logging() -> None:
@@ -391,7 +390,7 @@ async def serve_bot(
     config: BotConfig, ready: Callable[[], None], stop: asyncio.Event
 ) -> dict[str, Any]:
     """Run the real bot until `stop` (or its lifetime ends); returns the sender's counters."""
-    apply_what_if(config.what_if)
+    parts = what_if_parts(config.what_if)
     sql = SqlCounter()
     if config.count_sql:
         sql.install()
@@ -401,7 +400,12 @@ async def serve_bot(
         telegram_bot_token=config.token,
     )
     loader = fake_loader if config.classifier == "fake" else load_classifier
-    application = build_application(settings, classifier_loader=loader)
+    application = build_application(
+        settings,
+        classifier_loader=loader,
+        rate_limiter=parts.rate_limiter,
+        update_processor=parts.update_processor,
+    )
     async with running(application):
         cpu_at_ready = cpu_seconds()
         sql_at_ready = Counter(sql.counts)

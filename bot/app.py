@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
-from telegram.ext import Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, BaseUpdateProcessor
 from telegram.request import BaseRequest
 
 from admin import staff, supervision
@@ -89,16 +89,26 @@ def build_application(
     updates_request: BaseRequest | None = None,
     run_sender: bool = True,
     run_jobs: bool = True,
+    rate_limiter: BaseRateLimiter[Any] | None = None,
+    update_processor: BaseUpdateProcessor | None = None,
 ) -> Application:  # type: ignore[type-arg]
-    """Build the bot. Nothing touches the network or the database until it starts."""
+    """Build the bot. Nothing touches the network or the database until it starts.
+
+    Without a rate limiter it gets `FloodLimits`; without an update processor, updates of one
+    chat are handled in order (`PerChatUpdateProcessor`).
+    """
+    if rate_limiter is None:
+        rate_limiter = FloodLimits(max_retries=HANDLER_RETRIES)
+    if update_processor is None:
+        update_processor = PerChatUpdateProcessor()
     district = read_district(settings.departments_file)
     builder = (
         ApplicationBuilder()
         .token(token or settings.require_token().get_secret_value())
         .base_url(settings.telegram_api_base_url)
         .base_file_url(file_base_url(settings.telegram_api_base_url))
-        .rate_limiter(FloodLimits(max_retries=HANDLER_RETRIES))
-        .concurrent_updates(PerChatUpdateProcessor())
+        .rate_limiter(rate_limiter)
+        .concurrent_updates(update_processor)
         .post_init(_post_init(settings, district, classifier_loader, run_sender, run_jobs))
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)

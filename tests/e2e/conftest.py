@@ -13,7 +13,7 @@ from telegram.request import HTTPXRequest
 
 from admin.settings import load_settings
 from bot.app import build_application, running
-from bot.emulator import Chat, Emulator, EmulatorServer, Limits, Person
+from emulator import Chat, Emulator, EmulatorServer, Limits, Person
 from storage.database import session_factory
 from storage.district import bind_department
 from storage.members import add_member

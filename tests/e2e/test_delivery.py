@@ -10,8 +10,8 @@ import pytest
 from sqlmodel import col, select
 
 from admin.context import SERVICES_KEY
-from bot.emulator import Chat, Limits, Person
 from bot.services import Services
+from emulator import Chat, Limits, Person
 from storage.district import bind_department
 from storage.models import (
     Audience,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from telegram.ext import ExtBot
 
-from bot.demo import has
-from bot.emulator import Limits
 from delivery.pacing import FloodLimits
+from emulator import Limits
+from sandbox.walks import has
 from storage.models import OutboxStatus
 from tests.e2e.conftest import World
 from tests.e2e.test_delivery import kick, queue_texts, settle, texts_in

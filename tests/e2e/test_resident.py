@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.demo import has, walk_intake
-from bot.emulator import Message, Person
+from emulator import Message, Person
+from sandbox.walks import has, walk_intake
 from storage.members import actor_for
 from storage.models import OutboxMessage, Status
 from storage.queries import get_ticket, resident_tickets

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
-from bot.emulator import Chat, Message, Person
+from emulator import Chat, Message, Person
 from storage.district import bind_department, department_for_chat
 from storage.members import add_member
 from storage.models import LabelledExample, Role, Status, Ticket

@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from admin.settings import load_settings
 from bot.app import Webhook, build_application, running
-from bot.demo import has, walk_intake
-from bot.emulator import Emulator, EmulatorServer, Limits
+from emulator import Emulator, EmulatorServer, Limits
+from sandbox.walks import has, walk_intake
 from storage.database import session_factory
 from storage.district import bind_department
 from storage.unit_of_work import UnitOfWork

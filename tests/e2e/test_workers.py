@@ -11,7 +11,7 @@ from telegram.ext import Application
 
 from admin.settings import load_settings
 from bot.app import build_application
-from bot.demo import has
+from sandbox.walks import has
 from tests.e2e.conftest import World, bot_running
 from tests.e2e.test_delivery import kick, queue_texts, settle
 

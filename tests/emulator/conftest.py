@@ -11,7 +11,7 @@ from telegram import Bot
 from telegram.ext import Application, BaseHandler
 from telegram.request import HTTPXRequest
 
-from bot.emulator import Emulator, EmulatorServer, Limits
+from emulator import Emulator, EmulatorServer, Limits
 
 AnyHandler = BaseHandler[Any, Any, Any]
 RunningApp = Callable[..., AbstractAsyncContextManager[Application]]  # type: ignore[type-arg]

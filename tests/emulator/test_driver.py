@@ -6,7 +6,7 @@ import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest
 
-from bot.emulator import Emulator
+from emulator import Emulator
 
 
 async def test_user_edit_becomes_edited_message(emulator: Emulator, bot: Bot) -> None:

@@ -8,7 +8,7 @@ import pytest
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.emulator import Emulator
+from emulator import Emulator
 
 
 async def test_retry_after_fault_raises_retry_after(emulator: Emulator, bot: Bot) -> None:

@@ -7,7 +7,7 @@ from telegram import Bot, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes, MessageHandler, filters
 
-from bot.emulator import Emulator
+from emulator import Emulator
 from tests.emulator.conftest import RunningApp
 
 

@@ -9,7 +9,7 @@ from telegram import Bot, Update
 from telegram.error import NetworkError, RetryAfter, TimedOut
 from telegram.ext import ContextTypes, MessageHandler, filters
 
-from bot.emulator import (
+from emulator import (
     IN_PROCESS_BASE_FILE_URL,
     IN_PROCESS_BASE_URL,
     Emulator,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from telegram import Bot, InputMediaPhoto
 
-from bot.emulator import Emulator
-from bot.emulator.driver import TINY_PNG
+from emulator import Emulator
+from emulator.driver import TINY_PNG
 
 
 async def test_user_photo_can_be_downloaded(emulator: Emulator, bot: Bot) -> None:

@@ -7,7 +7,7 @@ from telegram import Bot, BotCommand
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Conflict, EndPointNotFound, RetryAfter
 
-from bot.emulator import Emulator, Limits
+from emulator import Emulator, Limits
 
 
 class FrozenClock:

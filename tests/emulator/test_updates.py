@@ -8,7 +8,7 @@ import pytest
 from telegram import Bot
 from telegram.error import Conflict
 
-from bot.emulator import Emulator, EmulatorServer
+from emulator import Emulator, EmulatorServer
 
 
 async def test_long_poll_returns_when_a_message_arrives(emulator: Emulator, bot: Bot) -> None:

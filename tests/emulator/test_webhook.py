@@ -7,7 +7,7 @@ import socket
 from telegram import Update
 from telegram.ext import ContextTypes, MessageHandler, filters
 
-from bot.emulator import Emulator, EmulatorServer
+from emulator import Emulator, EmulatorServer
 
 
 def free_port() -> int:

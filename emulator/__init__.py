@@ -17,19 +17,19 @@ Faults: ``emulator.faults.retry_after("sendMessage", seconds=3)``, ``.server_err
 One emulator lives in one event loop.
 """
 
-from bot.emulator.core import DEFAULT_TOKEN, Emulator
-from bot.emulator.driver import Person
-from bot.emulator.errors import ApiError
-from bot.emulator.faults import Counters, Fault, FaultKind, Faults
-from bot.emulator.limits import Limits
-from bot.emulator.request import (
+from emulator.core import DEFAULT_TOKEN, Emulator
+from emulator.driver import Person
+from emulator.errors import ApiError
+from emulator.faults import Counters, Fault, FaultKind, Faults
+from emulator.limits import Limits
+from emulator.request import (
     IN_PROCESS_BASE_FILE_URL,
     IN_PROCESS_BASE_URL,
     InProcessRequest,
     in_process_builder,
 )
-from bot.emulator.server import EmulatorServer
-from bot.emulator.state import CallbackQuery, Chat, Message, Topic, User
+from emulator.server import EmulatorServer
+from emulator.state import CallbackQuery, Chat, Message, Topic, User
 
 __all__ = [
     "DEFAULT_TOKEN",

@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
-from bot.emulator.errors import conflict
+from emulator.errors import conflict
 
 JSON = dict[str, Any]
 

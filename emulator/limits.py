@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bot.emulator.errors import bad_request, too_many_requests
+from emulator.errors import bad_request, too_many_requests
 
 Clock = Callable[[], float]
 

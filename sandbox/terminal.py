@@ -28,8 +28,8 @@ from typing import Any
 from admin.arguments import department_code
 from admin.settings import Settings, load_settings
 from bot.app import build_application, running
-from bot.demo import staff_district
-from bot.emulator import CallbackQuery, Chat, Emulator, EmulatorServer, Message, Person, Topic
+from emulator import CallbackQuery, Chat, Emulator, EmulatorServer, Message, Person, Topic
+from sandbox.demo import staff_district
 from storage import database
 from storage.district import District, read_district
 

@@ -7,7 +7,7 @@ import contextlib
 
 import httpx
 
-from bot.emulator.updates import UpdateQueue
+from emulator.updates import UpdateQueue
 
 
 class WebhookPusher:

@@ -13,9 +13,9 @@ from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 from tornado.web import Application, RequestHandler
 
-from bot.emulator.core import Emulator
-from bot.emulator.errors import ConnectionDropped
-from bot.emulator.parameters import Parameters, Upload
+from emulator.core import Emulator
+from emulator.errors import ConnectionDropped
+from emulator.parameters import Parameters, Upload
 
 
 class EmulatorServer:

@@ -6,11 +6,11 @@ import asyncio
 import itertools
 from typing import TYPE_CHECKING, Any
 
-from bot.emulator.messaging import media_object
-from bot.emulator.state import JSON, CallbackQuery, Chat, Message, Topic, User, command_entities
+from emulator.messaging import media_object
+from emulator.state import JSON, CallbackQuery, Chat, Message, Topic, User, command_entities
 
 if TYPE_CHECKING:
-    from bot.emulator.core import Emulator
+    from emulator.core import Emulator
 
 _query_ids = itertools.count(1)
 

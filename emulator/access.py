@@ -5,12 +5,12 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING
 
-from bot.emulator.errors import bad_request, chat_migrated, forbidden
-from bot.emulator.parameters import Parameters
-from bot.emulator.state import CallbackQuery, Chat, Topic
+from emulator.errors import bad_request, chat_migrated, forbidden
+from emulator.parameters import Parameters
+from emulator.state import CallbackQuery, Chat, Topic
 
 if TYPE_CHECKING:
-    from bot.emulator.core import Emulator
+    from emulator.core import Emulator
 
 
 class ChatAccess:

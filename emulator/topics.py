@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.emulator.access import ChatAccess
-from bot.emulator.errors import bad_request
-from bot.emulator.parameters import Parameters
-from bot.emulator.state import JSON, Chat, Message, Topic, User
+from emulator.access import ChatAccess
+from emulator.errors import bad_request
+from emulator.parameters import Parameters
+from emulator.state import JSON, Chat, Message, Topic, User
 
 
 class TopicMethods(ChatAccess):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import shutil
 import time
 from collections.abc import Callable, Mapping
@@ -13,20 +12,15 @@ from typing import Any
 
 from admin.settings import Settings, load_settings
 from bot.app import build_application, running
-from bot.emulator import Chat, Emulator, EmulatorServer, Message, Person
+from emulator import Chat, Emulator, EmulatorServer, Message, Person
+from sandbox.walks import has, walk_intake
 from storage import database
 from storage.district import bind_department, load_departments, read_district
 from storage.members import add_member
 from storage.models import Role
 from storage.unit_of_work import UnitOfWork
 
-NUMBER = re.compile(r"[A-Z]{1,8}-\d{8}-\d{4}")
 STEPS = 9
-
-
-def has(*parts: str) -> Callable[[Message], bool]:
-    """A predicate: the message (text or caption) contains every part."""
-    return lambda m: all(p in (m.text or m.caption or "") for p in parts)
 
 
 def is_photo(message: Message) -> bool:
@@ -52,48 +46,6 @@ class Cast:
     utilities: Chat
     community: Chat
     dispatch: Chat
-
-
-async def walk_intake(
-    emu: Emulator,
-    person: Person,
-    text: str,
-    *,
-    location: tuple[float, float] | None = None,
-    address: str | None = None,
-    photo: bool = False,
-    phone: str | None = None,
-    wait_seconds: float = 20.0,
-) -> str:
-    """A resident walks through the whole intake (place, photo, phone, confirm) as a person
-    would; returns the ticket number the bot confirms."""
-    chat = person.private_chat
-
-    async def wait(*parts: str) -> Message:
-        return await emu.wait_for_message(chat, has(*parts), timeout=wait_seconds)
-
-    await person.send_text(chat, text)
-    await wait("在哪里")
-    if location:
-        await person.send_location(chat, *location)
-    else:
-        await person.send_text(chat, address or "跳过")
-    prompt = await wait("照片")
-    if photo:
-        await person.send_photo(chat, caption=None)
-        prompt = await wait("第 1 张")
-    await person.press_button(prompt, "完成")
-    await wait("联系电话")
-    if phone:
-        await person.send_contact(chat, phone)
-    else:
-        await person.send_text(chat, "不留电话")
-    summary = await wait("请核对")
-    await person.press_button(summary, "✅ 确认提交")
-    confirmed = await wait("已受理")
-    found = NUMBER.search(confirmed.text or "")
-    assert found is not None
-    return found.group(0)
 
 
 async def demo_report(demo: Demo, person: Person, text: str, **options: Any) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot.emulator.state import CallbackQuery, Chat, Message
+from emulator.state import CallbackQuery, Chat, Message
 
 _MEDIA_LABELS = {
     "photo": "🖼 [图片]",

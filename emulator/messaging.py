@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.emulator.access import ChatAccess
-from bot.emulator.errors import ApiError, bad_request
-from bot.emulator.markup import plain_text
-from bot.emulator.parameters import Parameters
-from bot.emulator.state import JSON, Chat, Message, StoredFile
+from emulator.access import ChatAccess
+from emulator.errors import ApiError, bad_request
+from emulator.markup import plain_text
+from emulator.parameters import Parameters
+from emulator.state import JSON, Chat, Message, StoredFile
 
 
 class MessagingMethods(ChatAccess):

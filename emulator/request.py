@@ -14,9 +14,9 @@ from telegram.ext import ApplicationBuilder
 from telegram.ext._applicationbuilder import InitApplicationBuilder
 from telegram.request import BaseRequest, RequestData
 
-from bot.emulator.core import Emulator
-from bot.emulator.errors import ConnectionDropped
-from bot.emulator.parameters import Parameters, Upload
+from emulator.core import Emulator
+from emulator.errors import ConnectionDropped
+from emulator.parameters import Parameters, Upload
 
 IN_PROCESS_BASE_URL = "http://emulator.invalid/bot"
 IN_PROCESS_BASE_FILE_URL = "http://emulator.invalid/file/bot"

@@ -10,16 +10,16 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from bot.emulator.driver import Person
-from bot.emulator.errors import ApiError, ConnectionDropped, not_found, unauthorized
-from bot.emulator.faults import Counters, FaultKind, Faults
-from bot.emulator.limits import Limits
-from bot.emulator.methods import BotApi
-from bot.emulator.parameters import Parameters
-from bot.emulator.state import JSON, Chat, Member, Message, StoredFile, Topic, User
-from bot.emulator.transcript import render
-from bot.emulator.updates import UpdateQueue
-from bot.emulator.webhook import WebhookPusher
+from emulator.driver import Person
+from emulator.errors import ApiError, ConnectionDropped, not_found, unauthorized
+from emulator.faults import Counters, FaultKind, Faults
+from emulator.limits import Limits
+from emulator.methods import BotApi
+from emulator.parameters import Parameters
+from emulator.state import JSON, Chat, Member, Message, StoredFile, Topic, User
+from emulator.transcript import render
+from emulator.updates import UpdateQueue
+from emulator.webhook import WebhookPusher
 
 DEFAULT_TOKEN = "5000000001:EMULATOR-token-for-tests"
 FIRST_USER_ID = 6_000_000_001  # beyond int32, as real Telegram ids are

@@ -7,14 +7,14 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from bot.emulator.errors import bad_request, conflict
-from bot.emulator.messaging import MessagingMethods
-from bot.emulator.parameters import Parameters
-from bot.emulator.state import JSON
-from bot.emulator.topics import TopicMethods
+from emulator.errors import bad_request, conflict
+from emulator.messaging import MessagingMethods
+from emulator.parameters import Parameters
+from emulator.state import JSON
+from emulator.topics import TopicMethods
 
 if TYPE_CHECKING:
-    from bot.emulator.core import Emulator
+    from emulator.core import Emulator
 
 Handler = Callable[[Parameters], Awaitable[Any]]
 

@@ -1,0 +1,5 @@
+"""`python -m minyi`, the same as the `minyi` command."""
+
+from minyi.cli import main
+
+main()
