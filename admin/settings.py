@@ -16,6 +16,7 @@ import storage
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/minyi.sqlite3"
 DEFAULT_DEPARTMENTS = Path(storage.__file__).with_name("departments.toml")
 DEFAULT_MODEL = Path(classifiers.__file__).with_name("default_model")
+DEFAULT_PLACES = Path(storage.__file__).with_name("places.toml")
 TOKEN_PATTERN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,}$")
 
 
@@ -34,6 +35,7 @@ class Settings(BaseSettings):
     )
     database_url: str = Field(default=DEFAULT_DATABASE_URL, alias="DATABASE_URL")
     departments_file: Path = Field(default=DEFAULT_DEPARTMENTS, alias="MINYI_DEPARTMENTS")
+    places_file: Path = Field(default=DEFAULT_PLACES, alias="MINYI_PLACES")
     model_dir: Path = Field(default=DEFAULT_MODEL, alias="MINYI_MODEL")
     timezone: str = Field(default="Asia/Shanghai", alias="MINYI_TIMEZONE")
     dispatch_threshold: float | None = Field(
@@ -64,7 +66,7 @@ class Settings(BaseSettings):
             raise ValueError("use sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB")
         return value
 
-    @field_validator("departments_file")
+    @field_validator("departments_file", "places_file")
     @classmethod
     def _departments_exist(cls, value: Path) -> Path:
         if not value.is_file():

@@ -240,31 +240,38 @@ async def walk(
         return answer
 
     try:
-        await step("problem", lambda: person.send_text(chat, plan.text), has("在哪里"))
-        if plan.pin is not None:
-            place = lambda: person.send_location(chat, *plan.pin)  # type: ignore[misc]  # noqa: E731
-        else:
-            place = lambda: person.send_text(chat, plan.address or "跳过")  # noqa: E731
-        prompt = await step("place", place, has("如有现场照片"))
+        asked = lambda m: has("在哪里")(m) or has("请核对")(m)  # noqa: E731
+        summary = await step("problem", lambda: person.send_text(chat, plan.text), asked)
+        if "在哪里" in (summary.text or ""):  # the text named no place: the bot asks
+            if plan.pin is not None:
+                place = lambda: person.send_location(chat, *plan.pin)  # type: ignore[misc]  # noqa: E731
+            else:
+                place = lambda: person.send_text(chat, plan.address or "跳过")  # noqa: E731
+            summary = await step("place", place, has("请核对"))
         if plan.photo:
+            shown = summary
+            await step(
+                "photo_button", lambda: person.press_button(shown, "🖼 照片"), has("现场照片")
+            )
             prompt = await step("photo", lambda: person.send_photo(chat), has("已收到第 1 张"))
-        await step("done", lambda: person.press_button(prompt, "完成"), has("联系电话"))
+            summary = await step("done", lambda: person.press_button(prompt, "好了"), has("请核对"))
         if plan.phone is not None:
+            shown = summary
+            await step(
+                "phone_button", lambda: person.press_button(shown, "📞 电话"), has("联系电话")
+            )
             phone = lambda: person.send_contact(chat, plan.phone or "")  # noqa: E731
-        else:
-            phone = lambda: person.send_text(chat, "不留电话")  # noqa: E731
-        summary = await step("phone", phone, has("请核对"))
+            summary = await step("phone", phone, has("请核对"))
         if think:
             await asyncio.sleep(think)
         start = len(chat.messages)
         outcome.confirm_pressed = clock()
         await person.press_button(summary, "✅ 确认提交")
-        # The direct answer and the outbox confirmation may arrive in either order.
-        submitted = await bot_reply(emu, chat, start, has("已提交"), deadline)
-        outcome.submitted = arrivals.of(submitted)
-        outcome.steps["confirm"] = outcome.submitted - outcome.confirm_pressed
+        # The summary itself becomes the receipt (edited); the number comes from the outbox.
         confirmed = await bot_reply(emu, chat, start, has("已受理"), deadline)
         outcome.confirmed = arrivals.of(confirmed)
+        outcome.submitted = outcome.confirmed
+        outcome.steps["confirm"] = outcome.submitted - outcome.confirm_pressed
         found = NUMBER.search(confirmed.text or "")
         outcome.number = found.group(0) if found else None
     except TimeoutError:
@@ -716,7 +723,15 @@ def check_delivery(
             duplicated += max(0, count - 1)
     numbers = {t.number for t in tickets}
     confirmed_numbers = {o.number for o in outcomes if o.number}
+    to_residents = sum(
+        message.sender.is_bot
+        for person in world.people
+        for message in world.emu.messages(person.private_chat)
+    )
     return {
+        "bot_messages_to_the_resident_per_ticket": (
+            round(to_residents / len(tickets), 2) if tickets else None
+        ),
         "expected": expected,
         "lost": lost,
         "duplicated": duplicated,
@@ -1005,7 +1020,16 @@ def report(
         "confirm_to_accepted": percentiles(confirm_latency),
         "step_answer": {
             name: percentiles(steps[name])
-            for name in ("problem", "place", "photo", "done", "phone", "confirm")
+            for name in (
+                "problem",
+                "place",
+                "photo_button",
+                "photo",
+                "done",
+                "phone_button",
+                "phone",
+                "confirm",
+            )
         },
         "outbox": outbox_summary(
             outbox, round(drained_at - last_confirmed, 2) if drained_at and last_confirmed else None

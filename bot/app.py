@@ -26,6 +26,7 @@ from delivery.pacing import FloodLimits
 from delivery.sender import OutboxSender
 from storage import database
 from storage.district import District, read_district
+from storage.places import read_places
 from storage.tickets import Policy
 from storage.worktime import WorkingCalendar, parse_office_hours
 
@@ -149,6 +150,7 @@ def _post_init(
             ),
             tz=settings.tz,
             rating_window_days=settings.rating_window_days,
+            places=read_places(settings.places_file),
         )
         application.bot_data[SERVICES_KEY] = svc
         await _set_commands(application)

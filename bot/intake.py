@@ -1,11 +1,17 @@
-"""The resident's intake conversation: problem → place → photos → phone → confirm.
+"""The resident's intake: the description first, the place only if it is missing, then one
+summary to confirm, where photos and a phone number can be added.
 
-State lives in the database (storage.conversations), read on every update, so a restart or
-another worker continues where the resident left off.
+What each step accepts is declared in one table, `STEPS` (step → what a typed text means
+there → what happens). People type instead of pressing buttons, so every button has typed
+words that do the same (bot.understanding), and a text that fits no answer of the step is
+never lost: it is added to the description, or the bot says what it can do. State lives in
+the database (storage.conversations), so a restart or another worker continues where the
+resident left off; a press of an old button re-sends the current step's question.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import (
@@ -19,6 +25,16 @@ from telegram import (
 
 from bot import texts
 from bot.services import Context, Services, services
+from bot.understanding import (
+    Emergency,
+    Intent,
+    intent,
+    is_repeat,
+    is_vague,
+    phone_number,
+    place_in,
+    small_talk,
+)
 from classifiers.model import Prediction
 from storage.conversations import ConversationState, consume_state, load_state, save_state
 from storage.errors import InvalidInput, RateLimited
@@ -27,10 +43,20 @@ from storage.tickets import MAX_TEXT_CHARS, Draft, ResidentRef, open_ticket
 
 INTAKE = "intake"
 PREDICTION = "prediction"  # the model's guess for the draft's text, made at the summary
-PLACE, PHOTOS, PHONE, CONFIRM, EDIT = "place", "photos", "phone", "confirm", "edit"
-ADDING, REASON = "adding", "reason"
+DESCRIBE, PLACE, CONFIRM, PHOTOS, PHONE, PHONE_OK, EDIT = (
+    "describe",
+    "place",
+    "confirm",
+    "photos",
+    "phone",
+    "phone_ok",
+    "edit",
+)
+ADDING, REASON, FOLLOW_UP = "adding", "reason", "follow_up"
 
 CB_CONFIRM, CB_EDIT, CB_CANCEL, CB_DONE = "i:confirm", "i:edit", "i:cancel", "i:done"
+CB_PLACE, CB_PHOTOS, CB_PHONE = "i:place", "i:photos", "i:phone"
+CB_PHONE_YES, CB_PHONE_NO = "i:phone_yes", "i:phone_no"
 
 
 def conversation_key(update: Update) -> str:
@@ -49,6 +75,9 @@ async def put_state(svc: Services, update: Update, state: ConversationState) -> 
     """Save the resident's conversation state."""
     async with svc.uow() as uow:
         await save_state(uow=uow, name=INTAKE, key=conversation_key(update), state=state)
+
+
+# --- keyboards --------------------------------------------------------------------------------
 
 
 def _place_keyboard() -> ReplyKeyboardMarkup:
@@ -71,16 +100,107 @@ def _done_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[InlineKeyboardButton(texts.DONE, callback_data=CB_DONE)]])
 
 
-def _confirm_keyboard() -> InlineKeyboardMarkup:
+def _phone_ok_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(texts.PHONE_YES, callback_data=CB_PHONE_YES),
+                InlineKeyboardButton(texts.PHONE_NO, callback_data=CB_PHONE_NO),
+            ]
+        ]
+    )
+
+
+def _summary_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [InlineKeyboardButton(texts.CONFIRM, callback_data=CB_CONFIRM)],
+            [
+                InlineKeyboardButton(texts.ADD_PLACE, callback_data=CB_PLACE),
+                InlineKeyboardButton(texts.ADD_PHOTOS, callback_data=CB_PHOTOS),
+                InlineKeyboardButton(texts.ADD_PHONE, callback_data=CB_PHONE),
+            ],
             [
                 InlineKeyboardButton(texts.EDIT, callback_data=CB_EDIT),
                 InlineKeyboardButton(texts.CANCEL, callback_data=CB_CANCEL),
             ],
         ]
     )
+
+
+# --- sending ----------------------------------------------------------------------------------
+
+
+async def _say(update: Update, text: str, markup: Any = None) -> None:
+    assert update.effective_chat is not None
+    await update.effective_chat.send_message(text, reply_markup=markup)
+
+
+async def _save(svc: Services, update: Update, state: ConversationState, step: str) -> None:
+    state.state = step
+    await put_state(svc, update, state)
+
+
+async def ask_place(update: Update, svc: Services, state: ConversationState) -> None:
+    """Where did it happen? (only when the description names no place)."""
+    await _save(svc, update, state, PLACE)
+    await _say(update, texts.ASK_PLACE, _place_keyboard())
+
+
+async def summary(
+    update: Update, svc: Services, state: ConversationState, *, lead: str = ""
+) -> None:
+    """Show the report to confirm; classify it here, once per version of the text."""
+    data = state.data
+    prediction = svc.classifier.predict(data["text"])
+    data[PREDICTION] = _stored(prediction)
+    decision = decide(
+        _routable(data["text"], prediction),
+        threshold=svc.policy.dispatch_threshold,
+        known=svc.district.codes,
+    )
+    names = svc.department_names()
+    routing = (
+        texts.ROUTING_CONFIDENT.format(department=names[decision.route_to])
+        if decision.route_to
+        else texts.ROUTING_UNSURE
+    )
+    pinned = "latitude" in data
+    place = (
+        f"{data['address']}{texts.PLACE_PIN_TOO if pinned else ''}"
+        if data.get("address")
+        else (texts.PLACE_PIN if pinned else texts.NO_PLACE)
+    )
+    await _save(svc, update, state, CONFIRM)
+    body = texts.SUMMARY.format(
+        text=data["text"],
+        place=place,
+        photos=len(data.get("photos", [])),
+        phone=texts.PHONE_SHARED if data.get("phone") else texts.PHONE_NONE,
+        routing=routing,
+    )
+    await _say(update, (lead + "\n\n" if lead else "") + body, _summary_keyboard())
+
+
+async def _ask_photos(update: Update, svc: Services, state: ConversationState) -> None:
+    await _save(svc, update, state, PHOTOS)
+    await _say(update, texts.ASK_PHOTOS.format(limit=svc.max_photos), _done_keyboard())
+
+
+async def _ask_phone(update: Update, svc: Services, state: ConversationState) -> None:
+    await _save(svc, update, state, PHONE)
+    await _say(update, texts.ASK_PHONE, _phone_keyboard())
+
+
+async def _confirm_phone(
+    update: Update, svc: Services, state: ConversationState, number: str
+) -> None:
+    state.data["pending_phone"] = number
+    await _save(svc, update, state, PHONE_OK)
+    await _say(update, texts.CONFIRM_PHONE.format(phone=number), _phone_ok_keyboard())
+
+
+# --- the description ----------------------------------------------------------------------------
 
 
 def check_text(svc: Services, text: str) -> str | None:
@@ -91,71 +211,6 @@ def check_text(svc: Services, text: str) -> str | None:
     if len(stripped) < svc.min_text_chars:
         return texts.TOO_SHORT
     return None
-
-
-async def begin(update: Update, context: Context, text: str) -> None:
-    """A new problem description starts the intake."""
-    svc = services(context)
-    assert update.effective_message is not None
-    problem = check_text(svc, text)
-    if problem:
-        await update.effective_message.reply_text(problem)
-        return
-    await put_state(svc, update, ConversationState(PLACE, {"text": text.strip(), "photos": []}))
-    await update.effective_message.reply_text(texts.ASK_PLACE, reply_markup=_place_keyboard())
-
-
-async def on_text(update: Update, context: Context, state: ConversationState) -> None:
-    """A text message while the intake is running."""
-    svc = services(context)
-    message = update.effective_message
-    assert message is not None
-    assert message.text is not None
-    text = message.text.strip()
-    if state.state == PLACE:
-        if text != texts.SKIP:
-            state.data["address"] = text[:200]
-        await _ask_photos(update, svc, state)
-    elif state.state == PHOTOS:
-        await message.reply_text(
-            texts.ASK_PHOTOS.format(limit=svc.max_photos), reply_markup=_done_keyboard()
-        )
-    elif state.state == PHONE:
-        if text == texts.NO_PHONE:
-            state.data.pop("phone", None)
-            await _summary(update, svc, state)
-        else:
-            await message.reply_text(texts.ASK_PHONE, reply_markup=_phone_keyboard())
-    elif state.state == EDIT:
-        problem = check_text(svc, text)
-        if problem:
-            await message.reply_text(problem)
-            return
-        state.data["text"] = text
-        await _summary(update, svc, state)
-    else:  # CONFIRM: a new text replaces the description
-        problem = check_text(svc, text)
-        if problem:
-            await message.reply_text(problem)
-            return
-        state.data["text"] = text
-        await _summary(update, svc, state)
-
-
-async def _ask_photos(update: Update, svc: Services, state: ConversationState) -> None:
-    assert update.effective_message is not None
-    state.state = PHOTOS
-    await put_state(svc, update, state)
-    await update.effective_message.reply_text(
-        texts.ASK_PHOTOS.format(limit=svc.max_photos), reply_markup=_done_keyboard()
-    )
-
-
-async def _ask_phone(update: Update, svc: Services, state: ConversationState) -> None:
-    assert update.effective_chat is not None
-    state.state = PHONE
-    await put_state(svc, update, state)
-    await update.effective_chat.send_message(texts.ASK_PHONE, reply_markup=_phone_keyboard())
 
 
 def _stored(prediction: Prediction) -> list[Any]:
@@ -171,66 +226,217 @@ def _prediction(data: dict[str, Any]) -> Prediction | None:
     return Prediction(str(code), float(confidence), tuple((str(c), float(p)) for c, p in runner_up))
 
 
-async def _summary(update: Update, svc: Services, state: ConversationState) -> None:
-    assert update.effective_chat is not None
-    data = state.data
-    prediction = svc.classifier.predict(data["text"])
-    data[PREDICTION] = _stored(prediction)  # the report is classified once, here
-    decision = decide(prediction, threshold=svc.policy.dispatch_threshold, known=svc.district.codes)
-    names = svc.department_names()
-    routing = (
-        texts.ROUTING_CONFIDENT.format(department=names[decision.route_to])
-        if decision.route_to
-        else texts.ROUTING_UNSURE
-    )
-    place = data.get("address") or (texts.PLACE_PIN if "latitude" in data else texts.NO_PLACE)
-    state.state = CONFIRM
-    await put_state(svc, update, state)
-    await update.effective_chat.send_message(
-        texts.SUMMARY.format(
-            text=data["text"],
-            place=place,
-            photos=len(data.get("photos", [])),
-            phone=texts.PHONE_SHARED if data.get("phone") else texts.PHONE_NONE,
-            routing=routing,
-        ),
-        reply_markup=_confirm_keyboard(),
-    )
+def _routable(text: str, prediction: Prediction) -> Prediction | None:
+    """Text with no domain content goes to the dispatch desk, however sure the model is."""
+    return None if is_vague(text) else prediction
+
+
+async def begin(update: Update, context: Context, text: str) -> None:
+    """A message from a resident with no conversation running: small talk gets an answer, a
+    vague complaint a question, a description its summary (or the place question first)."""
+    svc = services(context)
+    chat = small_talk(text)
+    if chat is not None:
+        await _say(update, texts.SMALL_TALK[chat].format(district=svc.district.name))
+        return
+    if is_vague(text):
+        await put_state(svc, update, ConversationState(DESCRIBE, {"vague": text.strip()[:200]}))
+        await _say(update, texts.ASK_WHAT)
+        return
+    await _describe(update, svc, ConversationState(None, {"photos": []}), text)
+
+
+async def _describe(update: Update, svc: Services, state: ConversationState, text: str) -> None:
+    problem = check_text(svc, text)
+    if problem:
+        await _say(update, problem)
+        return
+    state.data["text"] = text.strip()
+    place = place_in(text, svc.places)
+    if place:
+        state.data["address"] = place
+    if place or "latitude" in state.data or state.data.get("address"):
+        await summary(update, svc, state)
+    else:
+        await ask_place(update, svc, state)
+
+
+def _add_to_description(state: ConversationState, text: str) -> bool:
+    """Append more words to the description; False when it would grow too long."""
+    joined = f"{state.data['text']}\n{text.strip()}"
+    if len(joined) > MAX_TEXT_CHARS:
+        return False
+    state.data["text"] = joined
+    return True
+
+
+# --- what a typed text means at each step ---------------------------------------------------------
+
+Step = Callable[[Update, Services, ConversationState, str], Awaitable[None]]
+
+
+async def _on_describe(update: Update, svc: Services, state: ConversationState, text: str) -> None:
+    if intent(text, allowed=(Intent.CANCEL,)):
+        await _cancelled(update, svc)
+    elif small_talk(text) or is_vague(text):
+        await _say(update, texts.ASK_WHAT_AGAIN)
+    else:
+        await _describe(update, svc, ConversationState(None, {"photos": []}), text)
+
+
+async def _on_place(update: Update, svc: Services, state: ConversationState, text: str) -> None:
+    said = intent(text, allowed=(Intent.SKIP, Intent.CANCEL, Intent.CONFIRM))
+    if said == Intent.CANCEL:
+        await _cancelled(update, svc)
+    elif said is not None:  # 跳过 / 没有 / 好的 …: no place
+        await summary(update, svc, state)
+    elif is_repeat(text, state.data["text"]):
+        await _say(update, texts.SAME_AGAIN + "\n\n" + texts.ASK_PLACE, _place_keyboard())
+    elif place_in(text, svc.places) or len(text.strip()) <= 30:
+        state.data["address"] = text.strip()[:200]
+        await summary(update, svc, state)
+    elif _add_to_description(state, text):  # more of the story, not a place
+        await _save(svc, update, state, PLACE)
+        await _say(update, texts.ASK_PLACE_AGAIN, _place_keyboard())
+    else:
+        await _say(update, texts.TOO_LONG.format(limit=MAX_TEXT_CHARS))
+
+
+async def _on_confirm(update: Update, svc: Services, state: ConversationState, text: str) -> None:
+    said = intent(text, allowed=(Intent.CONFIRM, Intent.CANCEL, Intent.EDIT, Intent.SKIP))
+    number = phone_number(text)
+    if said == Intent.CONFIRM:
+        await submit(update, svc, state)
+    elif said == Intent.CANCEL:
+        await _cancelled(update, svc)
+    elif said == Intent.EDIT:
+        await _save(svc, update, state, EDIT)
+        await _say(update, texts.EDIT_PROMPT)
+    elif said == Intent.SKIP:  # 没有了 / 就这些: nothing to add, but not a yes either
+        await _say(update, texts.CONFIRM_HINT)
+    elif number and len(text.strip()) <= len(number) + 8:
+        await _confirm_phone(update, svc, state, number)
+    elif is_repeat(text, state.data["text"]) or text.strip() in state.data["text"]:
+        await _say(update, texts.SAME_AGAIN + texts.CONFIRM_HINT)
+    elif not state.data.get("address") and place_in(text, svc.places) and len(text) <= 30:
+        state.data["address"] = text.strip()[:200]
+        await summary(update, svc, state, lead=texts.SUMMARY_ADDED)
+    elif _add_to_description(state, text):
+        await summary(update, svc, state, lead=texts.SUMMARY_ADDED)
+    else:
+        await _say(update, texts.TOO_LONG.format(limit=MAX_TEXT_CHARS))
+
+
+async def _on_photos(update: Update, svc: Services, state: ConversationState, text: str) -> None:
+    if intent(text, allowed=(Intent.SKIP, Intent.CONFIRM)):
+        await summary(update, svc, state)
+    else:
+        await _say(update, texts.PHOTOS_HINT, _done_keyboard())
+
+
+async def _on_phone(update: Update, svc: Services, state: ConversationState, text: str) -> None:
+    number = phone_number(text)
+    if number:
+        await _confirm_phone(update, svc, state, number)
+    elif text.strip() == texts.NO_PHONE or intent(text, allowed=(Intent.SKIP, Intent.NO)):
+        state.data.pop("phone", None)
+        await summary(update, svc, state)
+    else:
+        await _say(update, texts.PHONE_HINT, _phone_keyboard())
+
+
+async def _on_phone_ok(update: Update, svc: Services, state: ConversationState, text: str) -> None:
+    number = phone_number(text)
+    said = intent(text, allowed=(Intent.YES, Intent.NO))
+    if number and number != state.data.get("pending_phone"):
+        await _confirm_phone(update, svc, state, number)
+    elif said == Intent.YES:
+        await _phone_chosen(update, svc, state, consent=True)
+    elif said == Intent.NO:
+        await _phone_chosen(update, svc, state, consent=False)
+    else:
+        phone = state.data.get("pending_phone", "")
+        await _say(
+            update,
+            texts.CONFIRM_PHONE.format(phone=phone) + "\n" + texts.PHONE_HINT,
+            _phone_ok_keyboard(),
+        )
+
+
+async def _on_edit(update: Update, svc: Services, state: ConversationState, text: str) -> None:
+    if intent(text, allowed=(Intent.CANCEL,)):
+        await _cancelled(update, svc)
+        return
+    problem = check_text(svc, text)
+    if problem:
+        await _say(update, problem)
+        return
+    state.data["text"] = text.strip()
+    await summary(update, svc, state)
+
+
+# The conversation in one table: the step a resident is at → what their typed text does there.
+STEPS: dict[str, Step] = {
+    DESCRIBE: _on_describe,
+    PLACE: _on_place,
+    CONFIRM: _on_confirm,
+    PHOTOS: _on_photos,
+    PHONE: _on_phone,
+    PHONE_OK: _on_phone_ok,
+    EDIT: _on_edit,
+}
+
+
+async def on_text(update: Update, context: Context, state: ConversationState) -> None:
+    """A text message while the intake is running."""
+    message = update.effective_message
+    assert message is not None
+    assert message.text is not None
+    step = STEPS.get(state.state or "")
+    if step is None:  # a step this version does not know: start over, keeping the words
+        await begin(update, context, message.text)
+        return
+    await step(update, services(context), state, message.text)
+
+
+# --- photos, places, contacts, buttons -------------------------------------------------------
 
 
 async def on_location(update: Update, context: Context, state: ConversationState) -> None:
-    """A location pin answers the place question."""
+    """A location pin: the place, at any step before submitting."""
     svc = services(context)
     message = update.effective_message
     assert message is not None
     assert message.location is not None
-    if state.state != PLACE:
-        await message.reply_text(texts.TOO_SHORT if state.state is None else texts.ASK_PLACE)
+    if state.state not in (PLACE, CONFIRM, PHOTOS, PHONE):
+        await message.reply_text(texts.TOO_SHORT, reply_markup=ReplyKeyboardRemove())
         return
     state.data["latitude"] = message.location.latitude
     state.data["longitude"] = message.location.longitude
-    await _ask_photos(update, svc, state)
+    await summary(update, svc, state)
 
 
 async def on_photo(update: Update, context: Context, state: ConversationState) -> None:
-    """A photo during the photo step."""
+    """A photo during the intake: kept with the report (its caption adds to the words)."""
     svc = services(context)
     message = update.effective_message
     assert message is not None
-    photos: list[str] = state.data.setdefault("photos", [])
-    if state.state not in (PLACE, PHOTOS):
-        await message.reply_text(texts.ASK_PHOTOS.format(limit=svc.max_photos))
+    if state.state not in (PLACE, CONFIRM, PHOTOS):
+        await message.reply_text(texts.PHOTOS_HINT if state.state else texts.TOO_SHORT)
         return
+    photos: list[str] = state.data.setdefault("photos", [])
     if len(photos) >= svc.max_photos:
         await message.reply_text(
             texts.TOO_MANY_PHOTOS.format(limit=svc.max_photos), reply_markup=_done_keyboard()
         )
         return
     photos.append(message.photo[-1].file_id)
-    if message.caption and state.state == PLACE:
-        state.data["address"] = message.caption[:200]
-    state.state = PHOTOS
-    await put_state(svc, update, state)
+    if message.caption:
+        if state.state == PLACE and len(message.caption) <= 30:
+            state.data["address"] = message.caption.strip()[:200]
+        else:
+            _add_to_description(state, message.caption)
+    await _save(svc, update, state, PHOTOS)
     await message.reply_text(
         texts.PHOTO_SAVED.format(count=len(photos)), reply_markup=_done_keyboard()
     )
@@ -242,7 +448,7 @@ async def on_contact(update: Update, context: Context, state: ConversationState)
     message = update.effective_message
     assert message is not None
     assert message.contact is not None
-    if state.state != PHONE:
+    if state.state not in (PHONE, CONFIRM, PHONE_OK):
         await message.reply_text(texts.CONTACT_UNEXPECTED, reply_markup=ReplyKeyboardRemove())
         return
     user = update.effective_user
@@ -250,88 +456,217 @@ async def on_contact(update: Update, context: Context, state: ConversationState)
         await message.reply_text(texts.NOT_YOUR_PHONE, reply_markup=_phone_keyboard())
         return
     state.data["phone"] = message.contact.phone_number[:32]
-    await _summary(update, svc, state)
+    await summary(update, svc, state)
+
+
+async def _phone_chosen(
+    update: Update, svc: Services, state: ConversationState, *, consent: bool
+) -> None:
+    pending = state.data.pop("pending_phone", None)
+    if consent and pending:
+        state.data["phone"] = pending
+    await summary(update, svc, state)
+
+
+async def again(update: Update, svc: Services, state: ConversationState) -> None:
+    """Send the current step's question again (its message may have been lost)."""
+    if state.state == PLACE:
+        await _say(update, texts.ASK_PLACE, _place_keyboard())
+    elif state.state == PHOTOS:
+        await _say(update, texts.ASK_PHOTOS.format(limit=svc.max_photos), _done_keyboard())
+    elif state.state == PHONE:
+        await _say(update, texts.ASK_PHONE, _phone_keyboard())
+    elif state.state == PHONE_OK:
+        phone = state.data.get("pending_phone", "")
+        await _say(update, texts.CONFIRM_PHONE.format(phone=phone), _phone_ok_keyboard())
+    elif state.state == EDIT:
+        await _say(update, texts.EDIT_PROMPT)
+    elif state.state == DESCRIBE:
+        await _say(update, texts.ASK_WHAT)
+    else:
+        await summary(update, svc, state)
 
 
 async def on_button(update: Update, context: Context, state: ConversationState) -> None:
-    """Done / confirm / edit / cancel buttons of the intake."""
+    """The intake's buttons; an old button re-sends the question of the step the resident is at."""
     svc = services(context)
     query = update.callback_query
     assert query is not None
-    if query.data == CB_CANCEL:
-        await cancel(update, context)
+    data = query.data or ""
+    if data == CB_CANCEL and state.state is not None:
         await query.answer()
+        await _cancelled(update, svc)
         return
-    expected = {CB_DONE: PHOTOS, CB_CONFIRM: CONFIRM, CB_EDIT: CONFIRM}
-    if expected.get(query.data or "") != state.state:
-        await query.answer(texts.BUTTON_EXPIRED, show_alert=True)
+    valid = {
+        CB_CONFIRM: (CONFIRM,),
+        CB_EDIT: (CONFIRM,),
+        CB_PLACE: (CONFIRM,),
+        CB_PHOTOS: (CONFIRM,),
+        CB_PHONE: (CONFIRM,),
+        CB_DONE: (PHOTOS,),
+        CB_PHONE_YES: (PHONE_OK,),
+        CB_PHONE_NO: (PHONE_OK,),
+    }
+    if state.state not in valid.get(data, ()):
+        if state.state in STEPS:
+            await query.answer()
+            await again(update, svc, state)  # the resident may never have seen the question
+        else:
+            await query.answer(texts.BUTTON_EXPIRED, show_alert=True)
         return
     await query.answer()
-    if query.data == CB_DONE:
+    if data == CB_CONFIRM:
+        await submit(update, svc, state)
+    elif data == CB_EDIT:
+        await _save(svc, update, state, EDIT)
+        await _say(update, texts.EDIT_PROMPT)
+    elif data == CB_PLACE:
+        await ask_place(update, svc, state)
+    elif data == CB_PHOTOS:
+        await _ask_photos(update, svc, state)
+    elif data == CB_PHONE:
         await _ask_phone(update, svc, state)
-    elif query.data == CB_EDIT:
-        state.state = EDIT
-        await put_state(svc, update, state)
-        await query.edit_message_reply_markup(None)
-        assert update.effective_chat is not None
-        await update.effective_chat.send_message(texts.EDIT_PROMPT)
+    elif data == CB_DONE:
+        await summary(update, svc, state)
     else:
-        await _submit(update, svc, state)
+        await _phone_chosen(update, svc, state, consent=data == CB_PHONE_YES)
 
 
-async def _submit(update: Update, svc: Services, state: ConversationState) -> None:
-    query = update.callback_query
+# --- submitting, emergencies, cancelling ------------------------------------------------------
+
+
+async def submit(update: Update, svc: Services, state: ConversationState) -> None:
+    """File the ticket: the draft is consumed in the same transaction, so a double tap or a
+    second worker files it once."""
     user = update.effective_user
     chat = update.effective_chat
-    assert query is not None
     assert user is not None
     assert chat is not None
     data: dict[str, Any] = state.data
-    prediction = _prediction(data) or svc.classifier.predict(data["text"])
+    prediction: Prediction | None = _prediction(data) or svc.classifier.predict(data["text"])
+    if data["text"] == texts.VOICE_REPORT:
+        prediction = None  # nothing typed: a person listens to the recording
     draft = Draft(
         text=data["text"],
         address=data.get("address"),
         latitude=data.get("latitude"),
         longitude=data.get("longitude"),
         photo_file_ids=tuple(data.get("photos", [])),
+        voice_file_ids=tuple(data.get("voices", [])),
         phone=data.get("phone"),
         phone_consent=bool(data.get("phone")),
     )
     try:
         async with svc.uow() as uow:
-            # Consuming the draft and creating the ticket commit together: a double tap
-            # cannot create two tickets, a crash cannot lose the draft.
             if not await consume_state(uow=uow, name=INTAKE, key=str(chat.id), expected=CONFIRM):
                 return  # a second tap (on this or another worker) finds the draft taken
             await open_ticket(
                 uow=uow,
                 resident=ResidentRef(user.id, chat.id, user.full_name[:100]),
                 draft=draft,
-                prediction=prediction,
+                prediction=_routable(data["text"], prediction) if prediction else None,
                 policy=svc.policy,
             )
     except RateLimited as error:
-        await query.edit_message_reply_markup(None)
-        await chat.send_message(texts.RATE_LIMITED.format(limit=error.limit))
+        await _say(update, texts.RATE_LIMITED.format(limit=error.limit))
         await put_state(svc, update, ConversationState())
         return
     except InvalidInput:
-        await chat.send_message(texts.TOO_SHORT)
+        await _say(update, texts.TOO_SHORT)
         return
     svc.kick_outbox()
-    await query.edit_message_reply_markup(None)
-    await chat.send_message(texts.SUBMITTED)
+    query = update.callback_query
+    if query is not None and query.message is not None:
+        # The summary becomes the receipt: no extra message before the number arrives.
+        await query.edit_message_text(
+            (getattr(query.message, "text", None) or "") + texts.SUMMARY_SUBMITTED
+        )
+    else:
+        await _say(update, texts.SUBMITTED, ReplyKeyboardRemove())
+
+
+async def on_voice(update: Update, context: Context, state: ConversationState) -> None:
+    """A voice message during the intake: kept with the report for staff to listen to."""
+    svc = services(context)
+    message = update.effective_message
+    assert message is not None
+    assert message.voice is not None
+    state.data.setdefault("voices", []).append(message.voice.file_id)
+    await put_state(svc, update, state)
+    await message.reply_text(texts.VOICE_ADDED + "\n" + texts.CONFIRM_HINT)
+
+
+async def file_voice(update: Update, context: Context) -> None:
+    """A voice message as the report itself: there is no text to classify, so it goes to the
+    dispatch desk at once, with the recording; a person will listen to it."""
+    svc = services(context)
+    user = update.effective_user
+    chat = update.effective_chat
+    message = update.effective_message
+    assert user is not None
+    assert chat is not None
+    assert message is not None
+    assert message.voice is not None
+    try:
+        async with svc.uow() as uow:
+            await open_ticket(
+                uow=uow,
+                resident=ResidentRef(user.id, chat.id, user.full_name[:100]),
+                draft=Draft(text=texts.VOICE_REPORT, voice_file_ids=(message.voice.file_id,)),
+                prediction=None,
+                policy=svc.policy,
+            )
+    except RateLimited as error:
+        await message.reply_text(texts.RATE_LIMITED.format(limit=error.limit))
+        return
+    svc.kick_outbox()
+    await message.reply_text(texts.VOICE_FILED)
+
+
+async def report_emergency(update: Update, context: Context, text: str, found: Emergency) -> None:
+    """Tell the person the number to call, now; put the message before the dispatch desk as
+    urgent (never an ordinary ticket with a deadline of days)."""
+    svc = services(context)
+    user = update.effective_user
+    chat = update.effective_chat
+    assert user is not None
+    assert chat is not None
+    number = ""
+    try:
+        async with svc.uow() as uow:
+            ticket = await open_ticket(
+                uow=uow,
+                resident=ResidentRef(user.id, chat.id, user.full_name[:100]),
+                draft=Draft(text=text.strip()[:MAX_TEXT_CHARS] or found.kind),
+                prediction=None,
+                policy=svc.policy,
+                emergency=f"{found.kind}:{found.number}",
+            )
+        number = ticket.number
+        svc.kick_outbox()
+    except (InvalidInput, RateLimited):
+        pass  # the number to call matters more than the ticket
+    await _say(
+        update,
+        texts.EMERGENCY.format(
+            number=found.number,
+            service=texts.EMERGENCY_SERVICES[found.number],
+            advice=texts.EMERGENCY_ADVICE.get(found.kind, ""),
+            ticket=texts.EMERGENCY_TICKET.format(number=number) if number else "",
+        ),
+    )
+
+
+async def _cancelled(update: Update, svc: Services) -> None:
+    await put_state(svc, update, ConversationState())
+    await _say(update, texts.CANCELLED, ReplyKeyboardRemove())
 
 
 async def cancel(update: Update, context: Context) -> None:
     """/cancel: drop the draft, whatever step it is at."""
     svc = services(context)
     state = await get_state(svc, update)
-    assert update.effective_chat is not None
     if state.state is None:
-        await update.effective_chat.send_message(
-            texts.NOTHING_TO_CANCEL, reply_markup=ReplyKeyboardRemove()
-        )
+        await _say(update, texts.NOTHING_TO_CANCEL, ReplyKeyboardRemove())
         return
-    await put_state(svc, update, ConversationState())
-    await update.effective_chat.send_message(texts.CANCELLED, reply_markup=ReplyKeyboardRemove())
+    await _cancelled(update, svc)

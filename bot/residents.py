@@ -19,6 +19,7 @@ from telegram.ext import (
 
 from bot import intake, texts
 from bot.services import Context, services
+from bot.understanding import bare, emergency, is_follow_up, typed_rating
 from delivery.cards import RATING_KEYS
 from storage.conversations import ConversationState
 from storage.errors import IllegalTransition, InvalidInput, TicketNotFound
@@ -224,36 +225,146 @@ async def _rate(update: Update, context: Context, number: str, rating: Rating, r
 
 
 async def on_text(update: Update, context: Context) -> None:
-    """Any plain text: continue the conversation, answer a question, or start a new report."""
+    """Any plain text. An emergency is answered first, whatever else is going on; then the
+    conversation in progress, an answer to staff's question, a typed rating, a follow-up
+    about a filed ticket; anything else starts a new report (bot.intake)."""
     svc = services(context)
     message = update.effective_message
     assert message is not None
     assert message.text is not None
     assert update.effective_user is not None
+    text = message.text
+    found = emergency(text)
+    if found is not None:
+        await intake.report_emergency(update, context, text, found)
+        return
     state = await intake.get_state(svc, update)
     if state.state == intake.REASON:
         await intake.put_state(svc, update, ConversationState())
-        reason = message.text[:500]
-        if await _rate(update, context, state.data["number"], Rating.UNSATISFIED, reason):
+        if await _rate(update, context, state.data["number"], Rating.UNSATISFIED, text[:500]):
+            await message.reply_text(texts.RATING_THANKS)
             return
         state = ConversationState()  # the ticket moved on meanwhile: this is a new message
     if state.state == intake.ADDING:
         await intake.put_state(svc, update, ConversationState())
-        await _add_info(update, context, state.data["number"], text=message.text)
+        await _add_info(update, context, state.data["number"], text=text)
+        return
+    if state.state == intake.FOLLOW_UP:  # typed instead of pressing 补充 / 新问题
+        await _follow_up_typed(update, context, state, text)
         return
     if state.state is not None:
         await intake.on_text(update, context, state)
         return
+    user_id = update.effective_user.id
     async with svc.uow() as uow:
-        waiting = await open_ticket_for_resident(uow=uow, resident_user_id=update.effective_user.id)
+        waiting = await open_ticket_for_resident(uow=uow, resident_user_id=user_id)
+        recent = await resident_tickets(uow=uow, resident_user_id=user_id, limit=5)
     if waiting is not None:
-        await _add_info(update, context, waiting.number, text=message.text)
+        await _add_info(update, context, waiting.number, text=text)
         return
-    await intake.begin(update, context, message.text)
+    to_rate = next((t for t in recent if allowed(t.status, Action.RATE)), None)
+    rated = typed_rating(text)
+    if to_rate is not None and rated is not None:
+        await _typed_rating(update, context, to_rate.number, *rated)
+        return
+    open_one = next((t for t in recent if allowed(t.status, Action.ADD_INFO)), None)
+    if open_one is not None and is_follow_up(text):
+        pending = {"number": open_one.number, "text": text}
+        await intake.put_state(svc, update, ConversationState(intake.FOLLOW_UP, pending))
+        offer = texts.FOLLOW_UP_OFFER.format(
+            number=open_one.number, snippet=texts.snippet(open_one.text)
+        )
+        await message.reply_text(offer, reply_markup=follow_up_keyboard(open_one.number))
+        return
+    await intake.begin(update, context, text)
+
+
+def follow_up_keyboard(number: str) -> InlineKeyboardMarkup:
+    """补充到 TB-… / 这是新问题."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    texts.FOLLOW_UP_ADD.format(number=number), callback_data="f:add"
+                )
+            ],
+            [InlineKeyboardButton(texts.FOLLOW_UP_NEW, callback_data="f:new")],
+        ]
+    )
+
+
+_ADD_WORDS = ("补充", "补充到", "补上", "加上", "是", "是的", "对", "对的", "旧的", "原来的")
+_NEW_WORDS = ("新问题", "新的", "是新问题", "新", "不是", "另一个", "别的事", "另外的事")
+
+
+async def _follow_up_typed(
+    update: Update, context: Context, state: ConversationState, text: str
+) -> None:
+    """补充 / 是 (add it) or 新问题 / 不是 (a new report) typed instead of pressed; any other
+    text joins the pending one and the question is asked again, so nothing is lost."""
+    svc = services(context)
+    flat = bare(text)
+    number, pending = state.data["number"], state.data["text"]
+    if flat in _ADD_WORDS or flat in _NEW_WORDS:
+        await intake.put_state(svc, update, ConversationState())
+        if flat in _ADD_WORDS:
+            await _add_info(update, context, number, text=pending, progress=True)
+        else:
+            await intake.begin(update, context, pending)
+        return
+    state.data["text"] = f"{pending}\n{text}"[:MAX_TEXT_CHARS]
+    await intake.put_state(svc, update, state)
+    assert update.effective_chat is not None
+    await update.effective_chat.send_message(
+        texts.FOLLOW_UP_OFFER.format(number=number, snippet=texts.snippet(state.data["text"])),
+        reply_markup=follow_up_keyboard(number),
+    )
+
+
+async def on_follow_up_button(update: Update, context: Context) -> None:
+    """补充到 TB-… or 这是新问题, for the message the resident sent after filing."""
+    svc = services(context)
+    query = update.callback_query
+    assert query is not None
+    state = await intake.get_state(svc, update)
+    if state.state != intake.FOLLOW_UP:
+        await query.answer(texts.BUTTON_EXPIRED, show_alert=True)
+        return
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    await intake.put_state(svc, update, ConversationState())
+    if query.data == "f:add":
+        await _add_info(
+            update, context, state.data["number"], text=state.data["text"], progress=True
+        )
+    else:
+        await intake.begin(update, context, state.data["text"])
+
+
+async def _typed_rating(
+    update: Update, context: Context, number: str, rating: Rating, reason: str
+) -> None:
+    """满意 / 基本满意 / 不满意 typed instead of pressed; 不满意 without a reason asks for one."""
+    assert update.effective_message is not None
+    if rating == Rating.UNSATISFIED and not reason:
+        await intake.put_state(
+            services(context), update, ConversationState(intake.REASON, {"number": number})
+        )
+        await update.effective_message.reply_text(texts.REASON_PROMPT)
+        return
+    if await _rate(update, context, number, rating, reason):
+        await update.effective_message.reply_text(texts.RATING_THANKS)
 
 
 async def _add_info(
-    update: Update, context: Context, number: str, *, text: str = "", photos: tuple[str, ...] = ()
+    update: Update,
+    context: Context,
+    number: str,
+    *,
+    text: str = "",
+    photos: tuple[str, ...] = (),
+    voices: tuple[str, ...] = (),
+    progress: bool = False,
 ) -> None:
     svc = services(context)
     assert update.effective_user is not None
@@ -269,13 +380,16 @@ async def _add_info(
                 number=number,
                 text=text,
                 photo_file_ids=photos,
+                voice_file_ids=voices,
                 policy=svc.policy,
             )
     except (TicketNotFound, IllegalTransition, InvalidInput):
         await update.effective_message.reply_text(texts.INFO_CLOSED.format(number=number))
         return
     svc.kick_outbox()
-    await update.effective_message.reply_text(texts.INFO_ADDED.format(number=number))
+    done = texts.INFO_ADDED_PROGRESS if progress else texts.INFO_ADDED
+    assert update.effective_chat is not None
+    await update.effective_chat.send_message(done.format(number=number))
 
 
 async def on_photo(update: Update, context: Context) -> None:
@@ -317,6 +431,31 @@ async def on_photo(update: Update, context: Context) -> None:
         await message.reply_text(texts.TOO_SHORT)
         return
     await intake.on_photo(update, context, state)
+
+
+async def on_voice(update: Update, context: Context) -> None:
+    """A voice message: an addition to a ticket, part of the report being written, or the
+    report itself (to the dispatch desk, where a person listens to it)."""
+    svc = services(context)
+    message = update.effective_message
+    assert message is not None
+    assert message.voice is not None
+    assert update.effective_user is not None
+    state = await intake.get_state(svc, update)
+    voice = (message.voice.file_id,)
+    if state.state == intake.ADDING:
+        await intake.put_state(svc, update, ConversationState())
+        await _add_info(update, context, state.data["number"], voices=voice)
+        return
+    if state.state in intake.STEPS:
+        await intake.on_voice(update, context, state)
+        return
+    async with svc.uow() as uow:
+        waiting = await open_ticket_for_resident(uow=uow, resident_user_id=update.effective_user.id)
+    if waiting is not None:
+        await _add_info(update, context, waiting.number, voices=voice)
+        return
+    await intake.file_voice(update, context)
 
 
 async def on_location(update: Update, context: Context) -> None:
@@ -402,12 +541,14 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             MessageHandler(PRIVATE & NEW_MESSAGE & filters.PHOTO, on_photo),
             MessageHandler(PRIVATE & NEW_MESSAGE & filters.LOCATION, on_location),
             MessageHandler(PRIVATE & NEW_MESSAGE & filters.CONTACT, on_contact),
+            MessageHandler(PRIVATE & NEW_MESSAGE & filters.VOICE, on_voice),
             MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE, edited),
             MessageHandler(PRIVATE & NEW_MESSAGE, unsupported),
             CallbackQueryHandler(on_intake_button, pattern=r"^i:"),
             CallbackQueryHandler(on_rating_button, pattern=r"^r:"),
             CallbackQueryHandler(on_add_button, pattern=r"^add:"),
             CallbackQueryHandler(on_status_button, pattern=r"^st:"),
+            CallbackQueryHandler(on_follow_up_button, pattern=r"^f:"),
         ]
     )
 

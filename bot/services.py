@@ -29,6 +29,7 @@ class Services:
     policy: Policy
     tz: ZoneInfo
     rating_window_days: int = 3
+    places: tuple[str, ...] = ()  # the district's gazetteer, longest names first
     max_photos: int = 5
     min_text_chars: int = 5
     outbox_lease: timedelta = timedelta(minutes=2)

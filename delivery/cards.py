@@ -14,7 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from delivery import texts
 from storage.lifecycle import is_open
 from storage.models import Rating, Status
-from storage.notices import CardVia, DispatchCard, StaffCard, TicketCard
+from storage.notices import CardVia, DispatchCard, DispatchReason, StaffCard, TicketCard
 from storage.vocabulary import RATING_NAMES, status_name
 
 # The resident's verdict buttons: `r:<number>:<key>`.
@@ -71,6 +71,8 @@ def card_text(card: StaffCard, names: Mapping[str, str], tz: ZoneInfo) -> str:
     )
     if card.photos:
         text += texts.CARD_PHOTOS.format(count=len(card.photos))
+    if card.voices:
+        text += texts.CARD_VOICES.format(count=len(card.voices))
     return text
 
 
@@ -121,7 +123,13 @@ def dispatch_card(
         text=notice.card.text,
         place=_place(notice.card),
     )
-    if notice.note:
+    if notice.card.voices:
+        text += texts.CARD_VOICES.format(count=len(notice.card.voices))
+    if notice.reason == DispatchReason.EMERGENCY:
+        kind, _, call = notice.note.partition(":")
+        note = texts.EMERGENCY_NOTE.format(kind=texts.EMERGENCY_KINDS.get(kind, kind), number=call)
+        text = texts.DISPATCH_URGENT.format(number=number) + text + "\n" + note
+    elif notice.note:
         text += "\n" + texts.DISPATCH_NOTE.format(note=notice.note)
     return text, InlineKeyboardMarkup(rows)
 

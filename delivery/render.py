@@ -33,6 +33,7 @@ from storage.notices import (
     Routed,
     TicketCard,
     Unanswered,
+    Voices,
 )
 from storage.vocabulary import CLOSURE_NAMES
 
@@ -44,6 +45,7 @@ class Rendered:
     text: str
     markup: InlineKeyboardMarkup | None = None
     photos: tuple[str, ...] = ()
+    voices: tuple[str, ...] = ()
     upload: bytes | None = None
     purpose: str = "notice"
 
@@ -91,6 +93,8 @@ def render(notice: Notice, *, tz: ZoneInfo, names: Names) -> Rendered:
             )
         case Photos():
             return Rendered("", photos=notice.photos)
+        case Voices():
+            return Rendered("", voices=notice.voices)
         case Resolved():
             if notice.duplicate_of:
                 text = texts.RESOLVED_DUPLICATE.format(
@@ -125,6 +129,8 @@ def render(notice: Notice, *, tz: ZoneInfo, names: Names) -> Rendered:
             text = template.format(number=notice.number, text=notice.text)
             if notice.photos:
                 text += texts.RESIDENT_PHOTOS.format(count=len(notice.photos))
+            if notice.voices:
+                text += texts.RESIDENT_VOICES.format(count=len(notice.voices))
             return Rendered(text)
         case Rework():
             return Rendered(

@@ -35,7 +35,7 @@ from delivery.topics import TopicKeeper
 from storage.columns import utcnow
 from storage.district import department_for_chat
 from storage.models import Audience, Status
-from storage.notices import Photos, TicketCard
+from storage.notices import DispatchCard, Notice, Photos, TicketCard, Voices
 from storage.outbox import (
     OutboxItem,
     claim_due,
@@ -181,9 +181,13 @@ class OutboxSender:
                 return
             await self._retry(item, backoff(item.attempts), f"{type(error).__name__}: {error}")
             return
-        follow_up = None
-        if isinstance(item.notice, TicketCard) and item.notice.card.photos:
-            follow_up = Photos(item.notice.card.number, item.notice.card.photos)
+        follow_ups: list[Notice] = []
+        if isinstance(item.notice, TicketCard | DispatchCard):
+            card = item.notice.card
+            if card.photos and isinstance(item.notice, TicketCard):
+                follow_ups.append(Photos(card.number, card.photos))
+            if card.voices:
+                follow_ups.append(Voices(card.number, card.voices))
         async with svc.uow() as uow:
             await mark_sent(
                 uow=uow,
@@ -191,9 +195,9 @@ class OutboxSender:
                 message_id=message.message_id if message else None,
                 thread_id=thread_id,
                 purpose=rendered.purpose if item.audience != Audience.RESIDENT else None,
-                follow_up=follow_up,
+                follow_ups=follow_ups,
             )
-        if follow_up:
+        if follow_ups:
             svc.kick_outbox()
         if item.audience == Audience.RESIDENT and item.ticket_id is not None:
             await self.topics.sync(item.ticket_id)  # every lifecycle change tells the resident
@@ -223,6 +227,18 @@ class OutboxSender:
     async def _send_at(
         self, item: OutboxItem, rendered: Rendered, thread_id: int | None, reply_to: int | None
     ) -> tuple[Message | None, int | None]:
+        if rendered.voices:
+            first: Message | None = None
+            for voice in rendered.voices:
+                sent_voice = await self.bot.send_voice(
+                    item.chat_id,
+                    voice,
+                    message_thread_id=thread_id,
+                    reply_to_message_id=reply_to,
+                    rate_limit_args=NO_RETRIES,
+                )
+                first = first or sent_voice
+            return first, thread_id
         if rendered.upload is not None:
             photo = await self.bot.send_photo(
                 item.chat_id,

@@ -55,7 +55,21 @@ DISPATCH_REASON = {
     "low_confidence": "系统无法确定承办部门",
     "not_ours": "原承办部门认为非本部门职责",
     "reassigned": "转回调度中心",
+    "emergency": "🚨 紧急：群众的消息疑似紧急情况，已提示其拨打急救/报警电话，请立即电话联系核实",
 }
+DISPATCH_URGENT = "🚨🚨 紧急 {number}\n"
+EMERGENCY_KINDS = {
+    "gas": "燃气泄漏",
+    "fire": "火情",
+    "trapped": "有人被困",
+    "collapse": "坍塌",
+    "traffic": "交通事故",
+    "suicide": "有人轻生",
+    "violence": "暴力或治安事件",
+    "missing": "有人走失",
+    "medical": "有人急病或受伤",
+}
+EMERGENCY_NOTE = "疑似{kind}，已提示群众拨打 {number}"
 DISPATCH_NOTE = "原承办部门说明：{note}"
 RESIDENT_BLOCKED = "⚠️ {number}：群众已屏蔽机器人，答复无法送达，请电话联系或按「无法联系」办结。"
 RESIDENT_UNREACHABLE = "⚠️ {number}：给群众的消息发送失败，请电话联系或按「无法联系」办结。"
@@ -67,6 +81,8 @@ UNKNOWN_GROUP = "原工作群"
 RESIDENT_INFO = "📎 群众补充 {number}：\n{text}"
 RESIDENT_ANSWER = "💬 群众回复 {number}：\n{text}"
 RESIDENT_PHOTOS = "（附照片 {count} 张）"
+RESIDENT_VOICES = "（附语音 {count} 条，见下方）"
+CARD_VOICES = "\n🎙 附语音 {count} 条（见下方，请收听）"
 REWORK = "🔁 {number} 群众评价不满意，已重新交办（第 {count} 次）。原因：{reason}"
 REMINDER = "⏳ 提醒：{number} 还剩约 {hours:.1f} 个工作小时到期（{due}），请抓紧办理。"
 OVERDUE = "⏰ 催办：{number} 已超过办理时限（{due}），请尽快办结并答复群众。"

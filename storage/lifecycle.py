@@ -147,7 +147,7 @@ TRANSITIONS: tuple[Step, ...] = _expand(
     (A.RESOLVE,        WORKABLE,                                 S.RESOLVED,     P.STAFF,
                        [N.RESOLVED],                             [E.RESOLVED]),
     (A.ADD_INFO,       [S.RECEIVED, S.PENDING_DISPATCH, *WORKABLE, S.RESOLVED], SAME, P.RESIDENT,
-                       [N.RESIDENT_INFO],                        [E.RESIDENT_INFO]),
+                       [N.RESIDENT_INFO, N.VOICES],                        [E.RESIDENT_INFO]),
     (A.RATE,           [S.RESOLVED],                             S.CLOSED,       P.RESIDENT,
                        [N.CLOSED],                               [E.RATED, E.CLOSED]),
     (A.REJECT,         [S.RESOLVED],                             S.REOPENED,     P.RESIDENT,

@@ -178,6 +178,7 @@ class Ticket(SQLModel, table=True):
     latitude: float | None = None
     longitude: float | None = None
     photo_file_ids: list[str] = Field(default_factory=list, sa_type=JSONText)
+    voice_file_ids: list[str] = Field(default_factory=list, sa_type=JSONText)
     phone: str | None = Field(default=None, max_length=32)
     phone_consent: bool = False
     predicted_code: str | None = Field(default=None, max_length=32)

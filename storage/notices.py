@@ -32,6 +32,7 @@ class NoticeKind(StrEnum):
     REPLY = "reply"
     QUESTION = "question"
     PHOTOS = "photos"  # to the resident or to staff: the photos that go with a message
+    VOICES = "voices"  # to staff: voice messages the resident sent
     RESOLVED = "resolved"
     REOPENED = "reopened"
     CLOSED = "closed"
@@ -65,6 +66,7 @@ class DispatchReason(StrEnum):
     LOW_CONFIDENCE = "low_confidence"
     REASSIGNED = "reassigned"
     NOT_OURS = "not_ours"
+    EMERGENCY = "emergency"  # the resident's words read as an emergency: urgent, at once
 
 
 class EscalationWhy(StrEnum):
@@ -99,6 +101,7 @@ class StaffCard:
     phone: str | None = None
     confidence: float | None = None
     due_at: datetime | None = None
+    voices: tuple[str, ...] = ()
 
 
 # --- to the resident --------------------------------------------------------------------------
@@ -159,6 +162,15 @@ class Photos:
     kind: ClassVar[NoticeKind] = NoticeKind.PHOTOS
     number: str
     photos: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Voices:
+    """Voice messages from the resident, for staff to listen to."""
+
+    kind: ClassVar[NoticeKind] = NoticeKind.VOICES
+    number: str
+    voices: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +237,7 @@ class ResidentInfo:
     text: str
     photos: tuple[str, ...] = ()
     answer: bool = False
+    voices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,6 +336,7 @@ Notice = (
     | Reply
     | Question
     | Photos
+    | Voices
     | Resolved
     | Reopened
     | Closed
@@ -347,6 +361,7 @@ NOTICE_TYPES: tuple[type[Notice], ...] = (
     Reply,
     Question,
     Photos,
+    Voices,
     Resolved,
     Reopened,
     Closed,
@@ -414,16 +429,19 @@ def anonymised(notice: Notice, mask: Any) -> Notice:
             longitude=None,
             photos=(),
             phone=None,
+            voices=(),
         )
         if isinstance(notice, TicketCard):
             return replace(notice, card=card, reason=None)
         return replace(notice, card=card, note=mask(notice.note))
     if isinstance(notice, ResidentInfo):
-        return replace(notice, text="", photos=())
+        return replace(notice, text="", photos=(), voices=())
     if isinstance(notice, Rework | Escalation):
         return replace(notice, reason="")
     if isinstance(notice, Photos):
         return replace(notice, photos=())
+    if isinstance(notice, Voices):
+        return replace(notice, voices=())
     if isinstance(notice, Reply | Question):
         return replace(notice, text=mask(notice.text))
     if isinstance(notice, Resolved):

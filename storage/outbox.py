@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -278,11 +278,11 @@ async def mark_sent(
     message_id: int | None,
     thread_id: int | None = None,
     purpose: str | None = None,
-    follow_up: Notice | None = None,
+    follow_ups: Sequence[Notice] = (),
     now: datetime | None = None,
 ) -> None:
-    """Record a delivery, which Telegram message now stands for the ticket, and queue a
-    follow-up message (e.g. a card's photos) in the same transaction."""
+    """Record a delivery, which Telegram message now stands for the ticket, and queue its
+    follow-up messages (a card's photos and voice messages) in the same transaction."""
     now = now or utcnow()
     # Sent is sent, even if this worker's lease ran out meanwhile; unless another worker
     # already recorded it, which is the one duplicate the Bot API cannot prevent.
@@ -311,7 +311,7 @@ async def mark_sent(
                 created_at=now,
             )
         )
-    if follow_up is not None:
+    for follow_up in follow_ups:
         uow.session.add(
             _queued(
                 follow_up,

@@ -189,6 +189,7 @@ async def _apply_batch(
             latitude=None,
             longitude=None,
             photo_file_ids=[],
+            voice_file_ids=[],
             phone=None,
             phone_consent=False,
             anonymised_at=now,

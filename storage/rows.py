@@ -77,4 +77,5 @@ def staff_card(ticket: Ticket, resident: Resident) -> StaffCard:
         phone=ticket.phone if ticket.phone_consent else None,
         confidence=ticket.confidence,
         due_at=ticket.due_at,
+        voices=tuple(ticket.voice_file_ids or ()),
     )

@@ -52,6 +52,7 @@ from storage.notices import (
     Rework,
     Routed,
     TicketCard,
+    Voices,
 )
 from storage.outbox import announce
 from storage.routing import Candidate, decide
@@ -67,7 +68,7 @@ from storage.rows import (
 from storage.unit_of_work import UnitOfWork
 from storage.views import TicketView
 
-MAX_TEXT_CHARS = 2000
+MAX_TEXT_CHARS = 4096  # what Telegram lets a person send in one message
 
 
 class Deadlines(Protocol):
@@ -123,6 +124,7 @@ class Draft:
     latitude: float | None = None
     longitude: float | None = None
     photo_file_ids: tuple[str, ...] = ()
+    voice_file_ids: tuple[str, ...] = ()
     phone: str | None = None
     phone_consent: bool = False
 
@@ -266,10 +268,13 @@ async def open_ticket(
     draft: Draft,
     prediction: Prediction | None,
     policy: Policy,
+    emergency: str = "",
     now: datetime | None = None,
 ) -> TicketView:
     """Create a ticket and route it where the model predicts when it is sure enough (the
-    policy's threshold), else to the dispatch desk; one transaction."""
+    policy's threshold), else to the dispatch desk; one transaction. An `emergency`
+    ("kind:number", e.g. "fire:119") goes to the dispatch desk as urgent, whatever the model
+    says, and is never held back by the hourly limit."""
     now = now or utcnow()
     text = draft.text.strip()
     if not text:
@@ -282,10 +287,12 @@ async def open_ticket(
         .select_from(Ticket)
         .where(Ticket.resident_id == resident_id, Ticket.created_at > now - timedelta(hours=1))
     )
-    if recent.one() >= policy.tickets_per_hour:
+    if recent.one() >= policy.tickets_per_hour and not emergency:
         raise RateLimited(policy.tickets_per_hour, 60)
     decision = decide(
-        prediction, threshold=policy.dispatch_threshold, known=await routable_codes(uow)
+        None if emergency else prediction,
+        threshold=policy.dispatch_threshold,
+        known=await routable_codes(uow),
     )
     target = await department_row(uow, decision.route_to) if decision.route_to else None
     ticket = Ticket(
@@ -296,6 +303,7 @@ async def open_ticket(
         latitude=draft.latitude,
         longitude=draft.longitude,
         photo_file_ids=list(draft.photo_file_ids),
+        voice_file_ids=list(draft.voice_file_ids),
         phone=draft.phone if draft.phone_consent else None,
         phone_consent=draft.phone_consent and draft.phone is not None,
         predicted_code=prediction.code if prediction else None,
@@ -316,7 +324,8 @@ async def open_ticket(
             decision.candidates,
             step=step,
             now=now,
-            reason=DispatchReason.LOW_CONFIDENCE,
+            reason=DispatchReason.EMERGENCY if emergency else DispatchReason.LOW_CONFIDENCE,
+            note=emergency,
         )
     await uow.commit()
     return TicketView.of(ticket)
@@ -640,15 +649,16 @@ async def add_resident_info(
     number: str,
     text: str = "",
     photo_file_ids: Sequence[str] = (),
+    voice_file_ids: Sequence[str] = (),
     policy: Policy,
     now: datetime | None = None,
 ) -> TicketView:
-    """The resident adds text or photos to an open ticket; staff get it. An answer to a
-    question ends the pause: the deadline moves by the time spent waiting for it."""
+    """The resident adds text, photos or voice messages to an open ticket; staff get it. An
+    answer to a question ends the pause: the deadline moves by the time spent waiting."""
     now = now or utcnow()
     ticket = await owned_ticket_row(uow, resident_user_id, number)
     step = require(ticket.number, ticket.status, Action.ADD_INFO)
-    if not text.strip() and not photo_file_ids:
+    if not text.strip() and not photo_file_ids and not voice_file_ids:
         raise InvalidInput("nothing to add")
     answered = ticket.awaiting_resident
     ticket.awaiting_resident = False
@@ -667,6 +677,7 @@ async def add_resident_info(
             waited_until = min(now, ticket.due_at)
             ticket.due_at = policy.deadlines.extend(ticket.due_at, asked_at, waited_until)
     ticket.photo_file_ids = [*(ticket.photo_file_ids or []), *photo_file_ids]
+    ticket.voice_file_ids = [*(ticket.voice_file_ids or []), *voice_file_ids]
     uow.session.add(ticket)
     _event(
         uow,
@@ -674,12 +685,21 @@ async def add_resident_info(
         EventKind.RESIDENT_INFO,
         now=now,
         resident=True,
-        detail={"text": text.strip(), "photos": list(photo_file_ids), "answer": answered},
+        detail={
+            "text": text.strip(),
+            "photos": list(photo_file_ids),
+            "voices": list(voice_file_ids),
+            "answer": answered,
+        },
     )
     department = await department_row(uow, ticket.department_code or "")
     audience = Audience.DISPATCH if department.is_dispatch else Audience.DEPARTMENT
-    info = ResidentInfo(ticket.number, text.strip(), tuple(photo_file_ids), answered)
+    voices = tuple(voice_file_ids)
+    info = ResidentInfo(ticket.number, text.strip(), tuple(photo_file_ids), answered, voices)
     await announce(uow, step, ticket, audience, info, now=now, department=department)
+    if voices:  # after the words, in the same chat: the order holds
+        voice = Voices(ticket.number, voices)
+        await announce(uow, step, ticket, audience, voice, now=now, department=department)
     await uow.commit()
     return TicketView.of(ticket)
 

@@ -9,10 +9,8 @@ import sys
 from pathlib import Path
 
 SCRIPT = """\
-荷韵花园北门那排路灯坏了一个多礼拜了，晚上黑漆漆的，老人出门很不安全
+北门那排路灯坏了一个多礼拜了，晚上黑漆漆的，老人出门很不安全
 跳过
-:press 完成
-:press 2
 :press 1
 :as staff urban
 :press 7

@@ -43,7 +43,7 @@ async def test_a_report_in_webhook_mode(engine: AsyncEngine, db_url: str) -> Non
         application = build_application(settings, classifier_loader=lambda s, d: classifier)
         async with running(application, webhook=hook):
             alice = emu.add_user("王阿姨")
-            number = await walk_intake(emu, alice, "小区门口的路灯坏了好几天")
+            number = await walk_intake(emu, alice, "小区门口的路灯坏了好几天", photo=True)
             await emu.wait_for_message(group, has(number, "新诉求"))
     assert emu.webhook is not None
     assert emu.webhook.delivered >= 5

@@ -41,6 +41,7 @@ from storage.notices import (
     TicketCard,
     Unanswered,
     UnknownNotice,
+    Voices,
     anonymised,
     decode,
     encode,
@@ -66,6 +67,7 @@ CARD = StaffCard(
     phone="13800000000",
     confidence=0.91,
     due_at=DUE,
+    voices=("voice-9",),
 )
 N = "TB-20261124-0001"
 EXAMPLES: tuple[Notice, ...] = (
@@ -76,6 +78,7 @@ EXAMPLES: tuple[Notice, ...] = (
     Reply(N, "urban", "已安排维修"),
     Question(N, "urban", "请问是几号楼？"),
     Photos(N, ("photo-3",)),
+    Voices(N, ("voice-1",)),
     Resolved(N, "urban", ClosureCode.FIXED, "路灯已更换"),
     Resolved(N, "urban", ClosureCode.DUPLICATE, "", duplicate_of="TB-20261123-0009"),
     Reopened(N, "urban"),
@@ -116,7 +119,7 @@ def test_a_notice_comes_back_from_the_outbox_as_the_same_value(notice: Notice) -
 def test_every_notice_renders_in_chinese_without_leftovers(notice: Notice) -> None:
     rendered = render(notice, tz=TZ, names=NAMES)
     shown = rendered.text
-    assert shown or rendered.photos or rendered.upload
+    assert shown or rendered.photos or rendered.voices or rendered.upload
     for leftover in ("{", "}", "None", "urban", "housing", "_"):
         assert leftover not in shown
     if isinstance(notice, Routed | Reminder | Overdue | Unanswered):
