@@ -149,7 +149,7 @@ DAYS = "{days:.1f} 天"
 STATS_TITLE = "📈 统计 {first} 至 {last}{scope}"
 STATS_SCOPE = " · {name}"
 STATS_USAGE = "用法：/stats 起始日期 结束日期 [部门代码]，如 /stats 2026-11-01 2026-11-30 urban"
-STATS_BAD_DATE = "日期格式不对：{value}（应为 YYYY-MM-DD）"
+STATS_BAD_DATE = "日期格式不对：{value}（应为 年-月-日，如 2026-11-24）"
 STATS_BAD_RANGE = "结束日期不能早于起始日期。"
 STATS_UNKNOWN_DEPARTMENT = "没有这个部门代码：{code}"
 STATS_EMPTY = "这段时间没有收到诉求，也没有办结。"
@@ -212,4 +212,4 @@ ANONYMISE_DONE = "已匿名化 {tickets} 件诉求，统计数据（状态、时
 # --- supervision: reminders, 催办, digest delivery -----------------------------------------------
 
 NOT_SUPERVISOR = "抱歉，日报和统计仅限督查人员查看。"
-DIGEST_BAD_DATE = "日期格式应为 YYYY-MM-DD，例如 /digest 2026-11-24。"
+DIGEST_BAD_DATE = "日期格式应为 年-月-日，例如 /digest 2026-11-24。"
