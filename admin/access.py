@@ -16,6 +16,7 @@ from admin.arguments import command_arguments, department_code
 from admin.context import staff_services
 from storage.district import bind_department, department_for_chat
 from storage.errors import (
+    AlreadyClaimed,
     DomainError,
     IllegalTransition,
     InvalidInput,
@@ -39,6 +40,11 @@ def explain(error: DomainError, *, button: bool = False) -> str:
     """The Chinese answer for a domain error (a stale or forged button says so)."""
     if isinstance(error, PermissionDenied):
         return texts.NOT_DISPATCHER if error.action == "dispatch" else texts.NOT_YOUR_TICKET
+    if isinstance(error, AlreadyClaimed):  # the second of two claims: who was first
+        if error.own:
+            return texts.ALREADY_YOURS.format(number=error.number)
+        who = error.by_name or texts.WHO_STAFF
+        return texts.ALREADY_CLAIMED.format(number=error.number, who=who)
     if button:
         return texts.BUTTON_STALE
     if isinstance(error, TicketNotFound):
