@@ -84,6 +84,10 @@ REASSIGNED = "➡️ {number} 已转办至 {department}"
 RESOLVED = "🏁 {number} 已办结（{code}），已请群众评价"
 RETURNED_TO_DISPATCH = "↩️ {number} 非本部门职责，已退回调度中心重新分派"
 DISPATCHED = "🧭 {number} 已分派至 {department}（{who}）"
+DUPLICATE_TOPIC = (
+    "⚠️ 这是 {number} 重复创建的话题，这条消息没有处理，本话题即将关闭。"
+    "请到本群 {number} 的另一个话题中办理。"
+)
 NOT_RELAYED = "⚠️ 诉求 {number} 当前状态为「{status}」，这条消息没有转给群众。"
 
 PICK_DEPARTMENT = "转办 {number}：请选择接收部门"
