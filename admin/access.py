@@ -14,9 +14,12 @@ from telegram.ext import ContextTypes
 from admin import texts
 from admin.arguments import command_arguments, department_code
 from admin.context import staff_services
+from delivery.topics import retire_topic
 from storage.district import bind_department, department_for_chat
 from storage.errors import (
+    AlreadyClaimed,
     DomainError,
+    DuplicateTopic,
     IllegalTransition,
     InvalidInput,
     PermissionDenied,
@@ -26,6 +29,7 @@ from storage.errors import (
 from storage.members import Actor, actor_for
 from storage.models import Role
 from storage.outbox import ticket_for_message
+from storage.topics import found_topic
 from storage.vocabulary import action_name, status_name
 
 log = logging.getLogger(__name__)
@@ -39,6 +43,13 @@ def explain(error: DomainError, *, button: bool = False) -> str:
     """The Chinese answer for a domain error (a stale or forged button says so)."""
     if isinstance(error, PermissionDenied):
         return texts.NOT_DISPATCHER if error.action == "dispatch" else texts.NOT_YOUR_TICKET
+    if isinstance(error, AlreadyClaimed):  # the second of two claims: who was first
+        if error.own:
+            return texts.ALREADY_YOURS.format(number=error.number)
+        who = error.by_name or texts.WHO_STAFF
+        return texts.ALREADY_CLAIMED.format(number=error.number, who=who)
+    if isinstance(error, DuplicateTopic):
+        return texts.DUPLICATE_TOPIC.format(number=error.number)
     if button:
         return texts.BUTTON_STALE
     if isinstance(error, TicketNotFound):
@@ -106,6 +117,9 @@ def staff_only(action: Action, *, quiet: bool = False, anywhere: bool = False) -
             return
         try:
             await action(update, context, actor)
+        except DuplicateTopic as error:  # told in the topic, then it is closed
+            await refuse(update, explain(error))
+            await retire_topic(context.bot, error.chat_id, error.thread_id, error.number)
         except DomainError as error:
             await refuse(update, explain(error, button=update.callback_query is not None))
 
@@ -121,18 +135,33 @@ def staff_name(actor: Actor) -> str:
 
 
 async def ticket_here(update: Update, context: Context) -> str | None:
-    """The ticket a group message is about: its forum topic, or the card it replies to."""
+    """The ticket a group message is about: its forum topic, or the card it replies to.
+
+    A topic no ticket knows, made by the bot under a name a ticket's topic claim asked for,
+    was left by a lost answer to createForumTopic (storage/topics.py): the ticket adopts it
+    when it has no topic yet; else it is a duplicate (`DuplicateTopic`)."""
     message = update.effective_message
     if message is None:
         return None
     svc = staff_services(context)
+    thread = message.message_thread_id if message.is_topic_message else None
     async with svc.uow() as uow:
-        if message.is_topic_message and message.message_thread_id is not None:
-            number = await ticket_for_message(
-                uow=uow, chat_id=message.chat_id, thread_id=message.message_thread_id
-            )
+        if thread is not None:
+            number = await ticket_for_message(uow=uow, chat_id=message.chat_id, thread_id=thread)
             if number is not None:
                 return number
+            root = message.reply_to_message  # in a topic: the topic's creation message
+            created = root.forum_topic_created if root is not None else None
+            author = root.from_user if root is not None else None
+            if created is not None and author is not None and author.id == context.bot.id:
+                found = await found_topic(
+                    uow=uow, chat_id=message.chat_id, thread_id=thread, name=created.name
+                )
+                if found is not None and found.adopted:
+                    log.warning("a topic left by a lost answer became %s's", found.number)
+                    return found.number
+                if found is not None:
+                    raise DuplicateTopic(found.number, chat_id=message.chat_id, thread_id=thread)
         if message.reply_to_message is not None:
             return await ticket_for_message(
                 uow=uow, chat_id=message.chat_id, message_id=message.reply_to_message.message_id

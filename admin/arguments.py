@@ -10,6 +10,7 @@ from storage.models import ClosureCode
 
 NUMBER = re.compile(r"^[A-Za-z]{1,8}-\d{8}-\d{1,6}$")
 NOTE_PREFIX = "#备注"
+TAKE_OVER_WORDS = frozenset({"接手", "接办"})  # /claim 接手: take a colleague's ticket over
 
 CLOSURE_WORDS: dict[str, ClosureCode] = {
     "已解决": ClosureCode.FIXED,

@@ -26,6 +26,7 @@ from admin.access import (
     usage,
 )
 from admin.arguments import (
+    TAKE_OVER_WORDS,
     Arguments,
     closure_code,
     command_arguments,
@@ -105,12 +106,15 @@ def _thread(update: Update) -> int | None:
 # --- the lifecycle, one call each ---------------------------------------------------------------
 
 
-async def _claim(update: Update, context: Context, actor: Actor, number: str) -> None:
+async def _claim(
+    update: Update, context: Context, actor: Actor, number: str, *, take_over: bool = False
+) -> None:
     svc = staff_services(context)
     async with svc.uow() as uow:
-        await claim_ticket(uow=uow, actor=actor, number=number)
-    log.info("%s claimed", number)
-    await say(update, texts.CLAIMED.format(who=staff_name(actor), number=number))
+        await claim_ticket(uow=uow, actor=actor, number=number, take_over=take_over)
+    log.info("%s %s", number, "taken over" if take_over else "claimed")
+    template = texts.TAKEN_OVER if take_over else texts.CLAIMED
+    await say(update, template.format(who=staff_name(actor), number=number))
     svc.kick_outbox()
 
 
@@ -159,12 +163,12 @@ async def _resolve(
 
 
 async def claim(update: Update, context: Context, actor: Actor) -> None:
-    """/claim [NUMBER]: take the ticket on."""
+    """/claim [NUMBER]: take the ticket on; `/claim 接手` takes it over from a colleague."""
     found = await _command_ticket(update, context, "claim")
     if found is None:
         return
-    _, number = found
-    await _claim(update, context, actor, number)
+    args, number = found
+    await _claim(update, context, actor, number, take_over=args.first in TAKE_OVER_WORDS)
 
 
 async def reply(update: Update, context: Context, actor: Actor) -> None:

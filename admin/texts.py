@@ -73,6 +73,9 @@ USAGE_PREFIX = "用法："
 RESOLVE_CODES = "办结类型：已解决、已答复、非本部门职责、重复（需写原编号）、无法联系。"
 
 CLAIMED = "✅ {who} 已认领 {number}"
+TAKEN_OVER = "✅ {who} 已接手 {number}"
+ALREADY_CLAIMED = "{number} 已由 {who} 认领。如需接手，请在诉求话题内发送 /claim 接手"
+ALREADY_YOURS = "{number} 已由您认领，无需重复认领。"
 RELAYED = "✅ 已转达群众（{number}）"
 PHOTO_REPLY = "请查看承办部门发来的现场照片。"
 ASKED = "❓ 已向群众提问，答案会发到这里（{number}）"
@@ -81,6 +84,10 @@ REASSIGNED = "➡️ {number} 已转办至 {department}"
 RESOLVED = "🏁 {number} 已办结（{code}），已请群众评价"
 RETURNED_TO_DISPATCH = "↩️ {number} 非本部门职责，已退回调度中心重新分派"
 DISPATCHED = "🧭 {number} 已分派至 {department}（{who}）"
+DUPLICATE_TOPIC = (
+    "⚠️ 这是 {number} 重复创建的话题，这条消息没有处理，本话题即将关闭。"
+    "请到本群 {number} 的另一个话题中办理。"
+)
 NOT_RELAYED = "⚠️ 诉求 {number} 当前状态为「{status}」，这条消息没有转给群众。"
 
 PICK_DEPARTMENT = "转办 {number}：请选择接收部门"
@@ -149,7 +156,7 @@ DAYS = "{days:.1f} 天"
 STATS_TITLE = "📈 统计 {first} 至 {last}{scope}"
 STATS_SCOPE = " · {name}"
 STATS_USAGE = "用法：/stats 起始日期 结束日期 [部门代码]，如 /stats 2026-11-01 2026-11-30 urban"
-STATS_BAD_DATE = "日期格式不对：{value}（应为 YYYY-MM-DD）"
+STATS_BAD_DATE = "日期格式不对：{value}（应为 年-月-日，如 2026-11-24）"
 STATS_BAD_RANGE = "结束日期不能早于起始日期。"
 STATS_UNKNOWN_DEPARTMENT = "没有这个部门代码：{code}"
 STATS_EMPTY = "这段时间没有收到诉求，也没有办结。"
@@ -212,4 +219,4 @@ ANONYMISE_DONE = "已匿名化 {tickets} 件诉求，统计数据（状态、时
 # --- supervision: reminders, 催办, digest delivery -----------------------------------------------
 
 NOT_SUPERVISOR = "抱歉，日报和统计仅限督查人员查看。"
-DIGEST_BAD_DATE = "日期格式应为 YYYY-MM-DD，例如 /digest 2026-11-24。"
+DIGEST_BAD_DATE = "日期格式应为 年-月-日，例如 /digest 2026-11-24。"

@@ -54,7 +54,8 @@ STAFF_COMMANDS = [
 ]
 
 DEFAULT_THRESHOLD = 0.5
-# A handler's direct answer that meets a 429 waits and retries (the outbox has its own retries).
+# A handler's direct answer that meets a 429 waits and retries; one that meets a 5xx, a timeout
+# or a dropped connection is repeated with backoff (delivery/pacing.py; the outbox retries itself).
 HANDLER_RETRIES = 2
 SENDER_STOP_SECONDS = 30
 ClassifierLoader = Callable[[Settings, District], Classifier]

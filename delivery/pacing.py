@@ -10,7 +10,21 @@ pause. `FloodLimits` is python-telegram-bot's rate-limiter hook with aiolimiter'
   every intake step answers a resident, often with two messages);
 - a 429 pauses the chat it was about, not the whole bot, and the call is retried; a caller
   that passes ``rate_limit_args=0`` (the outbox, which reschedules by itself) gets the
-  RetryAfter instead of waiting long.
+  RetryAfter instead of waiting long;
+- a transient failure (HTTP 5xx, a timeout, a dropped connection) is retried too, with
+  exponential backoff, a few times and for some seconds at most, so every answer a person
+  waits for (an intake prompt, a summary, a staff acknowledgement) survives one; the failure
+  that remains is logged and counted (`gave_up`) and raised to the handler.
+
+Repeating a request is safe for reads, edits, callback answers and topic changes: done twice,
+they end the same (a repeat that finds the work done, "message is not modified", counts as
+done). A message is different: when Telegram never heard of it (it answered 5xx, or the
+connection never opened) sending it again duplicates nothing; when the answer was lost (a
+timeout, a connection dropped after the request left) it may have arrived. A duplicate answer
+is the lesser evil next to a resident left without the prompt they wait for, so such a message
+is sent once more, but only once: at most one duplicate per answer, and only after a lost
+answer. createForumTopic is never repeated here (a second topic would stay): the sender keeps
+one topic per ticket by itself.
 
 Handlers and the outbox sender share one instance (it is the Application's), so together they
 stay inside the limits.
@@ -27,15 +41,19 @@ from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
+import httpx
 from aiolimiter import AsyncLimiter
-from telegram.error import RetryAfter
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter
 
 __all__ = [
     "GROUP_RATE",
     "MESSAGE_ENDPOINTS",
+    "NEVER_REPEATED",
     "OVERALL_RATE",
     "PRIVATE_RATE",
+    "RETRY_BUDGET",
+    "TRANSIENT_RETRIES",
     "FloodLimits",
 ]
 
@@ -63,6 +81,22 @@ MESSAGE_ENDPOINTS = frozenset(
         "forwardMessages",
     }
 )
+# Requests that must not be made twice on a guess: a lost answer to createForumTopic would
+# leave a second, empty topic (delivery.sender keeps one topic per ticket across workers).
+NEVER_REPEATED = frozenset({"createForumTopic"})
+TRANSIENT_RETRIES = 3  # four tries in all
+BACKOFF = (0.5, 4.0)  # seconds before the first repeat, doubling, capped
+RETRY_BUDGET = 20.0  # no repeat starts later than this after the first try (plus one timeout)
+# What a repeat answers when the first try had in fact done the work.
+_DONE_ALREADY = (
+    "not modified",  # editMessage…, editForumTopic, close/reopenForumTopic
+    "query is too old",  # answerCallbackQuery
+    "query id is invalid",
+    "message to delete not found",
+)
+# Failures of a request that never reached Telegram.
+_NEVER_LEFT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
 # (messages, seconds). Each refills about 5-10 % slower than Telegram's published limit: the
 # network can deliver two requests closer together than they left, and a 429 costs a pause.
 OVERALL_RATE = (30.0, 1.05)
@@ -75,10 +109,13 @@ Result = bool | dict[str, Any] | list[dict[str, Any]]
 
 
 class FloodLimits(BaseRateLimiter[int]):
-    """Overall, per-group and per-private-chat token buckets; retries a 429 per chat.
+    """Overall, per-group and per-private-chat token buckets; retries a 429 per chat, and a
+    transient failure with backoff (see the module's docstring for what is repeated).
 
     Rates are (messages, seconds): a bucket holds that many and refills at their ratio; a rate
-    of zero messages switches that bucket off.
+    of zero messages switches that bucket off. `max_retries` counts 429s, `transient_retries`
+    repeats after 5xx, timeouts and dropped connections; a caller passing
+    ``rate_limit_args=0`` gets neither (it retries by itself).
     """
 
     def __init__(
@@ -88,6 +125,9 @@ class FloodLimits(BaseRateLimiter[int]):
         group: tuple[float, float] = GROUP_RATE,
         private: tuple[float, float] = PRIVATE_RATE,
         max_retries: int = 2,
+        transient_retries: int = TRANSIENT_RETRIES,
+        backoff: tuple[float, float] = BACKOFF,
+        retry_budget: float = RETRY_BUDGET,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._overall = AsyncLimiter(*overall) if overall[0] else None
@@ -96,8 +136,13 @@ class FloodLimits(BaseRateLimiter[int]):
         self._chats: dict[int | str, AsyncLimiter] = {}
         self._resume_at: dict[int | str, float] = {}
         self._max_retries = max_retries
+        self._transient_retries = transient_retries
+        self._backoff = backoff
+        self._retry_budget = retry_budget
         self._clock = clock
         self.retried_after = 0  # 429s answered by Telegram (seen by tests and benchmarks)
+        self.repeated = 0  # requests repeated after a transient failure
+        self.gave_up = 0  # requests that failed for good after their repeats
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -114,11 +159,15 @@ class FloodLimits(BaseRateLimiter[int]):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> Result:
-        """Wait for the chat's and the bot's tokens (messages only), then call Telegram."""
+        """Wait for the chat's and the bot's tokens (messages only), then call Telegram;
+        retry a 429 after the pause Telegram asks for, and a transient failure with backoff."""
         chat = _chat_key(data.get("chat_id"))
         messages = _message_count(endpoint, data)
         retries = self._max_retries if rate_limit_args is None else rate_limit_args
-        for attempt in range(retries + 1):
+        started = self._clock()
+        floods = tries = 0
+        lost_answer = False  # an earlier try may have done the work without our hearing so
+        while True:
             paused = self._paused_for(chat)
             if retries == 0 and paused > MAX_QUIET_WAIT:
                 # A caller that retries by itself (the outbox) is told at once rather than
@@ -128,6 +177,7 @@ class FloodLimits(BaseRateLimiter[int]):
                 await asyncio.sleep(paused)
             if messages and chat is not None:
                 await self._spend(chat, messages)
+            tries += 1
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as error:
@@ -137,12 +187,54 @@ class FloodLimits(BaseRateLimiter[int]):
                     self._resume_at[chat] = max(
                         self._resume_at.get(chat, 0.0), self._clock() + wait + 0.1
                     )
-                if attempt == retries:
+                floods += 1
+                if floods > retries:
                     raise
                 log.info("Telegram asked to wait %.1f s (%s); retrying", wait, endpoint)
                 if chat is None:
                     await asyncio.sleep(wait + 0.1)
-        raise AssertionError("unreachable")  # the loop returns or raises
+            except BadRequest as error:
+                if lost_answer and any(m in error.message.lower() for m in _DONE_ALREADY):
+                    log.info("%s was done by an earlier try whose answer was lost", endpoint)
+                    return True
+                raise
+            except NetworkError as error:  # 5xx, timeouts, dropped connections
+                maybe_delivered = _maybe_delivered(error)
+                wait = min(self._backoff[1], self._backoff[0] * 2 ** (tries - 1))
+                if not self._may_repeat(
+                    endpoint, retries, tries, started, wait, maybe_delivered, lost_answer
+                ):
+                    self.gave_up += 1
+                    log.warning(
+                        "%s to a %s chat failed after %d tries: %s",
+                        endpoint,
+                        _chat_kind(chat),
+                        tries,
+                        type(error).__name__,
+                    )
+                    raise
+                lost_answer = lost_answer or maybe_delivered
+                self.repeated += 1
+                log.info("%s failed (%s); trying again in %.1f s", endpoint, error, wait)
+                await asyncio.sleep(wait)
+
+    def _may_repeat(
+        self,
+        endpoint: str,
+        retries: int,
+        tries: int,
+        started: float,
+        wait: float,
+        maybe_delivered: bool,
+        lost_answer: bool,
+    ) -> bool:
+        """Whether a transient failure is tried again (see the module's docstring)."""
+        if retries == 0 or endpoint in NEVER_REPEATED or tries > self._transient_retries:
+            return False
+        if self._clock() - started + wait > self._retry_budget:
+            return False
+        # A message that may have arrived is sent once more, never twice more.
+        return not (endpoint in MESSAGE_ENDPOINTS and maybe_delivered and lost_answer)
 
     def _paused_for(self, chat: int | str | None) -> float:
         """Seconds until Telegram lets this chat be written to again (0 when it may now)."""
@@ -187,6 +279,24 @@ def _chat_key(chat_id: object) -> int | str | None:
     with contextlib.suppress(TypeError, ValueError):
         return int(chat_id)  # type: ignore[call-overload, no-any-return]
     return str(chat_id)  # "@channelusername"
+
+
+def _chat_kind(chat: int | str | None) -> str:
+    """How a chat is named in logs (never its id)."""
+    if chat is None:
+        return "no"
+    return "group" if isinstance(chat, str) or chat < 0 else "private"
+
+
+def _maybe_delivered(error: NetworkError) -> bool:
+    """Whether a failed request may have taken effect: not when Telegram answered that it
+    failed (a 5xx other than a gateway's timeout) or when it never left (no connection)."""
+    cause = error.__cause__
+    if isinstance(cause, _NEVER_LEFT):
+        return False
+    if cause is None or isinstance(cause, TelegramError):  # Telegram answered
+        return "timeout" in error.message.lower()  # 504: a gateway gave up waiting for it
+    return True  # a read timeout, a connection closed after the request was written
 
 
 def _message_count(endpoint: str, data: dict[str, Any]) -> int:

@@ -31,7 +31,7 @@ from telegram.ext import ExtBot
 from delivery.render import Names, Rendered, render
 from delivery.services import DeliveryServices
 from delivery.texts import TOPIC_NAME
-from delivery.topics import TopicKeeper
+from delivery.topics import TopicKeeper, retire_topic
 from storage.columns import utcnow
 from storage.district import department_for_chat
 from storage.models import Audience, Status
@@ -42,11 +42,10 @@ from storage.outbox import (
     follow_chat_migration,
     mark_failed,
     mark_sent,
-    record_topic,
     retry_later,
     ticket_card_message,
-    ticket_thread,
 )
+from storage.topics import Creation, claim_topic, settle_topic
 from storage.vocabulary import status_name
 
 log = logging.getLogger(__name__)
@@ -55,6 +54,11 @@ MAX_ATTEMPTS = 12
 MAX_BACKOFF = 300.0
 NO_RETRIES = 0  # a 429 comes back at once: the row is rescheduled, not held past its lease
 IN_FLIGHT = 256  # messages claimed and not yet sent, at most (most wait in the rate limiter)
+TOPIC_BUSY_WAIT = 2.0  # seconds before a message waits again for its topic another worker makes
+
+
+class TopicBusy(Exception):
+    """Another worker is creating the ticket's topic in this group right now."""
 
 
 def backoff(attempts: int) -> float:
@@ -152,6 +156,9 @@ class OutboxSender:
             rendered = render(item.notice, tz=svc.tz, names=names)
             await self._pace(item.chat_id)
             message, thread_id = await self._send(item, rendered)
+        except TopicBusy:
+            await self._retry(item, TOPIC_BUSY_WAIT, "topic being created by another worker")
+            return
         except RetryAfter as error:
             wait = error.retry_after
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
@@ -217,7 +224,7 @@ class OutboxSender:
                 await self.topics.reopen(item.chat_id, thread_id)
             elif thread_id is not None and "thread not found" in reason:
                 # Someone deleted the ticket's topic: the ticket gets a new one.
-                thread_id = await self._new_topic(item)
+                thread_id = await self._topic(item, lost=thread_id)
             elif reply_to is not None and "replied not found" in reason:
                 reply_to = None  # the card was deleted: post without quoting it
             else:
@@ -284,31 +291,54 @@ class OutboxSender:
             return None, None
         async with self.services.uow() as uow:
             department = await department_for_chat(uow=uow, chat_id=item.chat_id)
-            thread = await ticket_thread(uow=uow, ticket_id=item.ticket_id, chat_id=item.chat_id)
             card = await ticket_card_message(
                 uow=uow, ticket_id=item.ticket_id, chat_id=item.chat_id
             )
         if department is None or not department.is_forum:
             return None, (None if isinstance(item.notice, TicketCard) else card)
-        if thread is None:
-            thread = await self._new_topic(item)
-        return thread, None
+        return await self._topic(item), None
 
-    async def _new_topic(self, item: OutboxItem) -> int:
-        """Open a forum topic for the item's ticket and remember it (the latest one counts)."""
+    async def _topic(self, item: OutboxItem, *, lost: int | None = None) -> int:
+        """The ticket's forum topic in the item's group, opened if it has none: one per ticket,
+        whatever the workers, restarts and lost answers (see storage/topics.py). `lost`: the
+        topic Telegram says is gone; the ticket gets a new one."""
         assert item.ticket_id is not None
         # Named as a newly routed ticket; kept in step with the ticket after each change.
         name = TOPIC_NAME.format(
             number=item.ticket_number, status=status_name(Status.ROUTED, staff=True)
-        )
-        topic = await self.bot.create_forum_topic(item.chat_id, name[:128])
-        thread = topic.message_thread_id
-        self.topics.created(item.chat_id, thread, topic.name)
+        )[:128]
         async with self.services.uow() as uow:
-            await record_topic(
+            claim = await claim_topic(
+                uow=uow,
+                ticket_id=item.ticket_id,
+                chat_id=item.chat_id,
+                name=name,
+                holder=item.id,
+                attempt=item.attempts,
+                lease=self.services.outbox_lease,
+                lost_thread=lost,
+            )
+        if claim.outcome == Creation.KNOWN and claim.thread_id is not None:
+            return claim.thread_id
+        if claim.outcome == Creation.BUSY:
+            raise TopicBusy
+        if claim.earlier_tries:
+            log.warning(
+                "creating the topic of %s again: an earlier try went unanswered and may have"
+                " left one, retired when someone writes in it",
+                item.ticket_number,
+            )
+        topic = await self.bot.create_forum_topic(item.chat_id, name)
+        thread = topic.message_thread_id
+        async with self.services.uow() as uow:
+            kept = await settle_topic(
                 uow=uow, ticket_id=item.ticket_id, chat_id=item.chat_id, thread_id=thread
             )
-        return thread
+        if kept != thread:  # another worker's topic was recorded first: ours goes
+            await retire_topic(self.bot, item.chat_id, thread, item.ticket_number or "")
+        else:
+            self.topics.created(item.chat_id, thread, topic.name)
+        return kept
 
     async def _retry(self, item: OutboxItem, seconds: float, error: str) -> None:
         self.retried += 1

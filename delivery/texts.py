@@ -49,6 +49,7 @@ MOVE = "转办"
 RESOLVE = "办结"
 TOPIC_NAME = "{number} {status}"
 TOPIC_MOVED = "已转出"
+TOPIC_DUPLICATE = "重复话题·请勿使用"  # a second topic made for a ticket by mistake, closed
 
 DISPATCH_CARD = "🧭 待分派 {number}\n{reason}\n\n{text}\n{place}\n请选择承办部门："
 DISPATCH_REASON = {

@@ -15,6 +15,7 @@ from telegram.error import BadRequest, TelegramError
 
 from delivery.cards import topic_state
 from delivery.services import DeliveryServices
+from delivery.texts import TOPIC_DUPLICATE, TOPIC_NAME
 from storage.outbox import ticket_topics
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,19 @@ class TopicKeeper:
         else:
             await _tolerant(self.bot.reopen_forum_topic(chat_id, thread_id))
         self._closed[key] = closed
+
+
+async def retire_topic(bot: Bot, chat_id: int, thread_id: int, number: str) -> None:
+    """Close a second topic made for a ticket by mistake, named so staff leave it alone
+    (storage/topics.py); best effort, as a topic someone deleted needs nothing."""
+    name = TOPIC_NAME.format(number=number, status=TOPIC_DUPLICATE)[:128]
+    try:
+        await _tolerant(bot.edit_forum_topic(chat_id, thread_id, name=name))
+        await _tolerant(bot.close_forum_topic(chat_id, thread_id))
+    except TelegramError as error:
+        log.warning("could not retire a duplicate topic of %s: %s", number, error)
+    else:
+        log.warning("retired a duplicate topic of %s", number)
 
 
 async def _tolerant(call: Awaitable[bool]) -> None:

@@ -54,3 +54,23 @@ class RateLimited(DomainError):
         super().__init__(f"at most {limit} tickets per {window_minutes} minutes")
         self.limit = limit
         self.window_minutes = window_minutes
+
+
+class AlreadyClaimed(DomainError):
+    """Someone on staff claimed the ticket first (the actor themselves, when `own`)."""
+
+    def __init__(self, number: str, *, by_name: str, own: bool) -> None:
+        super().__init__(f"ticket {number} is already claimed")
+        self.number = number
+        self.by_name = by_name  # as colleagues know them; "" when no name is kept
+        self.own = own
+
+
+class DuplicateTopic(DomainError):
+    """A message was written in a second forum topic made for a ticket by mistake."""
+
+    def __init__(self, number: str, *, chat_id: int, thread_id: int) -> None:
+        super().__init__(f"a duplicate topic of ticket {number}")
+        self.number = number
+        self.chat_id = chat_id
+        self.thread_id = thread_id

@@ -41,7 +41,8 @@ class Action(StrEnum):
     ROUTE = "route"  # the classifier is confident: straight to a department
     HOLD = "hold"  # the classifier is unsure: to the dispatch desk
     DISPATCH = "dispatch"
-    CLAIM = "claim"
+    CLAIM = "claim"  # an unclaimed ticket: the first to claim it gets it
+    TAKE_OVER = "take_over"  # a colleague takes a claimed ticket over, on purpose
     REPLY = "reply"
     ASK = "ask"
     NOTE = "note"
@@ -130,8 +131,8 @@ TRANSITIONS: tuple[Step, ...] = _expand(
                        [N.TICKET_CARD, N.ROUTED],                [E.DISPATCHED]),
     (A.CLAIM,          [S.ROUTED, S.REOPENED],                   S.IN_PROGRESS,  P.STAFF,
                        [N.CLAIMED],                              [E.CLAIMED]),
-    (A.CLAIM,          [S.IN_PROGRESS],                          SAME,           P.STAFF,
-                       [],                                       [E.CLAIMED]),  # taken over
+    (A.TAKE_OVER,      [S.IN_PROGRESS],                          SAME,           P.STAFF,
+                       [],                                       [E.CLAIMED]),
     (A.REPLY,          WORKABLE,                                 S.IN_PROGRESS,  P.STAFF,
                        [N.REPLY, N.PHOTOS],                      [E.REPLIED]),
     (A.ASK,            WORKABLE,                                 S.IN_PROGRESS,  P.STAFF,

@@ -56,6 +56,14 @@ async def actor_for(*, uow: UnitOfWork, user_id: int, display_name: str = "") ->
     return Actor(user_id, display_name, tuple(MemberView.of(r) for r in rows.all()))
 
 
+async def member_name(*, uow: UnitOfWork, user_id: int) -> str:
+    """How colleagues know a member of staff (the name kept with their roles), or ""."""
+    rows = await uow.session.exec(
+        select(Member.display_name).where(Member.user_id == user_id).order_by(col(Member.id))
+    )
+    return next((name for name in rows.all() if name), "")
+
+
 def parse_user_id(raw: str) -> int:
     """A Telegram user id from text, or a clear error."""
     try:

@@ -271,6 +271,27 @@ class TicketMessage(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class TopicClaim(SQLModel, table=True):
+    """A ticket's forum topic in one group, claimed before it is created (storage/topics.py)."""
+
+    __tablename__ = "topic_claims"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "chat_id"),
+        Index("ix_topic_claims_name", "chat_id", "name"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id")
+    chat_id: int = Field(sa_type=BigInteger)
+    name: str = Field(default="", max_length=128)  # as asked of createForumTopic
+    thread_id: int | None = Field(default=None, sa_type=BigInteger)  # once Telegram said it
+    tries: int = 0  # createForumTopic calls made without hearing the topic back
+    holder: int | None = Field(default=None, sa_type=BigInteger)  # the outbox row creating it
+    holder_attempt: int = 0
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class LabelledExample(SQLModel, table=True):
     """A human correction of the routing, kept as a training example."""
 

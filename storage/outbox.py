@@ -26,6 +26,7 @@ from storage.models import (
     Ticket,
     TicketEvent,
     TicketMessage,
+    TopicClaim,
 )
 from storage.notices import (
     DepartmentUnreachable,
@@ -38,6 +39,7 @@ from storage.notices import (
     encode,
 )
 from storage.rows import dispatch_row, resident_row
+from storage.topics import ORPHAN
 from storage.unit_of_work import UnitOfWork
 
 DEFAULT_LEASE = timedelta(minutes=2)
@@ -423,21 +425,6 @@ async def pending_count(*, uow: UnitOfWork) -> int:
     return len(rows.all())
 
 
-async def ticket_thread(*, uow: UnitOfWork, ticket_id: int, chat_id: int) -> int | None:
-    """The forum topic that stands for a ticket in a group, if one was made."""
-    rows = await uow.session.exec(
-        select(TicketMessage.thread_id)
-        .where(
-            TicketMessage.ticket_id == ticket_id,
-            TicketMessage.chat_id == chat_id,
-            col(TicketMessage.thread_id).is_not(None),
-        )
-        .order_by(col(TicketMessage.id).desc())
-        .limit(1)
-    )
-    return rows.first()
-
-
 async def ticket_card_message(*, uow: UnitOfWork, ticket_id: int, chat_id: int) -> int | None:
     """The latest card message of a ticket in a group (replies to it reach the ticket)."""
     rows = await uow.session.exec(
@@ -453,28 +440,15 @@ async def ticket_card_message(*, uow: UnitOfWork, ticket_id: int, chat_id: int) 
     return rows.first()
 
 
-async def record_topic(
-    *, uow: UnitOfWork, ticket_id: int, chat_id: int, thread_id: int, now: datetime | None = None
-) -> None:
-    """Remember the forum topic created for a ticket."""
-    uow.session.add(
-        TicketMessage(
-            ticket_id=ticket_id,
-            chat_id=chat_id,
-            thread_id=thread_id,
-            purpose="topic",
-            created_at=now or utcnow(),
-        )
-    )
-    await uow.commit()
-
-
 async def ticket_for_message(
     *, uow: UnitOfWork, chat_id: int, message_id: int | None = None, thread_id: int | None = None
 ) -> str | None:
-    """The ticket number a group message or forum topic stands for (from the database)."""
-    query = select(Ticket.number).join(
-        TicketMessage, col(TicketMessage.ticket_id) == col(Ticket.id)
+    """The ticket number a group message or forum topic stands for (from the database); a
+    second topic made for a ticket by mistake (storage/topics.py) stands for none."""
+    query = (
+        select(Ticket.number)
+        .join(TicketMessage, col(TicketMessage.ticket_id) == col(Ticket.id))
+        .where(TicketMessage.purpose != ORPHAN)
     )
     if thread_id is not None:
         query = query.where(TicketMessage.chat_id == chat_id, TicketMessage.thread_id == thread_id)
@@ -510,7 +484,11 @@ async def ticket_topics(*, uow: UnitOfWork, ticket_id: int) -> TicketTopics | No
     )
     rows = await uow.session.exec(
         select(TicketMessage.chat_id, TicketMessage.thread_id)
-        .where(TicketMessage.ticket_id == ticket_id, col(TicketMessage.thread_id).is_not(None))
+        .where(
+            TicketMessage.ticket_id == ticket_id,
+            col(TicketMessage.thread_id).is_not(None),
+            TicketMessage.purpose != ORPHAN,
+        )
         .order_by(col(TicketMessage.id))
     )
     topics: dict[tuple[int, int], None] = {}
@@ -546,9 +524,10 @@ async def follow_chat_migration(*, uow: UnitOfWork, old_chat_id: int, new_chat_i
     )
     # Cards and topics carry over to the supergroup; should their ids not, a reply that quotes
     # a missing card is sent without the quote and a missing topic is opened again.
-    links = SQLModel.metadata.tables[TicketMessage.__tablename__]
-    await uow.session.exec(
-        update(links).where(links.c.chat_id == old_chat_id).values(chat_id=new_chat_id)
-    )
+    for moved_with in (TicketMessage, TopicClaim):
+        links = SQLModel.metadata.tables[moved_with.__tablename__]
+        await uow.session.exec(
+            update(links).where(links.c.chat_id == old_chat_id).values(chat_id=new_chat_id)
+        )
     await uow.commit()
     return int(moved.rowcount or 0)

@@ -8,19 +8,21 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import SQLModel, col, select
 
 from classifiers.model import Prediction
 from storage.columns import utcnow
 from storage.errors import (
+    AlreadyClaimed,
+    IllegalTransition,
     InvalidInput,
     PermissionDenied,
     RateLimited,
 )
-from storage.lifecycle import Action, Party, Step, parties, require, sources
-from storage.members import Actor
+from storage.lifecycle import Action, Party, Step, allowed, parties, require, sources
+from storage.members import Actor, member_name
 from storage.models import (
     ActorKind,
     Audience,
@@ -418,23 +420,65 @@ def _example(
 
 
 async def claim_ticket(
-    *, uow: UnitOfWork, actor: Actor, number: str, now: datetime | None = None
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    number: str,
+    take_over: bool = False,
+    now: datetime | None = None,
 ) -> TicketView:
-    """A member of staff takes a ticket on."""
+    """A member of staff takes a ticket on: claims it if nobody has, or, with `take_over`,
+    takes it over from a colleague. A claim that finds the ticket already claimed (two
+    presses at once, the second one) raises `AlreadyClaimed` with who has it.
+
+    Safe on both databases: PostgreSQL locks the row (`ticket_row`); the change itself is a
+    compare-and-set on the status and assignee read, so on SQLite, where a second worker may
+    have read the same row, only one claim wins and only one notice reaches the resident."""
     now = now or utcnow()
     ticket = await ticket_row(uow, number)
     _authorise(actor, ticket, Action.CLAIM)
-    step = _step(ticket, Action.CLAIM)
+    holder = ticket.assignee_user_id
+    claimed = allowed(ticket.status, Action.TAKE_OVER) is not None and holder is not None
+    if claimed and (holder == actor.user_id or not take_over):
+        await _already_claimed(uow, ticket, actor)
+    step = _step(ticket, Action.TAKE_OVER if claimed else Action.CLAIM)
     from_status = ticket.status
+    tickets = SQLModel.metadata.tables[Ticket.__tablename__]
+    same_holder = (
+        tickets.c.assignee_user_id.is_(None)
+        if holder is None
+        else tickets.c.assignee_user_id == holder
+    )
+    won = await uow.session.exec(
+        update(tickets)
+        .where(tickets.c.id == ticket.id, tickets.c.status == from_status, same_holder)
+        .values(status=step.target, assignee_user_id=actor.user_id)
+    )
+    if won.rowcount != 1:  # another claim committed after this one read the ticket
+        await uow.session.refresh(ticket)
+        await _already_claimed(uow, ticket, actor)
+        raise IllegalTransition(ticket.number, ticket.status, step.action.value)
     ticket.status = step.target
     ticket.assignee_user_id = actor.user_id
     uow.session.add(ticket)
-    _event(uow, ticket, EventKind.CLAIMED, now=now, actor=actor, from_status=from_status)
+    detail = {"took_over_from": holder} if claimed else {}
+    _event(
+        uow, ticket, EventKind.CLAIMED, now=now, actor=actor, from_status=from_status, detail=detail
+    )
     if step.notices:  # not when a colleague takes over a ticket already in hand
-        claimed = Claimed(ticket.number, ticket.department_code or "")
-        await announce(uow, step, ticket, Audience.RESIDENT, claimed, now=now)
+        notice = Claimed(ticket.number, ticket.department_code or "")
+        await announce(uow, step, ticket, Audience.RESIDENT, notice, now=now)
     await uow.commit()
     return TicketView.of(ticket)
+
+
+async def _already_claimed(uow: UnitOfWork, ticket: Ticket, actor: Actor) -> None:
+    """Raise `AlreadyClaimed` if the ticket is claimed (by anyone, the actor included)."""
+    holder = ticket.assignee_user_id
+    if allowed(ticket.status, Action.TAKE_OVER) is None or holder is None:
+        return
+    name = await member_name(uow=uow, user_id=holder)
+    raise AlreadyClaimed(ticket.number, by_name=name, own=holder == actor.user_id)
 
 
 async def reply_to_resident(

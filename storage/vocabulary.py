@@ -62,6 +62,7 @@ ACTION_NAMES: Mapping[Action, str] = MappingProxyType(
         Action.HOLD: "转调度中心",
         Action.DISPATCH: "分派",
         Action.CLAIM: "认领",
+        Action.TAKE_OVER: "接手",
         Action.REPLY: "答复",
         Action.ASK: "提问",
         Action.NOTE: "备注",

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlmodel import col, select
 
 from emulator import Chat, Message, Person
+from emulator.state import Member as ChatMember
 from storage.district import bind_department, department_for_chat
 from storage.members import add_member
 from storage.models import LabelledExample, Role, Status, Ticket
 from storage.queries import get_ticket, history
 from tests.e2e.conftest import World
-from tests.e2e.test_delivery import settle
+from tests.e2e.test_delivery import open_for, settle
 from tests.e2e.test_resident import has, report
 
 WAIT = 20.0  # several messages share one group's rate limit
@@ -369,3 +372,53 @@ async def test_a_photo_in_the_ticket_topic_reaches_the_resident(world: World) ->
         view = await get_ticket(uow=uow, number=number)
         events = await history(uow=uow, ticket_id=view.id)
     assert any(e.kind == "replied" and e.detail.get("photos") for e in events)
+
+
+async def test_two_claims_at_once_one_wins_the_other_is_told_who(world: World) -> None:
+    emu, urban, first = world.emu, world.urban, world.urban_clerk
+    second = emu.add_user("城管小赵")
+    urban.members[second.id] = ChatMember(second.user)
+    async with world.uow as uow:
+        await add_member(
+            uow=uow,
+            user_id=second.id,
+            role=Role.STAFF,
+            department_code="urban",
+            display_name="城管小赵",
+        )
+    alice = emu.add_user("王阿姨")
+    number = await open_for(world, alice, "荷韵花园北门的路灯坏了一个礼拜了")
+    card = await card_of(world, urban, number)
+    presses = await asyncio.gather(
+        first.press_button(card, "认领"), second.press_button(card, "认领")
+    )
+    answers = [
+        await person.wait_for_answer(query)
+        for person, query in zip((first, second), presses, strict=True)
+    ]
+    claimed = await emu.wait_for_message(urban, has("已认领", number), timeout=WAIT)
+    won = 0 if first.user.first_name in (claimed.text or "") else 1
+    winner, other = ((first, second), (second, first))[won]
+    assert f"已由 {winner.user.first_name} 认领" in (answers[1 - won] or "")
+    # The other way in: a /claim in the topic is told the same, and the winner that it is theirs.
+    thread = card.message_thread_id
+    await other.send_command(urban, "/claim", thread=thread)
+    told = await emu.wait_for_message(urban, has("已由"), thread_id=thread, timeout=WAIT)
+    assert f"已由 {winner.user.first_name} 认领" in (told.text or "")
+    await winner.send_command(urban, "/claim", thread=thread)
+    await emu.wait_for_message(urban, has("已由您认领"), thread_id=thread, timeout=WAIT)
+    await settle(world)
+    said = [m.text or "" for m in alice.private_chat.messages if m.sender.is_bot]
+    assert sum("已安排专人办理" in t for t in said) == 1, said
+    assert sum("已认领" in (m.text or "") for m in urban.messages if m.sender.is_bot) == 1
+    async with world.uow as uow:
+        assert (await get_ticket(uow=uow, number=number)).assignee_user_id == winner.id
+
+    # Taking over is on purpose: /claim 接手.
+    await other.send_command(urban, "/claim 接手", thread=thread)
+    await emu.wait_for_message(urban, has("已接手", number), timeout=WAIT)
+    async with world.uow as uow:
+        assert (await get_ticket(uow=uow, number=number)).assignee_user_id == other.id
+    await settle(world)
+    said = [m.text or "" for m in alice.private_chat.messages if m.sender.is_bot]
+    assert sum("已安排专人办理" in t for t in said) == 1, said

@@ -10,8 +10,9 @@ from sqlalchemy import delete, func
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
-from storage.database import session_factory
+from storage.database import create_engine, session_factory
 from storage.errors import (
+    AlreadyClaimed,
     IllegalTransition,
     InvalidInput,
     PermissionDenied,
@@ -19,7 +20,7 @@ from storage.errors import (
     TicketNotFound,
     UnknownDepartment,
 )
-from storage.members import actor_for
+from storage.members import Actor, actor_for
 from storage.models import (
     ClosureCode,
     Department,
@@ -428,3 +429,67 @@ async def test_concurrent_creation_gives_unique_numbers(engine: AsyncEngine) -> 
     numbers = await asyncio.gather(*(one(i) for i in range(30)))
     assert len(set(numbers)) == 30
     assert sorted(numbers)[-1] == "TB-20261124-0030"
+
+
+async def test_a_claimed_ticket_is_taken_over_only_on_purpose(uow: UnitOfWork) -> None:
+    ticket = await f.ticket(uow)
+    first = await f.staff(uow, "urban", "城管小李")
+    second = await f.staff(uow, "urban", "城管小赵")
+    async with uow:
+        await claim_ticket(uow=uow, actor=first, number=ticket.number, now=NOW)
+    for actor, own in ((second, False), (first, True)):
+        async with uow:
+            with pytest.raises(AlreadyClaimed) as raised:
+                await claim_ticket(uow=uow, actor=actor, number=ticket.number, now=NOW)
+        assert (raised.value.by_name, raised.value.own) == ("城管小李", own)
+    async with uow:
+        taken = await claim_ticket(
+            uow=uow, actor=second, number=ticket.number, take_over=True, now=NOW
+        )
+    assert (taken.status, taken.assignee_user_id) == (Status.IN_PROGRESS, second.user_id)
+    assert await events(uow, ticket.id) == [
+        EventKind.RECEIVED,
+        EventKind.ROUTED,
+        EventKind.CLAIMED,
+        EventKind.CLAIMED,
+    ]
+    # One 「已安排专人办理」 for the resident: taking over is between colleagues.
+    assert (await outbox(uow, ticket.number)).count(("resident", "claimed")) == 1
+
+
+async def test_two_claims_at_once_from_two_workers_one_wins(
+    engine: AsyncEngine, db_url: str
+) -> None:
+    """Two workers (each its own engine, as two processes would have) claim the same tickets
+    at the same moment: each ticket has one claimant, one event, one notice; the other is
+    told who has it."""
+    setup = UnitOfWork(session_factory(engine))
+    tickets = [await f.ticket(setup) for _ in range(8)]
+    clerks = [await f.staff(setup, "urban", name) for name in ("城管小李", "城管小赵")]
+    workers = [create_engine(db_url) for _ in clerks]
+    try:
+
+        async def claim(worker: AsyncEngine, clerk: Actor, number: str) -> Actor | str:
+            async with UnitOfWork(session_factory(worker)) as own:
+                try:
+                    await claim_ticket(uow=own, actor=clerk, number=number, now=NOW)
+                except AlreadyClaimed as error:
+                    return error.by_name
+            return clerk
+
+        for ticket in tickets:
+            results = await asyncio.gather(
+                *(claim(w, c, ticket.number) for w, c in zip(workers, clerks, strict=True))
+            )
+            winners = [r for r in results if isinstance(r, Actor)]
+            assert len(winners) == 1, results
+            (told,) = [r for r in results if isinstance(r, str)]
+            assert told == winners[0].display_name
+            async with setup:
+                view = await get_ticket(uow=setup, number=ticket.number)
+            assert view.assignee_user_id == winners[0].user_id
+            assert (await events(setup, ticket.id)).count(EventKind.CLAIMED) == 1
+            assert (await outbox(setup, ticket.number)).count(("resident", "claimed")) == 1
+    finally:
+        for worker in workers:
+            await worker.dispose()

@@ -106,3 +106,49 @@ def test_rows_queued_before_typed_notices_are_still_delivered(tmp_path: Path) ->
     assert routed == Routed("TB-20261124-0001", "urban", card.card.due_at, again=False)
     assert rework == Rework("TB-20261124-0001", "没修好", 1)
     assert digest == Digest("你好")
+
+
+def test_topics_made_before_claims_are_carried_over(tmp_path: Path) -> None:
+    """Each ticket's latest topic in a group becomes its claim, so no second one is made."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}"
+    command.upgrade(database.alembic_config(url), "0006")
+    engine = create_engine(url.replace("+aiosqlite", ""))
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO residents (id, user_id, chat_id, display_name, created_at) "
+                "VALUES (1, 7, 7, '', '2026-11-24 02:00:00')"
+            )
+        )
+        for number in (1, 2):
+            connection.execute(
+                text(
+                    "INSERT INTO tickets (id, number, resident_id, text, photo_file_ids, "
+                    "phone_consent, status, priority, awaiting_resident, created_at, "
+                    "reopen_count, reassign_count) VALUES (:id, :number, 1, '路灯', '[]', 0, "
+                    "'routed', 0, 0, '2026-11-24 02:00:00', 0, 0)"
+                ),
+                {"id": number, "number": f"TB-20261124-000{number}"},
+            )
+        for ticket_id, chat_id, message_id, thread_id in (
+            (1, -100, None, 10),  # the topic …
+            (1, -100, 11, 10),  # … and the card in it
+            (1, -100, None, 30),  # the topic made again after the first was deleted
+            (1, -200, 5, None),  # a card in a group without topics
+            (2, -100, None, 20),
+        ):
+            connection.execute(
+                text(
+                    "INSERT INTO ticket_messages (ticket_id, chat_id, message_id, thread_id, "
+                    "purpose, created_at) VALUES (:t, :c, :m, :th, 'topic', "
+                    "'2026-11-24 02:00:00')"
+                ),
+                {"t": ticket_id, "c": chat_id, "m": message_id, "th": thread_id},
+            )
+    database.upgrade(url)
+    with engine.connect() as connection:
+        claims = connection.execute(
+            text("SELECT ticket_id, chat_id, thread_id FROM topic_claims ORDER BY ticket_id")
+        ).all()
+    engine.dispose()
+    assert [tuple(c) for c in claims] == [(1, -100, 30), (2, -100, 20)]

@@ -18,7 +18,8 @@ action          received  pending   routed    working   resolved  reopened  clos
 ROUTE           routed    -         -         -         -         -         -
 HOLD            pending   -         -         -         -         -         -
 DISPATCH        routed    routed    -         -         -         -         -
-CLAIM           -         -         working   =         -         working   -
+CLAIM           -         -         working   -         -         working   -
+TAKE_OVER       -         -         -         =         -         -         -
 REPLY           -         -         working   working   -         working   -
 ASK             -         -         working   working   -         working   -
 NOTE            =         =         =         =         =         =         =
@@ -43,6 +44,7 @@ WHO = {
     Action.HOLD: {Party.SYSTEM},
     Action.DISPATCH: {Party.DISPATCHER},
     Action.CLAIM: {Party.STAFF},
+    Action.TAKE_OVER: {Party.STAFF},
     Action.REPLY: {Party.STAFF},
     Action.ASK: {Party.STAFF},
     Action.NOTE: {Party.STAFF},

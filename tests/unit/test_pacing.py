@@ -6,9 +6,10 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 from telegram import Chat, Message, Update
-from telegram.error import RetryAfter
+from telegram.error import BadRequest, NetworkError, RetryAfter
 
 from bot.updates import MAX_QUEUED_PER_CHAT, PerChatUpdateProcessor
 from delivery.pacing import FloodLimits
@@ -102,3 +103,114 @@ async def test_one_chat_in_order_and_never_more_than_its_share_waiting() -> None
     await asyncio.gather(*flood, other)
     assert [i for i in ran if i != 999] == list(range(MAX_QUEUED_PER_CHAT))  # in order
     assert 999 in ran  # the other chat was served
+
+
+# --- transient failures: 5xx, timeouts, dropped connections ------------------------------------
+
+QUICK = (0.0, 0.0)  # no backoff between tries: these tests wait for nothing
+
+
+def server_error() -> NetworkError:
+    return NetworkError("Internal Server Error")  # Telegram answered 500: nothing was done
+
+
+def lost_answer() -> NetworkError:
+    try:  # as HTTPXRequest raises it: the request left, the answer never came
+        raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+    except httpx.RemoteProtocolError as cause:
+        error = NetworkError(f"httpx.RemoteProtocolError: {cause}")
+        error.__cause__ = cause
+        return error
+
+
+def no_connection() -> NetworkError:
+    try:
+        raise httpx.ConnectError("All connection attempts failed")
+    except httpx.ConnectError as cause:
+        error = NetworkError(f"httpx.ConnectError: {cause}")
+        error.__cause__ = cause
+        return error
+
+
+class Flaky:
+    """Telegram that fails the first calls with the errors given, then answers."""
+
+    def __init__(self, *errors: Exception) -> None:
+        self.errors = list(errors)
+        self.calls = 0
+
+    async def __call__(self) -> Any:
+        self.calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return {"ok": True}
+
+
+async def call(
+    limits: FloodLimits, telegram: Flaky, endpoint: str = "sendMessage", retries: int | None = None
+) -> Any:
+    return await limits.process_request(telegram, (), {}, endpoint, {"chat_id": 7}, retries)
+
+
+def quick(**kwargs: Any) -> FloodLimits:
+    return FloodLimits(overall=OFF, group=OFF, private=OFF, backoff=QUICK, **kwargs)
+
+
+@pytest.mark.parametrize("failure", [server_error, lost_answer, no_connection])
+async def test_an_answer_survives_one_transient_failure(failure: Any) -> None:
+    limits, telegram = quick(), Flaky(failure())
+    assert await call(limits, telegram) == {"ok": True}
+    assert (telegram.calls, limits.repeated, limits.gave_up) == (2, 1, 0)
+
+
+async def test_a_message_that_was_never_sent_is_tried_a_bounded_number_of_times() -> None:
+    limits = quick(transient_retries=3)
+    telegram = Flaky(*(failure() for failure in [server_error, no_connection] * 3))
+    with pytest.raises(NetworkError):
+        await call(limits, telegram)
+    assert (telegram.calls, limits.gave_up) == (4, 1)
+
+
+async def test_a_message_whose_answer_was_lost_is_sent_once_more_never_twice_more() -> None:
+    limits, telegram = quick(), Flaky(lost_answer(), lost_answer(), lost_answer())
+    with pytest.raises(NetworkError):
+        await call(limits, telegram)
+    assert telegram.calls == 2  # at most one duplicate, whatever happens
+
+
+async def test_edits_are_repeated_and_a_repeat_that_finds_the_work_done_is_done() -> None:
+    limits = quick()
+    telegram = Flaky(lost_answer(), lost_answer(), BadRequest("Message is not modified"))
+    assert await call(limits, telegram, "editMessageText") is True
+    assert telegram.calls == 3
+    # … but a "not modified" with no lost answer before it is the caller's to see.
+    with pytest.raises(BadRequest):
+        await call(limits, Flaky(BadRequest("Message is not modified")), "editMessageText")
+
+
+async def test_a_forum_topic_is_never_created_twice_on_a_guess() -> None:
+    limits, telegram = quick(), Flaky(server_error())
+    with pytest.raises(NetworkError):
+        await call(limits, telegram, "createForumTopic")
+    assert telegram.calls == 1
+
+
+async def test_a_caller_that_retries_by_itself_gets_the_failure_at_once() -> None:
+    limits, telegram = quick(), Flaky(server_error())
+    with pytest.raises(NetworkError):
+        await call(limits, telegram, retries=0)
+    assert telegram.calls == 1
+
+
+async def test_repeats_stop_when_the_time_budget_is_spent() -> None:
+    now = [0.0]
+
+    def clock() -> float:
+        now[0] += 8.0  # every look at the clock finds eight more seconds gone
+        return now[0]
+
+    limits = quick(retry_budget=20.0, clock=clock)
+    telegram = Flaky(*(server_error() for _ in range(4)))
+    with pytest.raises(NetworkError):
+        await call(limits, telegram)
+    assert telegram.calls < 4
