@@ -22,7 +22,7 @@ POSTGRES_ADMIN_DSN = os.environ.get(
 )
 TABLES = (
     "outbox, ticket_messages, ticket_events, labelled_examples, tickets, residents, members, "
-    "ticket_counters, conversations, job_runs, departments"
+    "ticket_counters, conversations, job_runs, member_audit, departments"
 )
 
 
