@@ -1,0 +1,57 @@
+"""Run the `minyi` command line in-process, as the console script does, on a fresh folder."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from admin.cli_common import invoke
+from minyi.cli import app
+
+ENVIRONMENT = ("TELEGRAM_", "MINYI_", "DATABASE_")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one command printed and how it ended."""
+
+    code: int
+    out: str
+    err: str
+
+    @property
+    def err_lines(self) -> list[str]:
+        """Non-empty lines on stderr."""
+        return [line for line in self.err.splitlines() if line.strip()]
+
+
+Minyi = Callable[..., Outcome]
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A folder with no .env and none of the program's variables set."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith(ENVIRONMENT):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def minyi(workdir: Path, capsys: pytest.CaptureFixture[str]) -> Minyi:
+    """`minyi ARGS…` in-process: its exit code, stdout and stderr."""
+
+    def run(*args: str) -> Outcome:
+        capsys.readouterr()
+        code = invoke(app, list(args))
+        captured = capsys.readouterr()
+        return Outcome(code, captured.out, captured.err)
+
+    return run
