@@ -206,9 +206,12 @@ def _usage_line(error: typer.TyperException) -> str:
     """A command-line mistake in one line: what is wrong, the library's words, where to look."""
     kinds = {kind.__name__ for kind in type(error).__mro__}
     param = getattr(error, "param", None)
-    name = (
-        "/".join(param.opts) if param is not None and getattr(param, "opts", None) else ""
-    ) or str(getattr(error, "param_hint", "") or "")
+    if param is None:
+        name = str(getattr(error, "param_hint", "") or "")
+    elif getattr(param, "param_type_name", "") == "argument":
+        name = str(param.name or "").upper()
+    else:
+        name = "/".join(param.opts)
     if "MissingParameter" in kinds:
         head = texts.MISSING_PARAMETER.format(name=name or "")
     elif "NoSuchOption" in kinds:

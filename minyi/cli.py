@@ -8,9 +8,10 @@ from collections.abc import Sequence
 
 from admin.cli import app
 from admin.cli_common import invoke
-from bot.cli import run
+from bot.cli import check, run
 from sandbox.cli import demo, sandbox
 
+app.command("check")(check)
 app.command("run")(run)
 app.command("demo")(demo)
 app.command("sandbox")(sandbox)

@@ -1,15 +1,14 @@
-"""Run the `minyi` command line in-process, as the console script does, on a fresh folder."""
+"""Run the `minyi` command line in-process, as the console script does, on a fresh folder
+(fixtures `workdir` and `minyi`, registered in tests/conftest.py)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-from admin.cli_common import invoke
-from minyi.cli import app
 
 ENVIRONMENT = ("TELEGRAM_", "MINYI_", "DATABASE_")
 
@@ -34,8 +33,6 @@ Minyi = Callable[..., Outcome]
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A folder with no .env and none of the program's variables set."""
-    import os
-
     for name in list(os.environ):
         if name.startswith(ENVIRONMENT):
             monkeypatch.delenv(name)
@@ -46,7 +43,10 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def minyi(workdir: Path, capsys: pytest.CaptureFixture[str]) -> Minyi:
-    """`minyi ARGS…` in-process: its exit code, stdout and stderr."""
+    """`minyi ARGS…` in-process: its exit code, stdout and stderr (callable from a thread)."""
+
+    from admin.cli_common import invoke
+    from minyi.cli import app  # the whole command line, imported only where it is used
 
     def run(*args: str) -> Outcome:
         capsys.readouterr()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.cli.conftest import Minyi
+from tests.command_line import Minyi
 
 CLERK = "234567890"
 
