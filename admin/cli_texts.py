@@ -5,7 +5,8 @@ Chinese first; an English gloss in brackets where it helps (a library's own word
 
 from __future__ import annotations
 
-from storage.models import ChangeSource, GrantChange, Role
+from admin import texts as staff_texts
+from storage.models import ChangeSource, GrantChange
 
 ERROR = "错误: {message}"
 DEBUG_HINT = "（加 --debug 查看详情 / rerun with --debug for the traceback）"
@@ -62,12 +63,7 @@ NOT_A_USER_ID = "不是有效的 Telegram 用户 ID：{raw}（纯数字，可在
 CHAT_ID_INVALID = "不是有效的群组 ID：{raw}（群组 ID 是负数，如 -1001234567890）"
 CHAT_ID_POSITIVE = "群组 ID 是负数（如 -1001234567890）；正数是个人的用户 ID"
 
-ROLE_NAMES: dict[str, str] = {
-    Role.STAFF: "工作人员",
-    Role.DISPATCHER: "调度员",
-    Role.SUPERVISOR: "督查人员",
-    Role.ADMIN: "管理员",
-}
+ROLE_NAMES = staff_texts.ROLE_NAMES
 
 # --- members ------------------------------------------------------------------------------
 MEMBER_ADDED = "已添加: {who}"
