@@ -306,19 +306,21 @@ class Preflight:
                 read_timeout=READ_SECONDS,
             ),
         )
+        accepted = False
         try:
             try:
                 await bot.initialize()  # getMe
             except InvalidToken:
                 self._say(Level.FAIL, texts.TOKEN_REJECTED.format(base_url=base_url))
-                return
             except TelegramError as error:
                 self._say(Level.FAIL, describe(error))
-                return
-            self._say(
-                Level.OK, texts.CHECK_TELEGRAM.format(username=bot.username, base_url=base_url)
-            )
-            if store is None:
+            else:
+                accepted = True
+                self._say(
+                    Level.OK,
+                    texts.CHECK_TELEGRAM.format(username=bot.username, base_url=base_url),
+                )
+            if store is None or not accepted:
                 self._say(Level.SKIP, texts.CHECK_SKIPPED.format(what=texts.SKIPPED_GROUPS))
                 return
             for department in store.departments:
