@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -50,7 +51,14 @@ def minyi(workdir: Path, capsys: pytest.CaptureFixture[str]) -> Minyi:
 
     def run(*args: str) -> Outcome:
         capsys.readouterr()
-        code = invoke(app, list(args))
+        root = logging.getLogger()
+        handlers, level = list(root.handlers), root.level
+        try:
+            code = invoke(app, list(args))
+        finally:  # commands set up logging on a stream that capsys is about to close
+            for handler in set(root.handlers) - set(handlers):
+                root.removeHandler(handler)
+            root.setLevel(level)
         captured = capsys.readouterr()
         return Outcome(code, captured.out, captured.err)
 
