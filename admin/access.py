@@ -126,6 +126,19 @@ def staff_only(action: Action, *, quiet: bool = False, anywhere: bool = False) -
     return handler
 
 
+def admin_only(action: Action) -> Handler:
+    """Declares a handler for admins, in any chat: like `staff_only`, the sender's roles are
+    read from the database on every update, so a removed admin is refused at once."""
+
+    async def for_admins(update: Update, context: Context, actor: Actor) -> None:
+        if not actor.has(Role.ADMIN):
+            await refuse(update, texts.ADMINS_ONLY)
+            return
+        await action(update, context, actor)
+
+    return staff_only(for_admins, anywhere=True)
+
+
 def staff_name(actor: Actor) -> str:
     """How colleagues see a member of staff: the name kept with their role."""
     for role in actor.roles:

@@ -3,27 +3,49 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
 
-from admin.cli_common import fail, run_with_uow, settings_or_exit
+from admin import cli_texts as texts
+from admin.arguments import department_code
+from admin.cli_common import EDGE, describe, fail, run_with_uow, settings_or_exit
 from admin.cli_model import app as model_app
 from admin.cli_reports import anonymise, export_app
 from admin.cli_retrain import retrain as _retrain  # noqa: F401  (registers `model retrain`)
 from admin.settings import Settings
 from storage import database
 from storage.district import bind_department, list_departments, load_departments, read_district
-from storage.errors import DomainError
-from storage.members import add_member, list_members, parse_user_id
+from storage.errors import DomainError, InvalidInput
+from storage.members import (
+    access_history,
+    add_member,
+    list_members,
+    parse_user_id,
+    remove_member,
+    set_role,
+)
 from storage.models import Role
-
-T = TypeVar("T")
+from storage.views import MemberView
 
 app = typer.Typer(help="民意直通车 — 运维命令 (operator commands)", no_args_is_help=True)
 db_app = typer.Typer(help="数据库: init / upgrade", no_args_is_help=True)
 departments_app = typer.Typer(help="部门: load / bind / list", no_args_is_help=True)
-members_app = typer.Typer(help="人员与角色: add / list", no_args_is_help=True)
+members_app = typer.Typer(
+    help="人员与角色: add / remove / set-role / list / history", no_args_is_help=True
+)
+
+
+@app.callback()
+def options(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="出错时显示完整 traceback (show tracebacks)")
+    ] = False,
+) -> None:
+    """民意直通车 — 运维命令 (operator commands)."""
+    EDGE.debug = debug
+
+
 app.add_typer(db_app, name="db")
 app.add_typer(departments_app, name="departments")
 app.add_typer(members_app, name="members")
@@ -46,7 +68,7 @@ def db_init() -> None:
     try:
         added, updated = init_database(settings)
     except DomainError as error:
-        raise fail(str(error)) from None
+        raise fail(describe(error)) from None
     typer.echo(f"数据库已就绪；部门新增 {added} 个，更新 {updated} 个。")
 
 
@@ -67,7 +89,7 @@ def departments_load(
     try:
         district = read_district(file or settings.departments_file)
     except DomainError as error:
-        raise fail(str(error)) from None
+        raise fail(describe(error)) from None
     added, updated = run_with_uow(
         settings, lambda uow: load_departments(uow=uow, district=district)
     )
@@ -78,8 +100,8 @@ def departments_load(
 
 @departments_app.command("bind", context_settings={"ignore_unknown_options": True})
 def departments_bind(
-    code: str,
-    chat_id: Annotated[str, typer.Argument(help="the staff group's chat id, e.g. -1001234567890")],
+    code: Annotated[str, typer.Argument(help="部门代码或名称 department code or name")],
+    chat_id: Annotated[str, typer.Argument(help="工作群 ID，如 -1001234567890")],
     forum: Annotated[bool, typer.Option(help="the group has Topics turned on")] = False,
 ) -> None:
     """Bind a department to its staff group."""
@@ -87,12 +109,13 @@ def departments_bind(
     try:
         chat = int(chat_id)
     except ValueError:
-        raise fail(f"不是有效的群组 ID: {chat_id!r}") from None
+        raise fail(texts.CHAT_ID_INVALID.format(raw=chat_id[:40])) from None
     if chat >= 0:
-        raise fail("群组 ID 是负数（如 -1001234567890）")
+        raise fail(texts.CHAT_ID_POSITIVE)
+    department = _department(settings, code, dispatch=True) or code
     view = run_with_uow(
         settings,
-        lambda uow: bind_department(uow=uow, code=code, chat_id=chat, is_forum=forum),
+        lambda uow: bind_department(uow=uow, code=department, chat_id=chat, is_forum=forum),
     )
     typer.echo(f"{view.name} ({view.code}) 已绑定群组 {chat}{'（话题模式）' if forum else ''}。")
 
@@ -107,27 +130,97 @@ def departments_list() -> None:
         typer.echo(f"{row.code:12} {row.name:12} SLA {row.sla_hours:>3}h  群组 {bound}")
 
 
+def _user_id(raw: str) -> int:
+    try:
+        return parse_user_id(raw)
+    except InvalidInput:
+        raise fail(texts.NOT_A_USER_ID.format(raw=raw.strip()[:40])) from None
+
+
+def _department(settings: Settings, word: str | None, *, dispatch: bool = False) -> str | None:
+    """A department code from its code or name (as in the sandbox and /bind); an unknown word
+    is passed on, to be refused with the list of codes."""
+    if word is None:
+        return None
+    try:
+        district = read_district(settings.departments_file)
+    except DomainError as error:
+        raise fail(describe(error)) from None
+    specs = district.all() if dispatch else district.departments
+    return department_code(word, {d.code: d.name for d in specs}) or word.strip()
+
+
+def _who(member: MemberView) -> str:
+    where = f" @ {member.department_code}" if member.department_code else ""
+    name = f"（{member.display_name}）" if member.display_name else ""
+    return f"{member.user_id} {member.role}{where}{name}"
+
+
+RoleOption = Annotated[
+    Role | None, typer.Option(help="只移除这个角色 staff / dispatcher / supervisor / admin")
+]
+DepartmentOption = Annotated[
+    str | None, typer.Option(help="部门代码或名称（仅 staff）department code or name")
+]
+
+
 @members_app.command("add")
 def members_add(
-    user_id: str,
+    user_id: Annotated[str, typer.Argument(help="Telegram 用户 ID")],
     role: Annotated[Role, typer.Option(help="staff / dispatcher / supervisor / admin")],
-    department: Annotated[str | None, typer.Option(help="department code (staff)")] = None,
-    name: Annotated[str, typer.Option(help="display name")] = "",
+    department: DepartmentOption = None,
+    name: Annotated[str, typer.Option(help="显示名称 display name")] = "",
 ) -> None:
-    """Grant a role to a Telegram user."""
+    """Grant a role to a Telegram user (staff need a department; other roles take none)."""
     settings = settings_or_exit()
-    try:
-        uid = parse_user_id(user_id)
-    except DomainError as error:
-        raise fail(str(error)) from None
+    uid = _user_id(user_id)
+    code = _department(settings, department)
     member, created = run_with_uow(
         settings,
         lambda uow: add_member(
-            uow=uow, user_id=uid, role=role, department_code=department, display_name=name
+            uow=uow, user_id=uid, role=role, department_code=code, display_name=name
         ),
     )
-    where = f" @ {member.department_code}" if member.department_code else ""
-    typer.echo(f"{'已添加' if created else '已存在'}: {member.user_id} {member.role}{where}")
+    typer.echo((texts.MEMBER_ADDED if created else texts.MEMBER_EXISTS).format(who=_who(member)))
+
+
+@members_app.command("remove")
+def members_remove(
+    user_id: Annotated[str, typer.Argument(help="Telegram 用户 ID")],
+    role: RoleOption = None,
+    department: DepartmentOption = None,
+) -> None:
+    """Take a user's roles away (all of them, or one role / department); effective at once."""
+    settings = settings_or_exit()
+    uid = _user_id(user_id)
+    code = _department(settings, department)
+    removed = run_with_uow(
+        settings,
+        lambda uow: remove_member(uow=uow, user_id=uid, role=role, department_code=code),
+    )
+    for member in removed:
+        typer.echo(texts.MEMBER_REMOVED.format(who=_who(member)))
+    typer.echo(texts.MEMBER_EFFECT)
+
+
+@members_app.command("set-role")
+def members_set_role(
+    user_id: Annotated[str, typer.Argument(help="Telegram 用户 ID")],
+    role: Annotated[Role, typer.Argument(help="staff / dispatcher / supervisor / admin")],
+    department: DepartmentOption = None,
+) -> None:
+    """Make one role a member's only role (their other roles are removed)."""
+    settings = settings_or_exit()
+    uid = _user_id(user_id)
+    code = _department(settings, department)
+    kept, removed = run_with_uow(
+        settings,
+        lambda uow: set_role(uow=uow, user_id=uid, role=role, department_code=code),
+    )
+    typer.echo(texts.MEMBER_SET.format(user_id=uid, who=_who(kept)))
+    for member in removed:
+        typer.echo(texts.MEMBER_DROPPED.format(who=_who(member)))
+    typer.echo(texts.MEMBER_EFFECT)
 
 
 @members_app.command("list")
@@ -136,6 +229,29 @@ def members_list() -> None:
     settings = settings_or_exit()
     rows = run_with_uow(settings, lambda uow: list_members(uow=uow))
     if not rows:
-        typer.echo("还没有人员。用 `minyi members add USER_ID --role ROLE` 添加。")
+        typer.echo(texts.MEMBERS_EMPTY)
     for m in rows:
         typer.echo(f"{m.user_id:>15}  {m.role:11} {m.department_code or '-':12} {m.display_name}")
+
+
+@members_app.command("history")
+def members_history(
+    user_id: Annotated[str | None, typer.Argument(help="只看这个用户 only this user")] = None,
+) -> None:
+    """The audit trail: every role granted or removed, when, and from where."""
+    settings = settings_or_exit()
+    uid = _user_id(user_id) if user_id is not None else None
+    entries = run_with_uow(settings, lambda uow: access_history(uow=uow, user_id=uid))
+    if not entries:
+        typer.echo(texts.HISTORY_EMPTY)
+    for entry in entries:
+        where = f" @ {entry.department_code}" if entry.department_code else ""
+        name = f"（{entry.display_name}）" if entry.display_name else ""
+        typer.echo(
+            texts.HISTORY_LINE.format(
+                at=entry.at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M"),
+                change=texts.CHANGES[entry.change],
+                who=f"{entry.user_id} {entry.role}{where}{name}",
+                by=texts.SOURCES[entry.source].format(user_id=entry.actor_user_id),
+            )
+        )

@@ -14,10 +14,28 @@ import classifiers
 import storage
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/minyi.sqlite3"
+DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_DEPARTMENTS = Path(storage.__file__).with_name("departments.toml")
 DEFAULT_MODEL = Path(classifiers.__file__).with_name("default_model")
 DEFAULT_PLACES = Path(storage.__file__).with_name("places.toml")
 TOKEN_PATTERN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,}$")
+# A bot token anywhere in a text (a URL in an error, a traceback): never shown to anyone.
+TOKEN_ANYWHERE = re.compile(r"\d{3,20}:[A-Za-z0-9_-]{20,}")
+# pydantic's own words for a bad value, in Chinese (its English follows in brackets).
+PYDANTIC_MESSAGES = {
+    "float_parsing": "应为数字",
+    "int_parsing": "应为整数",
+    "time_parsing": "应为时间 HH:MM",
+    "time_type": "应为时间 HH:MM",
+    "greater_than_equal": "太小",
+    "less_than_equal": "太大",
+    "missing": "缺少",
+}
+
+
+def redact(text: str) -> str:
+    """Mask every bot token in a text."""
+    return TOKEN_ANYWHERE.sub("[token]", text)
 
 
 class SettingsError(Exception):
@@ -30,9 +48,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
     telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
-    telegram_api_base_url: str = Field(
-        default="https://api.telegram.org/bot", alias="TELEGRAM_API_BASE_URL"
-    )
+    telegram_api_base_url: str = Field(default=DEFAULT_API_BASE_URL, alias="TELEGRAM_API_BASE_URL")
     database_url: str = Field(default=DEFAULT_DATABASE_URL, alias="DATABASE_URL")
     departments_file: Path = Field(default=DEFAULT_DEPARTMENTS, alias="MINYI_DEPARTMENTS")
     places_file: Path = Field(default=DEFAULT_PLACES, alias="MINYI_PLACES")
@@ -49,28 +65,28 @@ class Settings(BaseSettings):
     @classmethod
     def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not TOKEN_PATTERN.match(value.get_secret_value()):
-            raise ValueError("does not look like a bot token from @BotFather (123456:ABC…)")
+            raise ValueError("不像 @BotFather 给的 token（形如 123456:ABC…）")
         return value
 
     @field_validator("telegram_api_base_url")
     @classmethod
     def _base_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
+            raise ValueError("应以 http:// 或 https:// 开头")
         return value
 
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-            raise ValueError("use sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB")
+            raise ValueError("应为 sqlite+aiosqlite:///路径 或 postgresql+asyncpg://用户@主机/库名")
         return value
 
     @field_validator("departments_file", "places_file")
     @classmethod
     def _departments_exist(cls, value: Path) -> Path:
         if not value.is_file():
-            raise ValueError(f"no such file: {value}")
+            raise ValueError(f"文件不存在：{value}")
         return value
 
     @field_validator("timezone")
@@ -79,7 +95,7 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
+            raise ValueError(f"未知时区 {value!r}（如 Asia/Shanghai）") from None
         return value
 
     @property
@@ -91,8 +107,8 @@ class Settings(BaseSettings):
         """The bot token, or a clear error naming the variable."""
         if self.telegram_bot_token is None:
             raise SettingsError(
-                "TELEGRAM_BOT_TOKEN is not set: get one from @BotFather "
-                "(or try `minyi demo`, which needs none)"
+                "TELEGRAM_BOT_TOKEN: 未设置，向 @BotFather 申请一个 token"
+                "（想先试试，运行 `minyi demo`，不需要 token）"
             )
         return self.telegram_bot_token
 
@@ -109,4 +125,7 @@ def load_settings(**overrides: object) -> Settings:
         name = str(first["loc"][0]) if first["loc"] else "settings"
         variable = _ALIASES.get(name, name)
         message = str(first["msg"]).removeprefix("Value error, ")
+        chinese = PYDANTIC_MESSAGES.get(str(first["type"]))
+        if chinese:
+            message = f"{chinese} ({message})"
         raise SettingsError(f"{variable}: {message}") from None

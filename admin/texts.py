@@ -220,3 +220,30 @@ ANONYMISE_DONE = "已匿名化 {tickets} 件诉求，统计数据（状态、时
 
 NOT_SUPERVISOR = "抱歉，日报和统计仅限督查人员查看。"
 DIGEST_BAD_DATE = "日期格式应为 年-月-日，例如 /digest 2026-11-24。"
+
+# --- access: /members for admins (admin.members) ---------------------------------------------
+
+ROLE_NAMES = {
+    "staff": "工作人员",
+    "dispatcher": "调度员",
+    "supervisor": "督查人员",
+    "admin": "管理员",
+}
+ADMINS_ONLY = "只有管理员可以管理人员。"
+MEMBERS_PRIVATE_ONLY = "人员名单含 Telegram ID，请私聊机器人使用 /members。"
+MEMBERS_TITLE = "👥 人员与角色（{count} 人）：点按钮移除某人的全部角色，立即生效。"
+MEMBERS_EMPTY = "还没有人员。运维人员在服务器上用 minyi members add 添加。"
+MEMBERS_LINE = "• {name} {user_id}：{roles}"
+MEMBERS_MORE = "……还有 {count} 人：用 /members remove ID，或在服务器上用 minyi members list 查看"
+MEMBERS_ROLE = "{role}"
+MEMBERS_ROLE_AT = "{role}（{department}）"
+MEMBERS_REMOVE_BUTTON = "移除 {name}"
+MEMBERS_CONFIRM = "确认移除 {name} {user_id} 的全部角色（{roles}）？移除后其命令和按钮立即失效。"
+MEMBERS_CONFIRM_BUTTON = "确认移除"
+MEMBERS_CANCEL_BUTTON = "取消"
+MEMBERS_REMOVED = "已移除 {name} {user_id}：{roles}。已记入人员变动记录。"
+MEMBERS_GONE = "用户 {user_id} 已没有角色。"
+MEMBERS_OWN_ADMIN = (
+    "不能在 Telegram 里移除自己的管理员角色；请运维人员在服务器上用 minyi members remove。"
+)
+MEMBERS_USAGE = "用法：/members 查看名单；/members remove 用户ID [角色] [部门]"

@@ -13,7 +13,7 @@ from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAl
 from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, BaseUpdateProcessor
 from telegram.request import BaseRequest
 
-from admin import staff, supervision
+from admin import members, staff, supervision
 from admin.context import SERVICES_KEY
 from admin.settings import Settings
 from bot import errors, residents
@@ -122,6 +122,7 @@ def build_application(
     application = builder.build()
     staff.register(application)
     supervision.register(application)
+    members.register(application)
     residents.register(application)
     residents.register_fallbacks(application)
     application.add_error_handler(errors.on_error)

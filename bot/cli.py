@@ -1,16 +1,62 @@
-"""`minyi run`: the bot against Telegram (the `minyi` command is assembled in minyi/cli.py)."""
+"""`minyi check` and `minyi run`: the preflight, then the bot against Telegram (the `minyi`
+command is assembled in minyi/cli.py)."""
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlparse
 
 import typer
 
-from admin.cli_common import fail, settings_or_exit
-from admin.settings import SettingsError
+from admin import cli_texts as texts
+from admin.cli_common import EDGE, fail, say_error, settings_or_exit
 from bot.app import build_application
 from bot.logs import configure_logging
-from storage import database
+from bot.preflight import Finding, Level, Preflight
+
+
+class TelegramErrorsInOneLine(logging.Filter):
+    """python-telegram-bot logs a network failure with its traceback (at start-up, while
+    polling); the operator gets the error in the same line instead, the traceback with --debug."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Fold the exception into the message of a record from python-telegram-bot."""
+        if record.exc_info and record.name.startswith("telegram") and not EDGE.debug:
+            error = record.exc_info[1]
+            record.msg = f"{record.getMessage()} ({type(error).__name__}: {error})"
+            record.args = ()
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+def _print(finding: Finding) -> None:
+    colour = {Level.OK: typer.colors.GREEN, Level.WARN: typer.colors.YELLOW}.get(finding.level)
+    typer.secho(
+        finding.line, fg=colour or (typer.colors.RED if finding.level == Level.FAIL else None)
+    )
+
+
+def _print_for_run(finding: Finding) -> None:
+    """`run` says what it checked on stdout; the failure that stops it is its one line on stderr."""
+    if finding.level == Level.FAIL:
+        typer.secho(finding.line, err=True, fg=typer.colors.RED)
+    else:
+        _print(finding)
+
+
+def check() -> None:
+    """Check everything `minyi run` needs, one line each (✓ / ⚠ / ✗); exit 1 on any ✗."""
+    settings = settings_or_exit()
+    report = Preflight(settings, for_run=False, emit=_print).run()
+    failures, warnings = report.count(Level.FAIL), report.count(Level.WARN)
+    if failures:
+        say_error(texts.CHECK_FAILED.format(count=failures))
+        raise typer.Exit(code=1)
+    if warnings:
+        typer.echo(texts.CHECK_PASSED_WARNINGS.format(count=warnings))
+    else:
+        typer.echo(texts.CHECK_PASSED)
 
 
 def run(
@@ -21,18 +67,18 @@ def run(
     port: int = typer.Option(8443, help="webhook port"),
     secret: str = typer.Option("", envvar="MINYI_WEBHOOK_SECRET", help="webhook secret token"),
 ) -> None:
-    """Run the bot against Telegram (or TELEGRAM_API_BASE_URL): migrate, then poll."""
+    """Run the bot against Telegram (or TELEGRAM_API_BASE_URL): check and migrate, then poll."""
     settings = settings_or_exit()
-    try:
-        settings.require_token()
-    except SettingsError as error:
-        raise fail(str(error)) from None
-    configure_logging()
-    database.upgrade(settings.database_url)
+    if webhook_url and not secret:
+        raise fail("MINYI_WEBHOOK_SECRET: webhook 模式需要一个密钥 (webhook mode needs a secret)")
+    report = Preflight(settings, for_run=True, emit=_print_for_run).run()
+    if report.failed:
+        raise typer.Exit(code=1)
+    if report.count(Level.WARN):
+        typer.echo(texts.RUN_WARNINGS.format(count=report.count(Level.WARN)))
+    configure_logging().addFilter(TelegramErrorsInOneLine())
     application = build_application(settings)
     if webhook_url:
-        if not secret:
-            raise fail("MINYI_WEBHOOK_SECRET: webhook mode needs a secret token")
         application.run_webhook(
             listen=listen,
             port=port,

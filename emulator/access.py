@@ -38,6 +38,21 @@ class ChatAccess:
             raise chat_migrated(chat.migrated_to)
         return chat
 
+    def _readable(self, p: Parameters) -> Chat:
+        """The chat a read (getChat, getChatMember…) names: a private supergroup answers only
+        while the bot is in it, with the 403 a send would get; a public one (@username) always."""
+        chat = self._chat(p)
+        if chat.is_group and not chat.username:
+            self._require_membership(chat)
+        return chat
+
+    def _require_membership(self, chat: Chat) -> None:
+        member = chat.members.get(self.emu.bot.id)
+        if member is not None and member.status == "kicked":
+            raise forbidden("bot was kicked from the supergroup chat")
+        if member is None or member.status == "left":
+            raise forbidden("bot is not a member of the supergroup chat")
+
     def _target(self, p: Parameters) -> tuple[Chat, int | None]:
         """The chat (and forum topic) the bot writes to, after Telegram's access checks."""
         chat = self._chat(p)
@@ -45,11 +60,7 @@ class ChatAccess:
             if chat.user is not None and chat.user.blocked_bot:
                 raise forbidden("bot was blocked by the user")
             return chat, None
-        member = chat.members.get(self.emu.bot.id)
-        if member is not None and member.status == "kicked":
-            raise forbidden("bot was kicked from the supergroup chat")
-        if member is None or member.status == "left":
-            raise forbidden("bot is not a member of the supergroup chat")
+        self._require_membership(chat)
         thread_id = p.integer("message_thread_id")
         if thread_id is None or not chat.is_forum:
             return chat, None

@@ -152,10 +152,10 @@ class BotApi(MessagingMethods, TopicMethods):
     # --- chats and files --------------------------------------------------------------------
 
     async def get_chat(self, p: Parameters) -> JSON:
-        return self._chat(p).to_full_api()
+        return self._readable(p).to_full_api()
 
     async def get_chat_member(self, p: Parameters) -> JSON:
-        chat = self._chat(p)
+        chat = self._readable(p)
         user_id = p.required_integer("user_id")
         user = self.emu.users.get(user_id)
         if user is None:
@@ -166,14 +166,14 @@ class BotApi(MessagingMethods, TopicMethods):
         return member.to_api() if member else {"status": "left", "user": user.to_api()}
 
     async def get_chat_administrators(self, p: Parameters) -> list[JSON]:
-        chat = self._chat(p)
+        chat = self._readable(p)
         if not chat.is_group:
             raise bad_request("there are no administrators in the private chat")
         admins = ("creator", "administrator")
         return [m.to_api() for m in chat.members.values() if m.status in admins]
 
     async def get_chat_member_count(self, p: Parameters) -> int:
-        chat = self._chat(p)
+        chat = self._readable(p)
         if not chat.is_group:
             return 2
         return sum(m.status not in {"left", "kicked"} for m in chat.members.values())

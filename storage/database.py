@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -70,3 +73,44 @@ def upgrade(url: str, revision: str = "head") -> None:
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(url), revision)
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL points at (None for PostgreSQL and in-memory SQLite)."""
+    if not is_sqlite(url):
+        return None
+    database = make_url(url).database
+    return Path(database) if database and database != ":memory:" else None
+
+
+def head_revision() -> str:
+    """The newest migration this program ships."""
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    assert head is not None
+    return head
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaState:
+    """Where a database's schema is against the migrations this program ships."""
+
+    current: str | None
+    head: str
+    known: bool
+
+    @property
+    def is_current(self) -> bool:
+        """Whether the schema is at the newest revision."""
+        return self.current == self.head
+
+
+async def schema_state(engine: AsyncEngine) -> SchemaState:
+    """Read the database's migration revision (None before `db init`); connects, never creates
+    tables."""
+    async with engine.connect() as connection:
+        current = await connection.run_sync(
+            lambda sync: MigrationContext.configure(sync).get_current_revision()
+        )
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    known = current is None or current in {rev.revision for rev in script.walk_revisions()}
+    return SchemaState(current=current, head=head_revision(), known=known)

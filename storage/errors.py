@@ -74,3 +74,33 @@ class DuplicateTopic(DomainError):
         self.number = number
         self.chat_id = chat_id
         self.thread_id = thread_id
+
+
+class DepartmentRequired(DomainError):
+    """Staff belong to a department; granting the role needs one."""
+
+    def __init__(self) -> None:
+        super().__init__("staff members need a department")
+
+
+class DistrictWideRole(DomainError):
+    """Dispatchers, supervisors and admins serve the whole district, not one department."""
+
+    def __init__(self, role: str) -> None:
+        super().__init__(f"{role} is a district-wide role and takes no department")
+        self.role = role
+
+
+class NoSuchGrant(DomainError):
+    """The user holds no role matching what was to be changed."""
+
+    def __init__(self, user_id: int) -> None:
+        super().__init__(f"user {user_id} holds no such role")
+        self.user_id = user_id
+
+
+class OwnAdminRole(DomainError):
+    """An admin may not take their own admin role away in Telegram (the operator can)."""
+
+    def __init__(self) -> None:
+        super().__init__("admins cannot revoke their own admin role in Telegram")

@@ -3,11 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel import col, select
 
-from storage.errors import InvalidInput, UnknownDepartment
-from storage.models import Department, Member, Role
+from storage.errors import (
+    DepartmentRequired,
+    DistrictWideRole,
+    InvalidInput,
+    NoSuchGrant,
+    OwnAdminRole,
+    UnknownDepartment,
+)
+from storage.models import (
+    ChangeSource,
+    Department,
+    GrantChange,
+    Member,
+    MemberAudit,
+    Role,
+)
 from storage.unit_of_work import UnitOfWork
 from storage.views import MemberView
 
@@ -75,6 +90,66 @@ def parse_user_id(raw: str) -> int:
     return value
 
 
+@dataclass(frozen=True, slots=True)
+class ChangedBy:
+    """Who changes access and where: the operator on the command line, or an admin in Telegram."""
+
+    source: ChangeSource
+    user_id: int | None = None
+
+
+OPERATOR = ChangedBy(ChangeSource.COMMAND_LINE)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One line of the access audit trail."""
+
+    at: datetime
+    change: GrantChange
+    user_id: int
+    role: str
+    department_code: str | None
+    display_name: str
+    source: ChangeSource
+    actor_user_id: int | None
+
+
+async def _validate_grant(uow: UnitOfWork, role: Role, department_code: str | None) -> None:
+    """Staff belong to one routable department; every other role serves the whole district."""
+    if role != Role.STAFF:
+        if department_code is not None:
+            raise DistrictWideRole(role)
+        return
+    if department_code is None:
+        raise DepartmentRequired
+    department = await uow.session.get(Department, department_code)
+    if department is None or department.is_dispatch:
+        codes = await uow.session.exec(
+            select(Department.code).where(col(Department.is_dispatch).is_(False))
+        )
+        raise UnknownDepartment(department_code, sorted(codes.all()))
+
+
+def _audit(row: Member, change: GrantChange, by: ChangedBy) -> MemberAudit:
+    return MemberAudit(
+        change=change,
+        user_id=row.user_id,
+        role=row.role,
+        department_code=row.department_code,
+        display_name=row.display_name,
+        source=by.source,
+        actor_user_id=by.user_id,
+    )
+
+
+async def _grants(uow: UnitOfWork, user_id: int) -> list[Member]:
+    rows = await uow.session.exec(
+        select(Member).where(Member.user_id == user_id).order_by(col(Member.id))
+    )
+    return list(rows.all())
+
+
 async def add_member(
     *,
     uow: UnitOfWork,
@@ -82,32 +157,25 @@ async def add_member(
     role: Role,
     department_code: str | None = None,
     display_name: str = "",
+    by: ChangedBy = OPERATOR,
 ) -> tuple[MemberView, bool]:
-    """Grant a role (idempotent); staff need a department. Returns (member, created)."""
-    if role == Role.STAFF and department_code is None:
-        raise InvalidInput("staff members need a department (--department CODE)")
-    if department_code is not None:
-        department = await uow.session.get(Department, department_code)
-        if department is None:
-            codes = (await uow.session.exec(select(Department.code))).all()
-            raise UnknownDepartment(department_code, sorted(codes))
-    if role != Role.STAFF:
-        department_code = None if role != Role.DISPATCHER else department_code
-    existing = await uow.session.exec(
-        select(Member).where(
-            Member.user_id == user_id,
-            Member.role == role,
-            col(Member.department_code).is_(None)
-            if department_code is None
-            else Member.department_code == department_code,
-        )
+    """Grant a role (idempotent); staff need a department, other roles take none.
+    A new grant is recorded in the audit trail. Returns (member, created)."""
+    await _validate_grant(uow, role, department_code)
+    row = next(
+        (
+            g
+            for g in await _grants(uow, user_id)
+            if (g.role, g.department_code) == (role, department_code)
+        ),
+        None,
     )
-    row = existing.first()
     created = row is None
     if row is None:
         row = Member(
             user_id=user_id, role=role, department_code=department_code, display_name=display_name
         )
+        uow.session.add(_audit(row, GrantChange.GRANTED, by))
     elif display_name:
         row.display_name = display_name
     uow.session.add(row)
@@ -116,17 +184,87 @@ async def add_member(
 
 
 async def remove_member(
-    *, uow: UnitOfWork, user_id: int, role: Role, department_code: str | None = None
-) -> int:
-    """Take a role away; returns how many grants were removed."""
-    query = select(Member).where(Member.user_id == user_id, Member.role == role)
-    if department_code is not None:
-        query = query.where(Member.department_code == department_code)
-    rows = (await uow.session.exec(query)).all()
+    *,
+    uow: UnitOfWork,
+    user_id: int,
+    role: Role | None = None,
+    department_code: str | None = None,
+    by: ChangedBy = OPERATOR,
+) -> list[MemberView]:
+    """Take roles away: every role of the user, or those matching `role` and `department_code`.
+    Effective on the user's next update (roles are read per update); recorded in the audit
+    trail. Raises NoSuchGrant when nothing matches."""
+    rows = [
+        g
+        for g in await _grants(uow, user_id)
+        if (role is None or g.role == role)
+        and (department_code is None or g.department_code == department_code)
+    ]
+    if not rows:
+        raise NoSuchGrant(user_id)
+    own = by.source == ChangeSource.TELEGRAM and by.user_id == user_id
+    if own and any(g.role == Role.ADMIN for g in rows):
+        raise OwnAdminRole
     for row in rows:
+        uow.session.add(_audit(row, GrantChange.REVOKED, by))
         await uow.session.delete(row)
     await uow.commit()
-    return len(rows)
+    return [MemberView.of(r) for r in rows]
+
+
+async def set_role(
+    *,
+    uow: UnitOfWork,
+    user_id: int,
+    role: Role,
+    department_code: str | None = None,
+    by: ChangedBy = OPERATOR,
+) -> tuple[MemberView, list[MemberView]]:
+    """Make one role the user's only role (keeping their name); returns (the role, those
+    taken away). The user must already hold some role: new people are added."""
+    await _validate_grant(uow, role, department_code)
+    grants = await _grants(uow, user_id)
+    if not grants:
+        raise NoSuchGrant(user_id)
+    name = next((g.display_name for g in grants if g.display_name), "")
+    kept: Member | None = None
+    removed: list[Member] = []
+    for grant in grants:
+        if kept is None and (grant.role, grant.department_code) == (role, department_code):
+            kept = grant
+            continue
+        uow.session.add(_audit(grant, GrantChange.REVOKED, by))
+        await uow.session.delete(grant)
+        removed.append(grant)
+    if kept is None:
+        kept = Member(
+            user_id=user_id, role=role, department_code=department_code, display_name=name
+        )
+        uow.session.add(kept)
+        uow.session.add(_audit(kept, GrantChange.GRANTED, by))
+    await uow.commit()
+    return MemberView.of(kept), [MemberView.of(r) for r in removed]
+
+
+async def access_history(*, uow: UnitOfWork, user_id: int | None = None) -> list[AuditEntry]:
+    """The audit trail of access, oldest first: everyone's, or one user's."""
+    query = select(MemberAudit).order_by(col(MemberAudit.id))
+    if user_id is not None:
+        query = query.where(MemberAudit.user_id == user_id)
+    rows = await uow.session.exec(query)
+    return [
+        AuditEntry(
+            at=r.at,
+            change=GrantChange(r.change),
+            user_id=r.user_id,
+            role=r.role,
+            department_code=r.department_code,
+            display_name=r.display_name,
+            source=ChangeSource(r.source),
+            actor_user_id=r.actor_user_id,
+        )
+        for r in rows.all()
+    ]
 
 
 async def list_members(*, uow: UnitOfWork) -> list[MemberView]:

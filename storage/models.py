@@ -77,6 +77,20 @@ class EventKind(StrEnum):
     ANONYMISED = "anonymised"
 
 
+class GrantChange(StrEnum):
+    """What happened to a role grant, as the access audit trail records it."""
+
+    GRANTED = "granted"
+    REVOKED = "revoked"
+
+
+class ChangeSource(StrEnum):
+    """Where a change of access was made."""
+
+    COMMAND_LINE = "cli"
+    TELEGRAM = "telegram"
+
+
 class ActorKind(StrEnum):
     """Who caused an event."""
 
@@ -133,6 +147,23 @@ class Member(SQLModel, table=True):
     department_code: str | None = Field(default=None, foreign_key="departments.code")
     display_name: str = Field(default="", max_length=100)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class MemberAudit(SQLModel, table=True):
+    """Append-only trail of access: every role granted or revoked, by whom and where."""
+
+    __tablename__ = "member_audit"
+    __table_args__ = (Index("ix_member_audit_user", "user_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    change: str = Field(max_length=12)
+    user_id: int = Field(sa_type=BigInteger)
+    role: str = Field(max_length=16)
+    department_code: str | None = Field(default=None, max_length=32)
+    display_name: str = Field(default="", max_length=100)
+    source: str = Field(max_length=12)
+    actor_user_id: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class Resident(SQLModel, table=True):

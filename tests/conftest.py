@@ -14,6 +14,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import database
+from tests.command_line import minyi, workdir
+
+__all__ = ["minyi", "workdir"]  # fixtures for tests that run the `minyi` command
 from storage.district import load_departments, read_district
 from storage.unit_of_work import UnitOfWork
 
@@ -22,7 +25,7 @@ POSTGRES_ADMIN_DSN = os.environ.get(
 )
 TABLES = (
     "outbox, topic_claims, ticket_messages, ticket_events, labelled_examples, tickets, "
-    "residents, members, ticket_counters, conversations, job_runs, departments"
+    "residents, members, ticket_counters, conversations, job_runs, member_audit, departments"
 )
 
 

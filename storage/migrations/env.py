@@ -28,9 +28,11 @@ def _run(connection: Connection) -> None:
 
 async def _run_async() -> None:
     engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
-    async with engine.connect() as connection:
-        await connection.run_sync(_run)
-    await engine.dispose()
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(_run)
+    finally:  # a failed migration (say, an unknown revision) leaves no connection open
+        await engine.dispose()
 
 
 def run_migrations_offline() -> None:

@@ -44,11 +44,16 @@ OPERATOR_MODULES = frozenset(
         "admin/cli_model.py",
         "admin/cli_reports.py",
         "admin/cli_retrain.py",
+        "admin/cli_texts.py",
+        "bot/cli.py",
+        "bot/preflight.py",
     }
 )
 # Latin words kept on purpose, each with its reason.
 DELIBERATE = {
     "Telegram": "the app's own name, as residents see it on their phones (bot/texts.py WELCOME)",
+    "ID": "what Telegram calls a user's number; admins copy it from there (/members)",
+    "remove": "the /members subcommand, written as the admin types it",
 }
 
 CJK = re.compile(r"[\u3400-\u9fff]")
@@ -57,6 +62,7 @@ FIELD = re.compile(r"\{[^{}]*\}")  # str.format fields: {number}, {due:%m-%d}
 NUMBER = re.compile(r"\bTB-\d{8}-\d{4}\b")
 COMMAND = re.compile(r"/[a-z_]+\b")  # /status, /claim …
 OPTION = re.compile(r"(?<!\w)--[a-z][a-z-]*")  # `minyi` options named in its own outputs
+OPERATOR_COMMAND = re.compile(r"\bminyi(?: [a-z][a-z-]*)+")  # `minyi members add` in a hint
 
 
 def department_codes() -> frozenset[str]:
@@ -71,6 +77,7 @@ def latin_words(text: str) -> list[str]:
     example = COMMAND.search(bare) is not None
     bare = COMMAND.sub(" ", bare)
     bare = OPTION.sub(" ", bare)
+    bare = OPERATOR_COMMAND.sub(" ", bare)
     codes = department_codes() if example else frozenset()
     return [
         word for word in LATIN_WORD.findall(bare) if word not in DELIBERATE and word not in codes
