@@ -6,7 +6,8 @@ weights, the intercepts and the calibration — and computes the same probabilit
 `Pipeline.predict_proba` (checked by the tests), several times faster for one message and
 without importing scikit-learn, which halves a serving process's memory.
 
-It saves to a `.npz` file read with `allow_pickle=False`: only arrays, never code.
+It saves to a `.npz` file read with `allow_pickle=False`: only arrays, never code. SciPy is
+imported only to score batches, so the bot, which scores one message at a time, never loads it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.sparse import csr_matrix
 
 from classifiers.features import (
     char_ngram_counts,
@@ -95,6 +95,8 @@ class Block:
             norm = float(np.sqrt(data @ data)) or 1.0
             single: Float64Array = (data @ self.coef_t[cols]).reshape(1, -1) / norm
             return single
+        from scipy.sparse import csr_matrix  # batches only: the bot scores one message at a time
+
         rows = np.repeat(np.arange(n), lengths)[known]
         per_row = np.bincount(rows, minlength=n)
         indptr = np.concatenate(([0], np.cumsum(per_row)))
