@@ -1,16 +1,101 @@
-"""The `minyi` console script: admin's commands plus `run` (bot) and `demo`/`sandbox` (tools)."""
+"""The `minyi` console script: admin's commands plus `run` (bot) and `demo`/`sandbox` (tools).
+
+A command's module is imported when that command runs, not when `minyi` starts: the bot, the
+database layer, the emulator and the training stack take seconds to import, and `minyi run`
+should not carry the others. `minyi --help` lists the commands from `COMMANDS` (one line each,
+as pip's command table does); tests/cli/test_commands.py checks it against the commands.
+"""
 
 from __future__ import annotations
 
+import importlib
 import os
+from dataclasses import dataclass
+from typing import Any
 
-from admin.cli import app
-from bot.cli import run
-from sandbox.cli import demo, sandbox
+import typer
+from typer.core import TyperCommand, TyperGroup
 
-app.command("run")(run)
-app.command("demo")(demo)
-app.command("sandbox")(sandbox)
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """Where a command of `minyi` is defined, and the line `minyi --help` shows for it."""
+
+    module: str
+    attribute: str  # a command function, or a typer.Typer holding a group of commands
+    summary: str
+
+
+# In the order `minyi --help` lists them: the commands, then the groups.
+COMMANDS: dict[str, Entry] = {
+    "anonymise": Entry(
+        "admin.cli_reports",
+        "anonymise",
+        "Remove residents' personal data from tickets closed before a day (dry run by default).",
+    ),
+    "run": Entry(
+        "bot.cli",
+        "run",
+        "Run the bot against Telegram (or TELEGRAM_API_BASE_URL): migrate, then poll.",
+    ),
+    "demo": Entry(
+        "sandbox.cli",
+        "demo",
+        "Play the whole product once, with no token and no network, and print the conversation.",
+    ),
+    "sandbox": Entry(
+        "sandbox.cli",
+        "sandbox",
+        "Try the bot in the terminal, no token needed: type as a resident, `:help` for roles.",
+    ),
+    "db": Entry("admin.cli", "db_app", "数据库: init / upgrade"),
+    "departments": Entry("admin.cli", "departments_app", "部门: load / bind / list"),
+    "members": Entry("admin.cli", "members_app", "人员与角色: add / list"),
+    # admin.cli_retrain adds `model retrain` to admin.cli_model's group.
+    "model": Entry("admin.cli_retrain", "model_app", "分类模型: train / evaluate / predict"),
+    "export": Entry("admin.cli_reports", "export_app", "导出: tickets / digest"),
+}
+
+
+def load_command(name: str) -> Any:
+    """Import the command `name` and build it as Typer builds a command of a parent app."""
+    entry = COMMANDS[name]
+    target = getattr(importlib.import_module(entry.module), entry.attribute)
+    holder = typer.Typer()
+    if isinstance(target, typer.Typer):
+        holder.add_typer(target, name=name)
+    else:
+        holder.command(name)(target)
+    return typer.main.get_group(holder).commands[name]
+
+
+class _Listed(TyperCommand):
+    """A command as `minyi --help` lists it, before its module is imported."""
+
+
+class Commands(TyperGroup):
+    """The root group: lists every command, imports one only when it is resolved to run."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        for name, entry in COMMANDS.items():
+            self.commands.setdefault(name, _Listed(name=name, help=entry.summary))
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> tuple[str | None, Any, list[str]]:
+        """Swap the listing's placeholder for the real command before it is looked up."""
+        if args and args[0] in COMMANDS and isinstance(self.commands[args[0]], _Listed):
+            self.commands[args[0]] = load_command(args[0])
+        return super().resolve_command(ctx, args)
+
+
+app = typer.Typer(
+    cls=Commands, help="民意直通车 — 运维命令 (operator commands)", no_args_is_help=True
+)
+
+
+@app.callback()
+def _root() -> None:
+    pass
 
 
 def main() -> None:
