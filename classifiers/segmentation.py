@@ -1,4 +1,11 @@
-"""Chinese word segmentation: jieba with the district's user dictionary."""
+"""Chinese word segmentation: jieba's dictionary and algorithm, with the district's words.
+
+jieba is the reference. When rjieba (jieba-rs: the same algorithm, compiled, many times faster)
+is installed, it segments instead, fed jieba's own dictionary file and the district dictionary
+as jieba reads them, so both give the same words: tests/unit/classifiers/test_segmenters.py
+checks the token lists on the shipped corpus and the default model's predictions. Without
+rjieba, jieba segments. No HMM either way: unknown words stay single characters.
+"""
 
 from __future__ import annotations
 
@@ -7,26 +14,45 @@ import re
 import threading
 import unicodedata
 import warnings
-from importlib import resources
+from collections.abc import Callable, Iterator
+from importlib import resources, util
 from pathlib import Path
-
-with warnings.catch_warnings():
-    # jieba 0.42 imports pkg_resources, which newer setuptools flags as deprecated.
-    warnings.filterwarnings("ignore", message=".*pkg_resources.*", category=UserWarning)
-    warnings.filterwarnings("ignore", message=".*pkg_resources.*", category=DeprecationWarning)
-    import jieba
+from typing import Any, Protocol
 
 __all__ = [
+    "JiebaSegmenter",
+    "RjiebaSegmenter",
+    "Segmenter",
+    "UnsupportedDictionary",
     "default_userdict_path",
     "initialize",
     "is_initialized",
+    "jieba_dictionary_path",
+    "new_segmenter",
     "normalize",
+    "segmenter_name",
     "tokenize",
 ]
 
-_lock = threading.Lock()
-_loaded_userdicts: set[str] = set()
-_initialized = False
+log = logging.getLogger(__name__)
+
+
+class Segmenter(Protocol):
+    """Cuts text into words with jieba's dictionary plus the user dictionaries added."""
+
+    name: str
+
+    def add_userdict(self, path: Path) -> None:
+        """Add a user dictionary in jieba's format (`word [frequency] [tag]` per line)."""
+        ...
+
+    def cut(self, text: str) -> list[str]:
+        """Every piece of the text in order: words, single characters, spaces, punctuation."""
+        ...
+
+
+class UnsupportedDictionary(ValueError):
+    """A dictionary the fast segmenter cannot read exactly as jieba does."""
 
 
 def default_userdict_path() -> Path:
@@ -34,26 +60,196 @@ def default_userdict_path() -> Path:
     return Path(str(resources.files("classifiers").joinpath("userdict.txt")))
 
 
+def jieba_dictionary_path() -> Path:
+    """jieba's own dictionary file, found without importing jieba."""
+    spec = util.find_spec("jieba")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("jieba is not installed")
+    return Path(spec.submodule_search_locations[0]) / "dict.txt"
+
+
+def _import_jieba() -> Any:
+    with warnings.catch_warnings():
+        # jieba 0.42 imports pkg_resources, which newer setuptools flags as deprecated.
+        warnings.filterwarnings("ignore", message=".*pkg_resources.*", category=UserWarning)
+        warnings.filterwarnings("ignore", message=".*pkg_resources.*", category=DeprecationWarning)
+        import jieba
+    return jieba
+
+
+class JiebaSegmenter:
+    """jieba itself, the reference: a tokenizer of its own with jieba's default dictionary."""
+
+    name = "jieba"
+
+    def __init__(self) -> None:
+        jieba = _import_jieba()
+        jieba.setLogLevel(logging.WARNING)
+        self._tokenizer = jieba.Tokenizer()
+        self._tokenizer.initialize()
+
+    def add_userdict(self, path: Path) -> None:
+        """Load a user dictionary with jieba's own reader."""
+        with open(path, encoding="utf-8") as handle:
+            self._tokenizer.load_userdict(handle)
+
+    def cut(self, text: str) -> list[str]:
+        """jieba.cut without HMM."""
+        return list(self._tokenizer.cut(text, HMM=False))
+
+
+Entries = Callable[[Path], Iterator[tuple[str, int | None]]]
+
+
+def _jieba_entries(path: Path) -> Iterator[tuple[str, int | None]]:
+    """(word, frequency) of jieba's dict.txt, read as jieba.Tokenizer.gen_pfdict reads it."""
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, 1):
+            line = raw.strip().decode("utf-8")
+            try:
+                word, frequency = line.split(" ")[:2]
+                yield word, int(frequency)
+            except ValueError:
+                raise UnsupportedDictionary(f"{path}, line {number}: {line!r}") from None
+
+
+_USER_LINE = re.compile(r"^(.+?)( [0-9]+)?( [a-z]+)?$")  # jieba's re_userdict
+
+
+def _user_entries(path: Path) -> Iterator[tuple[str, int | None]]:
+    """(word, frequency or None) of a user dictionary, read as jieba.load_userdict reads it."""
+    with open(path, encoding="utf-8") as handle:
+        for raw in handle:
+            line = raw.strip()
+            if not line:
+                continue
+            found = _USER_LINE.match(line)
+            assert found is not None  # a non-empty line always matches
+            word, frequency, _tag = found.groups()
+            yield word, None if frequency is None else int(frequency)
+
+
+# Characters jieba-rs segments as Han while jieba does not (jieba's Han is U+4E00 to U+9FD5):
+# jieba ends a run of Han at each of them and yields it alone, so they are cut out here first.
+# A run that continued through one could be segmented differently.
+_JIEBA_RS_ONLY_HAN = re.compile(
+    "([\u3400-\u4dbf\u9fd6-\u9fff\uf900-\ufaff"
+    "\U00020000-\U0002a6df\U0002a700-\U0002ebef\U0002f800-\U0002fa1f])"
+)
+# A key no dictionary line can hold and no run of Han contains: it only carries frequency.
+_TOTAL_ONLY = "\njieba's total\n"
+
+
+class RjiebaSegmenter:
+    """jieba-rs with jieba's dictionary file, its user dictionaries and its total frequency."""
+
+    name = "rjieba"
+
+    def __init__(self) -> None:
+        import rjieba
+
+        # Importing rjieba builds a default dictionary this class does not use; free it.
+        rjieba.clear()  # type: ignore[no-untyped-call]
+        self._words: Any = rjieba.Jieba.empty()  # type: ignore[no-untyped-call]
+        self._sources: list[tuple[Path, Entries]] = []
+        self._repeated: set[str] = set()
+        self._add(jieba_dictionary_path(), _jieba_entries)
+
+    def add_userdict(self, path: Path) -> None:
+        """Load a user dictionary; every line must carry a frequency above zero."""
+        self._add(path, _user_entries)
+
+    def _add(self, path: Path, entries: Entries) -> None:
+        has_word, add_word = self._words.has_word, self._words.add_word
+        for word, frequency in entries(path):
+            if not frequency:
+                # jieba would suggest a frequency, or set the word aside, in its own way.
+                raise UnsupportedDictionary(f"{path}: {word!r} needs a frequency above zero")
+            if has_word(word):
+                self._repeated.add(word)
+            add_word(word, frequency, None)
+        self._sources.append((path, entries))
+        self._match_jieba_total()
+
+    def _match_jieba_total(self) -> None:
+        """Count every frequency ever added in the total, as jieba does.
+
+        jieba adds a word's frequency to its total each time the word is added (its dict.txt
+        lists B超 twice; the district dictionary re-weights words jieba knows); jieba-rs
+        replaces the old frequency. Every word's probability is its frequency over that
+        total, so the difference would flip near ties (欺负人 against 欺负 + 人).
+        """
+        if not self._repeated:
+            return
+        seen: dict[str, list[int]] = {word: [] for word in self._repeated}
+        for path, entries in self._sources:
+            for word, frequency in entries(path):
+                if word in seen and frequency:
+                    seen[word].append(frequency)
+        replaced = sum(sum(frequencies[:-1]) for frequencies in seen.values())
+        self._words.add_word(_TOTAL_ONLY, replaced, None)
+
+    def cut(self, text: str) -> list[str]:
+        """jieba-rs's cut without HMM, in jieba's runs of Han."""
+        cut = self._words.cut
+        if _JIEBA_RS_ONLY_HAN.search(text) is None:
+            words: list[str] = cut(text, False)
+            return words
+        words = []
+        for index, part in enumerate(_JIEBA_RS_ONLY_HAN.split(text)):
+            if index % 2:
+                words.append(part)
+            elif part:
+                words.extend(cut(part, False))
+        return words
+
+
+def new_segmenter(userdict: Path, *, fast: bool = True) -> Segmenter:
+    """A segmenter with jieba's dictionary and `userdict`: rjieba's if `fast` and it can, else
+    jieba's."""
+    if fast:
+        try:
+            segmenter: Segmenter = RjiebaSegmenter()
+            segmenter.add_userdict(userdict)
+            return segmenter
+        except ImportError:
+            pass
+        except UnsupportedDictionary as error:
+            log.warning("segmenting with jieba: rjieba cannot read it exactly (%s)", error)
+    segmenter = JiebaSegmenter()
+    segmenter.add_userdict(userdict)
+    return segmenter
+
+
+_lock = threading.Lock()
+_loaded_userdicts: set[str] = set()
+_segmenter: Segmenter | None = None
+
+
 def initialize(userdict: Path | None = None) -> None:
-    """Load jieba's dictionary and the user dictionary once; later calls are cheap no-ops."""
-    global _initialized
-    path = str(userdict or default_userdict_path())
-    if _initialized and path in _loaded_userdicts:
+    """Load the dictionaries once (the shipped user dictionary unless told otherwise); later
+    calls are cheap no-ops."""
+    global _segmenter
+    path = userdict or default_userdict_path()
+    if _segmenter is not None and str(path) in _loaded_userdicts:
         return
     with _lock:
-        if not _initialized:
-            jieba.setLogLevel(logging.WARNING)
-            jieba.initialize()
-        if path not in _loaded_userdicts:
-            with open(path, encoding="utf-8") as handle:
-                jieba.load_userdict(handle)
-            _loaded_userdicts.add(path)
-        _initialized = True
+        if _segmenter is None:
+            _segmenter = new_segmenter(path)
+            log.info("word segmentation: %s", _segmenter.name)
+        elif str(path) not in _loaded_userdicts:
+            _segmenter.add_userdict(path)
+        _loaded_userdicts.add(str(path))
 
 
 def is_initialized() -> bool:
     """Tell whether `initialize` has run in this process."""
-    return _initialized
+    return _segmenter is not None
+
+
+def segmenter_name() -> str | None:
+    """The segmenter in use, rjieba or jieba, once initialised; else None."""
+    return _segmenter.name if _segmenter is not None else None
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -71,6 +267,7 @@ _WORD = re.compile(r"[^\W_]")  # a letter or digit in any script
 
 def tokenize(text: str) -> list[str]:
     """Segment normalised text into words, dropping whitespace and punctuation."""
-    if not _initialized:
+    if _segmenter is None:
         initialize()
-    return [tok for tok in jieba.cut(text, HMM=False) if _WORD.search(tok)]
+    assert _segmenter is not None
+    return [tok for tok in _segmenter.cut(text) if _WORD.search(tok)]
