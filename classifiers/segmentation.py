@@ -14,7 +14,7 @@ import re
 import threading
 import unicodedata
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Sequence
 from importlib import resources, util
 from pathlib import Path
 from typing import Any, Protocol
@@ -98,10 +98,7 @@ class JiebaSegmenter:
         return list(self._tokenizer.cut(text, HMM=False))
 
 
-Entries = Callable[[Path], Iterator[tuple[str, int | None]]]
-
-
-def _jieba_entries(path: Path) -> Iterator[tuple[str, int | None]]:
+def _jieba_entries(path: Path) -> Iterator[tuple[str, int]]:
     """(word, frequency) of jieba's dict.txt, read as jieba.Tokenizer.gen_pfdict reads it."""
     with open(path, "rb") as handle:
         for number, raw in enumerate(handle, 1):
@@ -141,53 +138,58 @@ _TOTAL_ONLY = "\njieba's total\n"
 
 
 class RjiebaSegmenter:
-    """jieba-rs with jieba's dictionary file, its user dictionaries and its total frequency."""
+    """jieba-rs with jieba's dictionary file, the user dictionaries and jieba's total frequency.
+
+    jieba adds a word's frequency to its total each time the word is added (its dict.txt lists
+    B超 twice; the district dictionary re-weights words jieba knows), where jieba-rs replaces the
+    old frequency. Every word's probability is its frequency over that total, so the difference
+    would flip near ties (欺负人 against 欺负 + 人): the frequencies jieba-rs replaced are added
+    back under a key no text can match.
+    """
 
     name = "rjieba"
 
-    def __init__(self) -> None:
+    def __init__(self, userdicts: Sequence[Path] = ()) -> None:
         import rjieba
 
+        dictionaries = [(path, _user_entries_with_frequency(path)) for path in userdicts]
         # Importing rjieba builds a default dictionary this class does not use; free it.
         rjieba.clear()  # type: ignore[no-untyped-call]
         self._words: Any = rjieba.Jieba.empty()  # type: ignore[no-untyped-call]
-        self._sources: list[tuple[Path, Entries]] = []
-        self._repeated: set[str] = set()
-        self._add(jieba_dictionary_path(), _jieba_entries)
+        self._replaced = 0  # frequency jieba still counts in its total and jieba-rs does not
+        # The current frequency of the words a user dictionary may add again.
+        self._frequencies: dict[str, int] = {}
+        wanted = {word for _, entries in dictionaries for word, _ in entries}
+        has_word, add_word = self._words.has_word, self._words.add_word
+        main = jieba_dictionary_path()
+        for number, (word, frequency) in enumerate(_jieba_entries(main), 1):
+            if has_word(word):  # a line of dict.txt repeats an earlier one
+                previous = self._frequencies.get(word)
+                if previous is None:
+                    previous = _last_frequencies(main, {word}, before=number)[word]
+                self._replaced += previous
+            add_word(word, frequency, None)
+            if word in wanted:
+                self._frequencies[word] = frequency
+        for _, entries in dictionaries:
+            self._add(entries)
+        self._words.add_word(_TOTAL_ONLY, self._replaced, None)
 
     def add_userdict(self, path: Path) -> None:
         """Load a user dictionary; every line must carry a frequency above zero."""
-        self._add(path, _user_entries)
+        entries = _user_entries_with_frequency(path)
+        unknown = {w for w, _ in entries if w not in self._frequencies and self._words.has_word(w)}
+        if unknown:
+            self._frequencies.update(_last_frequencies(jieba_dictionary_path(), unknown))
+        self._add(entries)
+        self._words.add_word(_TOTAL_ONLY, self._replaced, None)
 
-    def _add(self, path: Path, entries: Entries) -> None:
-        has_word, add_word = self._words.has_word, self._words.add_word
-        for word, frequency in entries(path):
-            if not frequency:
-                # jieba would suggest a frequency, or set the word aside, in its own way.
-                raise UnsupportedDictionary(f"{path}: {word!r} needs a frequency above zero")
-            if has_word(word):
-                self._repeated.add(word)
-            add_word(word, frequency, None)
-        self._sources.append((path, entries))
-        self._match_jieba_total()
-
-    def _match_jieba_total(self) -> None:
-        """Count every frequency ever added in the total, as jieba does.
-
-        jieba adds a word's frequency to its total each time the word is added (its dict.txt
-        lists B超 twice; the district dictionary re-weights words jieba knows); jieba-rs
-        replaces the old frequency. Every word's probability is its frequency over that
-        total, so the difference would flip near ties (欺负人 against 欺负 + 人).
-        """
-        if not self._repeated:
-            return
-        seen: dict[str, list[int]] = {word: [] for word in self._repeated}
-        for path, entries in self._sources:
-            for word, frequency in entries(path):
-                if word in seen and frequency:
-                    seen[word].append(frequency)
-        replaced = sum(sum(frequencies[:-1]) for frequencies in seen.values())
-        self._words.add_word(_TOTAL_ONLY, replaced, None)
+    def _add(self, entries: list[tuple[str, int]]) -> None:
+        for word, frequency in entries:
+            if word in self._frequencies:
+                self._replaced += self._frequencies[word]
+            self._words.add_word(word, frequency, None)
+            self._frequencies[word] = frequency
 
     def cut(self, text: str) -> list[str]:
         """jieba-rs's cut without HMM, in jieba's runs of Han."""
@@ -204,14 +206,33 @@ class RjiebaSegmenter:
         return words
 
 
+def _user_entries_with_frequency(path: Path) -> list[tuple[str, int]]:
+    entries = []
+    for word, frequency in _user_entries(path):
+        if not frequency:
+            # jieba would suggest a frequency, or set the word aside, in its own way.
+            raise UnsupportedDictionary(f"{path}: {word!r} needs a frequency above zero")
+        entries.append((word, frequency))
+    return entries
+
+
+def _last_frequencies(path: Path, words: set[str], *, before: int | None = None) -> dict[str, int]:
+    """The last frequency dict.txt gives each of `words` (in its lines before `before`)."""
+    found: dict[str, int] = {}
+    for number, (word, frequency) in enumerate(_jieba_entries(path), 1):
+        if number == before:
+            break
+        if word in words:
+            found[word] = frequency
+    return found
+
+
 def new_segmenter(userdict: Path, *, fast: bool = True) -> Segmenter:
     """A segmenter with jieba's dictionary and `userdict`: rjieba's if `fast` and it can, else
     jieba's."""
     if fast:
         try:
-            segmenter: Segmenter = RjiebaSegmenter()
-            segmenter.add_userdict(userdict)
-            return segmenter
+            return RjiebaSegmenter([userdict])
         except ImportError:
             pass
         except UnsupportedDictionary as error:
