@@ -120,13 +120,14 @@ def test_the_district_dictionary_loads_into_rjieba(reference: Segmenter, fast: S
 
 def test_a_second_user_dictionary_loads_as_in_jieba(tmp_path: Path) -> None:
     extra = tmp_path / "extra.txt"
-    extra.write_text("欺负人 5 i\n停车 90000 v\n网格化管理 900 n\n停车 120000 v\n", encoding="utf-8")
+    lines = ["欺负人 5 i", "停车 90000 v", "网格化管理 900 n", "停车 120000 v"]
+    extra.write_text("\n".join(lines) + "\n", encoding="utf-8")
     reference = JiebaSegmenter()
     fast = RjiebaSegmenter()
     for segmenter in (reference, fast):
         segmenter.add_userdict(default_userdict_path())
         segmenter.add_userdict(extra)
-    texts = corpus_texts()[:600] + ["太欺负人了", "咚咚咚地踢墙", "社区推行网格化管理，停车难"]
+    texts = [*corpus_texts()[:600], "太欺负人了", "咚咚咚地踢墙", "社区推行网格化管理，停车难"]
     assert differing(reference, fast, texts) == []
 
 
