@@ -16,7 +16,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any
 
@@ -75,18 +75,14 @@ class Block:
 
     def decision(self, counted: Sequence[Counter[str]]) -> Float64Array:
         """Return this block's contribution to the decision function for counted texts."""
-        lookup = self.vocabulary.get
-        columns: list[int] = []
-        counts: list[int] = []
-        lengths: list[int] = []
-        for terms in counted:  # map() keeps the per-term work in C
-            columns.extend(map(lookup, terms.keys(), repeat(-1)))
-            counts.extend(terms.values())
-            lengths.append(len(terms))
-        cols = np.array(columns, dtype=np.int64)
+        # Iterators over all the texts' terms at once keep the per-term work in C.
+        terms = chain.from_iterable(counted)
+        cols = np.fromiter(map(self.vocabulary.get, terms, repeat(-1)), dtype=np.int64)
+        counts = chain.from_iterable(map(Counter.values, counted))
+        lengths = np.fromiter(map(len, counted), dtype=np.int64, count=len(counted))
         known = cols >= 0
         cols = cols[known]
-        data = np.array(counts, dtype=np.float64)[known]
+        data = np.fromiter(counts, dtype=np.float64, count=len(known))[known]
         if self.sublinear:
             data = np.log(data) + 1.0
         data *= self.idf[cols]

@@ -283,12 +283,10 @@ def normalize(text: str) -> str:
     return "\n".join(line for line in lines if line).lower()
 
 
-_WORD = re.compile(r"[^\W_]")  # a letter or digit in any script
-
-
 def tokenize(text: str) -> list[str]:
     """Segment normalised text into words, dropping whitespace and punctuation."""
     if _segmenter is None:
         initialize()
     assert _segmenter is not None
-    return [tok for tok in _segmenter.cut(text) if _WORD.search(tok)]
+    # A word holds a letter or digit of any script (the regex [^\W_]); most are all letters.
+    return [tok for tok in _segmenter.cut(text) if tok.isalnum() or any(map(str.isalnum, tok))]
