@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from classifiers.artifact import load_model, save_model
-from classifiers.charts import render_confusion_matrix
-from classifiers.dataset import TextColumns, extract_texts, read_labelled_texts, read_table
+from classifiers.dataset import TextColumns
 from classifiers.errors import ClassifierError
-from classifiers.model import RoutingModel
-from classifiers.report import assess, format_counts, format_evaluation, format_outcome
-from classifiers.report import write_predictions as write_predictions_csv
-from classifiers.segmentation import initialize
-from classifiers.training import train_model
 
+if TYPE_CHECKING:
+    from classifiers.model import RoutingModel
+
+# scikit-learn, SciPy and matplotlib are imported by the commands that use them, not here:
+# `minyi run` and `minyi --help` load this module too.
 app = typer.Typer(help="分类模型: train / evaluate / predict", no_args_is_help=True)
 
 TextColumn = Annotated[str, typer.Option("--text-column", help="正文列 text column")]
@@ -38,6 +36,9 @@ def _columns(text: str, title: str | None, body: str | None, label: str) -> Text
 
 
 def _load(directory: Path) -> RoutingModel:
+    from classifiers.artifact import load_model
+    from classifiers.segmentation import initialize
+
     initialize()
     return load_model(directory)
 
@@ -54,6 +55,11 @@ def train(
     max_error_rate: Annotated[float, typer.Option(help="建议阈值的最大误分率")] = 0.05,
 ) -> None:
     """Train a model from a CSV/XLSX export and save it with its metrics."""
+    from classifiers.artifact import save_model
+    from classifiers.dataset import read_labelled_texts
+    from classifiers.report import format_counts, format_evaluation, format_outcome
+    from classifiers.training import train_model
+
     try:
         dataset = read_labelled_texts(
             data, _columns(text_column, title_column, body_column, label_column)
@@ -100,6 +106,9 @@ def evaluate(
     label_column: LabelColumn = "label",
 ) -> None:
     """Score a model on labelled data; print the metrics and the routing outcome."""
+    from classifiers.dataset import read_labelled_texts
+    from classifiers.report import assess, format_evaluation, format_outcome
+
     try:
         routing_model = _load(model)
         dataset = read_labelled_texts(
@@ -115,6 +124,8 @@ def evaluate(
     typer.echo(format_evaluation(assessment.evaluation))
     typer.echo("\n" + format_outcome(assessment.outcome))
     if png is not None:
+        from classifiers.charts import render_confusion_matrix
+
         render_confusion_matrix(assessment.evaluation, png)
         typer.echo(f"混淆矩阵图 confusion matrix written to {png}")
 
@@ -129,6 +140,9 @@ def predict(
     body_column: BodyColumn = None,
 ) -> None:
     """Write the input rows plus predicted, confidence and runner_up columns."""
+    from classifiers.dataset import extract_texts, read_table
+    from classifiers.report import write_predictions as write_predictions_csv
+
     try:
         routing_model = _load(model)
         table = read_table(input_file)

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from admin.cli_common import fail, run_with_uow, settings_or_exit
 from admin.cli_model import app as model_app
-from classifiers.artifact import load_model, save_model
 from classifiers.dataset import LabelledTexts, TextColumns, read_labelled_texts
 from classifiers.errors import ClassifierError
-from classifiers.evaluation import Evaluation
-from classifiers.retraining import combine, compare
-from classifiers.segmentation import initialize
-from classifiers.training import train_model
-from storage.examples import correction_examples
+
+if TYPE_CHECKING:
+    from classifiers.evaluation import Evaluation
 
 
 def _line(name: str, evaluation: Evaluation | None) -> str:
@@ -36,6 +32,14 @@ def retrain(
     label_column: Annotated[str, typer.Option("--label-column")] = "label",
 ) -> None:
     """Add dispatcher and staff corrections to the base data, retrain, print before/after."""
+    # The database and the training stack load here, not with the `minyi model` commands.
+    from admin.cli_common import fail, run_with_uow, settings_or_exit
+    from classifiers.artifact import load_model, save_model
+    from classifiers.retraining import combine, compare
+    from classifiers.segmentation import initialize
+    from classifiers.training import train_model
+    from storage.examples import correction_examples
+
     settings = settings_or_exit()
     pairs = run_with_uow(settings, lambda uow: correction_examples(uow=uow))
     try:

@@ -1,4 +1,4 @@
-"""classifiers package: jieba segmentation and the scikit-learn routing model.
+"""classifiers package: jieba segmentation (through rjieba when installed) and the routing model.
 
 Serving (bot): `segmentation.initialize()` once at start-up, then
 `artifact.load_model(directory, expected_labels=codes)` → `RoutingModel`, whose

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
-
 __all__ = [
     "Evaluation",
     "LabelScore",
@@ -49,6 +47,9 @@ def evaluate(
     true: Sequence[str], predicted: Sequence[str], labels: Sequence[str] | None = None
 ) -> Evaluation:
     """Compare predictions with true labels; rows/columns of the matrix follow `labels`."""
+    # Here, not at import: `minyi model predict` reaches this module and never scores.
+    from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
+
     if len(true) != len(predicted):
         raise ValueError(f"{len(true)} true labels but {len(predicted)} predictions")
     if labels is None:

@@ -6,6 +6,7 @@ so the bot never needs to import scikit-learn.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -33,7 +34,12 @@ def char_ngram_counts(text: str, ngram_range: tuple[int, int]) -> Counter[str]:
     low, high = ngram_range
     counts: Counter[str] = Counter()
     for n in range(low, high + 1):
-        counts.update(text if n == 1 else _ngrams(text, n, "".join))
+        if n == 1:
+            counts.update(text)
+        elif n == 2:  # the common case, without building tuples
+            counts.update(map(operator.add, text, text[1:]))
+        else:
+            counts.update(_ngrams(text, n, "".join))
     return counts
 
 

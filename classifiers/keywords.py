@@ -1,7 +1,7 @@
 """热点诉求: the keywords that stand out in a batch of resident texts (TF-IDF on jieba words).
 
-Words come from the project's segmentation (jieba with the district dictionary, no HMM); the
-inverse document frequencies are jieba.analyse's own table, read once.
+Words come from the project's segmentation (jieba's dictionary with the district's, no HMM);
+the inverse document frequencies are jieba.analyse's own table, read once.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from classifiers.segmentation import normalize, tokenize
+from classifiers.segmentation import jieba_dictionary_path, normalize, tokenize
 
 __all__ = ["Keyword", "hot_keywords", "stop_words_path"]
 
@@ -46,9 +46,7 @@ def _load() -> _Idf:
     global _idf
     with _lock:
         if _idf is None:
-            import jieba
-
-            table = Path(jieba.__file__).parent / "analyse" / "idf.txt"
+            table = jieba_dictionary_path().parent / "analyse" / "idf.txt"
             weights: dict[str, float] = {}
             for line in table.read_text(encoding="utf-8").splitlines():
                 word, _, value = line.strip().partition(" ")

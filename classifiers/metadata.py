@@ -16,7 +16,7 @@ __all__ = [
 ]
 
 FORMAT_VERSION = 2  # 2: scorer.npz beside model.skops
-_LIBRARIES = ("scikit-learn", "skops", "jieba", "numpy", "scipy")
+_LIBRARIES = ("scikit-learn", "skops", "jieba", "rjieba", "numpy", "scipy")
 
 
 def library_versions() -> dict[str, str]:

@@ -6,7 +6,8 @@ weights, the intercepts and the calibration — and computes the same probabilit
 `Pipeline.predict_proba` (checked by the tests), several times faster for one message and
 without importing scikit-learn, which halves a serving process's memory.
 
-It saves to a `.npz` file read with `allow_pickle=False`: only arrays, never code.
+It saves to a `.npz` file read with `allow_pickle=False`: only arrays, never code. SciPy is
+imported only to score batches, so the bot, which scores one message at a time, never loads it.
 """
 
 from __future__ import annotations
@@ -15,12 +16,11 @@ import json
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.sparse import csr_matrix
 
 from classifiers.features import (
     char_ngram_counts,
@@ -75,18 +75,14 @@ class Block:
 
     def decision(self, counted: Sequence[Counter[str]]) -> Float64Array:
         """Return this block's contribution to the decision function for counted texts."""
-        lookup = self.vocabulary.get
-        columns: list[int] = []
-        counts: list[int] = []
-        lengths: list[int] = []
-        for terms in counted:  # map() keeps the per-term work in C
-            columns.extend(map(lookup, terms.keys(), repeat(-1)))
-            counts.extend(terms.values())
-            lengths.append(len(terms))
-        cols = np.array(columns, dtype=np.int64)
+        # Iterators over all the texts' terms at once keep the per-term work in C.
+        terms = chain.from_iterable(counted)
+        cols = np.fromiter(map(self.vocabulary.get, terms, repeat(-1)), dtype=np.int64)
+        counts = chain.from_iterable(map(Counter.values, counted))
+        lengths = np.fromiter(map(len, counted), dtype=np.int64, count=len(counted))
         known = cols >= 0
         cols = cols[known]
-        data = np.array(counts, dtype=np.float64)[known]
+        data = np.fromiter(counts, dtype=np.float64, count=len(known))[known]
         if self.sublinear:
             data = np.log(data) + 1.0
         data *= self.idf[cols]
@@ -95,6 +91,8 @@ class Block:
             norm = float(np.sqrt(data @ data)) or 1.0
             single: Float64Array = (data @ self.coef_t[cols]).reshape(1, -1) / norm
             return single
+        from scipy.sparse import csr_matrix  # batches only: the bot scores one message at a time
+
         rows = np.repeat(np.arange(n), lengths)[known]
         per_row = np.bincount(rows, minlength=n)
         indptr = np.concatenate(([0], np.cumsum(per_row)))
