@@ -69,6 +69,7 @@ from telegram.ext import SimpleUpdateProcessor
 
 from admin.settings import Settings, load_settings
 from bot.app import HANDLER_RETRIES, build_application, load_classifier, running
+from bot.understanding import emergency, is_vague, small_talk
 from classifiers.model import Classifier, Prediction
 from delivery.pacing import GROUP_RATE, FloodLimits
 from delivery.sender import OutboxSender
@@ -135,11 +136,17 @@ def corpus_texts() -> list[str]:
     return [t for t in found if 5 <= len(t) <= 2000]
 
 
+def ordinary(text: str) -> bool:
+    """An ordinary report: no emergency, no small talk, not vague (bot.understanding)."""
+    return not (emergency(text) or small_talk(text) or is_vague(text))
+
+
 def make_plans(count: int, photos: float, seed: int) -> list[Plan]:
     """Seeded plans: 40 % pin, 40 % typed address, 20 % 跳过; `photos` with one photo; half
     share their phone."""
     rng = random.Random(seed)
-    texts = corpus_texts()
+    # Ordinary reports only: an emergency, small talk or a vague text is answered otherwise.
+    texts = [t for t in corpus_texts() if ordinary(t)]
     plans: list[Plan] = []
     for index in range(count):
         roll = rng.random()
