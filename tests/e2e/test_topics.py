@@ -83,8 +83,9 @@ async def test_a_topic_whose_answer_was_lost_is_found_and_closed_as_a_duplicate(
         urban, has("已认领", number), thread_id=kept.message_thread_id, timeout=WAIT
     )
     await settle(world)
+    # The topic is renamed after the resident's notice is sent: wait for it, not for the outbox.
+    await emu.wait_until(lambda: "办理中" in kept.name, timeout=WAIT)
     assert [t.name for t in topics_of(urban, number) if not t.closed] == [kept.name]
-    assert "办理中" in kept.name
 
 
 async def test_a_topic_whose_answer_was_lost_is_adopted_while_the_ticket_has_none(
