@@ -12,9 +12,17 @@ from admin import texts
 from classifiers.keywords import hot_keywords
 from storage.district import list_departments
 from storage.errors import InvalidInput, UnknownDepartment
-from storage.metrics import DepartmentFigures, Figures, figures, sample_texts
+from storage.metrics import (
+    METRICS,
+    DepartmentFigures,
+    Figures,
+    MetricKey,
+    Unit,
+    figures,
+    sample_texts,
+)
 from storage.unit_of_work import UnitOfWork
-from storage.vocabulary import CLOSURE_NAMES
+from storage.vocabulary import CLOSURE_NAMES, metric_name
 
 __all__ = [
     "TELEGRAM_LIMIT",
@@ -24,6 +32,8 @@ __all__ = [
     "build_digest",
     "build_stats",
     "day_bounds",
+    "day_label",
+    "figure_text",
     "parse_stats_args",
     "render_digest_text",
     "render_stats_text",
@@ -52,6 +62,12 @@ class Digest:
     day_figures: Figures
     month_figures: Figures
     hotspots: Mapping[str, tuple[Hotspot, ...]]
+
+    @property
+    def until_now(self) -> datetime | None:
+        """When the day is not over yet (an on-demand /digest of today): the report's time."""
+        figures = self.day_figures
+        return figures.now if figures.now < figures.until else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,28 +183,57 @@ def _closures(row: DepartmentFigures) -> str:
     return texts.CLOSURES.format(codes=" · ".join(parts)) if parts else ""
 
 
+# How the figures of METRICS are laid out, one list per line; a figure not listed here goes on
+# the last line, so a new definition in storage.metrics shows up without touching this.
+FIGURE_LINES: tuple[tuple[MetricKey, ...], ...] = (
+    (MetricKey.RESOLUTION_RATE, MetricKey.CLOSURE_RATIO, MetricKey.ON_TIME_RATE),
+    (MetricKey.SATISFACTION_RATE,),
+    (
+        MetricKey.RESPONSE_HOURS,
+        MetricKey.HANDLING_HOURS,
+        MetricKey.REASSIGN_RATE,
+        MetricKey.REOPEN_RATE,
+    ),
+)
+
+
+def figure_text(row: DepartmentFigures, key: MetricKey) -> str:
+    """One figure as the digest and /stats show it: name, value (— without data), detail."""
+    metric = METRICS[key]
+    value = row.value(key)
+    if metric.unit == Unit.HOURS:
+        text = texts.FIGURE_MEDIAN.format(name=metric_name(key), value=duration(value))
+    else:
+        text = texts.FIGURE.format(name=metric_name(key), value=percent(value))
+    if key == MetricKey.RESOLUTION_RATE and row.requests:
+        text += texts.RESOLUTION_DETAIL.format(requests=row.requests, done=row.received_resolved)
+    if key == MetricKey.SATISFACTION_RATE:
+        text += texts.SATISFACTION_DETAIL.format(
+            rated=row.rated, unrated=row.unrated, reopened=row.reopened
+        )
+    return text
+
+
+def _figure_lines(row: DepartmentFigures) -> list[str]:
+    laid_out = {key for line in FIGURE_LINES for key in line}
+    lines = [list(line) for line in FIGURE_LINES]
+    lines[-1] += [key for key in METRICS if key not in laid_out]
+    return [texts.FIGURE_SEPARATOR.join(figure_text(row, key) for key in line) for line in lines]
+
+
 def _block(row: DepartmentFigures) -> list[str]:
     lines = [
-        texts.SUMMARY.format(
-            received=row.received,
-            resolved=row.resolved,
-            resolution_rate=percent(row.resolution_rate),
-            on_time_rate=percent(row.on_time_rate),
-            satisfaction_rate=percent(row.satisfaction_rate),
-            rated=row.rated,
-            unrated=row.unrated,
-        ),
-        texts.TIMES.format(
-            response=duration(row.median_response_hours),
-            handling=duration(row.median_handling_hours),
-            reassign_rate=percent(row.reassign_rate),
-            reopen_rate=percent(row.reopen_rate),
-        ),
+        texts.SUMMARY.format(received=row.received, resolved=row.resolved),
+        *_figure_lines(row),
     ]
     closures = _closures(row)
     if closures:
         lines.append(closures)
     return lines
+
+
+def _nothing_happened(row: DepartmentFigures) -> bool:
+    return not (row.received or row.resolutions or row.rated or row.unrated or row.reopened)
 
 
 def _backlog(row: DepartmentFigures) -> str:
@@ -228,17 +273,31 @@ def _hotspot_lines(digest: Digest, *, with_examples: bool) -> list[str]:
     return lines
 
 
+def day_label(day: date) -> str:
+    """2026年11月24日."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def report_time(digest: Digest) -> str | None:
+    """ "10:05" when the digest's day is not over yet, in the day's own time zone."""
+    at = digest.until_now
+    tz = digest.day_figures.until.tzinfo
+    return None if at is None else f"{at.astimezone(tz):%H:%M}"
+
+
 def _compose(digest: Digest, *, with_examples: bool, max_departments: int | None) -> str:
     day, month = digest.day_figures, digest.month_figures
+    at = report_time(digest)
     lines = [
         texts.DIGEST_TITLE.format(
-            day=f"{digest.day.year}年{digest.day.month}月{digest.day.day}日",
+            day=day_label(digest.day),
             weekday=texts.WEEKDAYS[digest.day.weekday()],
+            partial=texts.DIGEST_PARTIAL.format(time=at) if at else "",
         ),
         "",
         texts.DIGEST_DAY,
     ]
-    if day.total.received == 0 and day.total.resolutions == 0 and day.total.rated == 0:
+    if _nothing_happened(day.total):
         lines.append(texts.DIGEST_EMPTY_DAY)
     else:
         lines.extend(_block(day.total))
@@ -288,7 +347,7 @@ def render_stats_text(stats: Stats) -> str:
         "",
     ]
     total = result.total
-    if total.received == 0 and total.resolutions == 0 and total.rated == 0:
+    if _nothing_happened(total):
         lines.append(texts.STATS_EMPTY)
     else:
         lines.extend(_block(total))

@@ -126,7 +126,8 @@ def fmt(template: str, **values: Any) -> str:
 NO_VALUE = "—"
 WEEKDAYS = "一二三四五六日"
 
-DIGEST_TITLE = "📊 民意直通车日报 · {day}（周{weekday}）"
+DIGEST_TITLE = "📊 民意直通车日报 · {day}（周{weekday}{partial}）"
+DIGEST_PARTIAL = "，截至 {time}"
 DIGEST_DAY = "【当日】"
 DIGEST_MONTH = "【本月累计 {first}—{last}】"
 DIGEST_EMPTY_DAY = "当日无新增诉求，也无办结。"
@@ -135,11 +136,13 @@ DIGEST_HOTSPOTS = "【当日热点诉求】"
 DIGEST_NO_HOTSPOTS = "暂无热点诉求。"
 DIGEST_TRUNCATED = "……（其余 {count} 个部门见图表或 /stats）"
 
-SUMMARY = (
-    "收到 {received} 件，办结 {resolved} 件，办结率 {resolution_rate}，"
-    "按时办结率 {on_time_rate}，满意率 {satisfaction_rate}（评价 {rated} 件，未评价 {unrated} 件）"
-)
-TIMES = "响应中位 {response} · 办理中位 {handling} · 转办率 {reassign_rate} · 重开率 {reopen_rate}"
+SUMMARY = "收到 {received} 件，办结 {resolved} 件"
+# One figure of storage.metrics.METRICS: its name from storage.vocabulary, its value.
+FIGURE = "{name} {value}"
+FIGURE_MEDIAN = "{name}中位 {value}"
+FIGURE_SEPARATOR = " · "
+RESOLUTION_DETAIL = "（受理 {requests} 件中已办结 {done} 件）"
+SATISFACTION_DETAIL = "（最终评价 {rated} 件，未评价 {unrated} 件，不满意重办 {reopened} 件）"
 CLOSURES = "办结方式：{codes}"
 BACKLOG = "在办 {open} 件，其中超期 {overdue} 件"
 DEPARTMENT_LINE = (
@@ -161,14 +164,14 @@ STATS_BAD_RANGE = "结束日期不能早于起始日期。"
 STATS_UNKNOWN_DEPARTMENT = "没有这个部门代码：{code}"
 STATS_EMPTY = "这段时间没有收到诉求，也没有办结。"
 
-CHART_TITLE = "民意直通车 · {day}"
-CHART_DAY = "昨日收到与办结（件）"
-CHART_MONTH = "本月各项比率（%）"
+CHART_TITLE = "民意直通车 · {day}{partial}"
+CHART_PARTIAL = "（截至 {time}）"
+CHART_DAY = "{day}收到与办结（件）"
+CHART_MONTH = "本月累计 {first}—{last} 各项比率（%）"
+CHART_NO_VALUE_NOTE = "— 表示无数据（没有可计算的诉求），不是 0%"
+CHART_DEFINITION = "{name}：{definition}。"
 CHART_RECEIVED = "收到"
 CHART_RESOLVED = "办结"
-CHART_RESOLUTION_RATE = "办结率"
-CHART_ON_TIME_RATE = "按时办结率"
-CHART_SATISFACTION_RATE = "满意率"
 CHART_NO_DATA = "暂无数据"
 
 EXPORT_HEADERS = {

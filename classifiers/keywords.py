@@ -78,25 +78,36 @@ def _is_keyword(word: str, stop_words: frozenset[str]) -> bool:
     )
 
 
-def hot_keywords(texts: Sequence[str], *, top: int = 5, examples: int = 3) -> list[Keyword]:
-    """The `top` keywords of `texts`; examples are indices of texts that mention each word."""
+def hot_keywords(
+    texts: Sequence[str], *, top: int = 5, examples: int = 3, min_texts: int = 2
+) -> list[Keyword]:
+    """The `top` keywords of `texts` that at least `min_texts` of them mention.
+
+    examples are indices of texts that mention each word. A word one resident wrote, however
+    often, is not a theme of the period.
+    """
     idf = _load()
     cleaned = [normalize(text) for text in texts]
     frequency: Counter[str] = Counter()
+    spread: Counter[str] = Counter()
     for text in cleaned:
-        frequency.update(w for w in tokenize(text) if _is_keyword(w, idf.stop_words))
+        words = [w for w in tokenize(text) if _is_keyword(w, idf.stop_words)]
+        frequency.update(words)
+        spread.update(set(words))
     total = sum(frequency.values())
     if not total:
         return []
     weight = {w: n * idf.weights.get(w, idf.median) / total for w, n in frequency.items()}
-    candidates = sorted(weight, key=weight.__getitem__, reverse=True)
-    # A text mentions a word even where the segmenter cut it differently (路灯不亮 → 路 灯不亮).
+    # A text mentions a word even where the segmenter cut it differently (路灯不亮 → 路 灯不亮),
+    # so a word segmented in one text may still be raised by several.
+    candidates = sorted(weight, key=lambda w: (spread[w] >= min_texts, weight[w]), reverse=True)
     mentions = {
         w: [i for i, text in enumerate(cleaned) if w in text]
         for w in candidates[: top * CANDIDATES_PER_KEYWORD]
     }
+    themes = [w for w in mentions if len(mentions[w]) >= min_texts]
     # A theme many residents raise beats one loud message; weight breaks the ties.
-    ranked = sorted(mentions, key=lambda w: (-len(mentions[w]), -weight[w]))
+    ranked = sorted(themes, key=lambda w: (-len(mentions[w]), -weight[w]))
     return [
         Keyword(w, weight[w], len(mentions[w]), tuple(mentions[w][:examples])) for w in ranked[:top]
     ]

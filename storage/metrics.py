@@ -1,15 +1,27 @@
-"""The one definition of every supervision metric (design.md), computed with SQL aggregates.
+"""The one definition of every supervision figure (design.md), computed with SQL aggregates.
 
-A period is the half-open interval [since, until). Figures are grouped by the ticket's current
-department (events by the department they were written under). Counts:
+Each figure is one typed `Metric` in `METRICS` (its name and its definition in Chinese are in
+storage/vocabulary.py); the digest, /stats, the chart and docs/metrics.md all read that table,
+so a new figure is one entry here and one name and definition there.
+
+A period is the half-open interval [since, until); the report is made at `now`. Figures are
+grouped by the ticket's current department (events by the department they were written under).
+Counts:
 
 - received: tickets created in the period; duplicates: those of them later marked 重复.
-- resolved (办结): tickets whose latest resolution falls in the period with a code that ends
-  the request (已解决, 已答复, 无法联系). A reopened ticket stops counting until it is resolved
-  again; 非本部门职责 never counts (it goes back to dispatch); 重复 is counted apart.
-- 办结率 = resolved ÷ (received - duplicates).
+- received_resolved: of the received tickets that are not duplicates, those resolved by `now`
+  with a code that ends the request (已解决, 已答复, 无法联系) and not reopened since.
+- resolved (办结, a flow): tickets whose latest resolution falls in the period with a code that
+  ends the request, whenever they were received. A reopened ticket stops counting until it is
+  resolved again; 非本部门职责 never counts (it goes back to dispatch); 重复 is counted apart.
+- 办结率 = received_resolved ÷ (received - duplicates): a share of the period's own requests,
+  never above 100%.
+- 结收比 = resolved ÷ (received - duplicates): the flow, which passes 100% when a period
+  resolves older tickets; shown under its own name, never as 办结率.
 - 按时办结率 = resolved with resolved_at <= due_at ÷ resolved.
-- 满意率 = (满意 + 基本满意) ÷ ratings given in the period; 未评价 is not in the denominator.
+- 满意率 = tickets closed in the period whose final rating is 满意 or 基本满意 ÷ tickets closed
+  in the period with a final rating (one verdict per ticket; 未评价 is not in the denominator).
+  An 不满意 that reopened a ticket is not a final rating: it is counted apart (reopened).
 - 响应时长: routed → first staff reply, median over first replies in the period (hours).
 - 办理时长: routed → resolved, median over the period's resolved tickets (hours, wall clock).
 - 转办率 = tickets reassigned at least once ÷ tickets routed, both among those received.
@@ -21,9 +33,11 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import (
@@ -52,9 +66,13 @@ from storage.models import (
 from storage.unit_of_work import UnitOfWork
 
 __all__ = [
+    "METRICS",
     "RESOLVING_CODES",
     "DepartmentFigures",
     "Figures",
+    "Metric",
+    "MetricKey",
+    "Unit",
     "figures",
     "handling_hours",
     "is_overdue",
@@ -103,6 +121,27 @@ def is_overdue(*, status: str, due_at: datetime | None, now: datetime) -> bool:
     return status in WORKABLE_STATUSES and due_at is not None and due_at < now
 
 
+class MetricKey(StrEnum):
+    """Every figure the digest, /stats and the chart show (names in storage/vocabulary.py)."""
+
+    RESOLUTION_RATE = "resolution_rate"  # 办结率
+    CLOSURE_RATIO = "closure_ratio"  # 结收比
+    ON_TIME_RATE = "on_time_rate"  # 按时办结率
+    SATISFACTION_RATE = "satisfaction_rate"  # 满意率
+    REASSIGN_RATE = "reassign_rate"  # 转办率
+    REOPEN_RATE = "reopen_rate"  # 重开率
+    RESPONSE_HOURS = "response_hours"  # 响应时长
+    HANDLING_HOURS = "handling_hours"  # 办理时长
+
+
+class Unit(StrEnum):
+    """How a figure reads: a share of a whole, a ratio of two flows, or a duration."""
+
+    SHARE = "share"  # part of a whole: never above 100 %
+    RATIO = "ratio"  # one flow over another: may pass 100 %
+    HOURS = "hours"
+
+
 @dataclass(frozen=True, slots=True)
 class DepartmentFigures:
     """The raw counts and medians of one department (or the total) for one period."""
@@ -112,6 +151,7 @@ class DepartmentFigures:
     is_dispatch: bool = False
     received: int = 0
     duplicates: int = 0
+    received_resolved: int = 0
     resolved: int = 0
     resolved_on_time: int = 0
     closures: Mapping[str, int] = field(default_factory=dict)
@@ -127,30 +167,44 @@ class DepartmentFigures:
     median_response_hours: float | None = None
     median_handling_hours: float | None = None
 
+    def value(self, key: MetricKey) -> float | None:
+        """The figure `key` as METRICS defines it (None when there is nothing to measure)."""
+        return METRICS[key].of(self)
+
+    @property
+    def requests(self) -> int:
+        """Tickets received in the period that are requests of their own (not 重复)."""
+        return self.received - self.duplicates
+
     @property
     def resolution_rate(self) -> float | None:
-        """办结率: resolved ÷ (received - duplicates)."""
-        return ratio(self.resolved, self.received - self.duplicates)
+        """办结率 (METRICS)."""
+        return self.value(MetricKey.RESOLUTION_RATE)
+
+    @property
+    def closure_ratio(self) -> float | None:
+        """结收比 (METRICS)."""
+        return self.value(MetricKey.CLOSURE_RATIO)
 
     @property
     def on_time_rate(self) -> float | None:
-        """按时办结率: resolved within the deadline ÷ resolved."""
-        return ratio(self.resolved_on_time, self.resolved)
+        """按时办结率 (METRICS)."""
+        return self.value(MetricKey.ON_TIME_RATE)
 
     @property
     def satisfaction_rate(self) -> float | None:
-        """满意率: (满意 + 基本满意) ÷ ratings given."""
-        return ratio(self.satisfied, self.rated)
+        """满意率 (METRICS)."""
+        return self.value(MetricKey.SATISFACTION_RATE)
 
     @property
     def reassign_rate(self) -> float | None:
-        """转办率: tickets reassigned ÷ tickets routed."""
-        return ratio(self.reassigned, self.routed)
+        """转办率 (METRICS)."""
+        return self.value(MetricKey.REASSIGN_RATE)
 
     @property
     def reopen_rate(self) -> float | None:
-        """重开率: reopen events ÷ resolution events."""
-        return ratio(self.reopened, self.resolutions)
+        """重开率 (METRICS)."""
+        return self.value(MetricKey.REOPEN_RATE)
 
     @property
     def is_quiet(self) -> bool:
@@ -160,9 +214,67 @@ class DepartmentFigures:
             or self.resolutions
             or self.rated
             or self.unrated
+            or self.reopened
             or self.open
             or any(self.closures.values())
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    """One figure: its unit and how it follows from a department's counts."""
+
+    key: MetricKey
+    unit: Unit
+    of: Callable[[DepartmentFigures], float | None]
+
+
+def _share(
+    part: Callable[[DepartmentFigures], int], whole: Callable[[DepartmentFigures], int]
+) -> Callable[[DepartmentFigures], float | None]:
+    return lambda row: ratio(part(row), whole(row))
+
+
+# The one definition of each figure, in the order the digest and /stats show them.
+METRICS: Mapping[MetricKey, Metric] = MappingProxyType(
+    {
+        metric.key: metric
+        for metric in (
+            Metric(
+                MetricKey.RESOLUTION_RATE,
+                Unit.SHARE,
+                _share(lambda r: r.received_resolved, lambda r: r.requests),
+            ),
+            Metric(
+                MetricKey.CLOSURE_RATIO,
+                Unit.RATIO,
+                _share(lambda r: r.resolved, lambda r: r.requests),
+            ),
+            Metric(
+                MetricKey.ON_TIME_RATE,
+                Unit.SHARE,
+                _share(lambda r: r.resolved_on_time, lambda r: r.resolved),
+            ),
+            Metric(
+                MetricKey.SATISFACTION_RATE,
+                Unit.SHARE,
+                _share(lambda r: r.satisfied, lambda r: r.rated),
+            ),
+            Metric(
+                MetricKey.REASSIGN_RATE,
+                Unit.SHARE,
+                _share(lambda r: r.reassigned, lambda r: r.routed),
+            ),
+            Metric(
+                MetricKey.REOPEN_RATE,
+                Unit.RATIO,
+                _share(lambda r: r.reopened, lambda r: r.resolutions),
+            ),
+            Metric(MetricKey.RESPONSE_HOURS, Unit.HOURS, lambda r: r.median_response_hours),
+            Metric(MetricKey.HANDLING_HOURS, Unit.HOURS, lambda r: r.median_handling_hours),
+        )
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,22 +380,30 @@ async def figures(
     def scoped(column: Any) -> list[ColumnElement[bool]]:
         return [column == department_code] if department_code else []
 
-    # Received in the period: duplicates, routed, reassigned.
+    # Received in the period: duplicates, resolved by now (办结率), routed, reassigned.
     dept = tickets.c.department_code
+    resolved_by_now = and_(
+        tickets.c.status.in_([Status.RESOLVED.value, Status.CLOSED.value]),
+        tickets.c.closure_code.in_([code.value for code in RESOLVING_CODES]),
+        tickets.c.duplicate_of_id.is_(None),
+        tickets.c.resolved_at <= now,
+    )
     received = (
         select(
             dept,
             func.count(),
             _count_if(tickets.c.duplicate_of_id.is_not(None)),
+            _count_if(resolved_by_now),
             _count_if(or_(tickets.c.routed_at.is_not(None), tickets.c.reassign_count > 0)),
             _count_if(tickets.c.reassign_count > 0),
         )
         .where(tickets.c.created_at >= since, tickets.c.created_at < until, *scoped(dept))
         .group_by(dept)
     )
-    for code, n, duplicates, routed, reassigned in (await connection.execute(received)).all():
+    for code, n, duplicates, done, routed, reassigned in (await connection.execute(received)).all():
         row = counts[code]
         row["received"], row["duplicates"] = int(n), int(duplicates)
+        row["received_resolved"] = int(done)
         row["routed"], row["reassigned"] = int(routed), int(reassigned)
 
     # Resolved in the period, by closure code, with the on-time share.
@@ -331,41 +451,24 @@ async def figures(
         row = counts[code]
         row["closures"] = {**row.get("closures", {}), ClosureCode.NOT_OURS.value: int(n)}
 
-    # Ratings given in the period (every verdict counts, also one that reopened the ticket).
-    edept = events.c.department_code
-    rating = _json_text(dialect, events.c.detail, "rating")
-    ratings = (
-        select(edept, rating, func.count())
-        .where(
-            events.c.kind == EventKind.RATED.value,
-            events.c.at >= since,
-            events.c.at < until,
-            *scoped(edept),
-        )
-        .group_by(edept, rating)
+    # Final ratings: tickets closed in the period, one verdict each (未评价 reported apart, never
+    # in the denominator); an 不满意 that reopened a ticket is a reopen event, counted below.
+    closed = (
+        select(dept, tickets.c.rating, func.count())
+        .where(tickets.c.closed_at >= since, tickets.c.closed_at < until, *scoped(dept))
+        .group_by(dept, tickets.c.rating)
     )
-    for code, verdict, n in (await connection.execute(ratings)).all():
+    for code, verdict, n in (await connection.execute(closed)).all():
         row = counts[code]
         if verdict in GIVEN_RATINGS:
             row["rated"] += int(n)
         if verdict in POSITIVE_RATINGS:
             row["satisfied"] += int(n)
+        if verdict == Rating.UNRATED:
+            row["unrated"] += int(n)
 
-    # Closed without a rating (未评价) in the period: reported, never in the denominator.
-    unrated = (
-        select(dept, func.count())
-        .where(
-            tickets.c.closed_at >= since,
-            tickets.c.closed_at < until,
-            tickets.c.rating == Rating.UNRATED.value,
-            *scoped(dept),
-        )
-        .group_by(dept)
-    )
-    for code, n in (await connection.execute(unrated)).all():
-        counts[code]["unrated"] = int(n)
-
-    # Resolution and reopen events in the period (重开率).
+    # Resolution and reopen events in the period (重开率; a reopen is an 不满意 rating).
+    edept = events.c.department_code
     lifecycle = (
         select(edept, events.c.kind, func.count())
         .where(
@@ -447,6 +550,7 @@ async def figures(
 _COUNT_FIELDS = (
     "received",
     "duplicates",
+    "received_resolved",
     "resolved",
     "resolved_on_time",
     "rated",

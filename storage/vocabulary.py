@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from storage.lifecycle import Action
+from storage.metrics import MetricKey
 from storage.models import ClosureCode, Rating, Status
 
 
@@ -81,6 +82,52 @@ ACTION_NAMES: Mapping[Action, str] = MappingProxyType(
         Action.RESUME_CLOCK: "恢复计时",
     }
 )
+
+# The figures of the digest, /stats and the chart: what each is called and how it is counted
+# (storage/metrics.py computes them; docs/metrics.md prints these definitions).
+METRIC_NAMES: Mapping[MetricKey, str] = MappingProxyType(
+    {
+        MetricKey.RESOLUTION_RATE: "办结率",
+        MetricKey.CLOSURE_RATIO: "结收比",
+        MetricKey.ON_TIME_RATE: "按时办结率",
+        MetricKey.SATISFACTION_RATE: "满意率",
+        MetricKey.REASSIGN_RATE: "转办率",
+        MetricKey.REOPEN_RATE: "重开率",
+        MetricKey.RESPONSE_HOURS: "响应时长",
+        MetricKey.HANDLING_HOURS: "办理时长",
+    }
+)
+METRIC_DEFINITIONS: Mapping[MetricKey, str] = MappingProxyType(
+    {
+        MetricKey.RESOLUTION_RATE: (
+            "统计期内受理的诉求（不含重复诉求）中，截至报告时已办结（已解决、已答复、无法联系）"
+            "且未被重新办理的比例，不会超过100%"
+        ),
+        MetricKey.CLOSURE_RATIO: (
+            "统计期内办结件数 ÷ 同期受理件数（不含重复诉求）；办结件含此前受理、本期办结的诉求，"
+            "所以可以超过100%，反映办理进度，不是办结率"
+        ),
+        MetricKey.ON_TIME_RATE: "统计期内办结的诉求中，在办理时限（工作时间）内办结的比例",
+        MetricKey.SATISFACTION_RATE: (
+            "统计期内归档的诉求中，按每件诉求的最终评价计，满意和基本满意所占比例；"
+            "未评价不计入，因不满意而重新办理的评价另列（不满意重办）"
+        ),
+        MetricKey.REASSIGN_RATE: "统计期内受理并交办的诉求中，被转办过至少一次的比例",
+        MetricKey.REOPEN_RATE: "统计期内因群众不满意而重新办理的次数 ÷ 同期办结次数",
+        MetricKey.RESPONSE_HOURS: "从交办到工作人员首次答复的时长，取统计期内首次答复的中位数",
+        MetricKey.HANDLING_HOURS: "从交办到办结的时长（自然时间），取统计期内办结诉求的中位数",
+    }
+)
+HOTSPOTS_NAME = "热点诉求"
+HOTSPOTS_DEFINITION = (
+    "当日受理诉求中最突出的主题词，每个部门最多三个；去掉套话和虚词（如“说不清楚”“电话”），"
+    "且至少在两件诉求中出现"
+)
+
+
+def metric_name(key: MetricKey) -> str:
+    """The figure's name, as the digest, /stats and the chart show it."""
+    return METRIC_NAMES[key]
 
 
 def status_name(status: Status | str, *, staff: bool) -> str:

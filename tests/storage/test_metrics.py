@@ -125,7 +125,10 @@ async def test_received_resolved_and_closure_codes(period: Figures) -> None:
     assert (urban.received, urban.duplicates) == (5, 1)  # A B D F G
     assert urban.resolved == 4  # A B G H: duplicates and not-ours are not 办结
     assert urban.closures == {"fixed": 4, "duplicate": 1, "not_ours": 1}
-    assert urban.resolution_rate == pytest.approx(4 / 4)
+    # 办结率: of A B F G (D is a duplicate), A B G are resolved by the report; H came earlier.
+    assert urban.received_resolved == 3
+    assert urban.resolution_rate == pytest.approx(3 / 4)
+    assert urban.closure_ratio == pytest.approx(4 / 4)  # the flow counts H too
     assert (urban.resolved_on_time, urban.on_time_rate) == (3, pytest.approx(3 / 4))  # G late
     housing = period.department("housing")
     assert (housing.received, housing.resolved, housing.closures) == (1, 1, {"fixed": 1})
@@ -134,13 +137,60 @@ async def test_received_resolved_and_closure_codes(period: Figures) -> None:
     assert period.total.closures == {"fixed": 5, "duplicate": 1, "not_ours": 1}
 
 
-async def test_satisfaction_counts_every_verdict_and_ignores_unrated(period: Figures) -> None:
+async def test_satisfaction_counts_each_tickets_final_rating_once(period: Figures) -> None:
     urban = period.department("urban")
-    assert (urban.rated, urban.satisfied) == (3, 2)  # 满意, 不满意 (reopened), 基本满意
-    assert urban.satisfaction_rate == pytest.approx(2 / 3)
+    # A 满意; B 不满意 (reopened, counted apart) then 基本满意: two tickets, two final verdicts.
+    assert (urban.rated, urban.satisfied, urban.reopened) == (2, 2, 1)
+    assert urban.satisfaction_rate == pytest.approx(2 / 2)
     housing = period.department("housing")
     assert (housing.rated, housing.unrated, housing.satisfaction_rate) == (0, 1, None)
-    assert period.total.satisfaction_rate == pytest.approx(2 / 3)
+    assert period.total.satisfaction_rate == pytest.approx(2 / 2)
+    assert period.total.rated <= period.total.resolved  # never more verdicts than tickets
+
+
+async def test_a_final_unsatisfied_verdict_counts_against_satisfaction(uow: UnitOfWork) -> None:
+    urban = await f.staff(uow, "urban")
+    who = f.resident()
+    ticket = await f.ticket(uow, who)
+    for reopen in range(POLICY.max_reopens + 1):  # the last 不满意 closes the ticket (督办)
+        await resolve(uow, urban, ticket, h(2 * reopen + 1))
+        await rate(uow, who.user_id, ticket, Rating.UNSATISFIED, h(2 * reopen + 2))
+    async with uow:
+        result = await figures(uow=uow, since=SINCE, until=UNTIL, now=LATER)
+    row = result.department("urban")
+    assert (row.rated, row.satisfied, row.reopened) == (1, 0, POLICY.max_reopens)
+    assert row.satisfaction_rate == pytest.approx(0.0)
+
+
+async def test_resolution_rate_stays_within_100_percent_when_older_tickets_close(
+    uow: UnitOfWork,
+) -> None:
+    urban = await f.staff(uow, "urban")
+    older = [await f.ticket(uow, now=NOW - timedelta(days=d)) for d in (2, 3, 4)]
+    new = await f.ticket(uow)
+    for i, ticket in enumerate([*older, new]):
+        await resolve(uow, urban, ticket, h(i + 1))
+    async with uow:
+        result = await figures(uow=uow, since=SINCE, until=h(24), now=h(24))
+    row = result.department("urban")
+    assert (row.received, row.received_resolved, row.resolved) == (1, 1, 4)
+    assert row.resolution_rate == pytest.approx(1.0)  # of the one received, one resolved
+    assert row.closure_ratio == pytest.approx(4.0)  # the flow, shown under its own name
+    for figure in (row, result.total):
+        assert figure.resolution_rate is not None
+        assert figure.resolution_rate <= 1.0
+
+
+async def test_resolution_rate_counts_what_is_resolved_by_the_report(uow: UnitOfWork) -> None:
+    urban = await f.staff(uow, "urban")
+    ticket = await f.ticket(uow)
+    await resolve(uow, urban, ticket, h(30))  # after the day, before the report
+    async with uow:
+        at_day_end = await figures(uow=uow, since=SINCE, until=h(14), now=h(14))
+        next_morning = await figures(uow=uow, since=SINCE, until=h(14), now=h(31))
+    assert at_day_end.total.resolution_rate == pytest.approx(0.0)
+    assert next_morning.total.resolution_rate == pytest.approx(1.0)
+    assert next_morning.total.resolved == 0  # not resolved within the period: not in the flow
 
 
 async def test_reassign_and_reopen_rates(period: Figures) -> None:

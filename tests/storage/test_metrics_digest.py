@@ -39,7 +39,11 @@ async def test_digest_of_an_empty_day(uow: UnitOfWork) -> None:
     async with uow:
         digest = await build_digest(uow=uow, day=DAY, tz=SHANGHAI, now=LATER)
     assert digest.hotspots == {}
-    assert "当日无新增诉求" in render_digest_text(digest)
+    text = render_digest_text(digest)
+    assert "当日无新增诉求" in text
+    assert "办结率 —" in text  # no data, not 0%
+    assert "满意率 —" in text
+    assert "0.0%" not in text
 
 
 async def test_stats_for_a_month_and_one_department(uow: UnitOfWork) -> None:
@@ -57,3 +61,16 @@ async def test_stats_for_a_month_and_one_department(uow: UnitOfWork) -> None:
             await build_stats(uow=uow, since=DAY, until=DAY, tz=SHANGHAI, department_code="nowhere")
     assert stats.figures.total.resolved == 1
     assert "住房和城乡建设局" in render_stats_text(stats)
+
+
+async def test_a_days_resolution_rate_never_passes_100_percent(uow: UnitOfWork) -> None:
+    await history(uow)  # H, received two days earlier, is resolved that day
+    async with uow:
+        digest = await build_digest(uow=uow, day=DAY, tz=SHANGHAI, now=LATER)
+    for row in (*digest.day_figures.departments, digest.day_figures.total):
+        assert row.resolution_rate is None or row.resolution_rate <= 1.0
+    urban = digest.day_figures.department("urban")
+    assert urban.closure_ratio is not None
+    text = render_digest_text(digest)
+    assert "结收比" in text
+    assert "办结率 —/" not in text

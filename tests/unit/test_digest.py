@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from admin.charts import render_digest_chart
+from admin.charts import CHART_RATES, chart_notes, chart_titles, render_digest_chart
 from admin.digest import (
     TELEGRAM_LIMIT,
     Digest,
@@ -20,7 +20,8 @@ from admin.digest import (
     render_stats_text,
 )
 from storage.errors import InvalidInput
-from storage.metrics import DepartmentFigures, Figures
+from storage.metrics import METRICS, DepartmentFigures, Figures, Unit
+from storage.vocabulary import METRIC_DEFINITIONS, METRIC_NAMES
 
 DAY = date(2026, 11, 24)
 AT = datetime(2026, 11, 25, tzinfo=UTC)
@@ -37,6 +38,7 @@ def busy(code: str, name: str) -> DepartmentFigures:
         code=code,
         name=name,
         received=12,
+        received_resolved=8,
         resolved=9,
         resolved_on_time=8,
         closures={"fixed": 7, "answered": 2, "duplicate": 1},
@@ -76,8 +78,10 @@ def test_a_busy_day_shows_rates_departments_and_hotspots() -> None:
     )
     assert "▪ 城市管理局：收到 12/12，办结 9/9" in text
     assert "按时办结率 88.9%" in text
-    assert "满意率 83.3%" in text
-    assert "办理中位 2.1 天" in text
+    assert "办结率 66.7%（受理 12 件中已办结 8 件）" in text
+    assert "结收比 75.0%" in text
+    assert "满意率 83.3%（最终评价 6 件，未评价 0 件，不满意重办 1 件）" in text
+    assert "办理时长中位 2.1 天" in text
     assert "已解决 7 · 已答复 2 · 重复诉求 1" in text
     assert "路灯（4件，如 TB-20261124-0001、TB-20261124-0007）" in text
 
@@ -133,3 +137,49 @@ def test_chart_is_a_png(tmp_path: Path, busy_day: bool) -> None:
     buffer = io.BytesIO()
     render_digest_chart(digest, buffer)  # what a handler sends without touching the disk
     assert buffer.getvalue()[:4] == b"\x89PNG"
+
+
+def test_no_data_reads_as_a_dash_never_as_zero_percent() -> None:
+    rated_nothing = DepartmentFigures(code="urban", name="城市管理局", received=3, routed=3, open=3)
+    stats = Stats(first=DAY, last=DAY, department_code=None, figures=period(rated_nothing))
+    text = render_stats_text(stats)
+    assert "满意率 —（最终评价 0 件" in text
+    assert "按时办结率 —" in text
+    assert "办结率 0.0%（受理 3 件中已办结 0 件）" in text  # a real zero stays a zero
+    assert "满意率 0.0%" not in text
+
+
+def test_an_on_demand_digest_of_today_is_titled_as_of_now() -> None:
+    urban = busy("urban", "城市管理局")
+    since, until = datetime(2026, 11, 23, 16, tzinfo=UTC), datetime(2026, 11, 24, 16, tzinfo=UTC)
+    today = Figures(
+        since=since,
+        until=until,
+        now=datetime(2026, 11, 24, 2, 5, tzinfo=UTC),
+        departments=(urban,),
+        total=replace(urban, code="*", name=""),
+    )
+    digest = Digest(day=DAY, day_figures=today, month_figures=today, hotspots={})
+    assert "（周二，截至 02:05）" in render_digest_text(digest)
+    title, day_title, month_title = chart_titles(digest)
+    assert title == "民意直通车 · 2026年11月24日（截至 02:05）"
+    assert day_title == "11月24日收到与办结（件）"
+    assert month_title == "本月累计 11月1日—11月24日 各项比率（%）"
+    for text in (title, day_title, month_title):
+        assert "昨日" not in text
+
+
+def test_a_finished_day_has_no_as_of_time() -> None:
+    digest = empty_digest()  # now == until: the day is over
+    assert "截至" not in render_digest_text(digest)
+    assert "截至" not in chart_titles(digest)[0]
+
+
+def test_the_chart_prints_the_definitions_of_its_rates() -> None:
+    notes = chart_notes()
+    for key in CHART_RATES:
+        assert any(
+            note.startswith(f"{METRIC_NAMES[key]}：{METRIC_DEFINITIONS[key]}") for note in notes
+        )
+        assert METRICS[key].unit == Unit.SHARE  # the axis ends at 100 %
+    assert any("—" in note for note in notes)
