@@ -100,8 +100,8 @@ METRIC_NAMES: Mapping[MetricKey, str] = MappingProxyType(
 METRIC_DEFINITIONS: Mapping[MetricKey, str] = MappingProxyType(
     {
         MetricKey.RESOLUTION_RATE: (
-            "统计期内受理的诉求（不含重复诉求）中，截至报告时已办结（已解决、已答复、无法联系）"
-            "且未被重新办理的比例，不会超过100%"
+            "统计期内受理的诉求（不含重复诉求）中，截至报告时已办结（已解决、已答复、无法联系；"
+            "重新办理中的不算）的比例，不会超过100%"
         ),
         MetricKey.CLOSURE_RATIO: (
             "统计期内办结件数 ÷ 同期受理件数（不含重复诉求）；办结件含此前受理、本期办结的诉求，"
@@ -128,6 +128,15 @@ HOTSPOTS_DEFINITION = (
 def metric_name(key: MetricKey) -> str:
     """The figure's name, as the digest, /stats and the chart show it."""
     return METRIC_NAMES[key]
+
+
+def definitions_table() -> str:
+    """The figures' names and definitions as the Markdown table docs/metrics.md prints."""
+    rows = [(METRIC_NAMES[key], METRIC_DEFINITIONS[key]) for key in MetricKey]
+    rows.append((HOTSPOTS_NAME, HOTSPOTS_DEFINITION))
+    return "\n".join(
+        ["| 指标 | 口径 |", "|---|---|", *(f"| {name} | {text} |" for name, text in rows)]
+    )
 
 
 def status_name(status: Status | str, *, staff: bool) -> str:
@@ -161,3 +170,7 @@ def action_name(action: Action | str) -> str:
         return ACTION_NAMES[Action(action)]
     except ValueError:
         return str(action)
+
+
+if __name__ == "__main__":
+    print(definitions_table())
