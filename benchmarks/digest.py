@@ -4,7 +4,12 @@ Usage: python benchmarks/digest.py [--tickets N] [--database sqlite|postgres|bot
 Fills a fresh store (SQLite file in a temp dir; PostgreSQL: a throwaway database
 minyi_bench_<random> on postgresql://postgres@127.0.0.1:5432, dropped afterwards) with N tickets
 spread over D days and about seven events each, then times build_digest for the last day and
-/stats (build_stats) over the last 30 days. Prints one JSON object.
+/stats (build_stats) over the last 30 days. Prints one JSON object, with the load average
+before and after (the machine may be shared).
+
+--keep-sqlite PATH / --keep-postgres keep the filled store; --reuse-sqlite PATH /
+--reuse-postgres NAME time a store filled earlier (migrated to the current schema first, then
+ANALYZEd), so several versions can be timed on the same data in one sitting.
 """
 
 from __future__ import annotations
@@ -463,6 +468,39 @@ async def _time(url: str, scenario: Scenario) -> dict[str, Any]:
     }
 
 
+def _analyze_sqlite(path: Path) -> None:
+    connection = sqlite3.connect(path)
+    connection.execute("ANALYZE")
+    connection.close()
+
+
+async def reuse_sqlite(path: Path, scenario: Scenario) -> dict[str, Any]:
+    """Time the builders on a SQLite file filled earlier, migrated to the current schema."""
+    url = f"sqlite+aiosqlite:///{path}"
+    started = time.perf_counter()
+    await asyncio.to_thread(database.upgrade, url)
+    await asyncio.to_thread(_analyze_sqlite, path)
+    migrated = time.perf_counter() - started
+    result = await _time(url, scenario)
+    return {"migrate_seconds": round(migrated, 1), **result}
+
+
+async def reuse_postgres(name: str, scenario: Scenario) -> dict[str, Any]:
+    """Time the builders on a PostgreSQL database filled earlier, migrated to the current schema."""
+    host = POSTGRES_ADMIN.split("://", 1)[1]
+    url = f"postgresql+asyncpg://{host}/{name}"
+    started = time.perf_counter()
+    await asyncio.to_thread(database.upgrade, url)
+    connection = await asyncpg.connect(f"{POSTGRES_ADMIN}/{name}")
+    try:
+        await connection.execute("VACUUM ANALYZE")
+    finally:
+        await connection.close()
+    migrated = time.perf_counter() - started
+    result = await _time(url, scenario)
+    return {"migrate_seconds": round(migrated, 1), "database": name, **result}
+
+
 async def bench_sqlite(scenario: Scenario, keep: Path | None = None) -> dict[str, Any]:
     """Fill a SQLite file and time the builders (keep the file at `keep` when given)."""
     with tempfile.TemporaryDirectory(prefix="minyi_bench_") as folder:
@@ -479,8 +517,8 @@ async def bench_sqlite(scenario: Scenario, keep: Path | None = None) -> dict[str
     return {"load_seconds": round(loaded, 1), "database_mb": round(size / 2**20), **result}
 
 
-async def bench_postgres(scenario: Scenario) -> dict[str, Any]:
-    """Fill a throwaway PostgreSQL database and time the builders; drop it afterwards."""
+async def bench_postgres(scenario: Scenario, keep: bool = False) -> dict[str, Any]:
+    """Fill a throwaway PostgreSQL database and time the builders; drop it unless `keep`."""
     name = f"minyi_bench_{uuid.uuid4().hex[:10]}"
     admin = await asyncpg.connect(f"{POSTGRES_ADMIN}/postgres")
     await admin.execute(f'CREATE DATABASE "{name}"')
@@ -495,9 +533,11 @@ async def bench_postgres(scenario: Scenario) -> dict[str, Any]:
         result = await _time(url, scenario)
         size = await admin.fetchval("SELECT pg_database_size($1)", name)
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not keep:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
-    return {"load_seconds": round(loaded, 1), "database_mb": round(size / 2**20), **result}
+    kept = {"database": name} if keep else {}
+    return {"load_seconds": round(loaded, 1), "database_mb": round(size / 2**20), **kept, **result}
 
 
 async def main() -> None:
@@ -507,15 +547,30 @@ async def main() -> None:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--keep-sqlite", type=Path, help="keep the SQLite file at this path")
+    parser.add_argument("--keep-postgres", action="store_true", help="keep the database")
+    parser.add_argument("--reuse-sqlite", type=Path, help="time this SQLite file, no load")
+    parser.add_argument("--reuse-postgres", help="time this PostgreSQL database, no load")
     args = parser.parse_args()
     now = datetime(2026, 11, 25, 8, 0, tzinfo=TZ).astimezone(UTC)
     scenario = Scenario(tickets=args.tickets, days=args.days, now=now)
     hot_keywords(["路灯不亮"])  # jieba loads its dictionaries once per process (post_init)
-    report: dict[str, Any] = {"tickets": args.tickets, "days": args.days, "repeat": REPEAT}
+    report: dict[str, Any] = {
+        "tickets": args.tickets,
+        "days": args.days,
+        "repeat": REPEAT,
+        "load_average_before": [round(x, 2) for x in os.getloadavg()],
+    }
     if args.database in ("sqlite", "both"):
-        report["sqlite"] = await bench_sqlite(scenario, args.keep_sqlite)
+        if args.reuse_sqlite:
+            report["sqlite"] = await reuse_sqlite(args.reuse_sqlite, scenario)
+        else:
+            report["sqlite"] = await bench_sqlite(scenario, args.keep_sqlite)
     if args.database in ("postgres", "both"):
-        report["postgres"] = await bench_postgres(scenario)
+        if args.reuse_postgres:
+            report["postgres"] = await reuse_postgres(args.reuse_postgres, scenario)
+        else:
+            report["postgres"] = await bench_postgres(scenario, args.keep_postgres)
+    report["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(report, ensure_ascii=False, indent=2))
 
 

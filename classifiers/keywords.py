@@ -90,8 +90,15 @@ def hot_keywords(
     cleaned = [normalize(text) for text in texts]
     frequency: Counter[str] = Counter()
     spread: Counter[str] = Counter()
+    verdicts: dict[str, bool] = {}  # a day's texts repeat their words: judge each word once
     for text in cleaned:
-        words = [w for w in tokenize(text) if _is_keyword(w, idf.stop_words)]
+        words = []
+        for word in tokenize(text):
+            keep = verdicts.get(word)
+            if keep is None:
+                keep = verdicts[word] = _is_keyword(word, idf.stop_words)
+            if keep:
+                words.append(word)
         frequency.update(words)
         spread.update(set(words))
     total = sum(frequency.values())

@@ -49,6 +49,7 @@ from sqlalchemy import (
     case,
     cast,
     func,
+    null,
     or_,
     select,
 )
@@ -343,14 +344,22 @@ async def _medians(
         }
     # SQLite has no percentile: fetch whole seconds packed per group (a few rows, not one per
     # ticket) and take the middle in Python; window functions are several times slower here.
-    seconds = cast(func.round((func.julianday(end) - func.julianday(start)) * 86400), Integer)
-    inner = select(group.label("key"), seconds.label("s")).where(*where).subquery()
+    inner = select(group.label("key"), _seconds(start, end).label("s")).where(*where).subquery()
     statement = select(inner.c.key, func.group_concat(inner.c.s)).group_by(inner.c.key)
-    groups = {
-        str(key): [int(v) for v in packed.split(",")]
-        for key, packed in (await connection.execute(statement)).all()
-        if packed
-    }
+    return _packed_medians((await connection.execute(statement)).all())
+
+
+def _seconds(start: Any, end: Any) -> ColumnElement[int]:
+    """end - start in whole seconds (SQLite)."""
+    return cast(func.round((func.julianday(end) - func.julianday(start)) * 86400), Integer)
+
+
+def _packed_medians(rows: Iterable[Sequence[Any]]) -> dict[str, float]:
+    """Median hours per group and in total (TOTAL) from (group, "s1,s2,…") rows (SQLite)."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    for key, packed in rows:
+        if packed:
+            groups[str(key)].extend(int(v) for v in packed.split(","))
     everything = [v for values in groups.values() for v in values]
     if everything:
         groups[TOTAL] = everything
@@ -414,12 +423,27 @@ async def figures(
         *scoped(dept),
     ]
     on_time = or_(tickets.c.due_at.is_(None), tickets.c.resolved_at <= tickets.c.due_at)
+    # 办理时长 is measured on the same tickets (routed ones, 重复 left out): on SQLite in the
+    # same scan, its seconds packed per group; PostgreSQL takes a percentile below.
+    measured = and_(
+        tickets.c.routed_at.is_not(None),
+        tickets.c.closure_code != ClosureCode.DUPLICATE.value,
+    )
+    packed: Any = (
+        func.group_concat(
+            case((measured, _seconds(tickets.c.routed_at, tickets.c.resolved_at)), else_=None)
+        )
+        if dialect != "postgresql"
+        else null()
+    )
     resolved = (
-        select(dept, tickets.c.closure_code, func.count(), _count_if(on_time))
+        select(dept, tickets.c.closure_code, func.count(), _count_if(on_time), packed)
         .where(*resolved_in_period)
         .group_by(dept, tickets.c.closure_code)
     )
-    for code, closure, n, in_time in (await connection.execute(resolved)).all():
+    handling_packed: list[tuple[str, str]] = []
+    for code, closure, n, in_time, seconds in (await connection.execute(resolved)).all():
+        handling_packed.append((code, seconds))
         row = counts[code]
         row["closures"] = {**row.get("closures", {}), str(closure): int(n)}
         if closure in RESOLVING_CODES:
@@ -495,18 +519,17 @@ async def figures(
         counts[code]["open"], counts[code]["overdue"] = int(n), int(late)
 
     # Medians.
-    handling = await _medians(
-        connection,
-        dialect,
-        start=tickets.c.routed_at,
-        end=tickets.c.resolved_at,
-        group=dept,
-        where=[
-            *resolved_in_period,
-            tickets.c.routed_at.is_not(None),
-            tickets.c.closure_code != ClosureCode.DUPLICATE.value,
-        ],
-    )
+    if dialect == "postgresql":
+        handling = await _medians(
+            connection,
+            dialect,
+            start=tickets.c.routed_at,
+            end=tickets.c.resolved_at,
+            group=dept,
+            where=[*resolved_in_period, measured],
+        )
+    else:
+        handling = _packed_medians(handling_packed)
     response = await _medians(
         connection,
         dialect,
