@@ -228,6 +228,7 @@ ROLE_NAMES = {
     "dispatcher": "调度员",
     "supervisor": "督查人员",
     "admin": "管理员",
+    "collector": "民情书记/网格员",
 }
 ADMINS_ONLY = "只有管理员可以管理人员。"
 MEMBERS_PRIVATE_ONLY = "人员名单含 Telegram ID，请私聊机器人使用 /members。"
