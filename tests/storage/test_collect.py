@@ -19,7 +19,7 @@ from storage.collect import (
     write_off,
 )
 from storage.errors import IllegalTransition, PermissionDenied
-from storage.metrics import figures
+from storage.metrics import channel_figures, figures
 from storage.models import (
     Audience,
     Channel,
@@ -269,3 +269,82 @@ async def test_a_collector_cannot_see_another_teams_register_a_supervisor_can(
         lines = await team_register(uow=uow, viewer=zhou, since=since, until=until)
     assert ticket.rating == Rating.NOT_REACHED
     assert [line.stage for line in lines] == [Stage.WRITTEN_OFF]
+
+
+async def test_channel_figures_rebuild_collected_direct_sent_on_and_closed(
+    uow: UnitOfWork,
+) -> None:
+    zhou = await f.collector(uow)
+    clerk = await f.staff(uow, "urban")
+    bot = await f.ticket(uow)  # 居民自报, routed to urban
+    async with uow:
+        await record_ticket(
+            uow=uow,
+            collector=zhou,
+            record=HEARD,
+            prediction=f.prediction("urban"),
+            policy=POLICY,
+            answer_on_spot="已当场答复",
+            now=NOW,
+        )
+        await record_ticket(
+            uow=uow,
+            collector=zhou,
+            record=HEARD,
+            prediction=f.prediction("urban"),
+            policy=POLICY,
+            answer_on_spot="已当场答复",
+            now=NOW,
+        )
+    async with uow:
+        sent = await record_ticket(
+            uow=uow,
+            collector=zhou,
+            record=HEARD,
+            prediction=f.prediction("urban"),
+            policy=POLICY,
+            now=NOW,
+        )
+    async with uow:
+        await record_ticket(
+            uow=uow,
+            collector=zhou,
+            record=Record(Channel.PHONE, "电梯坏了"),
+            prediction=f.prediction("urban"),
+            policy=POLICY,
+            now=NOW,
+        )
+    for number in (bot.number, sent.ticket.number):
+        async with uow:
+            await resolve_ticket(
+                uow=uow,
+                actor=clerk,
+                number=number,
+                code=ClosureCode.FIXED,
+                answer="已修复",
+                now=NOW + timedelta(hours=1),
+            )
+    async with uow:
+        await record_follow_up(
+            uow=uow,
+            collector=zhou,
+            number=sent.ticket.number,
+            rating=Rating.BASICALLY,
+            policy=POLICY,
+            now=NOW + timedelta(hours=2),
+        )
+    async with uow:
+        rows = await channel_figures(uow=uow, since=NOW, until=NOW + timedelta(days=1))
+        departments = await figures(uow=uow, since=NOW, until=NOW + timedelta(days=1), now=NOW)
+    by = {r.channel: r for r in rows}
+    assert [r.channel for r in rows] == ["bot", "visit", "phone", "*"]
+    visit, total = by["visit"], by["*"]
+    assert (visit.collected, visit.direct, visit.sent_on, visit.resolved) == (3, 2, 1, 1)
+    assert (visit.written_off, visit.positive, visit.rated) == (3, 1, 1)
+    assert visit.resolution_rate == 1.0
+    assert (by["phone"].collected, by["phone"].resolution_rate) == (1, 0.0)
+    assert (total.collected, total.direct, total.sent_on, total.resolved) == (5, 2, 3, 2)
+    assert total.closed_rate == 4 / 5
+    assert total.direct_share == 2 / 5
+    assert total.write_off_rate == 3 / 5
+    assert departments.total.received == 3  # 直办 is never a department's
