@@ -132,6 +132,12 @@ DIGEST_MONTH = "【本月累计 {first}—{last}】"
 DIGEST_EMPTY_DAY = "当日无新增诉求，也无办结。"
 DIGEST_DEPARTMENTS = "【各部门】当日 / 本月"
 DIGEST_HOTSPOTS = "【当日热点诉求】"
+CHANNELS_TITLE = "【按渠道（本期收集的诉求）】"
+CHANNELS_TOTAL = "合计"
+CHANNEL_LINE = (
+    "▪ {name}：收集 {collected}，直办 {direct}（{direct_share}），转办 {sent_on}"
+    "（办结率 {resolution}）；总办结率 {closed}，销号率 {written_off}，满意率 {satisfaction}"
+)
 DIGEST_NO_HOTSPOTS = "暂无热点诉求。"
 DIGEST_TRUNCATED = "……（其余 {count} 个部门见图表或 /stats）"
 

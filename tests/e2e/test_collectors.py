@@ -219,3 +219,24 @@ async def test_on_the_spot_and_followed_by_phone_without_consent(world: World) -
     await qian.send_command(qian.private_chat, "/register")
     own = await world.emu.wait_for_message(qian.private_chat, has("诉求台账"))
     assert number not in (own.text or "")
+
+
+async def test_digest_shows_the_channels_and_a_supervisor_sees_any_teams_register(
+    world: World,
+) -> None:
+    zhou = await collector(world, "民情书记老周")
+    boss = world.emu.add_user("区委督查室")
+    async with world.uow as uow:
+        await add_member(uow=uow, user_id=boss.id, role=Role.SUPERVISOR, display_name="督查")
+    await record(
+        world, zhou, channel="接待点", person=None, request="社区门口的健身器材坏了",
+        on_the_spot="已联系社区当天维修",
+    )  # fmt: skip
+    await zhou.send_command(zhou.private_chat, "/start")  # collectors may also write as residents
+    await world.emu.wait_for_message(zhou.private_chat, has("民情书记工作台"))
+    await boss.send_command(boss.private_chat, "/digest")
+    digest = await world.emu.wait_for_message(boss.private_chat, has("按渠道"))
+    assert "▪ 接待点：收集 1，直办 1（100.0%），转办 0" in (digest.text or "")
+    await boss.send_command(boss.private_chat, "/register 市直第一民情书记队")
+    register = await world.emu.wait_for_message(boss.private_chat, has("诉求台账"))
+    assert "现场解答 1 件" in (register.text or "")
