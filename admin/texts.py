@@ -207,6 +207,10 @@ EXPORT_HEADERS = {
     "response_hours": "响应时长（小时）",
     "handling_hours": "办理时长（小时）",
     "anonymised_at": "匿名化时间",
+    "channel": "渠道",
+    "team": "民情书记队",
+    "person_name": "群众",
+    "written_off_at": "销号时间",
 }
 YES = "是"
 NO = "否"

@@ -19,6 +19,7 @@ from storage.collect import (
     write_off,
 )
 from storage.errors import IllegalTransition, PermissionDenied
+from storage.exports import ticket_rows
 from storage.metrics import channel_figures, figures
 from storage.models import (
     Audience,
@@ -348,3 +349,19 @@ async def test_channel_figures_rebuild_collected_direct_sent_on_and_closed(
     assert total.direct_share == 2 / 5
     assert total.write_off_rate == 3 / 5
     assert departments.total.received == 3  # 直办 is never a department's
+
+
+async def test_exports_carry_the_channel_the_team_and_the_write_off(uow: UnitOfWork) -> None:
+    zhou = await f.collector(uow)
+    async with uow:
+        recorded = await record_ticket(
+            uow=uow, collector=zhou, record=HEARD, prediction=f.prediction("urban"),
+            policy=POLICY, answer_on_spot="已当场答复", now=NOW,
+        )  # fmt: skip
+    async with uow:
+        rows = [r async for r in ticket_rows(uow=uow, since=NOW, until=NOW + timedelta(days=1))]
+    (row,) = rows
+    assert row.number == recorded.ticket.number
+    assert (row.channel, row.team, row.person_name) == ("visit", "市直第一民情书记队", "张大爷")
+    assert row.written_off_at == NOW
+    assert row.phone is None
