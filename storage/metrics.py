@@ -565,7 +565,8 @@ async def sample_texts(
 # - 办结率 of what was sent on = resolved ÷ (sent on - duplicates).
 # - 总办结率 (含直办) = (direct + resolved) ÷ (collected - duplicates): the campaign's
 #   "97 % closed", with direct ÷ collected beside it: how much was answered at the door.
-# - 销号率 = written off (closed and the resident told) ÷ collected.
+# - 销号率 = written off (closed and the resident told) ÷ those a collector recorded (a resident's
+#   own report is in no team's register: no 销号率 for 居民自报).
 # - 满意率 = (满意 + 基本满意) ÷ ratings given (by residents or at the collector's 回访).
 #
 # A cohort of the period's requests, followed to now: unlike `figures`, which counts each
@@ -584,6 +585,7 @@ class ChannelFigures:
     written_off: int = 0
     positive: int = 0
     rated: int = 0
+    recorded: int = 0  # recorded by a collector: the lines of the teams' registers
 
     @property
     def sent_on(self) -> int:
@@ -607,8 +609,8 @@ class ChannelFigures:
 
     @property
     def write_off_rate(self) -> float | None:
-        """销号率."""
-        return ratio(self.written_off, self.collected)
+        """销号率, of the requests collectors recorded."""
+        return ratio(self.written_off, self.recorded)
 
     @property
     def satisfaction_rate(self) -> float | None:
@@ -640,6 +642,7 @@ async def channel_figures(
             _count_if(tickets.c.written_off_at.is_not(None)),
             _count_if(tickets.c.rating.in_([r.value for r in POSITIVE_RATINGS])),
             _count_if(tickets.c.rating.in_([r.value for r in GIVEN_RATINGS])),
+            _count_if(tickets.c.recorder_user_id.is_not(None)),
         )
         .where(tickets.c.created_at >= since, tickets.c.created_at < until)
         .group_by(tickets.c.channel)
@@ -663,6 +666,7 @@ async def channel_figures(
                 "written_off",
                 "positive",
                 "rated",
+                "recorded",
             )
         ),
     )

@@ -347,7 +347,8 @@ async def test_channel_figures_rebuild_collected_direct_sent_on_and_closed(
     assert (total.collected, total.direct, total.sent_on, total.resolved) == (5, 2, 3, 2)
     assert total.closed_rate == 4 / 5
     assert total.direct_share == 2 / 5
-    assert total.write_off_rate == 3 / 5
+    assert total.write_off_rate == 3 / 4  # of what collectors recorded
+    assert by["bot"].write_off_rate is None
     assert departments.total.received == 3  # 直办 is never a department's
 
 
