@@ -16,7 +16,7 @@ from admin.cli_retrain import retrain as _retrain  # noqa: F401  (registers `mod
 from admin.settings import Settings
 from storage import database
 from storage.district import bind_department, list_departments, load_departments, read_district
-from storage.errors import DomainError, InvalidInput
+from storage.errors import DomainError, InvalidInput, TeamRequired
 from storage.members import (
     access_history,
     add_member,
@@ -26,6 +26,7 @@ from storage.members import (
     set_role,
 )
 from storage.models import Role
+from storage.teams import find_team, read_teams
 from storage.views import MemberView
 
 app = typer.Typer(help="民意直通车 — 运维命令 (operator commands)", no_args_is_help=True)
@@ -150,8 +151,21 @@ def _department(settings: Settings, word: str | None, *, dispatch: bool = False)
     return department_code(word, {d.code: d.name for d in specs}) or word.strip()
 
 
+def _team(settings: Settings, role: Role, team: str | None, community: str | None) -> str | None:
+    """A collector's team, checked against teams.toml (and its community, when given)."""
+    if role != Role.COLLECTOR:
+        return None
+    if not team:
+        raise fail(describe(TeamRequired()))
+    try:
+        return find_team(read_teams(settings.teams_file), team, community).name
+    except DomainError as error:
+        raise fail(describe(error)) from None
+
+
 def _who(member: MemberView) -> str:
     where = f" @ {member.department_code}" if member.department_code else ""
+    where += f" @ {member.team}" if member.team else ""
     name = f"（{member.display_name}）" if member.display_name else ""
     return f"{member.user_id} {member.role}{where}{name}"
 
@@ -167,18 +181,29 @@ DepartmentOption = Annotated[
 @members_app.command("add")
 def members_add(
     user_id: Annotated[str, typer.Argument(help="Telegram 用户 ID")],
-    role: Annotated[Role, typer.Option(help="staff / dispatcher / supervisor / admin")],
+    role: Annotated[Role, typer.Option(help="staff / dispatcher / supervisor / admin / collector")],
     department: DepartmentOption = None,
     name: Annotated[str, typer.Option(help="显示名称 display name")] = "",
+    team: Annotated[str | None, typer.Option(help="民情书记/网格员的队名（仅 collector）")] = None,
+    community: Annotated[
+        str | None, typer.Option(help="队结对的社区（仅 collector，见 teams.toml）")
+    ] = None,
 ) -> None:
-    """Grant a role to a Telegram user (staff need a department; other roles take none)."""
+    """Grant a role to a Telegram user (staff need a department, collectors a team and its
+    community from teams.toml; other roles take neither)."""
     settings = settings_or_exit()
     uid = _user_id(user_id)
     code = _department(settings, department)
+    team_name = _team(settings, role, team, community)
     member, created = run_with_uow(
         settings,
         lambda uow: add_member(
-            uow=uow, user_id=uid, role=role, department_code=code, display_name=name
+            uow=uow,
+            user_id=uid,
+            role=role,
+            department_code=code,
+            display_name=name,
+            team=team_name,
         ),
     )
     typer.echo((texts.MEMBER_ADDED if created else texts.MEMBER_EXISTS).format(who=_who(member)))

@@ -26,7 +26,9 @@ from storage.errors import (
     DomainError,
     InvalidInput,
     NoSuchGrant,
+    TeamRequired,
     UnknownDepartment,
+    UnknownTeam,
 )
 from storage.unit_of_work import UnitOfWork
 
@@ -156,6 +158,10 @@ def describe(error: BaseException) -> str:
         return texts.DISTRICT_WIDE_ROLE.format(role=texts.ROLE_NAMES.get(error.role, error.role))
     if isinstance(error, NoSuchGrant):
         return texts.NO_SUCH_GRANT.format(user_id=error.user_id)
+    if isinstance(error, TeamRequired):
+        return texts.TEAM_REQUIRED
+    if isinstance(error, UnknownTeam):
+        return texts.UNKNOWN_TEAM.format(team=error.team, teams="、".join(error.known) or "—")
     if isinstance(error, InvalidInput | DomainError):
         return texts.INVALID_INPUT.format(detail=_first_line(error))
     if isinstance(error, InvalidToken):

@@ -26,7 +26,7 @@ from storage.conversations import purge_conversations
 from storage.exports import TicketRow, ticket_rows
 from storage.retention import RetentionReport, anonymise_closed
 from storage.unit_of_work import UnitOfWork
-from storage.vocabulary import closure_name, rating_name, status_name
+from storage.vocabulary import channel_name, closure_name, rating_name, status_name
 
 __all__ = ["ExportFormat", "anonymise", "export_app", "export_row", "write_tickets"]
 
@@ -98,6 +98,10 @@ def export_row(row: TicketRow, tz: ZoneInfo) -> list[Any]:
         "response_hours": _hours(row.response_hours),
         "handling_hours": _hours(row.handling_hours),
         "anonymised_at": _local(row.anonymised_at, tz),
+        "channel": channel_name(row.channel),
+        "team": row.team,
+        "person_name": cell_text(row.person_name),
+        "written_off_at": _local(row.written_off_at, tz),
     }
     return [cells[key] for key in texts.EXPORT_HEADERS]
 

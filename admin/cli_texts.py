@@ -58,6 +58,10 @@ UNEXPECTED = "意外错误 {kind}: {detail}"
 UNKNOWN_DEPARTMENT = "没有这个部门：{code}。可用的部门代码：{codes}"
 DEPARTMENT_REQUIRED = "工作人员 (staff) 属于一个部门：加 --department 部门代码或部门名称"
 DISTRICT_WIDE_ROLE = "{role}面向全区，不属于某个部门：去掉 --department"
+TEAM_REQUIRED = (
+    "民情书记/网格员 (collector) 属于一个队：加 --team 队名 --community 社区名（见 teams.toml）"
+)
+UNKNOWN_TEAM = "teams.toml 里没有与这个社区结对的队「{team}」。可用的队：{teams}"
 NO_SUCH_GRANT = "用户 {user_id} 没有这个角色：用 `minyi members list` 查看现有人员"
 NOT_A_USER_ID = "不是有效的 Telegram 用户 ID：{raw}（纯数字，可在 @userinfobot 查到）"
 CHAT_ID_INVALID = "不是有效的群组 ID：{raw}（群组 ID 是负数，如 -1001234567890）"

@@ -14,15 +14,18 @@ from storage.district import list_departments
 from storage.errors import InvalidInput, UnknownDepartment
 from storage.metrics import (
     METRICS,
+    TOTAL,
+    ChannelFigures,
     DepartmentFigures,
     Figures,
     MetricKey,
     Unit,
+    channel_figures,
     figures,
     sample_texts,
 )
 from storage.unit_of_work import UnitOfWork
-from storage.vocabulary import CLOSURE_NAMES, metric_name
+from storage.vocabulary import CLOSURE_NAMES, channel_name, metric_name
 
 __all__ = [
     "TELEGRAM_LIMIT",
@@ -62,6 +65,7 @@ class Digest:
     day_figures: Figures
     month_figures: Figures
     hotspots: Mapping[str, tuple[Hotspot, ...]]
+    channels: tuple[ChannelFigures, ...] = ()  # the month's requests by channel
 
     @property
     def until_now(self) -> datetime | None:
@@ -78,6 +82,7 @@ class Stats:
     last: date
     department_code: str | None
     figures: Figures
+    channels: tuple[ChannelFigures, ...] = ()
 
 
 def day_bounds(*, first: date, last: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
@@ -117,8 +122,9 @@ async def build_digest(
         hot = group.create_task(asyncio.to_thread(_hotspots, samples))
         day_figures = await figures(uow=uow, since=since, until=until, now=now)
         month_figures = await figures(uow=uow, since=month_since, until=until, now=day_figures.now)
+        channels = await channel_figures(uow=uow, since=month_since, until=until)
     hotspots = hot.result()
-    return Digest(day, day_figures, month_figures, hotspots)
+    return Digest(day, day_figures, month_figures, hotspots, tuple(channels))
 
 
 def parse_stats_args(args: Sequence[str]) -> tuple[date, date, str | None]:
@@ -154,7 +160,10 @@ async def build_stats(
     result = await figures(
         uow=uow, since=start, until=end, department_code=department_code, now=now
     )
-    return Stats(since, until, department_code, result)
+    channels = (
+        () if department_code else tuple(await channel_figures(uow=uow, since=start, until=end))
+    )
+    return Stats(since, until, department_code, result, channels)
 
 
 # --- rendering -------------------------------------------------------------------------------
@@ -318,6 +327,7 @@ def _compose(digest: Digest, *, with_examples: bool, max_departments: int | None
         lines += [_department_line(d, m, returned=returned) for d, m in shown]
         if len(shown) < len(active):
             lines.append(texts.DIGEST_TRUNCATED.format(count=len(active) - len(shown)))
+    lines += channel_lines(digest.channels)
     lines += ["", texts.DIGEST_HOTSPOTS]
     lines += _hotspot_lines(digest, with_examples=with_examples) or [texts.DIGEST_NO_HOTSPOTS]
     return "\n".join(lines)
@@ -352,6 +362,7 @@ def render_stats_text(stats: Stats) -> str:
     else:
         lines.extend(_block(total))
     lines.append(_backlog(total))
+    lines += channel_lines(stats.channels)
     if not stats.department_code:
         for row in result.departments:
             if row.is_quiet:
@@ -359,3 +370,27 @@ def render_stats_text(stats: Stats) -> str:
             lines += ["", f"▪ {row.name}", *_block(row), _backlog(row)]
     text = "\n".join(lines)
     return text if len(text) <= TELEGRAM_LIMIT else text[: TELEGRAM_LIMIT - 1] + "…"
+
+
+def channel_lines(rows: Sequence[ChannelFigures]) -> list[str]:
+    """The campaign's figures by channel (居民自报, 入户走访, 电话, 座谈, 接待点), then in total:
+    how many were collected, answered at the door, sent on and closed."""
+    if not rows or rows[-1].collected == 0:
+        return []
+    lines = ["", texts.CHANNELS_TITLE]
+    for row in rows:
+        name = texts.CHANNELS_TOTAL if row.channel == TOTAL else channel_name(row.channel)
+        lines.append(
+            texts.CHANNEL_LINE.format(
+                name=name,
+                collected=row.collected,
+                direct=row.direct,
+                direct_share=percent(row.direct_share),
+                sent_on=row.sent_on,
+                resolution=percent(row.resolution_rate),
+                closed=percent(row.closed_rate),
+                written_off=percent(row.write_off_rate),
+                satisfaction=percent(row.satisfaction_rate),
+            )
+        )
+    return lines

@@ -18,6 +18,7 @@ DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_DEPARTMENTS = Path(storage.__file__).with_name("departments.toml")
 DEFAULT_MODEL = Path(classifiers.__file__).with_name("default_model")
 DEFAULT_PLACES = Path(storage.__file__).with_name("places.toml")
+DEFAULT_TEAMS = Path(storage.__file__).with_name("teams.toml")
 TOKEN_PATTERN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,}$")
 # A bot token anywhere in a text (a URL in an error, a traceback): never shown to anyone.
 TOKEN_ANYWHERE = re.compile(r"\d{3,20}:[A-Za-z0-9_-]{20,}")
@@ -52,6 +53,7 @@ class Settings(BaseSettings):
     database_url: str = Field(default=DEFAULT_DATABASE_URL, alias="DATABASE_URL")
     departments_file: Path = Field(default=DEFAULT_DEPARTMENTS, alias="MINYI_DEPARTMENTS")
     places_file: Path = Field(default=DEFAULT_PLACES, alias="MINYI_PLACES")
+    teams_file: Path = Field(default=DEFAULT_TEAMS, alias="MINYI_TEAMS")  # collectors' teams
     model_dir: Path = Field(default=DEFAULT_MODEL, alias="MINYI_MODEL")
     timezone: str = Field(default="Asia/Shanghai", alias="MINYI_TIMEZONE")
     dispatch_threshold: float | None = Field(

@@ -133,6 +133,12 @@ DIGEST_MONTH = "【本月累计 {first}—{last}】"
 DIGEST_EMPTY_DAY = "当日无新增诉求，也无办结。"
 DIGEST_DEPARTMENTS = "【各部门】当日 / 本月"
 DIGEST_HOTSPOTS = "【当日热点诉求】"
+CHANNELS_TITLE = "【按渠道（本期收集的诉求）】"
+CHANNELS_TOTAL = "合计"
+CHANNEL_LINE = (
+    "▪ {name}：收集 {collected}，直办 {direct}（{direct_share}），转办 {sent_on}"
+    "（办结率 {resolution}）；总办结率 {closed}，销号率 {written_off}，满意率 {satisfaction}"
+)
 DIGEST_NO_HOTSPOTS = "暂无热点诉求。"
 DIGEST_TRUNCATED = "……（其余 {count} 个部门见图表或 /stats）"
 
@@ -204,6 +210,10 @@ EXPORT_HEADERS = {
     "response_hours": "响应时长（小时）",
     "handling_hours": "办理时长（小时）",
     "anonymised_at": "匿名化时间",
+    "channel": "渠道",
+    "team": "民情书记队",
+    "person_name": "群众",
+    "written_off_at": "销号时间",
 }
 YES = "是"
 NO = "否"
@@ -231,6 +241,7 @@ ROLE_NAMES = {
     "dispatcher": "调度员",
     "supervisor": "督查人员",
     "admin": "管理员",
+    "collector": "民情书记/网格员",
 }
 ADMINS_ONLY = "只有管理员可以管理人员。"
 MEMBERS_PRIVATE_ONLY = "人员名单含 Telegram ID，请私聊机器人使用 /members。"

@@ -16,7 +16,7 @@ from telegram.request import BaseRequest
 from admin import members, staff, supervision
 from admin.context import SERVICES_KEY
 from admin.settings import Settings
-from bot import errors, residents
+from bot import collectors, errors, residents
 from bot.services import Services
 from bot.updates import PerChatUpdateProcessor
 from classifiers import segmentation
@@ -123,6 +123,7 @@ def build_application(
     staff.register(application)
     supervision.register(application)
     members.register(application)
+    collectors.register_handlers(application)
     residents.register(application)
     residents.register_fallbacks(application)
     application.add_error_handler(errors.on_error)
@@ -181,6 +182,9 @@ async def _set_commands(application: Application) -> None:  # type: ignore[type-
             RESIDENT_COMMANDS, scope=BotCommandScopeAllPrivateChats()
         )
         await application.bot.set_my_commands(STAFF_COMMANDS, scope=BotCommandScopeAllGroupChats())
+        svc = application.bot_data.get(SERVICES_KEY)
+        if isinstance(svc, Services):
+            await collectors.set_commands(application, svc)
     except Exception:  # commands are a convenience; never block start-up on them
         log.warning("could not register bot commands", exc_info=True)
 

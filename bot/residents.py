@@ -28,6 +28,7 @@ from storage.models import Rating
 from storage.queries import open_ticket_for_resident, resident_ticket, resident_tickets
 from storage.tickets import MAX_TEXT_CHARS, add_resident_info, rate_ticket
 
+FLOOD_GROUP = -2  # first of all; collectors' recording conversation comes next (group -1)
 PRIVATE = filters.ChatType.PRIVATE
 NEW_MESSAGE = filters.UpdateType.MESSAGE
 NUMBER = re.compile(r"^[A-Za-z]{1,8}-\d{8}-\d{1,6}$")
@@ -526,7 +527,7 @@ def flood_guard(guard: FloodGuard) -> TypeHandler[Update, Context, None]:
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     """Register every resident handler (private chats only)."""
-    application.add_handler(flood_guard(FloodGuard()), group=-1)
+    application.add_handler(flood_guard(FloodGuard()), group=FLOOD_GROUP)
     private_command = PRIVATE & NEW_MESSAGE
     application.add_handlers(
         [

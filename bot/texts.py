@@ -251,3 +251,71 @@ def timeline(
     dropped = len(lines) - 1 - len(events_lines)
     more = [TIMELINE_EARLIER.format(count=dropped)] if dropped else []
     return "\n".join([head, *more, *events_lines])
+
+
+# --- collectors (民情书记 / 网格员) in their private chat ----------------------------------------
+
+C_MENU = (
+    "📋 民情书记工作台\n"
+    "走访、电话、座谈、接待点听到的诉求，都可以在这里代群众登记：能当场答复的现场解答，"
+    "其余转办，办理进展会一直通知您（首问跟办）。"
+)
+C_MENU_RECORD = "📝 代录诉求"
+C_MENU_REGISTER = "📒 诉求台账"
+C_NOT_COLLECTOR = "只有民情书记、网格员可以代录诉求。如需开通，请联系管理员。"
+C_ASK_CHANNEL = "这条诉求是通过什么渠道听到的？"
+C_ASK_PERSON = "请输入群众的称呼（如“张大爷”），群众不愿留名请点“匿名”。"
+C_ASK_ADDRESS = "请输入群众的住址或户号（如“荷韵花园3号楼2单元”），没有可跳过。"
+C_ASK_REQUEST = "请按群众的原话记录诉求内容，可以附照片。"
+C_ASK_PHONE = "群众是否同意把电话留给承办部门？只有群众明确同意才能留。"
+C_PHONE_YES = "群众同意留电话"
+C_PHONE_NO = "不留电话"
+C_ASK_PHONE_NUMBER = "请输入群众同意留下的电话号码。"
+C_PHONE_AGAIN = "没有识别到电话号码，请重新输入（手机号或座机号）。"
+C_SKIP = "跳过"
+C_NONE = "未填写"
+C_PHONE_CONSENTED = "已留（群众同意）"
+C_PHONE_NONE = "未留"
+C_SUMMARY = (
+    "📝 请核对代录内容：\n"
+    "渠道：{channel}\n群众：{person}\n住址：{address}\n诉求：{text}\n"
+    "照片：{photos} 张　电话：{phone}\n建议承办：{department}\n\n"
+    "能当场答复的请点“现场解答”，需要部门办理的请点“转办”。"
+)
+C_ON_THE_SPOT = "✅ 现场解答"
+C_SEND_ON = "📮 转办：{department}"
+C_CHANGE_DEPARTMENT = "改承办部门"
+C_CANCEL = "取消"
+C_TO_DISPATCH = "区民意调度中心"
+C_CHOOSE_DEPARTMENT = "请选择承办部门："
+C_ASK_ANSWER = "请输入您当场给群众的答复，提交后此诉求即记为现场解答并销号。"
+C_RECORDED_ON_SPOT = (
+    "✅ 已登记并现场解答，编号 {number}，已计入直办并销号。\n\n"
+    "群众如需查看记录，可打开下面的链接或扫二维码：\n{link}"
+)
+C_RECORDED_SENT = (
+    "📮 已登记并转办，编号 {number}。办理进展会通知您，办结后请您回访。\n\n"
+    "请把下面的链接或二维码给群众，群众打开后即可自己接收进展和评价"
+    "（链接只能使用一次）：\n{link}"
+)
+C_QR_CAPTION = "诉求 {number} 的关注二维码：群众用手机扫码，即可自己接收办理进展和评价。"
+C_CANCELLED = "已取消本次代录。"
+C_TEXT_PLEASE = "请用文字回复，或点上面的按钮。"
+C_PHOTO_LATER = "请先完成前面的步骤，记录诉求内容时再发照片。"
+C_PHOTO_LIMIT = "最多附 {limit} 张照片。"
+C_PHOTO_ADDED = "🖼 已附照片 {count} 张。"
+C_FOLLOWED_UP = "已记录回访结果。"
+C_LINK_INVALID = "这个链接无效或已经使用过了。如需帮助，请直接联系为您登记的民情书记。"
+C_REGISTER_TITLE = "📒 {team} 诉求台账（近 {days} 天）"
+C_REGISTER_EMPTY = "\n这段时间还没有登记的诉求。"
+C_REGISTER_REFUSED = "您只能查看本队的诉求台账。"
+C_REGISTER_LINE = "· {number}　{channel}　{person}：{text}"
+C_STAGES = {
+    "open": "\n🔧 在办 {count} 件",
+    "awaiting_follow_up": "\n📞 待回访 {count} 件",
+    "to_write_off": "\n📌 待销号 {count} 件",
+    "on_the_spot": "\n✅ 现场解答 {count} 件",
+    "written_off": "\n☑️ 已销号 {count} 件",
+}
+C_WRITE_OFF = "销号 {number}"
+C_WRITTEN_OFF = "{number} 已销号。"

@@ -37,6 +37,28 @@ def rating_keyboard(number: str) -> InlineKeyboardMarkup:
     )
 
 
+FOLLOW_UP_KEYS: Mapping[str, Rating] = {
+    "s": Rating.SATISFIED,
+    "b": Rating.BASICALLY,
+    "u": Rating.UNSATISFIED,
+    "n": Rating.NOT_REACHED,
+}
+
+
+def follow_up_keyboard(number: str) -> InlineKeyboardMarkup:
+    """The collector's 回访 buttons: 满意 / 基本满意 / 不满意 / 联系不上."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    texts.FOLLOW_UP_BUTTONS[key], callback_data=f"cv:{number}:{key}"
+                )
+                for key in FOLLOW_UP_KEYS
+            ]
+        ]
+    )
+
+
 def card_keyboard(number: str) -> InlineKeyboardMarkup:
     """Buttons on a department's ticket card."""
     return InlineKeyboardMarkup(

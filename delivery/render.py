@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardMarkup
 
 from delivery import cards, texts
-from storage.models import Rating
+from storage.models import ClosureCode, Rating
 from storage.notices import (
     Claimed,
     Closed,
@@ -18,7 +18,10 @@ from storage.notices import (
     DigestChart,
     DispatchCard,
     Escalation,
+    FollowUp,
+    Linked,
     Notice,
+    NoticeKind,
     Overdue,
     PendingDispatch,
     Photos,
@@ -35,7 +38,7 @@ from storage.notices import (
     Unanswered,
     Voices,
 )
-from storage.vocabulary import CLOSURE_NAMES
+from storage.vocabulary import CLOSURE_NAMES, RATING_NAMES, status_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,3 +191,29 @@ def render(notice: Notice, *, tz: ZoneInfo, names: Names) -> Rendered:
             return Rendered(notice.text)
         case DigestChart():
             return Rendered(notice.day.isoformat(), upload=notice.chart_png)
+        case Linked():
+            return Rendered(
+                texts.LINKED.format(
+                    number=notice.number, status=status_name(notice.status, staff=False)
+                )
+            )
+        case FollowUp():
+            return _follow_up(notice, names)
+
+
+def _follow_up(notice: FollowUp, names: Names) -> Rendered:
+    """The collector's copy of a step; a resolved ticket nobody follows asks for the 回访."""
+    step = texts.FOLLOW_UP_STEPS[notice.step].format(
+        department=names.of(notice.department_code),
+        text=notice.text,
+        code=CLOSURE_NAMES[notice.code] if notice.code else texts.NO_VALUE,
+        rating=RATING_NAMES[notice.rating] if notice.rating else texts.NO_VALUE,
+    )
+    if notice.code == ClosureCode.ON_THE_SPOT:
+        step = texts.FOLLOW_UP_ON_THE_SPOT.format(text=notice.text)
+    text = texts.FOLLOW_UP_HEAD.format(number=notice.number) + step
+    if notice.step == NoticeKind.RESOLVED:
+        if notice.linked:
+            return Rendered(text + texts.FOLLOW_UP_LINKED)
+        return Rendered(text + texts.FOLLOW_UP_ASK, cards.follow_up_keyboard(notice.number))
+    return Rendered(text)

@@ -29,6 +29,34 @@ RESOLVED_DUPLICATE = (
 REOPENED = "🔁 已收到您的意见，诉求 {number} 已转回 {department} 重新办理。"
 CLOSED = "📁 诉求 {number} 已办结归档。感谢您的参与！"
 CLOSED_UNRATED = "📁 诉求 {number} 评价期已过，已办结归档。如问题仍未解决，欢迎重新反映。"
+LINKED = (
+    "🔗 您已关注诉求 {number}（民情书记代为登记），当前状态：{status}。\n"
+    "办理进展和办结后的评价都会在这里通知您，也可以随时发送 /status {number} 查看。"
+)
+
+# --- to the collector who recorded the ticket (首问跟办) ---------------------------------------
+
+FOLLOW_UP_HEAD = "📋 首问跟办 {number}："
+FOLLOW_UP_STEPS = {
+    "routed": "已交办 {department}。",
+    "pending_dispatch": "正在由区民意调度中心确认承办部门。",
+    "claimed": "{department} 已安排专人办理。",
+    "reply": "{department} 答复：{text}",
+    "question": "{department} 想向群众了解：{text}（请转告群众，或请群众扫码关注后直接回复）",
+    "resolved": "{department} 已办结（{code}）：{text}",
+    "reopened": "已转回 {department} 重新办理。",
+    "closed": "已办结归档（{rating}）。",
+    "linked": "群众已扫码关注，后续进展和评价由群众本人接收。",
+}
+FOLLOW_UP_ON_THE_SPOT = "现场解答，已办结并销号。答复：{text}"
+FOLLOW_UP_ASK = "\n\n群众尚未扫码关注，请当面或电话回访后记录结果："
+FOLLOW_UP_LINKED = "\n（群众已关注，由群众本人评价）"
+FOLLOW_UP_BUTTONS = {
+    "s": "满意",
+    "b": "基本满意",
+    "u": "不满意",
+    "n": "联系不上",
+}
 
 # --- ticket cards and notices in department groups and on the dispatch desk -----------------
 

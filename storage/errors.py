@@ -104,3 +104,20 @@ class OwnAdminRole(DomainError):
 
     def __init__(self) -> None:
         super().__init__("admins cannot revoke their own admin role in Telegram")
+
+
+class TeamRequired(DomainError):
+    """A collector belongs to a team (and its community), configured in teams.toml."""
+
+    def __init__(self, known: list[str] | None = None) -> None:
+        super().__init__("collectors need --team (and --community) from teams.toml")
+        self.known = known or []
+
+
+class UnknownTeam(DomainError):
+    """A team (or its community) that teams.toml does not list."""
+
+    def __init__(self, team: str, known: list[str]) -> None:
+        super().__init__(f"unknown team {team!r}")
+        self.team = team
+        self.known = known

@@ -49,6 +49,10 @@ class TicketRow:
     response_hours: float | None
     handling_hours: float | None
     anonymised_at: datetime | None
+    channel: str = "bot"  # how the request reached the campaign (storage.models.Channel)
+    team: str | None = None  # the collector's team, for a request a collector recorded
+    person_name: str | None = None  # 群众 as the collector wrote them down
+    written_off_at: datetime | None = None  # 销号
 
 
 async def ticket_rows(
@@ -112,5 +116,9 @@ async def ticket_rows(
                 routed_at=t[tickets.c.routed_at], resolved_at=t[tickets.c.resolved_at]
             ),
             anonymised_at=t[tickets.c.anonymised_at],
+            channel=t[tickets.c.channel],
+            team=t[tickets.c.team],
+            person_name=t[tickets.c.person_name],
+            written_off_at=t[tickets.c.written_off_at],
         )
     await result.close()

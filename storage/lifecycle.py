@@ -59,6 +59,14 @@ class Action(StrEnum):
     MARK_OVERDUE = "mark_overdue"  # 催办
     ESCALATE = "escalate"  # 督办, a working day late
     RESUME_CLOCK = "resume_clock"  # a question left unanswered too long
+    # the campaign's own channel: collectors (民情书记 / 网格员), storage/collect.py
+    ANSWER_ON_SPOT = "answer_on_spot"  # 现场解答: recorded and closed at once, counted as 直办
+    LINK = "link"  # the resident opened the collector's start link: they follow it from now
+    FOLLOW_UP = "follow_up"  # the collector's 回访: satisfied or basically satisfied
+    FOLLOW_UP_REJECT = "follow_up_reject"  # the collector's 回访: unsatisfied, reopens left
+    FOLLOW_UP_FINAL = "follow_up_final"  # the collector's 回访: unsatisfied, none left
+    NOT_REACHED = "not_reached"  # the collector's 回访: 联系不上
+    WRITE_OFF = "write_off"  # 销号: closed and the resident has been told
 
 
 class Party(StrEnum):
@@ -68,6 +76,7 @@ class Party(StrEnum):
     STAFF = "staff"  # staff of the ticket's current department (overseers too)
     DISPATCHER = "dispatcher"  # dispatchers, supervisors, admins (oversee every department)
     SYSTEM = "system"  # the bot itself: routing, sweeps, timeouts
+    COLLECTOR = "collector"  # the collector who recorded the ticket (首问跟办)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,11 +174,29 @@ TRANSITIONS: tuple[Step, ...] = _expand(
                        [N.ESCALATION],                           [E.ESCALATED]),
     (A.RESUME_CLOCK,   WORKABLE,                                 SAME,           P.SYSTEM,
                        [N.UNANSWERED],                           [E.UNANSWERED]),
+    # collectors (民情书记 / 网格员): 代录, 现场解答, start links, 回访 in person, 销号
+    (A.ANSWER_ON_SPOT, [S.RECEIVED],                             S.CLOSED,       P.COLLECTOR,
+                       [N.FOLLOW_UP],                            [E.ANSWERED_ON_SPOT, E.CLOSED]),
+    (A.LINK,           EVERY,                                    SAME,           P.RESIDENT,
+                       [N.LINKED],                               [E.LINKED]),
+    (A.FOLLOW_UP,      [S.RESOLVED],                             S.CLOSED,       P.COLLECTOR,
+                       [N.CLOSED],                               [E.FOLLOWED_UP, E.CLOSED]),
+    (A.FOLLOW_UP_REJECT, [S.RESOLVED],                           S.REOPENED,     P.COLLECTOR,
+                       [N.REWORK, N.REOPENED],                   [E.FOLLOWED_UP, E.REOPENED]),
+    (A.FOLLOW_UP_FINAL, [S.RESOLVED],                            S.CLOSED,       P.COLLECTOR,
+                       [N.ESCALATION, N.CLOSED],
+                       [E.FOLLOWED_UP, E.CLOSED, E.ESCALATED]),
+    (A.NOT_REACHED,    [S.RESOLVED],                             S.CLOSED,       P.COLLECTOR,
+                       [N.CLOSED],                               [E.FOLLOWED_UP, E.CLOSED]),
+    (A.WRITE_OFF,      [S.CLOSED],                               SAME,           P.COLLECTOR,
+                       [],                                       [E.WRITTEN_OFF]),
 )
 # fmt: on
 
 # Notices sent outside the lifecycle: the digest, and delivery trouble (PHOTOS is in the table,
-# for an answer's photos, and is also sent with ticket cards).
+# for an answer's photos, and is also sent with ticket cards). FOLLOW_UP is in the table, for
+# 现场解答, and is also the collector's copy of every notice to the resident of a ticket they
+# recorded (storage/outbox.py:notify).
 NOTICES_OUTSIDE_LIFECYCLE = frozenset(
     {N.DIGEST, N.DIGEST_CHART, N.RESIDENT_UNREACHABLE, N.DEPARTMENT_UNREACHABLE}
 )

@@ -13,6 +13,7 @@ from storage.errors import (
     InvalidInput,
     NoSuchGrant,
     OwnAdminRole,
+    TeamRequired,
     UnknownDepartment,
 )
 from storage.models import (
@@ -52,6 +53,16 @@ class Actor:
     def is_staff(self) -> bool:
         """Whether the user holds any staff-side role at all."""
         return bool(self.roles)
+
+    @property
+    def team(self) -> str | None:
+        """The collector's team, if the user is a collector."""
+        return next((m.team for m in self.roles if m.role == Role.COLLECTOR and m.team), None)
+
+    @property
+    def is_collector(self) -> bool:
+        """Whether the user records requests on residents' behalf (民情书记 / 网格员)."""
+        return self.team is not None
 
     @property
     def oversees_all(self) -> bool:
@@ -158,10 +169,15 @@ async def add_member(
     department_code: str | None = None,
     display_name: str = "",
     by: ChangedBy = OPERATOR,
+    team: str | None = None,
 ) -> tuple[MemberView, bool]:
-    """Grant a role (idempotent); staff need a department, other roles take none.
+    """Grant a role (idempotent); staff need a department, collectors a team (checked against
+    teams.toml by the caller), other roles take neither.
     A new grant is recorded in the audit trail. Returns (member, created)."""
     await _validate_grant(uow, role, department_code)
+    if role == Role.COLLECTOR and not team:
+        raise TeamRequired
+    team = team if role == Role.COLLECTOR else None
     row = next(
         (
             g
@@ -173,11 +189,16 @@ async def add_member(
     created = row is None
     if row is None:
         row = Member(
-            user_id=user_id, role=role, department_code=department_code, display_name=display_name
+            user_id=user_id,
+            role=role,
+            department_code=department_code,
+            display_name=display_name,
+            team=team,
         )
         uow.session.add(_audit(row, GrantChange.GRANTED, by))
-    elif display_name:
-        row.display_name = display_name
+    else:
+        row.display_name = display_name or row.display_name
+        row.team = team or row.team
     uow.session.add(row)
     await uow.commit()
     return MemberView.of(row), created
@@ -278,4 +299,10 @@ async def list_members(*, uow: UnitOfWork) -> list[MemberView]:
 async def supervisor_ids(*, uow: UnitOfWork) -> list[int]:
     """User ids of every supervisor (their private chat ids in Telegram)."""
     rows = await uow.session.exec(select(Member.user_id).where(Member.role == Role.SUPERVISOR))
+    return sorted(set(rows.all()))
+
+
+async def collector_ids(*, uow: UnitOfWork) -> list[int]:
+    """User ids of every collector (their private chats get the collectors' commands)."""
+    rows = await uow.session.exec(select(Member.user_id).where(Member.role == Role.COLLECTOR))
     return sorted(set(rows.all()))

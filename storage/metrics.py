@@ -8,7 +8,8 @@ A period is the half-open interval [since, until); the report is made at `now`. 
 grouped by the ticket's current department (events by the department they were written under).
 Counts:
 
-- received: tickets created in the period; duplicates: those of them later marked 重复.
+- received: tickets created in the period (but those a collector answered on the spot, 直办,
+  counted apart by `channel_figures`); duplicates: those of them later marked 重复.
 - received_resolved: of the received tickets that are not duplicates, those resolved by `now`
   with a code that ends the request (已解决, 已答复, 无法联系) and not reopened since.
 - resolved (办结, a flow): tickets whose latest resolution falls in the period with a code that
@@ -59,6 +60,7 @@ from sqlmodel import SQLModel
 from storage.columns import utcnow
 from storage.lifecycle import OPEN_STATUSES, WORKABLE_STATUSES
 from storage.models import (
+    Channel,
     ClosureCode,
     EventKind,
     Rating,
@@ -69,11 +71,13 @@ from storage.unit_of_work import UnitOfWork
 __all__ = [
     "METRICS",
     "RESOLVING_CODES",
+    "ChannelFigures",
     "DepartmentFigures",
     "Figures",
     "Metric",
     "MetricKey",
     "Unit",
+    "channel_figures",
     "figures",
     "handling_hours",
     "is_overdue",
@@ -318,6 +322,12 @@ def _json_text(dialect: str, column: Any, key: str) -> ColumnElement[str]:
     return func.json_extract(column, f"$.{key}")
 
 
+def _not_direct(tickets: Any) -> ColumnElement[bool]:
+    """Not answered on the spot by a collector (现场解答 is 直办, apart from departments' work)."""
+    code = tickets.c.closure_code
+    return or_(code.is_(None), code != ClosureCode.ON_THE_SPOT.value)
+
+
 def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
@@ -406,7 +416,12 @@ async def figures(
             _count_if(or_(tickets.c.routed_at.is_not(None), tickets.c.reassign_count > 0)),
             _count_if(tickets.c.reassign_count > 0),
         )
-        .where(tickets.c.created_at >= since, tickets.c.created_at < until, *scoped(dept))
+        .where(
+            tickets.c.created_at >= since,
+            tickets.c.created_at < until,
+            *scoped(dept),
+            _not_direct(tickets),  # 直办 is counted apart (channel_figures), never received here
+        )
         .group_by(dept)
     )
     for code, n, duplicates, done, routed, reassigned in (await connection.execute(received)).all():
@@ -663,3 +678,123 @@ async def sample_texts(
     for code, number, text in (await connection.execute(statement)).all():
         result[str(code)].append((str(number), str(text)))
     return dict(result)
+
+
+# --- channels: the campaign's own figures ---------------------------------------------------
+#
+# Every ticket records how the request reached the campaign (居民自报 through the bot, or a
+# collector's 入户走访 / 电话 / 座谈 / 接待点 / 其他). Of the tickets collected in [since, until):
+#
+# - 收集 collected: all of them; 直办 direct: answered on the spot by a collector (现场解答),
+#   closed at intake and never a department's 办结; 转办 sent on: the rest.
+# - 办结 resolved: tickets sent on whose department has resolved them by now with a code that
+#   ends the request (已解决, 已答复, 无法联系) and not reopened since; duplicates are left out.
+# - 办结率 of what was sent on = resolved ÷ (sent on - duplicates).
+# - 总办结率 (含直办) = (direct + resolved) ÷ (collected - duplicates): the campaign's
+#   "97 % closed", with direct ÷ collected beside it: how much was answered at the door.
+# - 销号率 = written off (closed and the resident told) ÷ those a collector recorded (a resident's
+#   own report is in no team's register: no 销号率 for 居民自报).
+# - 满意率 = (满意 + 基本满意) ÷ ratings given (by residents or at the collector's 回访).
+#
+# A cohort of the period's requests, followed to now: unlike `figures`, which counts each
+# resolution in the period it happened.
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelFigures:
+    """The campaign's figures for the requests of one channel (or all of them)."""
+
+    channel: str  # a Channel value, or TOTAL
+    collected: int = 0
+    direct: int = 0
+    duplicates: int = 0
+    resolved: int = 0
+    written_off: int = 0
+    positive: int = 0
+    rated: int = 0
+    recorded: int = 0  # recorded by a collector: the lines of the teams' registers
+
+    @property
+    def sent_on(self) -> int:
+        """转办: collected and not answered on the spot."""
+        return self.collected - self.direct
+
+    @property
+    def resolution_rate(self) -> float | None:
+        """办结率 of what was sent on."""
+        return ratio(self.resolved, self.sent_on - self.duplicates)
+
+    @property
+    def closed_rate(self) -> float | None:
+        """总办结率 (含直办): answered on the spot or resolved, of all collected."""
+        return ratio(self.direct + self.resolved, self.collected - self.duplicates)
+
+    @property
+    def direct_share(self) -> float | None:
+        """直办占比: how much was answered at the door."""
+        return ratio(self.direct, self.collected)
+
+    @property
+    def write_off_rate(self) -> float | None:
+        """销号率, of the requests collectors recorded."""
+        return ratio(self.written_off, self.recorded)
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        """满意率."""
+        return ratio(self.positive, self.rated)
+
+
+async def channel_figures(
+    *, uow: UnitOfWork, since: datetime, until: datetime
+) -> list[ChannelFigures]:
+    """The campaign's figures per channel for the requests collected in [since, until), the
+    total last (channels with no request are left out); read-only."""
+    if since.tzinfo is None or until.tzinfo is None:
+        raise ValueError("since and until must be timezone-aware")
+    tickets = SQLModel.metadata.tables["tickets"]
+    direct = tickets.c.closure_code == ClosureCode.ON_THE_SPOT.value
+    resolved = and_(
+        tickets.c.resolved_at.is_not(None),
+        tickets.c.status.in_([Status.RESOLVED.value, Status.CLOSED.value]),
+        tickets.c.closure_code.in_([c.value for c in RESOLVING_CODES]),
+    )
+    query = (
+        select(
+            tickets.c.channel,
+            func.count(),
+            _count_if(direct),
+            _count_if(and_(tickets.c.duplicate_of_id.is_not(None), ~direct)),
+            _count_if(resolved),
+            _count_if(tickets.c.written_off_at.is_not(None)),
+            _count_if(tickets.c.rating.in_([r.value for r in POSITIVE_RATINGS])),
+            _count_if(tickets.c.rating.in_([r.value for r in GIVEN_RATINGS])),
+            _count_if(tickets.c.recorder_user_id.is_not(None)),
+        )
+        .where(tickets.c.created_at >= since, tickets.c.created_at < until)
+        .group_by(tickets.c.channel)
+    )
+    connection = await uow.session.connection()
+    rows = [
+        ChannelFigures(str(channel), *(int(n) for n in counts))
+        for channel, *counts in (await connection.execute(query)).all()
+    ]
+    order = [c.value for c in Channel]
+    rows.sort(key=lambda r: order.index(r.channel) if r.channel in order else len(order))
+    total = ChannelFigures(
+        TOTAL,
+        *(
+            sum(getattr(r, name) for r in rows)
+            for name in (
+                "collected",
+                "direct",
+                "duplicates",
+                "resolved",
+                "written_off",
+                "positive",
+                "rated",
+                "recorded",
+            )
+        ),
+    )
+    return [*rows, total]

@@ -32,6 +32,7 @@ class ClosureCode(StrEnum):
     NOT_OURS = "not_ours"
     DUPLICATE = "duplicate"
     UNREACHABLE = "unreachable"
+    ON_THE_SPOT = "on_the_spot"  # 现场解答 by a collector: 直办, never a department's 办结
 
 
 class Rating(StrEnum):
@@ -41,6 +42,7 @@ class Rating(StrEnum):
     BASICALLY = "basically_satisfied"
     UNSATISFIED = "unsatisfied"
     UNRATED = "unrated"
+    NOT_REACHED = "not_reached"  # 联系不上: the collector could not reach the resident for 回访
 
 
 class Role(StrEnum):
@@ -50,6 +52,18 @@ class Role(StrEnum):
     DISPATCHER = "dispatcher"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
+    COLLECTOR = "collector"  # 民情书记 / 网格员: records requests heard on visits (代录)
+
+
+class Channel(StrEnum):
+    """How a request reached the campaign (every figure can be broken down by it)."""
+
+    BOT = "bot"  # 居民自报: the resident wrote to the bot
+    VISIT = "visit"  # 入户走访
+    PHONE = "phone"  # 电话
+    TALK = "talk"  # 座谈
+    DESK = "desk"  # 接待点
+    OTHER = "other"  # 其他
 
 
 class EventKind(StrEnum):
@@ -75,6 +89,10 @@ class EventKind(StrEnum):
     OVERDUE = "overdue"
     UNANSWERED = "unanswered"  # the resident left a question unanswered; the clock runs again
     ANONYMISED = "anonymised"
+    ANSWERED_ON_SPOT = "answered_on_spot"  # 现场解答 by the collector who recorded it
+    LINKED = "linked"  # the resident opened the collector's start link
+    FOLLOWED_UP = "followed_up"  # the collector's 回访 in person or by phone
+    WRITTEN_OFF = "written_off"  # 销号: closed and the resident told
 
 
 class GrantChange(StrEnum):
@@ -115,6 +133,7 @@ class Audience(StrEnum):
     DEPARTMENT = "department"
     DISPATCH = "dispatch"
     SUPERVISORS = "supervisors"
+    COLLECTOR = "collector"  # the collector who recorded the ticket (首问跟办)
 
 
 class DepartmentBase(SQLModel):
@@ -146,6 +165,7 @@ class Member(SQLModel, table=True):
     role: str = Field(max_length=16)
     department_code: str | None = Field(default=None, foreign_key="departments.code")
     display_name: str = Field(default="", max_length=100)
+    team: str | None = Field(default=None, max_length=64)  # collectors: their team (teams.toml)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -210,11 +230,15 @@ class Ticket(SQLModel, table=True):
         ),
         Index("ix_tickets_first_reply_cover", "first_reply_at", "department_code", "routed_at"),
         Index("ix_tickets_closed_cover", "closed_at", "rating", "department_code"),
+        Index("ix_tickets_team", "team", "created_at"),
+        Index("ix_tickets_recorder", "recorder_user_id", "created_at"),
+        Index("ix_tickets_link_code", "link_code_hash", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(max_length=32, unique=True)
-    resident_id: int = Field(foreign_key="residents.id")
+    # None for a ticket a collector recorded, until the resident opens its start link
+    resident_id: int | None = Field(default=None, foreign_key="residents.id")
     text: str
     address: str | None = None
     latitude: float | None = None
@@ -246,6 +270,13 @@ class Ticket(SQLModel, table=True):
     overdue_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     anonymised_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # the campaign's own channel (storage/collect.py)
+    channel: str = Field(default=Channel.BOT, max_length=16)
+    recorder_user_id: int | None = Field(default=None, sa_type=BigInteger)  # the collector
+    team: str | None = Field(default=None, max_length=64)  # the collector's team
+    person_name: str | None = Field(default=None, max_length=100)  # 群众, as recorded (or 匿名)
+    link_code_hash: str | None = Field(default=None, max_length=64)  # single use, hashed
+    written_off_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # 销号
 
 
 class TicketEvent(SQLModel, table=True):

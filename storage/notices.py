@@ -50,6 +50,9 @@ class NoticeKind(StrEnum):
     ESCALATION = "escalation"
     DIGEST = "digest"
     DIGEST_CHART = "digest_chart"
+    # the campaign's own channel
+    LINKED = "linked"  # to the resident: they now follow a ticket a collector recorded
+    FOLLOW_UP = "follow_up"  # to the collector: a step of a ticket they recorded (首问跟办)
 
 
 class CardVia(StrEnum):
@@ -329,6 +332,34 @@ class DigestChart:
     chart_png: Base64Bytes
 
 
+# --- the campaign's own channel ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Linked:
+    """The resident opened a collector's start link: they follow this ticket from now on."""
+
+    kind: ClassVar[NoticeKind] = NoticeKind.LINKED
+    number: str
+    status: Status
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    """The collector's copy of what the resident is told (首问跟办). `step` is the kind of the
+    resident's notice; `linked` says whether the resident follows the ticket themselves (if
+    not, the collector does the 回访 when the ticket is resolved)."""
+
+    kind: ClassVar[NoticeKind] = NoticeKind.FOLLOW_UP
+    number: str
+    step: NoticeKind
+    linked: bool
+    department_code: str = ""
+    text: str = ""
+    code: ClosureCode | None = None
+    rating: Rating | None = None
+
+
 Notice = (
     Routed
     | PendingDispatch
@@ -352,6 +383,8 @@ Notice = (
     | Escalation
     | Digest
     | DigestChart
+    | Linked
+    | FollowUp
 )
 
 NOTICE_TYPES: tuple[type[Notice], ...] = (
@@ -377,6 +410,8 @@ NOTICE_TYPES: tuple[type[Notice], ...] = (
     Escalation,
     Digest,
     DigestChart,
+    Linked,
+    FollowUp,
 )
 
 
@@ -446,4 +481,30 @@ def anonymised(notice: Notice, mask: Any) -> Notice:
         return replace(notice, text=mask(notice.text))
     if isinstance(notice, Resolved):
         return replace(notice, answer=mask(notice.answer))
+    if isinstance(notice, FollowUp):
+        return replace(notice, text=mask(notice.text))
     return notice
+
+
+def follow_up(notice: Notice, *, linked: bool) -> FollowUp | None:
+    """The collector's copy of a notice to the resident of a ticket they recorded (None for
+    photos, which the collector does not need twice)."""
+    match notice:
+        case Routed() | Claimed() | Reopened():
+            return FollowUp(notice.number, notice.kind, linked, notice.department_code)
+        case Reply() | Question():
+            return FollowUp(notice.number, notice.kind, linked, notice.department_code, notice.text)
+        case Resolved():
+            return FollowUp(
+                notice.number,
+                notice.kind,
+                linked,
+                notice.department_code,
+                notice.answer,
+                code=notice.code,
+            )
+        case Closed():
+            return FollowUp(notice.number, notice.kind, linked, rating=notice.rating)
+        case PendingDispatch() | Linked():
+            return FollowUp(notice.number, notice.kind, linked)
+    return None

@@ -38,6 +38,9 @@ from storage.notices import (
     decode,
     encode,
 )
+from storage.notices import (
+    follow_up as collector_copy,
+)
 from storage.rows import dispatch_row, resident_row
 from storage.topics import ORPHAN
 from storage.unit_of_work import UnitOfWork
@@ -121,7 +124,22 @@ async def notify(
     chat_ids: list[int | None]
     if audience == Audience.RESIDENT:
         assert ticket is not None
-        chat_ids = [(await resident_row(uow, ticket)).chat_id]
+        resident = await resident_row(uow, ticket)
+        if ticket.recorder_user_id is not None:
+            # 首问跟办: the collector who recorded the ticket hears every step (and, while no
+            # resident has opened the start link, is the only one who does).
+            copy = collector_copy(notice, linked=resident is not None)
+            if copy is not None:
+                uow.session.add(
+                    _queued(
+                        copy,
+                        audience=Audience.COLLECTOR,
+                        chat_id=ticket.recorder_user_id,
+                        ticket_id=ticket.id,
+                        now=now,
+                    )
+                )
+        chat_ids = [resident.chat_id] if resident is not None else []
     elif audience == Audience.DEPARTMENT:
         assert department is not None
         if department.chat_id is None:
@@ -133,6 +151,9 @@ async def notify(
             chat_ids = [department.chat_id]
     elif audience == Audience.DISPATCH:
         chat_ids = [(await dispatch_row(uow)).chat_id]
+    elif audience == Audience.COLLECTOR:
+        assert ticket is not None
+        chat_ids = [ticket.recorder_user_id]
     else:
         chat_ids = list(await supervisor_ids(uow=uow))
     for chat_id in chat_ids:

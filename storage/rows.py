@@ -45,8 +45,11 @@ async def routable_codes(uow: UnitOfWork) -> frozenset[str]:
     return frozenset(rows.all())
 
 
-async def resident_row(uow: UnitOfWork, ticket: Ticket) -> Resident:
-    """The resident who opened a ticket."""
+async def resident_row(uow: UnitOfWork, ticket: Ticket) -> Resident | None:
+    """The resident who opened a ticket (None: a collector recorded it and no resident has
+    opened its start link yet)."""
+    if ticket.resident_id is None:
+        return None
     row = await uow.session.get(Resident, ticket.resident_id)
     assert row is not None
     return row
@@ -56,20 +59,21 @@ async def owned_ticket_row(uow: UnitOfWork, resident_user_id: int, number: str) 
     """A resident's own ticket; someone else's looks exactly like a missing one."""
     ticket = await ticket_row(uow, number)
     resident = await resident_row(uow, ticket)
-    if resident.user_id != resident_user_id:
+    if resident is None or resident.user_id != resident_user_id:
         # Someone else's ticket looks exactly like a missing one.
         raise TicketNotFound(number)
     return ticket
 
 
-def staff_card(ticket: Ticket, resident: Resident) -> StaffCard:
-    """Everything staff see about a ticket; the phone only with consent, never Telegram ids."""
+def staff_card(ticket: Ticket, resident: Resident | None) -> StaffCard:
+    """Everything staff see about a ticket; the phone only with consent, never Telegram ids.
+    A ticket a collector recorded shows the person as the collector wrote them down."""
     return StaffCard(
         number=ticket.number,
         text=ticket.text,
         status=Status(ticket.status),
         department_code=ticket.department_code or "",
-        resident_name=resident.display_name,
+        resident_name=ticket.person_name or (resident.display_name if resident else ""),
         address=ticket.address,
         latitude=ticket.latitude,
         longitude=ticket.longitude,

@@ -34,11 +34,12 @@ class MemberView:
     role: str
     department_code: str | None
     display_name: str
+    team: str | None = None  # collectors: their team
 
     @classmethod
     def of(cls, row: Member) -> MemberView:
         """Build from a table row."""
-        return cls(row.user_id, row.role, row.department_code, row.display_name)
+        return cls(row.user_id, row.role, row.department_code, row.display_name, row.team)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from types import MappingProxyType
 
 from storage.lifecycle import Action
 from storage.metrics import MetricKey
-from storage.models import ClosureCode, Rating, Status
+from storage.models import Channel, ClosureCode, Rating, Status
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +44,7 @@ CLOSURE_NAMES: Mapping[ClosureCode, str] = MappingProxyType(
         ClosureCode.NOT_OURS: "非本部门职责",
         ClosureCode.DUPLICATE: "重复诉求",
         ClosureCode.UNREACHABLE: "无法联系",
+        ClosureCode.ON_THE_SPOT: "现场解答",
     }
 )
 
@@ -53,6 +54,7 @@ RATING_NAMES: Mapping[Rating, str] = MappingProxyType(
         Rating.BASICALLY: "基本满意",
         Rating.UNSATISFIED: "不满意",
         Rating.UNRATED: "未评价",
+        Rating.NOT_REACHED: "联系不上",
     }
 )
 
@@ -80,8 +82,27 @@ ACTION_NAMES: Mapping[Action, str] = MappingProxyType(
         Action.MARK_OVERDUE: "超期催办",
         Action.ESCALATE: "督办",
         Action.RESUME_CLOCK: "恢复计时",
+        Action.ANSWER_ON_SPOT: "现场解答",
+        Action.LINK: "扫码关注",
+        Action.FOLLOW_UP: "回访",
+        Action.FOLLOW_UP_REJECT: "回访不满意重新办理",
+        Action.FOLLOW_UP_FINAL: "回访不满意转督办",
+        Action.NOT_REACHED: "回访联系不上",
+        Action.WRITE_OFF: "销号",
     }
 )
+
+CHANNEL_NAMES: Mapping[Channel, str] = MappingProxyType(
+    {
+        Channel.BOT: "居民自报",
+        Channel.VISIT: "入户走访",
+        Channel.PHONE: "电话",
+        Channel.TALK: "座谈",
+        Channel.DESK: "接待点",
+        Channel.OTHER: "其他",
+    }
+)
+ANONYMOUS = "匿名"  # a resident who gave no name to the collector
 
 # The figures of the digest, /stats and the chart: what each is called and how it is counted
 # (storage/metrics.py computes them; docs/metrics.md prints these definitions).
@@ -170,6 +191,14 @@ def action_name(action: Action | str) -> str:
         return ACTION_NAMES[Action(action)]
     except ValueError:
         return str(action)
+
+
+def channel_name(channel: Channel | str) -> str:
+    """The channel's name; an unknown value as it is."""
+    try:
+        return CHANNEL_NAMES[Channel(channel)]
+    except ValueError:
+        return str(channel)
 
 
 if __name__ == "__main__":

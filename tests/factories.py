@@ -70,3 +70,16 @@ async def ticket(
             policy=POLICY,
             now=now,
         )
+
+
+async def collector(
+    uow: UnitOfWork, team: str = "市直第一民情书记队", name: str = "民情书记老周"
+) -> Actor:
+    """A collector (民情书记 / 网格员) of a team."""
+    user_id = next(_ids)
+    async with uow:
+        await add_member(
+            uow=uow, user_id=user_id, role=Role.COLLECTOR, display_name=name, team=team
+        )
+    async with uow:
+        return await actor_for(uow=uow, user_id=user_id, display_name=name)

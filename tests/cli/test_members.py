@@ -56,3 +56,22 @@ def test_roles_and_departments_must_fit(minyi: Minyi) -> None:
     assert "没有这个角色" in nothing.err
     assert "还没有人员" in minyi("members", "list").out
     assert "还没有人员变动记录" in minyi("members", "history").out
+
+
+def test_a_collector_joins_a_team_linked_to_its_community(minyi: Minyi) -> None:
+    assert minyi("db", "init").code == 0
+    missing = minyi("members", "add", CLERK, "--role", "collector")
+    assert missing.code == 2
+    assert "--team" in missing.err
+    wrong = minyi(
+        "members", "add", CLERK, "--role", "collector",
+        "--team", "市直第一民情书记队", "--community", "许庄社区",
+    )  # fmt: skip
+    assert wrong.code == 2
+    assert "市直第一民情书记队（荷韵社区）" in wrong.err
+    added = minyi(
+        "members", "add", CLERK, "--role", "collector", "--name", "老周",
+        "--team", "市直第一民情书记队", "--community", "荷韵社区",
+    )  # fmt: skip
+    assert added.code == 0, added.err
+    assert f"已添加: {CLERK} collector @ 市直第一民情书记队（老周）" in added.out

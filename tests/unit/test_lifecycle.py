@@ -36,6 +36,13 @@ REMIND          -         -         =         =         -         =         -
 MARK_OVERDUE    -         -         =         =         -         =         -
 ESCALATE        -         -         =         =         -         =         -
 RESUME_CLOCK    -         -         =         =         -         =         -
+ANSWER_ON_SPOT  closed    -         -         -         -         -         -
+LINK            =         =         =         =         =         =         =
+FOLLOW_UP       -         -         -         -         closed    -         -
+FOLLOW_UP_REJECT -        -         -         -         reopened  -         -
+FOLLOW_UP_FINAL -         -         -         -         closed    -         -
+NOT_REACHED     -         -         -         -         closed    -         -
+WRITE_OFF       -         -         -         -         -         -         =
 """
 SHORT = {"pending": Status.PENDING_DISPATCH, "working": Status.IN_PROGRESS}
 
@@ -61,6 +68,13 @@ WHO = {
     Action.MARK_OVERDUE: {Party.SYSTEM},
     Action.ESCALATE: {Party.SYSTEM},
     Action.RESUME_CLOCK: {Party.SYSTEM},
+    Action.ANSWER_ON_SPOT: {Party.COLLECTOR},
+    Action.LINK: {Party.RESIDENT},
+    Action.FOLLOW_UP: {Party.COLLECTOR},
+    Action.FOLLOW_UP_REJECT: {Party.COLLECTOR},
+    Action.FOLLOW_UP_FINAL: {Party.COLLECTOR},
+    Action.NOT_REACHED: {Party.COLLECTOR},
+    Action.WRITE_OFF: {Party.COLLECTOR},
 }
 
 # Events and notices that say where the ticket is now: a step recording or queueing one must
@@ -222,7 +236,8 @@ def test_every_status_is_reachable_from_received() -> None:
 
 
 def test_closed_is_terminal_but_for_notes() -> None:
-    assert lifecycle.actions_from(Status.CLOSED) == (Action.NOTE,)
+    # and the campaign's bookkeeping: a resident may still open the start link, a collector 销号
+    assert lifecycle.actions_from(Status.CLOSED) == (Action.NOTE, Action.LINK, Action.WRITE_OFF)
     step = require("TB-1", Status.CLOSED, Action.NOTE)
     assert step.target == Status.CLOSED
     assert step.notices == ()

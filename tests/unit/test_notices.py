@@ -23,6 +23,8 @@ from storage.notices import (
     DispatchReason,
     Escalation,
     EscalationWhy,
+    FollowUp,
+    Linked,
     Notice,
     NoticeKind,
     Overdue,
@@ -99,6 +101,10 @@ EXAMPLES: tuple[Notice, ...] = (
     Escalation(N, "urban", EscalationWhy.UNSATISFIED, "多次不满意"),
     Digest("📊 民意直通车日报"),
     DigestChart(date(2026, 11, 24), b"\x89PNG\r\n"),
+    Linked(N, Status.IN_PROGRESS),
+    FollowUp(N, NoticeKind.RESOLVED, False, "urban", "路灯已更换", code=ClosureCode.FIXED),
+    FollowUp(N, NoticeKind.CLOSED, True, rating=Rating.NOT_REACHED),
+    FollowUp(N, NoticeKind.CLOSED, False, text="已当面解释", code=ClosureCode.ON_THE_SPOT),
 )
 
 
