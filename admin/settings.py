@@ -28,6 +28,7 @@ PYDANTIC_MESSAGES = {
     "time_parsing": "应为时间 HH:MM",
     "time_type": "应为时间 HH:MM",
     "greater_than_equal": "太小",
+    "greater_than": "太小",
     "less_than_equal": "太大",
     "missing": "缺少",
 }
@@ -60,6 +61,8 @@ class Settings(BaseSettings):
     digest_time: time = Field(default=time(8, 0), alias="MINYI_DIGEST_TIME")
     office_hours: str = Field(default="08:30-12:00,13:30-17:30", alias="MINYI_OFFICE_HOURS")
     rating_window_days: int = Field(default=3, alias="MINYI_RATING_WINDOW_DAYS", ge=1)
+    # 签收: working hours a department has to accept a routed ticket (unset: one working day)
+    accept_hours: float | None = Field(default=None, alias="MINYI_ACCEPT_HOURS", gt=0)
 
     @field_validator("telegram_bot_token")
     @classmethod

@@ -29,7 +29,7 @@ from admin.digest import (
     render_stats_text,
 )
 from storage.columns import utcnow
-from storage.deadlines import claim_job_run, job_has_run, sweep_deadlines
+from storage.deadlines import claim_job_run, job_has_run, sweep_acceptance, sweep_deadlines
 from storage.errors import DomainError, UnknownDepartment
 from storage.members import actor_for, supervisor_ids
 from storage.models import Audience, Role
@@ -149,9 +149,18 @@ async def digest_job(context: Context) -> None:
 
 
 async def deadline_job(context: Context) -> None:
-    """Every few minutes: reminders, 催办 and 督办."""
+    """Every few minutes: 签收 reminders, reminders, 催办 and 督办."""
     svc = staff_services(context)
     clock = svc.policy.deadlines
+    async with svc.uow() as uow:
+        acceptance = await sweep_acceptance(uow=uow, clock=clock)
+    if acceptance.reminded or acceptance.escalated:
+        log.info(
+            "acceptance: %d reminded, %d told to dispatch",
+            len(acceptance.reminded),
+            len(acceptance.escalated),
+        )
+        svc.kick_outbox()
     async with svc.uow() as uow:
         result = await sweep_deadlines(uow=uow, clock=clock)
     if result.reminded or result.overdue or result.escalated or result.resumed:

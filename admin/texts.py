@@ -29,6 +29,8 @@ EVENT_LINES: dict[str, str] = {
     EventKind.OVERDUE: "已超期",
     EventKind.UNANSWERED: "群众逾期未答复提问，恢复计时",
     EventKind.ANONYMISED: "个人信息已匿名化",
+    EventKind.ACCEPT_REMINDED: "超时未签收，已提醒",
+    EventKind.ACCEPT_ESCALATED: "提醒后仍未签收，已报调度中心",
 }
 HISTORY_HEADER = "\n\n办理记录："
 HISTORY_LINE = "{at} {who}：{what}"

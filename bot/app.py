@@ -139,7 +139,9 @@ def _post_init(
     async def post_init(application: Application) -> None:  # type: ignore[type-arg]
         engine = database.create_engine(settings.database_url)
         classifier = await asyncio.to_thread(loader, settings, district)
-        calendar = WorkingCalendar(parse_office_hours(settings.office_hours), settings.tz)
+        office_hours = parse_office_hours(settings.office_hours)
+        calendar = WorkingCalendar(office_hours, settings.tz)
+        working_day = office_hours.seconds_per_day / 3600
         svc = Services(
             engine=engine,
             sessions=database.session_factory(engine),
@@ -149,6 +151,7 @@ def _post_init(
                 deadlines=calendar,
                 timezone=settings.tz,
                 dispatch_threshold=dispatch_threshold(settings, classifier),
+                accept_hours=settings.accept_hours or working_day,
             ),
             tz=settings.tz,
             rating_window_days=settings.rating_window_days,

@@ -11,6 +11,8 @@ from telegram import InlineKeyboardMarkup
 from delivery import cards, texts
 from storage.models import Rating
 from storage.notices import (
+    AcceptEscalation,
+    AcceptReminder,
     Claimed,
     Closed,
     DepartmentUnreachable,
@@ -188,3 +190,18 @@ def render(notice: Notice, *, tz: ZoneInfo, names: Names) -> Rendered:
             return Rendered(notice.text)
         case DigestChart():
             return Rendered(notice.day.isoformat(), upload=notice.chart_png)
+        case AcceptReminder():
+            return Rendered(
+                texts.ACCEPT_REMINDER.format(
+                    number=notice.number, due=texts.local_time(notice.accept_due_at, tz)
+                )
+            )
+        case AcceptEscalation():
+            return Rendered(
+                texts.ACCEPT_ESCALATION.format(
+                    number=notice.number,
+                    department=names.of(notice.department_code),
+                    routed=texts.local_time(notice.routed_at, tz),
+                    due=texts.local_time(notice.accept_due_at, tz),
+                )
+            )

@@ -100,6 +100,14 @@ ESCALATION_WHY = {
     "overdue": "已超期",
 }
 
+# --- 签收 (acceptance) ----------------------------------------------------------------------
+
+ACCEPT_REMINDER = "📥 签收提醒：{number} 应在 {due} 前签收，至今无人认领，请立即点「认领」签收。"
+ACCEPT_ESCALATION = (
+    "📥 超时未签收：{number} 于 {routed} 交办 {department}，签收时限 {due} 已过且提醒后仍无人认领。"
+    "请联系该部门，或用 /reassign {number} 部门 改派。"
+)
+
 NO_VALUE = "—"
 
 

@@ -59,6 +59,9 @@ class Action(StrEnum):
     MARK_OVERDUE = "mark_overdue"  # 催办
     ESCALATE = "escalate"  # 督办, a working day late
     RESUME_CLOCK = "resume_clock"  # a question left unanswered too long
+    # 签收: a routed ticket is accepted by its department's claim within a deadline
+    ACCEPT_REMIND = "accept_remind"  # not accepted in time: the department is reminded
+    ACCEPT_ESCALATE = "accept_escalate"  # still not accepted: the dispatch desk is told
 
 
 class Party(StrEnum):
@@ -165,6 +168,11 @@ TRANSITIONS: tuple[Step, ...] = _expand(
                        [N.ESCALATION],                           [E.ESCALATED]),
     (A.RESUME_CLOCK,   WORKABLE,                                 SAME,           P.SYSTEM,
                        [N.UNANSWERED],                           [E.UNANSWERED]),
+    # 签收 (acceptance): CLAIM accepts; the sweep reminds, then tells the dispatch desk
+    (A.ACCEPT_REMIND,  [S.ROUTED],                               SAME,           P.SYSTEM,
+                       [N.ACCEPT_REMINDER],                      [E.ACCEPT_REMINDED]),
+    (A.ACCEPT_ESCALATE, [S.ROUTED],                              SAME,           P.SYSTEM,
+                       [N.ACCEPT_ESCALATION],                    [E.ACCEPT_ESCALATED]),
 )
 # fmt: on
 

@@ -75,6 +75,8 @@ class EventKind(StrEnum):
     OVERDUE = "overdue"
     UNANSWERED = "unanswered"  # the resident left a question unanswered; the clock runs again
     ANONYMISED = "anonymised"
+    ACCEPT_REMINDED = "accept_reminded"  # 签收 overdue: the department is reminded
+    ACCEPT_ESCALATED = "accept_escalated"  # still not accepted: the dispatch desk is told
 
 
 class GrantChange(StrEnum):
@@ -235,6 +237,11 @@ class Ticket(SQLModel, table=True):
     overdue_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     anonymised_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # 签收: the department must accept (claim) a routed ticket by accept_due_at
+    accept_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    accept_reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    accept_escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class TicketEvent(SQLModel, table=True):

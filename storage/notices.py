@@ -50,6 +50,9 @@ class NoticeKind(StrEnum):
     ESCALATION = "escalation"
     DIGEST = "digest"
     DIGEST_CHART = "digest_chart"
+    # 签收 (acceptance)
+    ACCEPT_REMINDER = "accept_reminder"  # to the department: accept the ticket
+    ACCEPT_ESCALATION = "accept_escalation"  # to the dispatch desk: still not accepted
 
 
 class CardVia(StrEnum):
@@ -329,6 +332,29 @@ class DigestChart:
     chart_png: Base64Bytes
 
 
+# --- 签收 (acceptance) ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptReminder:
+    """The department has not accepted (签收) a routed ticket in time."""
+
+    kind: ClassVar[NoticeKind] = NoticeKind.ACCEPT_REMINDER
+    number: str
+    accept_due_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptEscalation:
+    """Still not accepted after the reminder: the dispatch desk steps in."""
+
+    kind: ClassVar[NoticeKind] = NoticeKind.ACCEPT_ESCALATION
+    number: str
+    department_code: str
+    routed_at: datetime
+    accept_due_at: datetime
+
+
 Notice = (
     Routed
     | PendingDispatch
@@ -352,6 +378,8 @@ Notice = (
     | Escalation
     | Digest
     | DigestChart
+    | AcceptReminder
+    | AcceptEscalation
 )
 
 NOTICE_TYPES: tuple[type[Notice], ...] = (
@@ -377,6 +405,8 @@ NOTICE_TYPES: tuple[type[Notice], ...] = (
     Escalation,
     Digest,
     DigestChart,
+    AcceptReminder,
+    AcceptEscalation,
 )
 
 

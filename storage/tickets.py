@@ -115,6 +115,7 @@ class Policy:
     max_reopens: int = 2
     tickets_per_hour: int = 5
     dispatch_threshold: float = 0.5  # below it, the dispatch desk decides
+    accept_hours: float = 8.0  # 签收: working hours after routing (one working day)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +154,16 @@ def _authorise(actor: Actor, ticket: Ticket, action: Action) -> None:
         allowed = Party.DISPATCHER in who and actor.oversees_all
     if not allowed:
         raise PermissionDenied(action)
+
+
+def _accept(ticket: Ticket, now: datetime) -> dict[str, Any]:
+    """签收: the department's first step on a routed ticket accepts it (the card's 认领, or
+    an answer straight away); what the event records about it ({} if already accepted)."""
+    if ticket.accepted_at is not None or ticket.routed_at is None:
+        return {}
+    ticket.accepted_at = now
+    on_time = ticket.accept_due_at is None or now <= ticket.accept_due_at
+    return {"accepted": True, "accepted_on_time": on_time}
 
 
 def _step(ticket: Ticket, action: Action) -> Step:
@@ -223,6 +234,9 @@ async def _route(
     ticket.due_at = policy.deadlines.due_at(now, department.sla_hours)
     ticket.reminded_at = ticket.overdue_at = ticket.escalated_at = None
     ticket.awaiting_resident = False  # a new department starts without an open question
+    # 签收: each department the ticket is routed to accepts it anew, from routing
+    ticket.accept_due_at = policy.deadlines.due_at(now, policy.accept_hours)
+    ticket.accepted_at = ticket.accept_reminded_at = ticket.accept_escalated_at = None
     uow.session.add(ticket)
     await uow.flush()
     _event(
@@ -460,8 +474,8 @@ async def claim_ticket(
         raise IllegalTransition(ticket.number, ticket.status, step.action.value)
     ticket.status = step.target
     ticket.assignee_user_id = actor.user_id
+    detail: dict[str, Any] = {"took_over_from": holder} if claimed else _accept(ticket, now)
     uow.session.add(ticket)
-    detail = {"took_over_from": holder} if claimed else {}
     _event(
         uow, ticket, EventKind.CLAIMED, now=now, actor=actor, from_status=from_status, detail=detail
     )
@@ -536,9 +550,11 @@ async def _message_resident(
         ticket.first_reply_at = now
     if asking:
         ticket.awaiting_resident = True
+    accepted = _accept(ticket, now)
     uow.session.add(ticket)
     kind = EventKind.ASKED if asking else EventKind.REPLIED
     detail: dict[str, Any] = {"text": text, **({"photos": list(photos)} if photos else {})}
+    detail.update(accepted)
     _event(uow, ticket, kind, now=now, actor=actor, from_status=from_status, detail=detail)
     code = ticket.department_code or ""
     if text:  # (more photos of one album come without words)
@@ -656,6 +672,7 @@ async def resolve_ticket(
     ticket.awaiting_resident = False
     if ticket.first_reply_at is None:
         ticket.first_reply_at = now
+    accepted = _accept(ticket, now)
     uow.session.add(ticket)
     _event(
         uow,
@@ -669,6 +686,7 @@ async def resolve_ticket(
             "answer": answer,
             "on_time": ticket.due_at is None or now <= ticket.due_at,
             "duplicate_of": original.number if original else None,
+            **accepted,
         },
     )
     resolved = Resolved(

@@ -79,6 +79,8 @@ ACTION_NAMES: Mapping[Action, str] = MappingProxyType(
         Action.MARK_OVERDUE: "超期催办",
         Action.ESCALATE: "督办",
         Action.RESUME_CLOCK: "恢复计时",
+        Action.ACCEPT_REMIND: "签收提醒",
+        Action.ACCEPT_ESCALATE: "超时未签收报调度",
     }
 )
 

@@ -36,6 +36,8 @@ REMIND          -         -         =         =         -         =         -
 MARK_OVERDUE    -         -         =         =         -         =         -
 ESCALATE        -         -         =         =         -         =         -
 RESUME_CLOCK    -         -         =         =         -         =         -
+ACCEPT_REMIND   -         -         =         -         -         -         -
+ACCEPT_ESCALATE -         -         =         -         -         -         -
 """
 SHORT = {"pending": Status.PENDING_DISPATCH, "working": Status.IN_PROGRESS}
 
@@ -61,6 +63,8 @@ WHO = {
     Action.MARK_OVERDUE: {Party.SYSTEM},
     Action.ESCALATE: {Party.SYSTEM},
     Action.RESUME_CLOCK: {Party.SYSTEM},
+    Action.ACCEPT_REMIND: {Party.SYSTEM},
+    Action.ACCEPT_ESCALATE: {Party.SYSTEM},
 }
 
 # Events and notices that say where the ticket is now: a step recording or queueing one must

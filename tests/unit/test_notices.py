@@ -13,6 +13,8 @@ from delivery.render import Names, render
 from storage.models import ClosureCode, Rating, Status
 from storage.notices import (
     NOTICE_TYPES,
+    AcceptEscalation,
+    AcceptReminder,
     CardVia,
     Claimed,
     Closed,
@@ -99,6 +101,8 @@ EXAMPLES: tuple[Notice, ...] = (
     Escalation(N, "urban", EscalationWhy.UNSATISFIED, "多次不满意"),
     Digest("📊 民意直通车日报"),
     DigestChart(date(2026, 11, 24), b"\x89PNG\r\n"),
+    AcceptReminder(N, DUE),
+    AcceptEscalation(N, "urban", DUE, DUE),
 )
 
 
