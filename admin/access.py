@@ -23,6 +23,7 @@ from storage.errors import (
     IllegalTransition,
     InvalidInput,
     PermissionDenied,
+    SendBackTooLate,
     TicketNotFound,
     UnknownDepartment,
 )
@@ -42,7 +43,10 @@ Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 def explain(error: DomainError, *, button: bool = False) -> str:
     """The Chinese answer for a domain error (a stale or forged button says so)."""
     if isinstance(error, PermissionDenied):
-        return texts.NOT_DISPATCHER if error.action == "dispatch" else texts.NOT_YOUR_TICKET
+        desk = error.action in ("dispatch", "approve_send_back", "refuse_send_back")
+        return texts.NOT_DISPATCHER if desk else texts.NOT_YOUR_TICKET
+    if isinstance(error, SendBackTooLate):
+        return texts.SEND_BACK_TOO_LATE.format(number=error.number, days=error.days)
     if isinstance(error, AlreadyClaimed):  # the second of two claims: who was first
         if error.own:
             return texts.ALREADY_YOURS.format(number=error.number)

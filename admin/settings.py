@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     rating_window_days: int = Field(default=3, alias="MINYI_RATING_WINDOW_DAYS", ge=1)
     # 签收: working hours a department has to accept a routed ticket (unset: one working day)
     accept_hours: float | None = Field(default=None, alias="MINYI_ACCEPT_HOURS", gt=0)
+    # 退单: working days after routing within which a department may send a ticket back
+    send_back_days: float = Field(default=2.0, alias="MINYI_SEND_BACK_DAYS", gt=0)
 
     @field_validator("telegram_bot_token")
     @classmethod

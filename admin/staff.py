@@ -50,6 +50,7 @@ from storage.tickets import (
     reassign_ticket,
     reply_to_resident,
     resolve_ticket,
+    send_back_ticket,
 )
 from storage.vocabulary import CLOSURE_NAMES, status_name
 
@@ -224,6 +225,25 @@ async def reassign(update: Update, context: Context, actor: Actor) -> None:
         return
     code = department_code(args.first, staff_services(context).department_names()) or args.first
     await say(update, await _reassign(update, context, actor, number, code, args.after_first))
+
+
+async def sendback(update: Update, context: Context, actor: Actor) -> None:
+    """/sendback [NUMBER] REASON: 退单 to the dispatch desk, which decides."""
+    found = await _command_ticket(update, context, "sendback")
+    if found is None:
+        return
+    args, number = found
+    if not args.rest.strip():
+        await say(update, usage("sendback"))
+        return
+    svc = staff_services(context)
+    async with svc.uow() as uow:
+        await send_back_ticket(
+            uow=uow, actor=actor, number=number, reason=args.rest, policy=svc.policy
+        )
+    log.info("%s sent back", number)
+    await say(update, texts.SENT_BACK.format(number=number))
+    svc.kick_outbox()
 
 
 async def resolve(update: Update, context: Context, actor: Actor) -> None:
@@ -515,6 +535,8 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             CommandHandler("overdue", staff_only(overdue), filters=command),
             CommandHandler("cancel", staff_only(cancel), filters=command),
             CommandHandler("dispatch", staff_only(dispatch.dispatch), filters=command),
+            CommandHandler("sendback", staff_only(sendback), filters=command),
+            CommandHandler("refuse", staff_only(dispatch.refuse), filters=command),
             CommandHandler("bind", staff_only(bind, anywhere=True), filters=command),
             MessageHandler(
                 GROUPS & NEW_MESSAGE & filters.TEXT & ~filters.COMMAND,

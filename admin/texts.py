@@ -57,6 +57,11 @@ INVALID_DETAILS = {
     "a ticket cannot duplicate itself": "不能与自身重复",
     "the ticket is already with that department": "诉求已在该部门",
     "choose a department, not dispatch itself": "请选择具体承办部门",
+    "a send-back needs a reason": "退单须写明理由",
+    "a refusal needs a reason": "驳回退单须写明理由",
+    "to keep it with the department, refuse the send-back with a reason": (
+        "同意退单须改派其他部门；如不同意，请用 /refuse 编号 理由 驳回"
+    ),
 }
 
 NEED_TICKET = "请在诉求话题内（或回复诉求卡片）使用，或写明编号，例如：{example}"
@@ -70,6 +75,8 @@ USAGE = {
     "ticket": "/ticket TB-20261124-0001",
     "dispatch": "/dispatch TB-20261124-0001 urban",
     "bind": "/bind urban",
+    "sendback": "/sendback 该路段属于高速公路管理范围，不属本部门职责",
+    "refuse": "/refuse TB-20261124-0001 该路灯在小区红线外，属城管维护",
 }
 USAGE_PREFIX = "用法："
 RESOLVE_CODES = "办结类型：已解决、已答复、非本部门职责、重复（需写原编号）、无法联系。"
@@ -83,6 +90,12 @@ PHOTO_REPLY = "请查看承办部门发来的现场照片。"
 ASKED = "❓ 已向群众提问，答案会发到这里（{number}）"
 NOTED = "📝 已记为内部备注，群众看不到（{number}）"
 REASSIGNED = "➡️ {number} 已转办至 {department}"
+SENT_BACK = "↩️ {number} 已退单至区民意调度中心，等待审核（审核期间办理时限照常计算）。"
+SEND_BACK_TOO_LATE = (
+    "{number} 已超过退单时限（交办后 {days:g} 个工作日内可退单），不能退单。"
+    "请继续办理；确需调整承办部门，请联系调度中心。"
+)
+SEND_BACK_REFUSED = "↩️ {number} 退单已驳回，退回原承办部门继续办理（{who}）。"
 RESOLVED = "🏁 {number} 已办结（{code}），已请群众评价"
 RETURNED_TO_DISPATCH = "↩️ {number} 非本部门职责，已退回调度中心重新分派"
 DISPATCHED = "🧭 {number} 已分派至 {department}（{who}）"

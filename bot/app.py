@@ -50,6 +50,8 @@ STAFF_COMMANDS = [
     BotCommand("ticket", "查看诉求：/ticket 编号"),
     BotCommand("overdue", "超期诉求"),
     BotCommand("dispatch", "分派（调度中心）：/dispatch 编号 部门代码"),
+    BotCommand("sendback", "退单：/sendback 理由"),
+    BotCommand("refuse", "驳回退单（调度中心）：/refuse 编号 理由"),
     BotCommand("cancel", "取消正在进行的办结"),
 ]
 
@@ -151,7 +153,9 @@ def _post_init(
                 deadlines=calendar,
                 timezone=settings.tz,
                 dispatch_threshold=dispatch_threshold(settings, classifier),
+                working_day_hours=working_day,
                 accept_hours=settings.accept_hours or working_day,
+                send_back_days=settings.send_back_days,
             ),
             tz=settings.tz,
             rating_window_days=settings.rating_window_days,

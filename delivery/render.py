@@ -33,6 +33,8 @@ from storage.notices import (
     Resolved,
     Rework,
     Routed,
+    SendBackCard,
+    SendBackDecided,
     TicketCard,
     Unanswered,
     Voices,
@@ -195,6 +197,19 @@ def render(notice: Notice, *, tz: ZoneInfo, names: Names) -> Rendered:
                 texts.ACCEPT_REMINDER.format(
                     number=notice.number, due=texts.local_time(notice.accept_due_at, tz)
                 )
+            )
+        case SendBackCard():
+            text, markup = cards.send_back_card(notice, names.routable)
+            return Rendered(text, markup, purpose="card")
+        case SendBackDecided():
+            if notice.approved:
+                return Rendered(
+                    texts.SEND_BACK_APPROVED.format(
+                        number=notice.number, department=names.of(notice.department_code)
+                    )
+                )
+            return Rendered(
+                texts.SEND_BACK_REFUSED.format(number=notice.number, reason=notice.reason)
             )
         case AcceptEscalation():
             return Rendered(

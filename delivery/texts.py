@@ -108,6 +108,15 @@ ACCEPT_ESCALATION = (
     "请联系该部门，或用 /reassign {number} 部门 改派。"
 )
 
+# --- 退单 (send back) -----------------------------------------------------------------------
+
+SEND_BACK_CARD = (
+    "↩️ 退单待审 {number}\n{department} 申请退单，理由：{reason}\n\n{text}{place}\n\n"
+    "同意退单请选择新的承办部门；不同意请发送 /refuse {number} 驳回理由（退回原部门，时限不变）。"
+)
+SEND_BACK_APPROVED = "↩️ 退单已同意：{number} 已由调度中心改派 {department}。"
+SEND_BACK_REFUSED = "↩️ 退单未获同意：{number} 请继续办理，办理时限不变。调度中心意见：{reason}"
+
 NO_VALUE = "—"
 
 

@@ -76,6 +76,17 @@ class DuplicateTopic(DomainError):
         self.thread_id = thread_id
 
 
+class SendBackTooLate(DomainError):
+    """退单 is allowed only within a window after routing."""
+
+    def __init__(self, number: str, *, days: float) -> None:
+        super().__init__(
+            f"ticket {number} can be sent back only {days:g} working days after routing"
+        )
+        self.number = number
+        self.days = days
+
+
 class DepartmentRequired(DomainError):
     """Staff belong to a department; granting the role needs one."""
 

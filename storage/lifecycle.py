@@ -62,6 +62,10 @@ class Action(StrEnum):
     # 签收: a routed ticket is accepted by its department's claim within a deadline
     ACCEPT_REMIND = "accept_remind"  # not accepted in time: the department is reminded
     ACCEPT_ESCALATE = "accept_escalate"  # still not accepted: the dispatch desk is told
+    # 退单: the department sends a ticket back within a window; the dispatch desk decides
+    SEND_BACK = "send_back"
+    APPROVE_SEND_BACK = "approve_send_back"  # and re-dispatch: a training example
+    REFUSE_SEND_BACK = "refuse_send_back"  # back to the same department, the clock running
 
 
 class Party(StrEnum):
@@ -150,7 +154,8 @@ TRANSITIONS: tuple[Step, ...] = _expand(
                        [N.DISPATCH_CARD, N.PENDING_DISPATCH],    [E.SENT_TO_DISPATCH]),
     (A.RESOLVE,        WORKABLE,                                 S.RESOLVED,     P.STAFF,
                        [N.RESOLVED],                             [E.RESOLVED]),
-    (A.ADD_INFO,       [S.RECEIVED, S.PENDING_DISPATCH, *WORKABLE, S.RESOLVED], SAME, P.RESIDENT,
+    (A.ADD_INFO,       [S.RECEIVED, S.PENDING_DISPATCH, *WORKABLE, S.RESOLVED, S.SENT_BACK],
+                       SAME,                                     P.RESIDENT,
                        [N.RESIDENT_INFO, N.VOICES],                        [E.RESIDENT_INFO]),
     (A.RATE,           [S.RESOLVED],                             S.CLOSED,       P.RESIDENT,
                        [N.CLOSED],                               [E.RATED, E.CLOSED]),
@@ -173,6 +178,14 @@ TRANSITIONS: tuple[Step, ...] = _expand(
                        [N.ACCEPT_REMINDER],                      [E.ACCEPT_REMINDED]),
     (A.ACCEPT_ESCALATE, [S.ROUTED],                              SAME,           P.SYSTEM,
                        [N.ACCEPT_ESCALATION],                    [E.ACCEPT_ESCALATED]),
+    # 退单 (send back): not a 转办; the dispatch desk approves (re-dispatching) or refuses
+    (A.SEND_BACK,      [S.ROUTED, S.IN_PROGRESS],                S.SENT_BACK,    P.STAFF,
+                       [N.SEND_BACK_CARD],                       [E.SENT_BACK]),
+    (A.APPROVE_SEND_BACK, [S.SENT_BACK],                         S.ROUTED,       P.DISPATCHER,
+                       [N.SEND_BACK_DECIDED, N.TICKET_CARD, N.ROUTED],
+                       [E.SEND_BACK_APPROVED, E.DISPATCHED]),
+    (A.REFUSE_SEND_BACK, [S.SENT_BACK],                          S.ROUTED,       P.DISPATCHER,
+                       [N.SEND_BACK_DECIDED],                    [E.SEND_BACK_REJECTED]),
 )
 # fmt: on
 

@@ -22,6 +22,7 @@ class Status(StrEnum):
     RESOLVED = "resolved"
     REOPENED = "reopened"
     CLOSED = "closed"
+    SENT_BACK = "sent_back"  # 退单: the department sent it back; the dispatch desk decides
 
 
 class ClosureCode(StrEnum):
@@ -77,6 +78,9 @@ class EventKind(StrEnum):
     ANONYMISED = "anonymised"
     ACCEPT_REMINDED = "accept_reminded"  # 签收 overdue: the department is reminded
     ACCEPT_ESCALATED = "accept_escalated"  # still not accepted: the dispatch desk is told
+    SENT_BACK = "sent_back"  # 退单: sent back to the dispatch desk, with the reason
+    SEND_BACK_APPROVED = "send_back_approved"  # the dispatch desk agreed (and re-dispatched)
+    SEND_BACK_REJECTED = "send_back_rejected"  # the dispatch desk disagreed, with its reason
 
 
 class GrantChange(StrEnum):

@@ -53,6 +53,9 @@ class NoticeKind(StrEnum):
     # 签收 (acceptance)
     ACCEPT_REMINDER = "accept_reminder"  # to the department: accept the ticket
     ACCEPT_ESCALATION = "accept_escalation"  # to the dispatch desk: still not accepted
+    # 退单 (send back)
+    SEND_BACK_CARD = "send_back_card"  # to the dispatch desk: approve (re-dispatch) or refuse
+    SEND_BACK_DECIDED = "send_back_decided"  # to the department that sent it back
 
 
 class CardVia(StrEnum):
@@ -355,6 +358,29 @@ class AcceptEscalation:
     accept_due_at: datetime
 
 
+# --- 退单 (send back) -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SendBackCard:
+    """A department sent a ticket back (退单): the dispatch desk re-dispatches or refuses."""
+
+    kind: ClassVar[NoticeKind] = NoticeKind.SEND_BACK_CARD
+    card: StaffCard  # card.department_code: the department that sent it back
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SendBackDecided:
+    """The dispatch desk's decision on a 退单, told to the department that sent it back."""
+
+    kind: ClassVar[NoticeKind] = NoticeKind.SEND_BACK_DECIDED
+    number: str
+    approved: bool
+    department_code: str | None = None  # approved: where it went
+    reason: str = ""  # refused: why
+
+
 Notice = (
     Routed
     | PendingDispatch
@@ -380,6 +406,8 @@ Notice = (
     | DigestChart
     | AcceptReminder
     | AcceptEscalation
+    | SendBackCard
+    | SendBackDecided
 )
 
 NOTICE_TYPES: tuple[type[Notice], ...] = (
@@ -407,6 +435,8 @@ NOTICE_TYPES: tuple[type[Notice], ...] = (
     DigestChart,
     AcceptReminder,
     AcceptEscalation,
+    SendBackCard,
+    SendBackDecided,
 )
 
 
@@ -441,7 +471,7 @@ def decode(kind: str, payload: dict[str, Any] | None) -> Notice:
 
 def ticket_number(notice: Notice) -> str | None:
     """The ticket a notice is about, if any."""
-    if isinstance(notice, TicketCard | DispatchCard):
+    if isinstance(notice, TicketCard | DispatchCard | SendBackCard):
         return notice.card.number
     return getattr(notice, "number", None)
 
@@ -449,7 +479,7 @@ def ticket_number(notice: Notice) -> str | None:
 def anonymised(notice: Notice, mask: Any) -> Notice:
     """The notice without the resident's personal data (retention); `mask` hides personal
     numbers in free text."""
-    if isinstance(notice, TicketCard | DispatchCard):
+    if isinstance(notice, TicketCard | DispatchCard | SendBackCard):
         card = replace(
             notice.card,
             text=mask(notice.card.text),
@@ -463,9 +493,13 @@ def anonymised(notice: Notice, mask: Any) -> Notice:
         )
         if isinstance(notice, TicketCard):
             return replace(notice, card=card, reason=None)
+        if isinstance(notice, SendBackCard):
+            return replace(notice, card=card, reason=mask(notice.reason))
         return replace(notice, card=card, note=mask(notice.note))
     if isinstance(notice, ResidentInfo):
         return replace(notice, text="", photos=(), voices=())
+    if isinstance(notice, SendBackDecided):
+        return replace(notice, reason=mask(notice.reason))
     if isinstance(notice, Rework | Escalation):
         return replace(notice, reason="")
     if isinstance(notice, Photos):

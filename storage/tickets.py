@@ -20,6 +20,7 @@ from storage.errors import (
     InvalidInput,
     PermissionDenied,
     RateLimited,
+    SendBackTooLate,
 )
 from storage.lifecycle import Action, Party, Step, allowed, parties, require, sources
 from storage.members import Actor, member_name
@@ -53,6 +54,8 @@ from storage.notices import (
     Resolved,
     Rework,
     Routed,
+    SendBackCard,
+    SendBackDecided,
     TicketCard,
     Voices,
 )
@@ -115,7 +118,9 @@ class Policy:
     max_reopens: int = 2
     tickets_per_hour: int = 5
     dispatch_threshold: float = 0.5  # below it, the dispatch desk decides
+    working_day_hours: float = 8.0  # working hours in a working day (the office hours')
     accept_hours: float = 8.0  # 签收: working hours after routing (one working day)
+    send_back_days: float = 2.0  # 退单: allowed this many working days after routing
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,7 +229,7 @@ async def _route(
     actor: Actor | None,
     detail: dict[str, Any],
 ) -> None:
-    (kind,) = step.events
+    kind = step.events[-1]  # the routing itself (a step may record its reason first)
     from_status = ticket.status
     previous = ticket.department_code
     ticket.department_code = department.code
@@ -400,16 +405,113 @@ async def dispatch_ticket(
     policy: Policy,
     now: datetime | None = None,
 ) -> TicketView:
-    """A dispatcher assigns a ticket by hand; the choice becomes a training example."""
+    """A dispatcher assigns a ticket by hand; the choice becomes a training example. A ticket
+    a department sent back (退单) is re-dispatched this way: that approves the 退单."""
     now = now or utcnow()
     ticket = await ticket_row(uow, number)
-    _authorise(actor, ticket, Action.DISPATCH)
-    step = _step(ticket, Action.DISPATCH)
+    sent_back = allowed(ticket.status, Action.APPROVE_SEND_BACK) is not None
+    action = Action.APPROVE_SEND_BACK if sent_back else Action.DISPATCH
+    _authorise(actor, ticket, action)
+    step = _step(ticket, action)
     department = await department_row(uow, department_code)
     if department.is_dispatch:
         raise InvalidInput("choose a department, not dispatch itself")
+    if not sent_back:
+        await _route(
+            uow, ticket, department, step=step, policy=policy, now=now, actor=actor, detail={}
+        )
+        _example(uow, ticket, department.code, "dispatch", actor, now)
+        await uow.commit()
+        return TicketView.of(ticket)
+    sender = await department_row(uow, ticket.department_code or "")
+    if department.code == sender.code:
+        raise InvalidInput("to keep it with the department, refuse the send-back with a reason")
+    _event(
+        uow, ticket, EventKind.SEND_BACK_APPROVED, now=now, actor=actor, from_status=ticket.status
+    )
+    decided = SendBackDecided(ticket.number, approved=True, department_code=department.code)
+    await announce(uow, step, ticket, Audience.DEPARTMENT, decided, now=now, department=sender)
+    ticket.reassign_count += 1
     await _route(uow, ticket, department, step=step, policy=policy, now=now, actor=actor, detail={})
-    _example(uow, ticket, department.code, "dispatch", actor, now)
+    _example(uow, ticket, department.code, "send_back", actor, now)
+    await uow.commit()
+    return TicketView.of(ticket)
+
+
+async def send_back_ticket(
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    number: str,
+    reason: str,
+    policy: Policy,
+    now: datetime | None = None,
+) -> TicketView:
+    """退单: the department sends a ticket back to the dispatch desk with its reason, within
+    `policy.send_back_days` working days of routing; the desk decides. Not a 转办: the
+    ticket stays the department's (and its clock runs) until the desk re-dispatches it."""
+    now = now or utcnow()
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("a send-back needs a reason")
+    ticket = await ticket_row(uow, number)
+    _authorise(actor, ticket, Action.SEND_BACK)
+    step = _step(ticket, Action.SEND_BACK)
+    routed = ticket.routed_at or now
+    window = policy.send_back_days * policy.working_day_hours * 3600
+    if policy.deadlines.working_seconds_between(routed, now) > window:
+        raise SendBackTooLate(ticket.number, days=policy.send_back_days)
+    from_status = ticket.status
+    ticket.status = step.target
+    uow.session.add(ticket)
+    _event(
+        uow,
+        ticket,
+        EventKind.SENT_BACK,
+        now=now,
+        actor=actor,
+        from_status=from_status,
+        detail={"reason": reason},
+    )
+    resident = await resident_row(uow, ticket)
+    card = SendBackCard(staff_card(ticket, resident), reason)
+    await announce(uow, step, ticket, Audience.DISPATCH, card, now=now)
+    await uow.commit()
+    return TicketView.of(ticket)
+
+
+async def refuse_send_back(
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    number: str,
+    reason: str,
+    now: datetime | None = None,
+) -> TicketView:
+    """The dispatch desk refuses a 退单, with its reason: the ticket goes back to the same
+    department, its deadlines as they were (the clock is not reset)."""
+    now = now or utcnow()
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("a refusal needs a reason")
+    ticket = await ticket_row(uow, number)
+    _authorise(actor, ticket, Action.REFUSE_SEND_BACK)
+    step = _step(ticket, Action.REFUSE_SEND_BACK)
+    from_status = ticket.status
+    ticket.status = step.target
+    uow.session.add(ticket)
+    _event(
+        uow,
+        ticket,
+        EventKind.SEND_BACK_REJECTED,
+        now=now,
+        actor=actor,
+        from_status=from_status,
+        detail={"reason": reason},
+    )
+    department = await department_row(uow, ticket.department_code or "")
+    decided = SendBackDecided(ticket.number, approved=False, reason=reason)
+    await announce(uow, step, ticket, Audience.DEPARTMENT, decided, now=now, department=department)
     await uow.commit()
     return TicketView.of(ticket)
 

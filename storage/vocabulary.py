@@ -33,6 +33,8 @@ STATUS_NAMES: Mapping[Status, StatusName] = MappingProxyType(
         Status.RESOLVED: StatusName("已办结（待评价）", "已办结（待评价）"),
         Status.REOPENED: StatusName("重新办理", "重新办理"),
         Status.CLOSED: StatusName("已归档", "已归档"),
+        # On purpose: residents learn the desk is choosing who handles it; staff see a 退单.
+        Status.SENT_BACK: StatusName("重新分派中", "退单待审"),
     }
 )
 
@@ -81,6 +83,9 @@ ACTION_NAMES: Mapping[Action, str] = MappingProxyType(
         Action.RESUME_CLOCK: "恢复计时",
         Action.ACCEPT_REMIND: "签收提醒",
         Action.ACCEPT_ESCALATE: "超时未签收报调度",
+        Action.SEND_BACK: "退单",
+        Action.APPROVE_SEND_BACK: "同意退单",
+        Action.REFUSE_SEND_BACK: "驳回退单",
     }
 )
 

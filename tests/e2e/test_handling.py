@@ -69,3 +69,65 @@ async def test_acceptance_reminder_then_dispatch_then_a_late_claim(world: World)
         ).one()
     assert ticket.accepted_at is not None
     assert claimed.detail == {"accepted": True, "accepted_on_time": False}
+
+
+async def test_send_back_approved_refused_and_too_late(world: World) -> None:
+    emu, urban, desk = world.emu, world.urban, world.dispatch
+    clerk, dispatcher = world.urban_clerk, world.dispatcher
+    first_resident, second_resident = emu.add_user("褚女士"), emu.add_user("卫先生")
+    first = await open_for(world, first_resident, "小区里的电梯又坏了")
+    second = await open_for(world, second_resident, "路口的垃圾桶满了没人清")
+    first_card, second_card = (
+        await card_of(world, urban, first),
+        await card_of(world, urban, second),
+    )
+
+    # A send-back needs its reason.
+    await clerk.send_command(urban, "/sendback", thread=first_card.message_thread_id)
+    await emu.wait_for_message(urban, has("用法：/sendback"), timeout=WAIT)
+
+    # 退单 with a reason: the desk gets a card; pressing another department approves it.
+    await clerk.send_command(
+        urban, "/sendback 电梯归住建局监管，不属城管", thread=first_card.message_thread_id
+    )
+    await emu.wait_for_message(urban, has("已退单至区民意调度中心"), timeout=WAIT)
+    card = await emu.wait_for_message(desk, has("退单待审"), timeout=WAIT)
+    assert first in (card.text or "")
+    assert "电梯归住建局监管" in (card.text or "")
+    assert "城市管理局" not in [b["text"] for b in card.buttons]  # not back where it came from
+    # Only the desk decides: the clerk's /refuse is turned down.
+    await clerk.send_command(urban, f"/refuse {first} 不同意", thread=first_card.message_thread_id)
+    await emu.wait_for_message(urban, has("只有调度员"), timeout=WAIT)
+    await dispatcher.press_button(card, "住房和城乡建设局")
+    await emu.wait_for_message(desk, has("已分派至 住房和城乡建设局"), timeout=WAIT)
+    await card_of(world, world.housing, first)
+    await emu.wait_for_message(urban, has("退单已同意"), timeout=WAIT)
+    await emu.wait_for_message(first_resident.private_chat, has("已转由 住房和城乡建设局"))
+
+    # Refused with the desk's reason: back to the department, the clock not reset.
+    async with world.uow as uow:
+        before = (await uow.session.exec(select(Ticket).where(Ticket.number == second))).one()
+    await clerk.send_command(urban, "/sendback 不归我们管", thread=second_card.message_thread_id)
+    await emu.wait_for_message(
+        desk, lambda m: second in (m.text or "") and "退单待审" in (m.text or "")
+    )
+    await dispatcher.send_command(desk, f"/refuse {second} 垃圾桶在道路上，属城管")
+    await emu.wait_for_message(desk, has("退单已驳回"), timeout=WAIT)
+    told = await emu.wait_for_message(urban, has("退单未获同意"), timeout=WAIT)
+    assert "属城管" in (told.text or "")
+    async with world.uow as uow:
+        after = (await uow.session.exec(select(Ticket).where(Ticket.number == second))).one()
+    assert (after.status, after.department_code, after.due_at, after.routed_at) == (
+        "routed",
+        "urban",
+        before.due_at,
+        before.routed_at,
+    )
+
+    # After the window: refused, with what to do instead; nothing changes.
+    await shift(world, second, routed_at=timedelta(days=20))
+    await clerk.send_command(urban, "/sendback 还是不归我们", thread=second_card.message_thread_id)
+    await emu.wait_for_message(urban, has("已超过退单时限"), timeout=WAIT)
+    async with world.uow as uow:
+        late = (await uow.session.exec(select(Ticket).where(Ticket.number == second))).one()
+    assert late.status == "routed"

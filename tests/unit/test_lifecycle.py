@@ -14,32 +14,39 @@ from storage.notices import NoticeKind
 
 # Where each action leads from each status: "=" the status stays, "-" not allowed.
 MATRIX = """
-action          received  pending   routed    working   resolved  reopened  closed
-ROUTE           routed    -         -         -         -         -         -
-HOLD            pending   -         -         -         -         -         -
-DISPATCH        routed    routed    -         -         -         -         -
-CLAIM           -         -         working   -         -         working   -
-TAKE_OVER       -         -         -         =         -         -         -
-REPLY           -         -         working   working   -         working   -
-ASK             -         -         working   working   -         working   -
-NOTE            =         =         =         =         =         =         =
-REASSIGN        -         routed    =         routed    -         routed    -
-RETURN          -         -         pending   pending   -         pending   -
-NOT_OURS        -         -         pending   pending   -         pending   -
-RESOLVE         -         -         resolved  resolved  -         resolved  -
-ADD_INFO        =         =         =         =         =         =         -
-RATE            -         -         -         -         closed    -         -
-REJECT          -         -         -         -         reopened  -         -
-REJECT_FINAL    -         -         -         -         closed    -         -
-CLOSE_UNRATED   -         -         -         -         closed    -         -
-REMIND          -         -         =         =         -         =         -
-MARK_OVERDUE    -         -         =         =         -         =         -
-ESCALATE        -         -         =         =         -         =         -
-RESUME_CLOCK    -         -         =         =         -         =         -
-ACCEPT_REMIND   -         -         =         -         -         -         -
-ACCEPT_ESCALATE -         -         =         -         -         -         -
+action          received  pending   routed    working   resolved  reopened  closed  sentback
+ROUTE           routed    -         -         -         -         -         -  -
+HOLD            pending   -         -         -         -         -         -  -
+DISPATCH        routed    routed    -         -         -         -         -  -
+CLAIM           -         -         working   -         -         working   -  -
+TAKE_OVER       -         -         -         =         -         -         -  -
+REPLY           -         -         working   working   -         working   -  -
+ASK             -         -         working   working   -         working   -  -
+NOTE            =         =         =         =         =         =         =  =
+REASSIGN        -         routed    =         routed    -         routed    -  -
+RETURN          -         -         pending   pending   -         pending   -  -
+NOT_OURS        -         -         pending   pending   -         pending   -  -
+RESOLVE         -         -         resolved  resolved  -         resolved  -  -
+ADD_INFO        =         =         =         =         =         =         -  =
+RATE            -         -         -         -         closed    -         -  -
+REJECT          -         -         -         -         reopened  -         -  -
+REJECT_FINAL    -         -         -         -         closed    -         -  -
+CLOSE_UNRATED   -         -         -         -         closed    -         -  -
+REMIND          -         -         =         =         -         =         -  -
+MARK_OVERDUE    -         -         =         =         -         =         -  -
+ESCALATE        -         -         =         =         -         =         -  -
+RESUME_CLOCK    -         -         =         =         -         =         -  -
+ACCEPT_REMIND   -         -         =         -         -         -         -  -
+ACCEPT_ESCALATE -         -         =         -         -         -         -  -
+SEND_BACK       -         -         sentback  sentback  -         -         -  -
+APPROVE_SEND_BACK -       -         -         -         -         -         -  routed
+REFUSE_SEND_BACK -        -         -         -         -         -         -  routed
 """
-SHORT = {"pending": Status.PENDING_DISPATCH, "working": Status.IN_PROGRESS}
+SHORT = {
+    "pending": Status.PENDING_DISPATCH,
+    "working": Status.IN_PROGRESS,
+    "sentback": Status.SENT_BACK,
+}
 
 WHO = {
     Action.ROUTE: {Party.SYSTEM},
@@ -65,6 +72,9 @@ WHO = {
     Action.RESUME_CLOCK: {Party.SYSTEM},
     Action.ACCEPT_REMIND: {Party.SYSTEM},
     Action.ACCEPT_ESCALATE: {Party.SYSTEM},
+    Action.SEND_BACK: {Party.STAFF},
+    Action.APPROVE_SEND_BACK: {Party.DISPATCHER},
+    Action.REFUSE_SEND_BACK: {Party.DISPATCHER},
 }
 
 # Events and notices that say where the ticket is now: a step recording or queueing one must
@@ -80,6 +90,8 @@ EVENT_STATUS = {
     EventKind.RESOLVED: Status.RESOLVED,
     EventKind.REOPENED: Status.REOPENED,
     EventKind.CLOSED: Status.CLOSED,
+    EventKind.SENT_BACK: Status.SENT_BACK,
+    EventKind.SEND_BACK_REJECTED: Status.ROUTED,
 }
 NOTICE_STATUS = {
     NoticeKind.TICKET_CARD: Status.ROUTED,
@@ -91,6 +103,7 @@ NOTICE_STATUS = {
     NoticeKind.REOPENED: Status.REOPENED,
     NoticeKind.REWORK: Status.REOPENED,
     NoticeKind.CLOSED: Status.CLOSED,
+    NoticeKind.SEND_BACK_CARD: Status.SENT_BACK,
 }
 
 
@@ -170,6 +183,7 @@ def test_derived_sets_are_todays() -> None:
         Status.ROUTED,
         Status.IN_PROGRESS,
         Status.REOPENED,
+        Status.SENT_BACK,
     }
     today_workable = {Status.ROUTED, Status.IN_PROGRESS, Status.REOPENED}
     assert today_open == lifecycle.OPEN_STATUSES

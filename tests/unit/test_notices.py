@@ -39,6 +39,8 @@ from storage.notices import (
     Resolved,
     Rework,
     Routed,
+    SendBackCard,
+    SendBackDecided,
     StaffCard,
     TicketCard,
     Unanswered,
@@ -103,6 +105,9 @@ EXAMPLES: tuple[Notice, ...] = (
     DigestChart(date(2026, 11, 24), b"\x89PNG\r\n"),
     AcceptReminder(N, DUE),
     AcceptEscalation(N, "urban", DUE, DUE),
+    SendBackCard(CARD, "属高速公路管理范围"),
+    SendBackDecided(N, approved=True, department_code="housing"),
+    SendBackDecided(N, approved=False, reason="在小区红线外，属城管维护"),
 )
 
 
