@@ -108,6 +108,7 @@ def _event_line(event: EventView, names: dict[str, str]) -> str:
         code=closure_name(detail.get("code")),
         answer=_snippet(str(detail.get("answer") or detail.get("duplicate_of") or ""), 60),
         rating=rating_name(detail.get("rating")),
+        days=detail.get("days", ""),
     )
 
 

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     accept_hours: float | None = Field(default=None, alias="MINYI_ACCEPT_HOURS", gt=0)
     # 退单: working days after routing within which a department may send a ticket back
     send_back_days: float = Field(default=2.0, alias="MINYI_SEND_BACK_DAYS", gt=0)
+    # 延期: working days one extension may add, and approved extensions per ticket
+    max_extension_days: int = Field(default=10, alias="MINYI_MAX_EXTENSION_DAYS", ge=1)
+    max_extensions: int = Field(default=1, alias="MINYI_MAX_EXTENSIONS", ge=0)
 
     @field_validator("telegram_bot_token")
     @classmethod

@@ -33,6 +33,7 @@ from admin.arguments import (
     department_code,
     is_number,
     note_text,
+    working_days,
 )
 from admin.context import staff_services
 from storage.columns import utcnow
@@ -49,6 +50,7 @@ from storage.tickets import (
     claim_ticket,
     reassign_ticket,
     reply_to_resident,
+    request_extension,
     resolve_ticket,
     send_back_ticket,
 )
@@ -243,6 +245,31 @@ async def sendback(update: Update, context: Context, actor: Actor) -> None:
         )
     log.info("%s sent back", number)
     await say(update, texts.SENT_BACK.format(number=number))
+    svc.kick_outbox()
+
+
+async def extend(update: Update, context: Context, actor: Actor) -> None:
+    """/extend [NUMBER] DAYS REASON: 延期, N working days, approved by supervisors."""
+    found = await _command_ticket(update, context, "extend")
+    if found is None:
+        return
+    args, number = found
+    days = working_days(args.first)
+    if days is None or not args.after_first:
+        await say(update, usage("extend"))
+        return
+    svc = staff_services(context)
+    async with svc.uow() as uow:
+        await request_extension(
+            uow=uow,
+            actor=actor,
+            number=number,
+            days=days,
+            reason=args.after_first,
+            policy=svc.policy,
+        )
+    log.info("%s: extension requested", number)
+    await say(update, texts.EXTENSION_REQUESTED.format(number=number, days=days))
     svc.kick_outbox()
 
 
@@ -536,6 +563,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             CommandHandler("cancel", staff_only(cancel), filters=command),
             CommandHandler("dispatch", staff_only(dispatch.dispatch), filters=command),
             CommandHandler("sendback", staff_only(sendback), filters=command),
+            CommandHandler("extend", staff_only(extend), filters=command),
             CommandHandler("refuse", staff_only(dispatch.refuse), filters=command),
             CommandHandler("bind", staff_only(bind, anywhere=True), filters=command),
             MessageHandler(

@@ -31,6 +31,12 @@ EVENT_LINES: dict[str, str] = {
     EventKind.ANONYMISED: "个人信息已匿名化",
     EventKind.ACCEPT_REMINDED: "超时未签收，已提醒",
     EventKind.ACCEPT_ESCALATED: "提醒后仍未签收，已报调度中心",
+    EventKind.SENT_BACK: "退单{reason}",
+    EventKind.SEND_BACK_APPROVED: "调度中心同意退单",
+    EventKind.SEND_BACK_REJECTED: "调度中心驳回退单{reason}",
+    EventKind.EXTENSION_REQUESTED: "申请延期 {days} 个工作日{reason}",
+    EventKind.EXTENSION_APPROVED: "批准延期 {days} 个工作日",
+    EventKind.EXTENSION_DENIED: "不批准延期 {days} 个工作日",
 }
 HISTORY_HEADER = "\n\n办理记录："
 HISTORY_LINE = "{at} {who}：{what}"
@@ -58,6 +64,8 @@ INVALID_DETAILS = {
     "the ticket is already with that department": "诉求已在该部门",
     "choose a department, not dispatch itself": "请选择具体承办部门",
     "a send-back needs a reason": "退单须写明理由",
+    "an extension needs a reason": "申请延期须写明理由",
+    "an extension is at least one working day": "延期至少 1 个工作日",
     "a refusal needs a reason": "驳回退单须写明理由",
     "to keep it with the department, refuse the send-back with a reason": (
         "同意退单须改派其他部门；如不同意，请用 /refuse 编号 理由 驳回"
@@ -77,6 +85,7 @@ USAGE = {
     "bind": "/bind urban",
     "sendback": "/sendback 该路段属于高速公路管理范围，不属本部门职责",
     "refuse": "/refuse TB-20261124-0001 该路灯在小区红线外，属城管维护",
+    "extend": "/extend 5 需协调供电公司停电施工，预计下周完成",
 }
 USAGE_PREFIX = "用法："
 RESOLVE_CODES = "办结类型：已解决、已答复、非本部门职责、重复（需写原编号）、无法联系。"
@@ -96,6 +105,15 @@ SEND_BACK_TOO_LATE = (
     "请继续办理；确需调整承办部门，请联系调度中心。"
 )
 SEND_BACK_REFUSED = "↩️ {number} 退单已驳回，退回原承办部门继续办理（{who}）。"
+EXTENSION_REQUESTED = (
+    "🗓 {number} 已申请延期 {days} 个工作日，等待督查人员审批（审批前原时限不变）。"
+)
+EXTENSION_TOO_LONG = "{number} 每次最多申请延期 {limit} 个工作日，请缩短天数后重新申请。"
+EXTENSION_TOO_MANY = "{number} 已延期 {limit} 次，不能再申请延期；请抓紧办结，或联系督查室。"
+EXTENSION_PENDING = "{number} 已有一个延期申请在等待审批，请等审批结果。"
+EXTENSION_DECIDED = "{verdict}（{who}）"
+EXTENSION_VERDICT = {True: "✅ 已批准延期", False: "❌ 未批准延期"}
+NOT_EXTENSION_APPROVER = "只有督查人员或管理员可以审批延期。"
 RESOLVED = "🏁 {number} 已办结（{code}），已请群众评价"
 RETURNED_TO_DISPATCH = "↩️ {number} 非本部门职责，已退回调度中心重新分派"
 DISPATCHED = "🧭 {number} 已分派至 {department}（{who}）"

@@ -52,6 +52,7 @@ STAFF_COMMANDS = [
     BotCommand("dispatch", "分派（调度中心）：/dispatch 编号 部门代码"),
     BotCommand("sendback", "退单：/sendback 理由"),
     BotCommand("refuse", "驳回退单（调度中心）：/refuse 编号 理由"),
+    BotCommand("extend", "申请延期：/extend 天数 理由"),
     BotCommand("cancel", "取消正在进行的办结"),
 ]
 
@@ -156,6 +157,8 @@ def _post_init(
                 working_day_hours=working_day,
                 accept_hours=settings.accept_hours or working_day,
                 send_back_days=settings.send_back_days,
+                max_extension_days=settings.max_extension_days,
+                max_extensions=settings.max_extensions,
             ),
             tz=settings.tz,
             rating_window_days=settings.rating_window_days,

@@ -126,6 +126,20 @@ def send_back_card(
     return text, InlineKeyboardMarkup(rows)
 
 
+def extension_keyboard(number: str, days: int) -> InlineKeyboardMarkup:
+    """批准 / 不批准 buttons for supervisors: `x:ok|no:<number>:<days>`."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    texts.EXTENSION_APPROVE, callback_data=f"x:ok:{number}:{days}"
+                ),
+                InlineKeyboardButton(texts.EXTENSION_DENY, callback_data=f"x:no:{number}:{days}"),
+            ]
+        ]
+    )
+
+
 def dispatch_card(
     notice: DispatchCard, names: Mapping[str, str]
 ) -> tuple[str, InlineKeyboardMarkup]:

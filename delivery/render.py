@@ -20,6 +20,9 @@ from storage.notices import (
     DigestChart,
     DispatchCard,
     Escalation,
+    ExtensionApproved,
+    ExtensionDecided,
+    ExtensionRequest,
     Notice,
     Overdue,
     PendingDispatch,
@@ -210,6 +213,34 @@ def render(notice: Notice, *, tz: ZoneInfo, names: Names) -> Rendered:
                 )
             return Rendered(
                 texts.SEND_BACK_REFUSED.format(number=notice.number, reason=notice.reason)
+            )
+        case ExtensionRequest():
+            count = texts.EXTENSION_COUNT.format(count=notice.count) if notice.count else ""
+            text = texts.EXTENSION_REQUEST.format(
+                number=notice.number,
+                department=names.of(notice.department_code),
+                days=notice.days,
+                due=texts.local_time(notice.due_at, tz),
+                reason=notice.reason,
+                count=count,
+            )
+            return Rendered(text, cards.extension_keyboard(notice.number, notice.days))
+        case ExtensionApproved():
+            return Rendered(
+                texts.EXTENSION_APPROVED.format(
+                    number=notice.number,
+                    department=names.of(notice.department_code),
+                    due=texts.local_time(notice.due_at, tz),
+                )
+            )
+        case ExtensionDecided():
+            template = texts.EXTENSION_GRANTED if notice.approved else texts.EXTENSION_REFUSED
+            return Rendered(
+                template.format(
+                    number=notice.number,
+                    days=notice.days,
+                    due=texts.local_time(notice.due_at, tz),
+                )
             )
         case AcceptEscalation():
             return Rendered(

@@ -117,6 +117,22 @@ SEND_BACK_CARD = (
 SEND_BACK_APPROVED = "↩️ 退单已同意：{number} 已由调度中心改派 {department}。"
 SEND_BACK_REFUSED = "↩️ 退单未获同意：{number} 请继续办理，办理时限不变。调度中心意见：{reason}"
 
+# --- 延期 (extension) -----------------------------------------------------------------------
+
+EXTENSION_REQUEST = (
+    "🗓 延期申请 {number}（{department}）\n申请延期 {days} 个工作日，现办理时限 {due}。\n"
+    "理由：{reason}{count}"
+)
+EXTENSION_COUNT = "\n（此前已延期 {count} 次）"
+EXTENSION_APPROVE = "批准延期"
+EXTENSION_DENY = "不批准"
+EXTENSION_APPROVED = (
+    "🗓 您的诉求 {number} 情况较复杂，经批准，{department} 的办理时限延长至 {due}。"
+    "我们会继续跟进，办结后第一时间告诉您。"
+)
+EXTENSION_GRANTED = "🗓 {number} 延期 {days} 个工作日已获批准，新的办理时限为 {due}。"
+EXTENSION_REFUSED = "🗓 {number} 延期 {days} 个工作日未获批准，请在原时限 {due} 前办结。"
+
 NO_VALUE = "—"
 
 

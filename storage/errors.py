@@ -87,6 +87,16 @@ class SendBackTooLate(DomainError):
         self.days = days
 
 
+class ExtensionRefused(DomainError):
+    """A 延期 request the rules do not allow: too long, too many, or one already pending."""
+
+    def __init__(self, number: str, *, why: str, limit: int = 0) -> None:
+        super().__init__(f"ticket {number}: extension refused ({why}, limit {limit})")
+        self.number = number
+        self.why = why  # "too_long", "too_many" or "pending"
+        self.limit = limit
+
+
 class DepartmentRequired(DomainError):
     """Staff belong to a department; granting the role needs one."""
 

@@ -66,6 +66,10 @@ class Action(StrEnum):
     SEND_BACK = "send_back"
     APPROVE_SEND_BACK = "approve_send_back"  # and re-dispatch: a training example
     REFUSE_SEND_BACK = "refuse_send_back"  # back to the same department, the clock running
+    # 延期: the department asks for N more working days; supervisors approve or deny
+    REQUEST_EXTENSION = "request_extension"
+    APPROVE_EXTENSION = "approve_extension"
+    DENY_EXTENSION = "deny_extension"
 
 
 class Party(StrEnum):
@@ -75,6 +79,7 @@ class Party(StrEnum):
     STAFF = "staff"  # staff of the ticket's current department (overseers too)
     DISPATCHER = "dispatcher"  # dispatchers, supervisors, admins (oversee every department)
     SYSTEM = "system"  # the bot itself: routing, sweeps, timeouts
+    SUPERVISOR = "supervisor"  # supervisors and admins (督查): approve extensions
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +191,13 @@ TRANSITIONS: tuple[Step, ...] = _expand(
                        [E.SEND_BACK_APPROVED, E.DISPATCHED]),
     (A.REFUSE_SEND_BACK, [S.SENT_BACK],                          S.ROUTED,       P.DISPATCHER,
                        [N.SEND_BACK_DECIDED],                    [E.SEND_BACK_REJECTED]),
+    # 延期 (extension): the status stays; an approval moves the due date
+    (A.REQUEST_EXTENSION, WORKABLE,                              SAME,           P.STAFF,
+                       [N.EXTENSION_REQUEST],                    [E.EXTENSION_REQUESTED]),
+    (A.APPROVE_EXTENSION, WORKABLE,                              SAME,           P.SUPERVISOR,
+                       [N.EXTENSION_APPROVED, N.EXTENSION_DECIDED], [E.EXTENSION_APPROVED]),
+    (A.DENY_EXTENSION, WORKABLE,                                 SAME,           P.SUPERVISOR,
+                       [N.EXTENSION_DECIDED],                    [E.EXTENSION_DENIED]),
 )
 # fmt: on
 

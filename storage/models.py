@@ -81,6 +81,9 @@ class EventKind(StrEnum):
     SENT_BACK = "sent_back"  # 退单: sent back to the dispatch desk, with the reason
     SEND_BACK_APPROVED = "send_back_approved"  # the dispatch desk agreed (and re-dispatched)
     SEND_BACK_REJECTED = "send_back_rejected"  # the dispatch desk disagreed, with its reason
+    EXTENSION_REQUESTED = "extension_requested"  # 延期: N working days asked, with a reason
+    EXTENSION_APPROVED = "extension_approved"  # the due date moved
+    EXTENSION_DENIED = "extension_denied"
 
 
 class GrantChange(StrEnum):
@@ -246,6 +249,9 @@ class Ticket(SQLModel, table=True):
     accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     accept_reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     accept_escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # 延期: approved extensions so far, and the working days of the one awaiting a decision
+    extension_count: int = 0
+    extension_pending_days: int | None = None
 
 
 class TicketEvent(SQLModel, table=True):

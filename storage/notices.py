@@ -56,6 +56,10 @@ class NoticeKind(StrEnum):
     # 退单 (send back)
     SEND_BACK_CARD = "send_back_card"  # to the dispatch desk: approve (re-dispatch) or refuse
     SEND_BACK_DECIDED = "send_back_decided"  # to the department that sent it back
+    # 延期 (extension)
+    EXTENSION_REQUEST = "extension_request"  # to supervisors: approve or deny
+    EXTENSION_APPROVED = "extension_approved"  # to the resident: the new date
+    EXTENSION_DECIDED = "extension_decided"  # to the department: approved or denied
 
 
 class CardVia(StrEnum):
@@ -381,6 +385,43 @@ class SendBackDecided:
     reason: str = ""  # refused: why
 
 
+# --- 延期 (extension) ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionRequest:
+    """A department asks supervisors for more working days (buttons approve or deny)."""
+
+    kind: ClassVar[NoticeKind] = NoticeKind.EXTENSION_REQUEST
+    number: str
+    department_code: str
+    days: int
+    reason: str
+    due_at: datetime
+    count: int  # extensions approved before this one
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionApproved:
+    """The resident is told the new date."""
+
+    kind: ClassVar[NoticeKind] = NoticeKind.EXTENSION_APPROVED
+    number: str
+    department_code: str
+    due_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionDecided:
+    """The department is told the supervisors' decision."""
+
+    kind: ClassVar[NoticeKind] = NoticeKind.EXTENSION_DECIDED
+    number: str
+    approved: bool
+    days: int
+    due_at: datetime
+
+
 Notice = (
     Routed
     | PendingDispatch
@@ -408,6 +449,9 @@ Notice = (
     | AcceptEscalation
     | SendBackCard
     | SendBackDecided
+    | ExtensionRequest
+    | ExtensionApproved
+    | ExtensionDecided
 )
 
 NOTICE_TYPES: tuple[type[Notice], ...] = (
@@ -437,6 +481,9 @@ NOTICE_TYPES: tuple[type[Notice], ...] = (
     AcceptEscalation,
     SendBackCard,
     SendBackDecided,
+    ExtensionRequest,
+    ExtensionApproved,
+    ExtensionDecided,
 )
 
 
@@ -500,7 +547,7 @@ def anonymised(notice: Notice, mask: Any) -> Notice:
         return replace(notice, text="", photos=(), voices=())
     if isinstance(notice, SendBackDecided):
         return replace(notice, reason=mask(notice.reason))
-    if isinstance(notice, Rework | Escalation):
+    if isinstance(notice, Rework | Escalation | ExtensionRequest):
         return replace(notice, reason="")
     if isinstance(notice, Photos):
         return replace(notice, photos=())

@@ -16,6 +16,7 @@ from classifiers.model import Prediction
 from storage.columns import utcnow
 from storage.errors import (
     AlreadyClaimed,
+    ExtensionRefused,
     IllegalTransition,
     InvalidInput,
     PermissionDenied,
@@ -33,6 +34,7 @@ from storage.models import (
     LabelledExample,
     Rating,
     Resident,
+    Role,
     Ticket,
     TicketCounter,
     TicketEvent,
@@ -45,6 +47,9 @@ from storage.notices import (
     DispatchReason,
     Escalation,
     EscalationWhy,
+    ExtensionApproved,
+    ExtensionDecided,
+    ExtensionRequest,
     PendingDispatch,
     Photos,
     Question,
@@ -121,6 +126,8 @@ class Policy:
     working_day_hours: float = 8.0  # working hours in a working day (the office hours')
     accept_hours: float = 8.0  # 签收: working hours after routing (one working day)
     send_back_days: float = 2.0  # 退单: allowed this many working days after routing
+    max_extension_days: int = 10  # 延期: working days one extension may add
+    max_extensions: int = 1  # 延期: approved extensions a ticket may have
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +162,8 @@ def _authorise(actor: Actor, ticket: Ticket, action: Action) -> None:
     who = parties(action)
     if Party.STAFF in who:
         allowed = actor.may_work_on(ticket.department_code)
+    elif Party.SUPERVISOR in who:
+        allowed = actor.has(Role.SUPERVISOR) or actor.has(Role.ADMIN)
     else:
         allowed = Party.DISPATCHER in who and actor.oversees_all
     if not allowed:
@@ -242,6 +251,7 @@ async def _route(
     # 签收: each department the ticket is routed to accepts it anew, from routing
     ticket.accept_due_at = policy.deadlines.due_at(now, policy.accept_hours)
     ticket.accepted_at = ticket.accept_reminded_at = ticket.accept_escalated_at = None
+    ticket.extension_pending_days = None  # a request was the previous department's
     uow.session.add(ticket)
     await uow.flush()
     _event(
@@ -799,6 +809,107 @@ async def resolve_ticket(
         original.number if original else None,
     )
     await announce(uow, step, ticket, Audience.RESIDENT, resolved, now=now)
+    await uow.commit()
+    return TicketView.of(ticket)
+
+
+# --- 延期 (extension) -------------------------------------------------------------------------
+
+
+async def request_extension(
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    number: str,
+    days: int,
+    reason: str,
+    policy: Policy,
+    now: datetime | None = None,
+) -> TicketView:
+    """延期: the department asks supervisors for `days` more working days, with a reason; at
+    most `policy.max_extension_days` each and `policy.max_extensions` approved per ticket,
+    one request at a time."""
+    now = now or utcnow()
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("an extension needs a reason")
+    if days < 1:
+        raise InvalidInput("an extension is at least one working day")
+    ticket = await ticket_row(uow, number)
+    _authorise(actor, ticket, Action.REQUEST_EXTENSION)
+    step = _step(ticket, Action.REQUEST_EXTENSION)
+    if days > policy.max_extension_days:
+        raise ExtensionRefused(ticket.number, why="too_long", limit=policy.max_extension_days)
+    if ticket.extension_count >= policy.max_extensions:
+        raise ExtensionRefused(ticket.number, why="too_many", limit=policy.max_extensions)
+    if ticket.extension_pending_days is not None:
+        raise ExtensionRefused(ticket.number, why="pending")
+    ticket.extension_pending_days = days
+    uow.session.add(ticket)
+    _event(
+        uow,
+        ticket,
+        EventKind.EXTENSION_REQUESTED,
+        now=now,
+        actor=actor,
+        detail={"days": days, "reason": reason},
+    )
+    assert ticket.due_at is not None  # a department works on it: it has a deadline
+    request = ExtensionRequest(
+        ticket.number,
+        ticket.department_code or "",
+        days,
+        reason,
+        ticket.due_at,
+        ticket.extension_count,
+    )
+    await announce(uow, step, ticket, Audience.SUPERVISORS, request, now=now)
+    await uow.commit()
+    return TicketView.of(ticket)
+
+
+async def decide_extension(
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    number: str,
+    days: int,
+    approve: bool,
+    policy: Policy,
+    now: datetime | None = None,
+) -> TicketView:
+    """A supervisor approves or denies the pending request for `days` working days (the
+    button's days must match it: a stale button changes nothing). Approved: the due date moves
+    by that working time, the resident is told the new date; either way the department is."""
+    now = now or utcnow()
+    ticket = await ticket_row(uow, number)
+    action = Action.APPROVE_EXTENSION if approve else Action.DENY_EXTENSION
+    _authorise(actor, ticket, action)
+    step = _step(ticket, action)
+    if ticket.extension_pending_days is None or ticket.extension_pending_days != days:
+        raise InvalidInput("no such extension request is pending")
+    assert ticket.due_at is not None
+    ticket.extension_pending_days = None
+    if approve:
+        ticket.due_at = policy.deadlines.due_at(ticket.due_at, days * policy.working_day_hours)
+        ticket.extension_count += 1
+        ticket.reminded_at = ticket.overdue_at = ticket.escalated_at = None  # a new deadline
+    uow.session.add(ticket)
+    kind = EventKind.EXTENSION_APPROVED if approve else EventKind.EXTENSION_DENIED
+    _event(
+        uow,
+        ticket,
+        kind,
+        now=now,
+        actor=actor,
+        detail={"days": days, "due": ticket.due_at.isoformat()},
+    )
+    department = await department_row(uow, ticket.department_code or "")
+    if approve:
+        told = ExtensionApproved(ticket.number, department.code, ticket.due_at)
+        await announce(uow, step, ticket, Audience.RESIDENT, told, now=now)
+    decided = ExtensionDecided(ticket.number, approve, days, ticket.due_at)
+    await announce(uow, step, ticket, Audience.DEPARTMENT, decided, now=now, department=department)
     await uow.commit()
     return TicketView.of(ticket)
 

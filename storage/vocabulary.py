@@ -86,6 +86,9 @@ ACTION_NAMES: Mapping[Action, str] = MappingProxyType(
         Action.SEND_BACK: "退单",
         Action.APPROVE_SEND_BACK: "同意退单",
         Action.REFUSE_SEND_BACK: "驳回退单",
+        Action.REQUEST_EXTENSION: "申请延期",
+        Action.APPROVE_EXTENSION: "批准延期",
+        Action.DENY_EXTENSION: "不批准延期",
     }
 )
 

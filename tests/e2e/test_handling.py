@@ -9,7 +9,8 @@ from sqlmodel import select
 from admin import supervision
 from sandbox.walks import has
 from storage.columns import utcnow
-from storage.models import EventKind, Ticket, TicketEvent
+from storage.members import add_member
+from storage.models import EventKind, Role, Ticket, TicketEvent
 from tests.e2e.conftest import World
 from tests.e2e.test_delivery import open_for, settle
 from tests.e2e.test_staff import WAIT, card_of
@@ -131,3 +132,61 @@ async def test_send_back_approved_refused_and_too_late(world: World) -> None:
     async with world.uow as uow:
         late = (await uow.session.exec(select(Ticket).where(Ticket.number == second))).one()
     assert late.status == "routed"
+
+
+async def test_extension_approved_then_past_the_limit_and_denied(world: World) -> None:
+    emu, urban, clerk = world.emu, world.urban, world.urban_clerk
+    chief = emu.add_user("督查室主任")
+    async with world.uow as uow:
+        await add_member(uow=uow, user_id=chief.id, role=Role.SUPERVISOR)
+    resident = emu.add_user("蒋阿姨")
+    number = await open_for(world, resident, "楼道里的电线老化了")
+    other = await open_for(world, emu.add_user("沈先生"), "人行道的地砖翘起来了")
+    card, other_card = await card_of(world, urban, number), await card_of(world, urban, other)
+    thread = card.message_thread_id
+    async with world.uow as uow:
+        due = (await uow.session.exec(select(Ticket).where(Ticket.number == number))).one().due_at
+    assert due is not None
+
+    # Asking for more than the maximum is refused at once; a reason is required.
+    await clerk.send_command(urban, "/extend 11 工程量大", thread=thread)
+    await emu.wait_for_message(urban, has("最多申请延期 10 个工作日"), timeout=WAIT)
+    await clerk.send_command(urban, "/extend 3", thread=thread)
+    await emu.wait_for_message(urban, has("用法：/extend"), timeout=WAIT)
+
+    await clerk.send_command(urban, "/extend 3 需协调供电公司停电施工", thread=thread)
+    await emu.wait_for_message(urban, has("等待督查人员审批"), thread_id=thread, timeout=WAIT)
+    request = await emu.wait_for_message(chief.private_chat, has("延期申请"), timeout=WAIT)
+    assert number in (request.text or "")
+    assert "需协调供电公司" in (request.text or "")
+    # The department cannot approve its own request, even with the button's data.
+    query = await clerk.press_button(request, f"x:ok:{number}:3", forge=True)
+    assert "只有督查人员" in (await clerk.wait_for_answer(query) or "")
+
+    await chief.press_button(request, "批准延期")
+    told = await emu.wait_for_message(resident.private_chat, has("办理时限延长至"), timeout=WAIT)
+    assert number in (told.text or "")
+    await emu.wait_for_message(urban, has("已获批准"), thread_id=thread, timeout=WAIT)
+    await emu.wait_until(lambda: "已批准延期" in (request.text or ""), timeout=WAIT)
+    # Pressed again (another supervisor, a double tap): nothing changes.
+    again = await chief.press_button(request, f"x:ok:{number}:3", forge=True)
+    assert "按钮已失效" in (await chief.wait_for_answer(again) or "")
+    async with world.uow as uow:
+        ticket = (await uow.session.exec(select(Ticket).where(Ticket.number == number))).one()
+    assert ticket.extension_count == 1
+    assert ticket.due_at is not None
+    assert ticket.due_at > due
+
+    # A second extension is past the limit (one by default).
+    await clerk.send_command(urban, "/extend 2 还需要时间", thread=thread)
+    await emu.wait_for_message(urban, has("已延期 1 次，不能再申请延期"), timeout=WAIT)
+
+    # Denied: the department is told, the date stays.
+    await clerk.send_command(urban, "/extend 5 等材料", thread=other_card.message_thread_id)
+    denial = await emu.wait_for_message(
+        chief.private_chat, lambda m: other in (m.text or "") and bool(m.buttons), timeout=WAIT
+    )
+    await chief.press_button(denial, "不批准")
+    await emu.wait_for_message(
+        urban, has("未获批准"), thread_id=other_card.message_thread_id, timeout=WAIT
+    )

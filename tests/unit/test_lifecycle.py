@@ -41,6 +41,9 @@ ACCEPT_ESCALATE -         -         =         -         -         -         -  -
 SEND_BACK       -         -         sentback  sentback  -         -         -  -
 APPROVE_SEND_BACK -       -         -         -         -         -         -  routed
 REFUSE_SEND_BACK -        -         -         -         -         -         -  routed
+REQUEST_EXTENSION -       -         =         =         -         =         -  -
+APPROVE_EXTENSION -       -         =         =         -         =         -  -
+DENY_EXTENSION  -         -         =         =         -         =         -  -
 """
 SHORT = {
     "pending": Status.PENDING_DISPATCH,
@@ -75,6 +78,9 @@ WHO = {
     Action.SEND_BACK: {Party.STAFF},
     Action.APPROVE_SEND_BACK: {Party.DISPATCHER},
     Action.REFUSE_SEND_BACK: {Party.DISPATCHER},
+    Action.REQUEST_EXTENSION: {Party.STAFF},
+    Action.APPROVE_EXTENSION: {Party.SUPERVISOR},
+    Action.DENY_EXTENSION: {Party.SUPERVISOR},
 }
 
 # Events and notices that say where the ticket is now: a step recording or queueing one must

@@ -25,6 +25,9 @@ from storage.notices import (
     DispatchReason,
     Escalation,
     EscalationWhy,
+    ExtensionApproved,
+    ExtensionDecided,
+    ExtensionRequest,
     Notice,
     NoticeKind,
     Overdue,
@@ -108,6 +111,11 @@ EXAMPLES: tuple[Notice, ...] = (
     SendBackCard(CARD, "属高速公路管理范围"),
     SendBackDecided(N, approved=True, department_code="housing"),
     SendBackDecided(N, approved=False, reason="在小区红线外，属城管维护"),
+    ExtensionRequest(N, "urban", 5, "需协调供电公司", DUE, 0),
+    ExtensionRequest(N, "urban", 3, "材料未齐", DUE, 1),
+    ExtensionApproved(N, "urban", DUE),
+    ExtensionDecided(N, approved=True, days=5, due_at=DUE),
+    ExtensionDecided(N, approved=False, days=5, due_at=DUE),
 )
 
 
