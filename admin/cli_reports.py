@@ -98,6 +98,10 @@ def export_row(row: TicketRow, tz: ZoneInfo) -> list[Any]:
         "response_hours": _hours(row.response_hours),
         "handling_hours": _hours(row.handling_hours),
         "anonymised_at": _local(row.anonymised_at, tz),
+        "accept_due_at": _local(row.accept_due_at, tz),
+        "accepted_at": _local(row.accepted_at, tz),
+        "accepted_in_time": _yes_no(row.accepted_in_time),
+        "extension_count": row.extension_count,
     }
     return [cells[key] for key in texts.EXPORT_HEADERS]
 

@@ -184,6 +184,13 @@ def _block(row: DepartmentFigures) -> list[str]:
             reassign_rate=percent(row.reassign_rate),
             reopen_rate=percent(row.reopen_rate),
         ),
+        texts.HANDLING.format(
+            acceptance_rate=percent(row.acceptance_rate),
+            send_back_rate=percent(row.send_back_rate),
+            sent_back=row.sent_back,
+            extensions=row.extensions,
+            extension_requests=row.extension_requests,
+        ),
     ]
     closures = _closures(row)
     if closures:

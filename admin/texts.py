@@ -173,6 +173,10 @@ SUMMARY = (
     "按时办结率 {on_time_rate}，满意率 {satisfaction_rate}（评价 {rated} 件，未评价 {unrated} 件）"
 )
 TIMES = "响应中位 {response} · 办理中位 {handling} · 转办率 {reassign_rate} · 重开率 {reopen_rate}"
+HANDLING = (
+    "签收及时率 {acceptance_rate} · 退单率 {send_back_rate}（退单 {sent_back} 件）"
+    " · 延期 {extensions} 次（申请 {extension_requests} 次）"
+)
 CLOSURES = "办结方式：{codes}"
 BACKLOG = "在办 {open} 件，其中超期 {overdue} 件"
 DEPARTMENT_LINE = (
@@ -234,6 +238,10 @@ EXPORT_HEADERS = {
     "response_hours": "响应时长（小时）",
     "handling_hours": "办理时长（小时）",
     "anonymised_at": "匿名化时间",
+    "accept_due_at": "签收时限",
+    "accepted_at": "签收时间",
+    "accepted_in_time": "按时签收",
+    "extension_count": "延期次数",
 }
 YES = "是"
 NO = "否"

@@ -10,7 +10,13 @@ from sqlalchemy import select
 from sqlmodel import SQLModel
 
 from storage.columns import utcnow
-from storage.metrics import handling_hours, is_overdue, resolved_on_time, response_hours
+from storage.metrics import (
+    accepted_in_time,
+    handling_hours,
+    is_overdue,
+    resolved_on_time,
+    response_hours,
+)
 from storage.unit_of_work import UnitOfWork
 
 __all__ = ["TicketRow", "ticket_rows"]
@@ -49,6 +55,10 @@ class TicketRow:
     response_hours: float | None
     handling_hours: float | None
     anonymised_at: datetime | None
+    accept_due_at: datetime | None = None
+    accepted_at: datetime | None = None
+    accepted_in_time: bool | None = None
+    extension_count: int = 0
 
 
 async def ticket_rows(
@@ -112,5 +122,11 @@ async def ticket_rows(
                 routed_at=t[tickets.c.routed_at], resolved_at=t[tickets.c.resolved_at]
             ),
             anonymised_at=t[tickets.c.anonymised_at],
+            accept_due_at=t[tickets.c.accept_due_at],
+            accepted_at=t[tickets.c.accepted_at],
+            accepted_in_time=accepted_in_time(
+                accepted_at=t[tickets.c.accepted_at], accept_due_at=t[tickets.c.accept_due_at]
+            ),
+            extension_count=t[tickets.c.extension_count],
         )
     await result.close()

@@ -15,6 +15,12 @@ department (events by the department they were written under). Counts:
 - 转办率 = tickets reassigned at least once ÷ tickets routed, both among those received.
 - 重开率 = reopen events ÷ resolution events in the period.
 - open and overdue are a snapshot at `now`.
+- 签收及时率 = tickets whose acceptance deadline (of their latest routing) falls in the period
+  and that were accepted by it ÷ tickets whose acceptance deadline falls in the period (one
+  not accepted at all counts as late).
+- 退单率 = 退单 (sent_back events) by the department in the period ÷ routings to it in the
+  period (routed, dispatched and reassigned events).
+- 延期: extensions approved (and requested) in the period, by the department asking.
 """
 
 from __future__ import annotations
@@ -55,6 +61,7 @@ __all__ = [
     "RESOLVING_CODES",
     "DepartmentFigures",
     "Figures",
+    "accepted_in_time",
     "figures",
     "handling_hours",
     "is_overdue",
@@ -98,6 +105,16 @@ def resolved_on_time(*, resolved_at: datetime | None, due_at: datetime | None) -
     return due_at is None or resolved_at <= due_at
 
 
+def accepted_in_time(
+    *, accepted_at: datetime | None, accept_due_at: datetime | None
+) -> bool | None:
+    """签收 of one ticket's latest routing: in time, late (or not yet, after the deadline: see
+    the period's figure), None when it was never routed."""
+    if accept_due_at is None:
+        return None
+    return accepted_at is not None and accepted_at <= accept_due_at
+
+
 def is_overdue(*, status: str, due_at: datetime | None, now: datetime) -> bool:
     """An open ticket being worked on past its deadline."""
     return status in WORKABLE_STATUSES and due_at is not None and due_at < now
@@ -126,6 +143,22 @@ class DepartmentFigures:
     overdue: int = 0
     median_response_hours: float | None = None
     median_handling_hours: float | None = None
+    accept_due: int = 0  # 签收 deadlines in the period
+    accepted_in_time: int = 0
+    routings: int = 0  # routings to the department in the period (events)
+    sent_back: int = 0  # 退单 by the department in the period
+    extensions: int = 0  # 延期 approved in the period
+    extension_requests: int = 0
+
+    @property
+    def acceptance_rate(self) -> float | None:
+        """签收及时率: accepted by the deadline ÷ acceptance deadlines in the period."""
+        return ratio(self.accepted_in_time, self.accept_due)
+
+    @property
+    def send_back_rate(self) -> float | None:
+        """退单率: 退单 ÷ routings to the department."""
+        return ratio(self.sent_back, self.routings)
 
     @property
     def resolution_rate(self) -> float | None:
@@ -379,6 +412,40 @@ async def figures(
     for code, kind, n in (await connection.execute(lifecycle)).all():
         counts[code]["resolutions" if kind == EventKind.RESOLVED else "reopened"] = int(n)
 
+    # 签收: acceptance deadlines in the period, and those met.
+    in_time = and_(
+        tickets.c.accepted_at.is_not(None), tickets.c.accepted_at <= tickets.c.accept_due_at
+    )
+    acceptance = (
+        select(dept, func.count(), _count_if(in_time))
+        .where(tickets.c.accept_due_at >= since, tickets.c.accept_due_at < until, *scoped(dept))
+        .group_by(dept)
+    )
+    for code, n, met in (await connection.execute(acceptance)).all():
+        counts[code]["accept_due"], counts[code]["accepted_in_time"] = int(n), int(met)
+
+    # 退单 and routings (退单率), 延期 approved and requested, by the event's department.
+    handling_kinds = {
+        EventKind.ROUTED.value: "routings",
+        EventKind.DISPATCHED.value: "routings",
+        EventKind.REASSIGNED.value: "routings",
+        EventKind.SENT_BACK.value: "sent_back",
+        EventKind.EXTENSION_APPROVED.value: "extensions",
+        EventKind.EXTENSION_REQUESTED.value: "extension_requests",
+    }
+    handled = (
+        select(edept, events.c.kind, func.count())
+        .where(
+            events.c.kind.in_(list(handling_kinds)),
+            events.c.at >= since,
+            events.c.at < until,
+            *scoped(edept),
+        )
+        .group_by(edept, events.c.kind)
+    )
+    for code, kind, n in (await connection.execute(handled)).all():
+        counts[code][handling_kinds[kind]] += int(n)
+
     # Open and overdue now.
     overdue = and_(
         tickets.c.status.in_([s.value for s in WORKABLE_STATUSES]), tickets.c.due_at < now
@@ -458,6 +525,12 @@ _COUNT_FIELDS = (
     "reopened",
     "open",
     "overdue",
+    "accept_due",
+    "accepted_in_time",
+    "routings",
+    "sent_back",
+    "extensions",
+    "extension_requests",
 )
 
 

@@ -208,6 +208,7 @@ class Ticket(SQLModel, table=True):
         ),
         Index("ix_tickets_first_reply_cover", "first_reply_at", "department_code", "routed_at"),
         Index("ix_tickets_closed_cover", "closed_at", "rating", "department_code"),
+        Index("ix_tickets_accept_cover", "accept_due_at", "department_code", "accepted_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
@@ -190,3 +191,9 @@ async def test_extension_approved_then_past_the_limit_and_denied(world: World) -
     await emu.wait_for_message(
         urban, has("未获批准"), thread_id=other_card.message_thread_id, timeout=WAIT
     )
+
+    # /stats shows the new figures, one definition with the digest and exports.
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    await chief.send_command(chief.private_chat, f"/stats {today} {today} urban")
+    stats = await emu.wait_for_message(chief.private_chat, has("签收及时率"), timeout=WAIT)
+    assert "延期 1 次（申请 2 次）" in (stats.text or "")

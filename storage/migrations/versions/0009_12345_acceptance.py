@@ -22,9 +22,13 @@ def upgrade() -> None:
     with op.batch_alter_table("tickets") as batch:
         for name in COLUMNS:
             batch.add_column(sa.Column(name, sa.DateTime(timezone=True), nullable=True))
+    op.create_index(
+        "ix_tickets_accept_cover", "tickets", ["accept_due_at", "department_code", "accepted_at"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_tickets_accept_cover", table_name="tickets")
     with op.batch_alter_table("tickets") as batch:
         for name in reversed(COLUMNS):
             batch.drop_column(name)
