@@ -13,6 +13,7 @@ from admin.cli_common import EDGE, describe, fail, run_with_uow, settings_or_exi
 from admin.cli_model import app as model_app
 from admin.cli_reports import anonymise, export_app
 from admin.cli_retrain import retrain as _retrain  # noqa: F401  (registers `model retrain`)
+from admin.cli_templates import templates_app
 from admin.settings import Settings
 from storage import database
 from storage.district import bind_department, list_departments, load_departments, read_district
@@ -51,6 +52,7 @@ app.add_typer(departments_app, name="departments")
 app.add_typer(members_app, name="members")
 app.add_typer(model_app, name="model")
 app.add_typer(export_app, name="export")
+app.add_typer(templates_app, name="templates")
 app.command("anonymise")(anonymise)
 
 

@@ -64,6 +64,9 @@ INVALID_DETAILS = {
     "the ticket is already with that department": "诉求已在该部门",
     "choose a department, not dispatch itself": "请选择具体承办部门",
     "a send-back needs a reason": "退单须写明理由",
+    "a template needs a title and a text": "模板须有标题和内容（用 | 分隔）",
+    "template too long": "模板标题最多 32 字，内容最多 3000 字",
+    "a template with that title exists": "本部门已有同名模板",
     "an extension needs a reason": "申请延期须写明理由",
     "an extension is at least one working day": "延期至少 1 个工作日",
     "a refusal needs a reason": "驳回退单须写明理由",
@@ -271,6 +274,26 @@ ROLE_NAMES = {
     "admin": "管理员",
 }
 ADMINS_ONLY = "只有管理员可以管理人员。"
+
+# --- 答复模板 (standard answers) -------------------------------------------------------------
+
+TEMPLATES_HEADER = "📋 {name} 的答复模板："
+TEMPLATES_LINE = "{id}. {title}：{text}"
+TEMPLATES_NONE = "{name} 还没有答复模板。管理员可发送 /templates add 标题|内容 添加。"
+TEMPLATES_USAGE = (
+    "用法：/templates 查看本部门模板；/templates add 标题|内容 添加；/templates remove 编号 删除"
+)
+TEMPLATES_ADMINS_ONLY = "只有管理员可以增删答复模板。"
+TEMPLATE_ADDED = "📋 已添加答复模板 {id}：{title}"
+TEMPLATE_REMOVED = "📋 已删除答复模板 {id}"
+TEMPLATE_MISSING = "本部门没有编号为 {id} 的答复模板。"
+TEMPLATE_OFFER = "\n\n也可选用下方答复模板（插入为草稿，确认后才发送）："
+TEMPLATE_DRAFT = (
+    "📝 {number} 答复草稿（{title}）：\n\n{text}\n\n"
+    "按「按此答复办结」发送；如需修改，请复制后修改并直接发送全文；发送 /cancel 取消。"
+)
+USE_DRAFT = "✅ 按此答复办结"
+NO_DRAFT = "没有待确认的答复草稿，请重新点「办结」。"
 MEMBERS_PRIVATE_ONLY = "人员名单含 Telegram ID，请私聊机器人使用 /members。"
 MEMBERS_TITLE = "👥 人员与角色（{count} 人）：点按钮移除某人的全部角色，立即生效。"
 MEMBERS_EMPTY = "还没有人员。运维人员在服务器上用 minyi members add 添加。"

@@ -53,6 +53,7 @@ STAFF_COMMANDS = [
     BotCommand("sendback", "退单：/sendback 理由"),
     BotCommand("refuse", "驳回退单（调度中心）：/refuse 编号 理由"),
     BotCommand("extend", "申请延期：/extend 天数 理由"),
+    BotCommand("templates", "本部门答复模板"),
     BotCommand("cancel", "取消正在进行的办结"),
 ]
 

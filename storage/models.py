@@ -356,6 +356,21 @@ class LabelledExample(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class ReplyTemplate(SQLModel, table=True):
+    """A department's standard answer (答复口径): inserted as a draft, never sent unconfirmed."""
+
+    __tablename__ = "reply_templates"
+    __table_args__ = (UniqueConstraint("department_code", "title"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    department_code: str = Field(foreign_key="departments.code", max_length=32)
+    title: str = Field(max_length=32)
+    text: str
+    closure_code: str | None = Field(default=None, max_length=16)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    actor_user_id: int | None = Field(default=None, sa_type=BigInteger)
+
+
 class TicketCounter(SQLModel, table=True):
     """The last ticket number issued per day; allocates numbers without gaps or clashes."""
 

@@ -197,3 +197,42 @@ async def test_extension_approved_then_past_the_limit_and_denied(world: World) -
     await chief.send_command(chief.private_chat, f"/stats {today} {today} urban")
     stats = await emu.wait_for_message(chief.private_chat, has("签收及时率"), timeout=WAIT)
     assert "延期 1 次（申请 2 次）" in (stats.text or "")
+
+
+async def test_a_template_is_a_draft_until_the_clerk_confirms_or_edits_it(world: World) -> None:
+    emu, urban, clerk = world.emu, world.urban, world.urban_clerk
+    async with world.uow as uow:
+        await add_member(uow=uow, user_id=clerk.id, role=Role.ADMIN)
+    # Only admins manage templates; the list is every clerk's.
+    await world.housing_clerk.send_command(world.housing, "/templates add 电梯|已通知维保单位")
+    await emu.wait_for_message(world.housing, has("只有管理员可以增删答复模板"), timeout=WAIT)
+    await clerk.send_command(urban, "/templates add 路灯维修|已安排维修班组，三个工作日内修好。")
+    await emu.wait_for_message(urban, has("已添加答复模板"), timeout=WAIT)
+    await clerk.send_command(urban, "/templates")
+    await emu.wait_for_message(urban, has("路灯维修：已安排维修班组"), timeout=WAIT)
+
+    first_resident, second_resident = emu.add_user("韩大爷"), emu.add_user("杨女士")
+    first = await open_for(world, first_resident, "北门路灯不亮了")
+    second = await open_for(world, second_resident, "南门路灯也坏了")
+    for number, resident, edit in ((first, first_resident, False), (second, second_resident, True)):
+        card = await card_of(world, urban, number)
+        thread = card.message_thread_id
+        await clerk.press_button(card, "办结")
+        picker = await emu.wait_for_message(urban, has("请选择办结类型"), thread_id=thread)
+        await clerk.press_button(picker, "已解决")
+        await emu.wait_until(lambda p=picker: "答复模板" in (p.text or ""), timeout=WAIT)
+        await clerk.press_button(picker, "📋 路灯维修")
+        draft = await emu.wait_for_message(urban, has("答复草稿"), thread_id=thread, timeout=WAIT)
+        await settle(world)  # a draft is never sent by itself
+        assert not any("三个工作日" in (m.text or "") for m in resident.private_chat.messages)
+        if edit:
+            await clerk.send_text(urban, "已安排维修班组，明天上午修好。", thread=thread)
+            done = await emu.wait_for_message(resident.private_chat, has("已办结"), timeout=WAIT)
+            assert "明天上午修好" in (done.text or "")
+        else:
+            await clerk.press_button(draft, "✅ 按此答复办结")
+            done = await emu.wait_for_message(resident.private_chat, has("已办结"), timeout=WAIT)
+            assert "三个工作日内修好" in (done.text or "")
+    # An old draft button after the 办结: nothing more is sent.
+    query = await clerk.press_button(draft, f"s:use:{second}", forge=True)
+    assert "没有待确认的答复草稿" in (await clerk.wait_for_answer(query) or "")
