@@ -69,6 +69,13 @@ def template_picker(number: str, templates: Sequence[TemplateView]) -> InlineKey
     )
 
 
+def promote_keyboard(number: str) -> InlineKeyboardMarkup:
+    """收入知识库: a good answer serves the next resident who asks (`s:kb:<number>`)."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(texts.PROMOTE, callback_data=f"s:kb:{number}")]]
+    )
+
+
 def draft_keyboard(number: str) -> InlineKeyboardMarkup:
     """The one button that sends a template's draft as it is (`s:use:<number>`)."""
     return InlineKeyboardMarkup(

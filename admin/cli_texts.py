@@ -200,3 +200,11 @@ TEMPLATE_EXISTS = (
     "{department} 已有标题为「{title}」的模板：换个标题，或先 `minyi templates remove 编号`"
 )
 TEMPLATE_BAD_CODE = "办结类型应为 已解决、已答复 或 无法联系：{code}"
+
+# --- minyi knowledge (知识库) --------------------------------------------------------------------
+
+KNOWLEDGE_IMPORTED = "知识库新增 {added} 条（文件 {total} 条，已有的问题跳过），现共 {count} 条。"
+KNOWLEDGE_EXPORTED = "已导出知识库 {count} 条到 {path}"
+KNOWLEDGE_LINE = "{id:>4}  [{source}] {question}"
+KNOWLEDGE_NONE = "知识库是空的：运行 `minyi knowledge import` 载入默认知识库"
+KNOWLEDGE_SEEDED = "知识库载入默认条目 {added} 条。"

@@ -190,12 +190,22 @@ def _block(row: DepartmentFigures) -> list[str]:
             sent_back=row.sent_back,
             extensions=row.extensions,
             extension_requests=row.extension_requests,
+        )
+        + (
+            texts.DIRECT_ANSWERS.format(count=row.direct_answers)
+            if row.direct_answers is not None
+            else ""
         ),
     ]
     closures = _closures(row)
     if closures:
         lines.append(closures)
     return lines
+
+
+def _nothing_happened(total: DepartmentFigures) -> bool:
+    """No request received, resolved, rated or answered from the knowledge base."""
+    return not (total.received or total.resolutions or total.rated or total.direct_answers)
 
 
 def _backlog(row: DepartmentFigures) -> str:
@@ -245,7 +255,7 @@ def _compose(digest: Digest, *, with_examples: bool, max_departments: int | None
         "",
         texts.DIGEST_DAY,
     ]
-    if day.total.received == 0 and day.total.resolutions == 0 and day.total.rated == 0:
+    if _nothing_happened(day.total):
         lines.append(texts.DIGEST_EMPTY_DAY)
     else:
         lines.extend(_block(day.total))
@@ -295,7 +305,7 @@ def render_stats_text(stats: Stats) -> str:
         "",
     ]
     total = result.total
-    if total.received == 0 and total.resolutions == 0 and total.rated == 0:
+    if _nothing_happened(total):
         lines.append(texts.STATS_EMPTY)
     else:
         lines.extend(_block(total))

@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     # 延期: working days one extension may add, and approved extensions per ticket
     max_extension_days: int = Field(default=10, alias="MINYI_MAX_EXTENSION_DAYS", ge=1)
     max_extensions: int = Field(default=1, alias="MINYI_MAX_EXTENSIONS", ge=0)
+    # The knowledge base answers a question at once at or above this similarity (above 1: off)
+    knowledge_threshold: float = Field(default=0.5, alias="MINYI_KNOWLEDGE_THRESHOLD", ge=0)
 
     @field_validator("telegram_bot_token")
     @classmethod

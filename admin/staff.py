@@ -40,6 +40,7 @@ from storage.columns import utcnow
 from storage.conversations import ConversationState, load_state, save_state
 from storage.district import department_for_chat
 from storage.errors import IllegalTransition, PermissionDenied
+from storage.knowledge import promote_answer
 from storage.lifecycle import is_workable
 from storage.members import Actor, list_members
 from storage.models import ClosureCode, Role
@@ -161,11 +162,14 @@ async def _resolve(
             uow=uow, actor=actor, number=number, code=code, answer=answer, duplicate_of=original
         )
     log.info("%s resolved as %s", number, code)
+    markup = None
     if code == ClosureCode.NOT_OURS:
         text = texts.RETURNED_TO_DISPATCH.format(number=number)
     else:
         text = texts.RESOLVED.format(number=number, code=CLOSURE_NAMES[code])
-    await say(update, text)  # before the sender closes the topic
+        if code == ClosureCode.ANSWERED:  # an answer to a question may serve the next resident
+            markup = cards.promote_keyboard(number)
+    await say(update, text, markup)  # before the sender closes the topic
     svc.kick_outbox()
 
 
@@ -547,6 +551,12 @@ async def on_button(update: Update, context: Context, actor: Actor) -> None:
         await _insert_template(update, context, actor, number, int(parts[3]))
     elif action == "use" and len(parts) == 3:
         await _use_draft(update, context, actor, number)
+    elif action == "kb" and len(parts) == 3:
+        async with staff_services(context).uow() as uow:
+            await promote_answer(uow=uow, actor=actor, number=number)
+        log.info("%s: answer promoted to the knowledge base", number)
+        await query.answer(texts.PROMOTED, show_alert=True)
+        await query.edit_message_reply_markup(None)
     else:
         await query.answer(texts.BUTTON_STALE, show_alert=True)
 

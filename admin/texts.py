@@ -67,6 +67,10 @@ INVALID_DETAILS = {
     "a template needs a title and a text": "模板须有标题和内容（用 | 分隔）",
     "template too long": "模板标题最多 32 字，内容最多 3000 字",
     "a template with that title exists": "本部门已有同名模板",
+    "only a resolved ticket with an answer can be promoted": (
+        "只有已办结且有答复的诉求可以收入知识库"
+    ),
+    "this answer is already in the knowledge base": "这条答复已在知识库中",
     "an extension needs a reason": "申请延期须写明理由",
     "an extension is at least one working day": "延期至少 1 个工作日",
     "a refusal needs a reason": "驳回退单须写明理由",
@@ -180,6 +184,7 @@ HANDLING = (
     "签收及时率 {acceptance_rate} · 退单率 {send_back_rate}（退单 {sent_back} 件）"
     " · 延期 {extensions} 次（申请 {extension_requests} 次）"
 )
+DIRECT_ANSWERS = " · 直接答复 {count} 件（知识库答复、群众确认解决，不计入办结）"
 CLOSURES = "办结方式：{codes}"
 BACKLOG = "在办 {open} 件，其中超期 {overdue} 件"
 DEPARTMENT_LINE = (
@@ -293,6 +298,8 @@ TEMPLATE_DRAFT = (
     "按「按此答复办结」发送；如需修改，请复制后修改并直接发送全文；发送 /cancel 取消。"
 )
 USE_DRAFT = "✅ 按此答复办结"
+PROMOTE = "📚 收入知识库"
+PROMOTED = "已收入知识库：群众再问类似问题时，机器人会先用这条答复解答。"
 NO_DRAFT = "没有待确认的答复草稿，请重新点「办结」。"
 MEMBERS_PRIVATE_ONLY = "人员名单含 Telegram ID，请私聊机器人使用 /members。"
 MEMBERS_TITLE = "👥 人员与角色（{count} 人）：点按钮移除某人的全部角色，立即生效。"

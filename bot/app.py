@@ -164,6 +164,7 @@ def _post_init(
             tz=settings.tz,
             rating_window_days=settings.rating_window_days,
             places=read_places(settings.places_file),
+            knowledge_threshold=settings.knowledge_threshold,
         )
         application.bot_data[SERVICES_KEY] = svc
         await _set_commands(application)

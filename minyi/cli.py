@@ -64,6 +64,7 @@ COMMANDS: dict[str, Entry] = {
     "model": Entry("admin.cli_retrain", "model_app", "分类模型: train / evaluate / predict"),
     "export": Entry("admin.cli_reports", "export_app", "导出: tickets / digest"),
     "templates": Entry("admin.cli_templates", "templates_app", "答复模板: list / add / remove"),
+    "knowledge": Entry("admin.cli_knowledge", "knowledge_app", "知识库: import / export / list"),
 }
 
 

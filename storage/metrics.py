@@ -21,6 +21,8 @@ department (events by the department they were written under). Counts:
 - 退单率 = 退单 (sent_back events) by the department in the period ÷ routings to it in the
   period (routed, dispatched and reassigned events).
 - 延期: extensions approved (and requested) in the period, by the department asking.
+- 直接答复: questions the knowledge base answered and residents marked 解决了 in the period;
+  district-wide only (no department handled them), never part of 办结.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -149,6 +151,7 @@ class DepartmentFigures:
     sent_back: int = 0  # 退单 by the department in the period
     extensions: int = 0  # 延期 approved in the period
     extension_requests: int = 0
+    direct_answers: int | None = None  # 直接答复: the district's total only (None elsewhere)
 
     @property
     def acceptance_rate(self) -> float | None:
@@ -508,6 +511,18 @@ async def figures(
         for code in [*wanted, *(c for c in counts if c not in wanted and c is not None)]
     )
     total = _sum(rows, response=response.get(TOTAL), handling=handling.get(TOTAL))
+    if department_code is None:
+        answers = SQLModel.metadata.tables["direct_answers"]
+        solved = (
+            select(func.count())
+            .select_from(answers)
+            .where(
+                answers.c.decided_at >= since,
+                answers.c.decided_at < until,
+                answers.c.outcome == "solved",
+            )
+        )
+        total = replace(total, direct_answers=int((await connection.execute(solved)).scalar_one()))
     return Figures(since=since, until=until, now=now, departments=rows, total=total)
 
 

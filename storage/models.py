@@ -371,6 +371,37 @@ class ReplyTemplate(SQLModel, table=True):
     actor_user_id: int | None = Field(default=None, sa_type=BigInteger)
 
 
+class KnowledgeEntry(SQLModel, table=True):
+    """A question residents ask (咨询) and the answer the bot may give at once."""
+
+    __tablename__ = "knowledge_entries"
+
+    id: int | None = Field(default=None, primary_key=True)
+    question: str
+    answer: str
+    source: str = Field(default="file", max_length=16)  # file, or promoted from a ticket
+    ticket_id: int | None = Field(default=None, foreign_key="tickets.id")
+    actor_user_id: int | None = Field(default=None, sa_type=BigInteger)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class DirectAnswer(SQLModel, table=True):
+    """An answer the bot gave from the knowledge base, and what the resident said to it:
+    解决了 (直接答复, its own figure) or 转人工 (the normal intake, with the words kept)."""
+
+    __tablename__ = "direct_answers"
+    __table_args__ = (Index("ix_direct_answers_decided", "decided_at", "outcome"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: int = Field(foreign_key="knowledge_entries.id")
+    resident_user_id: int = Field(sa_type=BigInteger)
+    text: str
+    score: float
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    outcome: str | None = Field(default=None, max_length=12)  # solved / human
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
 class TicketCounter(SQLModel, table=True):
     """The last ticket number issued per day; allocates numbers without gaps or clashes."""
 

@@ -10,6 +10,8 @@ from sqlmodel import select
 from admin import supervision
 from sandbox.walks import has
 from storage.columns import utcnow
+from storage.conversations import load_state
+from storage.knowledge import direct_answers, import_entries, read_base
 from storage.members import add_member
 from storage.models import EventKind, Role, Ticket, TicketEvent
 from tests.e2e.conftest import World
@@ -236,3 +238,48 @@ async def test_a_template_is_a_draft_until_the_clerk_confirms_or_edits_it(world:
     # An old draft button after the 办结: nothing more is sent.
     query = await clerk.press_button(draft, f"s:use:{second}", forge=True)
     assert "没有待确认的答复草稿" in (await clerk.wait_for_answer(query) or "")
+
+
+async def test_a_question_answered_from_the_knowledge_base(world: World) -> None:
+    emu = world.emu
+    async with world.uow as uow:
+        await import_entries(uow=uow, pairs=read_base())
+    asker, other = emu.add_user("秦大姐"), emu.add_user("许先生")
+
+    # 解决了: a 直接答复, no ticket.
+    await asker.send_text(asker.private_chat, "申请低保需要什么条件？")
+    answer = await emu.wait_for_message(asker.private_chat, has("解决您的问题了吗"), timeout=WAIT)
+    assert "低保标准" in (answer.text or "")
+    await asker.press_button(answer, "解决了")
+    await emu.wait_for_message(asker.private_chat, has("很高兴帮到您"), timeout=WAIT)
+
+    # Someone else's old button does nothing; 转人工 goes on with the resident's words.
+    await other.send_text(other.private_chat, "租房可以提取住房公积金吗？")
+    offered = await emu.wait_for_message(other.private_chat, has("解决您的问题了吗"), timeout=WAIT)
+    query = await asker.press_button(offered, offered.buttons[0]["callback_data"], forge=True)
+    assert "不是发给您的" in (await asker.wait_for_answer(query) or "")
+    await other.press_button(offered, "转人工")
+    await emu.wait_for_message(other.private_chat, has("问题已保留"), timeout=WAIT)
+    await emu.wait_for_message(other.private_chat, has("在哪里"), timeout=WAIT)  # the intake
+    async with world.uow as uow:
+        state = await load_state(uow=uow, name="intake", key=str(other.private_chat.id))
+        solved = await direct_answers(
+            uow=uow, since=utcnow() - timedelta(hours=1), until=utcnow() + timedelta(hours=1)
+        )
+        tickets = (await uow.session.exec(select(Ticket))).all()
+    assert state.data["text"] == "租房可以提取住房公积金吗？"
+    assert solved == 1
+    assert tickets == []
+
+    # A complaint is not a question: the normal intake, no answer from the base.
+    await asker.send_text(asker.private_chat, "小区门口的路灯坏了好几天，晚上很黑")
+    await emu.wait_for_message(asker.private_chat, has("在哪里"), timeout=WAIT)
+    assert sum("解决您的问题了吗" in (m.text or "") for m in asker.private_chat.messages) == 1
+
+    # The figure of its own: 直接答复 in /stats, apart from 办结.
+    chief = emu.add_user("区长")
+    async with world.uow as uow:
+        await add_member(uow=uow, user_id=chief.id, role=Role.SUPERVISOR)
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    await chief.send_command(chief.private_chat, f"/stats {today} {today}")
+    await emu.wait_for_message(chief.private_chat, has("直接答复 1 件"), timeout=WAIT)

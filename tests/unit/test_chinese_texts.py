@@ -45,6 +45,7 @@ OPERATOR_MODULES = frozenset(
         "admin/cli_reports.py",
         "admin/cli_retrain.py",
         "admin/cli_templates.py",
+        "admin/cli_knowledge.py",
         "admin/cli_texts.py",
         "bot/cli.py",
         "bot/preflight.py",
