@@ -20,9 +20,11 @@ from storage.errors import (
     AlreadyClaimed,
     DomainError,
     DuplicateTopic,
+    ExtensionRefused,
     IllegalTransition,
     InvalidInput,
     PermissionDenied,
+    SendBackTooLate,
     TicketNotFound,
     UnknownDepartment,
 )
@@ -42,7 +44,18 @@ Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 def explain(error: DomainError, *, button: bool = False) -> str:
     """The Chinese answer for a domain error (a stale or forged button says so)."""
     if isinstance(error, PermissionDenied):
-        return texts.NOT_DISPATCHER if error.action == "dispatch" else texts.NOT_YOUR_TICKET
+        if error.action in ("approve_extension", "deny_extension"):
+            return texts.NOT_EXTENSION_APPROVER
+        desk = error.action in ("dispatch", "approve_send_back", "refuse_send_back")
+        return texts.NOT_DISPATCHER if desk else texts.NOT_YOUR_TICKET
+    if isinstance(error, ExtensionRefused):
+        template = {
+            "too_long": texts.EXTENSION_TOO_LONG,
+            "too_many": texts.EXTENSION_TOO_MANY,
+        }.get(error.why, texts.EXTENSION_PENDING)
+        return template.format(number=error.number, limit=error.limit)
+    if isinstance(error, SendBackTooLate):
+        return texts.SEND_BACK_TOO_LATE.format(number=error.number, days=error.days)
     if isinstance(error, AlreadyClaimed):  # the second of two claims: who was first
         if error.own:
             return texts.ALREADY_YOURS.format(number=error.number)

@@ -96,3 +96,12 @@ def department_code(word: str, names: Mapping[str, str]) -> str | None:
             return code
     matches = [code for code, name in names.items() if word in name]
     return matches[0] if len(matches) == 1 else None
+
+
+WORKING_DAYS = re.compile(r"^(\d{1,3})(?:个工作日|工作日|天)?$")
+
+
+def working_days(word: str) -> int | None:
+    """A number of working days as staff type it: 5, 5天, 5个工作日 (None if it is not one)."""
+    match = WORKING_DAYS.match(word.strip())
+    return int(match.group(1)) if match else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -13,6 +14,7 @@ from delivery.texts import local_time
 from storage.lifecycle import is_open
 from storage.models import ClosureCode
 from storage.notices import StaffCard, TicketCard
+from storage.templates import TemplateView
 from storage.views import EventView, TicketView
 from storage.vocabulary import CLOSURE_NAMES, closure_name, rating_name, status_name
 
@@ -50,6 +52,47 @@ def closure_picker(number: str) -> InlineKeyboardMarkup:
             for i in range(0, len(PICKABLE_CLOSURES), 3)
         ]
     )
+
+
+def template_picker(number: str, templates: Sequence[TemplateView]) -> InlineKeyboardMarkup | None:
+    """答复模板: one button per standard answer (`s:tpl:<number>:<id>`); None without any."""
+    if not templates:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(f"📋 {t.title}", callback_data=f"s:tpl:{number}:{t.id}")
+                for t in templates[i : i + 2]
+            ]
+            for i in range(0, min(len(templates), 10), 2)
+        ]
+    )
+
+
+def promote_keyboard(number: str) -> InlineKeyboardMarkup:
+    """收入知识库: a good answer serves the next resident who asks (`s:kb:<number>`)."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(texts.PROMOTE, callback_data=f"s:kb:{number}")]]
+    )
+
+
+def draft_keyboard(number: str) -> InlineKeyboardMarkup:
+    """The one button that sends a template's draft as it is (`s:use:<number>`)."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(texts.USE_DRAFT, callback_data=f"s:use:{number}")]]
+    )
+
+
+def template_list(name: str, templates: Sequence[TemplateView]) -> str:
+    """/templates: a department's standard answers."""
+    if not templates:
+        return texts.TEMPLATES_NONE.format(name=name)
+    lines = [texts.TEMPLATES_HEADER.format(name=name)]
+    lines += [
+        texts.TEMPLATES_LINE.format(id=t.id, title=t.title, text=_snippet(t.text, 40))
+        for t in templates
+    ]
+    return "\n".join(lines)
 
 
 def _snippet(text: str, limit: int = 24) -> str:
@@ -108,6 +151,7 @@ def _event_line(event: EventView, names: dict[str, str]) -> str:
         code=closure_name(detail.get("code")),
         answer=_snippet(str(detail.get("answer") or detail.get("duplicate_of") or ""), 60),
         rating=rating_name(detail.get("rating")),
+        days=detail.get("days", ""),
     )
 
 

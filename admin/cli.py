@@ -10,13 +10,16 @@ import typer
 from admin import cli_texts as texts
 from admin.arguments import department_code
 from admin.cli_common import EDGE, describe, fail, run_with_uow, settings_or_exit
+from admin.cli_knowledge import knowledge_app
 from admin.cli_model import app as model_app
 from admin.cli_reports import anonymise, export_app
 from admin.cli_retrain import retrain as _retrain  # noqa: F401  (registers `model retrain`)
+from admin.cli_templates import templates_app
 from admin.settings import Settings
 from storage import database
 from storage.district import bind_department, list_departments, load_departments, read_district
 from storage.errors import DomainError, InvalidInput, TeamRequired
+from storage.knowledge import import_entries, list_entries, read_base
 from storage.members import (
     access_history,
     add_member,
@@ -27,6 +30,7 @@ from storage.members import (
 )
 from storage.models import Role
 from storage.teams import find_team, read_teams
+from storage.unit_of_work import UnitOfWork
 from storage.views import MemberView
 
 app = typer.Typer(help="民意直通车 — 运维命令 (operator commands)", no_args_is_help=True)
@@ -52,14 +56,26 @@ app.add_typer(departments_app, name="departments")
 app.add_typer(members_app, name="members")
 app.add_typer(model_app, name="model")
 app.add_typer(export_app, name="export")
+app.add_typer(templates_app, name="templates")
+app.add_typer(knowledge_app, name="knowledge")
 app.command("anonymise")(anonymise)
 
 
 def init_database(settings: Settings) -> tuple[int, int]:
-    """Migrate the schema and load the configured departments; returns (added, updated)."""
+    """Migrate the schema and load the configured departments; returns (added, updated). An
+    empty knowledge base gets the default district's entries."""
     district = read_district(settings.departments_file)
     database.upgrade(settings.database_url)
-    return run_with_uow(settings, lambda uow: load_departments(uow=uow, district=district))
+    loaded = run_with_uow(settings, lambda uow: load_departments(uow=uow, district=district))
+    run_with_uow(settings, seed_knowledge)
+    return loaded
+
+
+async def seed_knowledge(uow: UnitOfWork) -> int:
+    """The default knowledge base, into an empty one only (an operator's own base stays)."""
+    if await list_entries(uow=uow):
+        return 0
+    return await import_entries(uow=uow, pairs=read_base())
 
 
 @db_app.command("init")

@@ -102,6 +102,10 @@ def export_row(row: TicketRow, tz: ZoneInfo) -> list[Any]:
         "team": row.team,
         "person_name": cell_text(row.person_name),
         "written_off_at": _local(row.written_off_at, tz),
+        "accept_due_at": _local(row.accept_due_at, tz),
+        "accepted_at": _local(row.accepted_at, tz),
+        "accepted_in_time": _yes_no(row.accepted_in_time),
+        "extension_count": row.extension_count,
     }
     return [cells[key] for key in texts.EXPORT_HEADERS]
 

@@ -191,3 +191,24 @@ CHECK_PASSED = "检查通过，可以运行 `minyi run`。"
 CHECK_PASSED_WARNINGS = "检查通过，有 {count} 个提醒（⚠）；可以运行 `minyi run`。"
 CHECK_FAILED = "{count} 项检查未通过：按 ✗ 行的提示处理后再运行 `minyi check`"
 RUN_WARNINGS = "有 {count} 个提醒（⚠），照常启动；处理后可用 `minyi check` 复查。"
+
+# --- minyi templates (答复口径) ------------------------------------------------------------------
+
+TEMPLATE_LINE = "{id:>4}  {department:10} {title}{code}：{text}"
+TEMPLATE_CODE = "（{code}）"
+TEMPLATES_NONE = "还没有答复模板：运行 `minyi templates add 部门 标题 内容` 添加"
+TEMPLATE_ADDED = "已添加答复模板 {id}：{title}（{department}）"
+TEMPLATE_REMOVED = "已删除答复模板 {id}"
+TEMPLATE_MISSING = "没有编号为 {id} 的答复模板：运行 `minyi templates list` 查看"
+TEMPLATE_EXISTS = (
+    "{department} 已有标题为「{title}」的模板：换个标题，或先 `minyi templates remove 编号`"
+)
+TEMPLATE_BAD_CODE = "办结类型应为 已解决、已答复 或 无法联系：{code}"
+
+# --- minyi knowledge (知识库) --------------------------------------------------------------------
+
+KNOWLEDGE_IMPORTED = "知识库新增 {added} 条（文件 {total} 条，已有的问题跳过），现共 {count} 条。"
+KNOWLEDGE_EXPORTED = "已导出知识库 {count} 条到 {path}"
+KNOWLEDGE_LINE = "{id:>4}  [{source}] {question}"
+KNOWLEDGE_NONE = "知识库是空的：运行 `minyi knowledge import` 载入默认知识库"
+KNOWLEDGE_SEEDED = "知识库载入默认条目 {added} 条。"

@@ -203,6 +203,7 @@ FIGURE_LINES: tuple[tuple[MetricKey, ...], ...] = (
         MetricKey.REASSIGN_RATE,
         MetricKey.REOPEN_RATE,
     ),
+    (MetricKey.ACCEPTANCE_RATE, MetricKey.SEND_BACK_RATE),
 )
 
 
@@ -216,6 +217,8 @@ def figure_text(row: DepartmentFigures, key: MetricKey) -> str:
         text = texts.FIGURE.format(name=metric_name(key), value=percent(value))
     if key == MetricKey.RESOLUTION_RATE and row.requests:
         text += texts.RESOLUTION_DETAIL.format(requests=row.requests, done=row.received_resolved)
+    if key == MetricKey.SEND_BACK_RATE and row.sent_back:
+        text += texts.SEND_BACK_DETAIL.format(count=row.sent_back)
     if key == MetricKey.SATISFACTION_RATE:
         text += texts.SATISFACTION_DETAIL.format(
             rated=row.rated, unrated=row.unrated, reopened=row.reopened
@@ -234,6 +237,12 @@ def _block(row: DepartmentFigures) -> list[str]:
     lines = [
         texts.SUMMARY.format(received=row.received, resolved=row.resolved),
         *_figure_lines(row),
+        texts.HANDLING.format(extensions=row.extensions, requests=row.extension_requests)
+        + (
+            texts.DIRECT_ANSWERS.format(count=row.direct_answers)
+            if row.direct_answers is not None
+            else ""
+        ),
     ]
     closures = _closures(row)
     if closures:
@@ -242,7 +251,15 @@ def _block(row: DepartmentFigures) -> list[str]:
 
 
 def _nothing_happened(row: DepartmentFigures) -> bool:
-    return not (row.received or row.resolutions or row.rated or row.unrated or row.reopened)
+    """No request received, resolved, rated or answered from the knowledge base."""
+    return not (
+        row.received
+        or row.resolutions
+        or row.rated
+        or row.unrated
+        or row.reopened
+        or row.direct_answers
+    )
 
 
 def _backlog(row: DepartmentFigures) -> str:

@@ -11,7 +11,7 @@ from admin.access import Context, say, staff_name, usage
 from admin.arguments import command_arguments, department_code, is_number
 from admin.context import staff_services
 from storage.members import Actor
-from storage.tickets import dispatch_ticket
+from storage.tickets import dispatch_ticket, refuse_send_back
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,21 @@ async def dispatch(update: Update, context: Context, actor: Actor) -> None:
         await say(update, usage("dispatch"))
         return
     await say(update, await _dispatch(update, context, actor, args.number, code or args.first))
+
+
+async def refuse(update: Update, context: Context, actor: Actor) -> None:
+    """/refuse NUMBER REASON: the dispatch desk refuses a 退单; back to the same department."""
+    assert update.effective_message is not None
+    args = command_arguments(update.effective_message.text or "")
+    if args.number is None or not args.rest.strip():
+        await say(update, usage("refuse"))
+        return
+    svc = staff_services(context)
+    async with svc.uow() as uow:
+        await refuse_send_back(uow=uow, actor=actor, number=args.number, reason=args.rest)
+    log.info("%s: send-back refused", args.number)
+    await say(update, texts.SEND_BACK_REFUSED.format(number=args.number, who=staff_name(actor)))
+    svc.kick_outbox()
 
 
 async def on_button(update: Update, context: Context, actor: Actor) -> None:

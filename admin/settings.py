@@ -29,6 +29,7 @@ PYDANTIC_MESSAGES = {
     "time_parsing": "应为时间 HH:MM",
     "time_type": "应为时间 HH:MM",
     "greater_than_equal": "太小",
+    "greater_than": "太小",
     "less_than_equal": "太大",
     "missing": "缺少",
 }
@@ -62,6 +63,15 @@ class Settings(BaseSettings):
     digest_time: time = Field(default=time(8, 0), alias="MINYI_DIGEST_TIME")
     office_hours: str = Field(default="08:30-12:00,13:30-17:30", alias="MINYI_OFFICE_HOURS")
     rating_window_days: int = Field(default=3, alias="MINYI_RATING_WINDOW_DAYS", ge=1)
+    # 签收: working hours a department has to accept a routed ticket (unset: one working day)
+    accept_hours: float | None = Field(default=None, alias="MINYI_ACCEPT_HOURS", gt=0)
+    # 退单: working days after routing within which a department may send a ticket back
+    send_back_days: float = Field(default=2.0, alias="MINYI_SEND_BACK_DAYS", gt=0)
+    # 延期: working days one extension may add, and approved extensions per ticket
+    max_extension_days: int = Field(default=10, alias="MINYI_MAX_EXTENSION_DAYS", ge=1)
+    max_extensions: int = Field(default=1, alias="MINYI_MAX_EXTENSIONS", ge=0)
+    # The knowledge base answers a question at once at or above this similarity (above 1: off)
+    knowledge_threshold: float = Field(default=0.5, alias="MINYI_KNOWLEDGE_THRESHOLD", ge=0)
 
     @field_validator("telegram_bot_token")
     @classmethod

@@ -33,23 +33,34 @@ from admin.arguments import (
     department_code,
     is_number,
     note_text,
+    working_days,
 )
 from admin.context import staff_services
 from storage.columns import utcnow
 from storage.conversations import ConversationState, load_state, save_state
 from storage.district import department_for_chat
 from storage.errors import IllegalTransition, PermissionDenied
+from storage.knowledge import promote_answer
 from storage.lifecycle import is_workable
 from storage.members import Actor, list_members
-from storage.models import ClosureCode
+from storage.models import ClosureCode, Role
 from storage.queries import department_open_tickets, get_ticket, overdue_tickets, staff_ticket
+from storage.templates import (
+    TemplateView,
+    add_template,
+    get_template,
+    list_templates,
+    remove_template,
+)
 from storage.tickets import (
     add_note,
     ask_resident,
     claim_ticket,
     reassign_ticket,
     reply_to_resident,
+    request_extension,
     resolve_ticket,
+    send_back_ticket,
 )
 from storage.vocabulary import CLOSURE_NAMES, status_name
 
@@ -151,11 +162,14 @@ async def _resolve(
             uow=uow, actor=actor, number=number, code=code, answer=answer, duplicate_of=original
         )
     log.info("%s resolved as %s", number, code)
+    markup = None
     if code == ClosureCode.NOT_OURS:
         text = texts.RETURNED_TO_DISPATCH.format(number=number)
     else:
         text = texts.RESOLVED.format(number=number, code=CLOSURE_NAMES[code])
-    await say(update, text)  # before the sender closes the topic
+        if code == ClosureCode.ANSWERED:  # an answer to a question may serve the next resident
+            markup = cards.promote_keyboard(number)
+    await say(update, text, markup)  # before the sender closes the topic
     svc.kick_outbox()
 
 
@@ -224,6 +238,50 @@ async def reassign(update: Update, context: Context, actor: Actor) -> None:
         return
     code = department_code(args.first, staff_services(context).department_names()) or args.first
     await say(update, await _reassign(update, context, actor, number, code, args.after_first))
+
+
+async def sendback(update: Update, context: Context, actor: Actor) -> None:
+    """/sendback [NUMBER] REASON: 退单 to the dispatch desk, which decides."""
+    found = await _command_ticket(update, context, "sendback")
+    if found is None:
+        return
+    args, number = found
+    if not args.rest.strip():
+        await say(update, usage("sendback"))
+        return
+    svc = staff_services(context)
+    async with svc.uow() as uow:
+        await send_back_ticket(
+            uow=uow, actor=actor, number=number, reason=args.rest, policy=svc.policy
+        )
+    log.info("%s sent back", number)
+    await say(update, texts.SENT_BACK.format(number=number))
+    svc.kick_outbox()
+
+
+async def extend(update: Update, context: Context, actor: Actor) -> None:
+    """/extend [NUMBER] DAYS REASON: 延期, N working days, approved by supervisors."""
+    found = await _command_ticket(update, context, "extend")
+    if found is None:
+        return
+    args, number = found
+    days = working_days(args.first)
+    if days is None or not args.after_first:
+        await say(update, usage("extend"))
+        return
+    svc = staff_services(context)
+    async with svc.uow() as uow:
+        await request_extension(
+            uow=uow,
+            actor=actor,
+            number=number,
+            days=days,
+            reason=args.after_first,
+            policy=svc.policy,
+        )
+    log.info("%s: extension requested", number)
+    await say(update, texts.EXTENSION_REQUESTED.format(number=number, days=days))
+    svc.kick_outbox()
 
 
 async def resolve(update: Update, context: Context, actor: Actor) -> None:
@@ -305,6 +363,54 @@ async def ticket(update: Update, context: Context, actor: Actor) -> None:
         card, events, names, svc.department_names(), now=utcnow(), tz=svc.tz
     )
     await say(update, text[:4096], markup)
+
+
+async def templates(update: Update, context: Context, actor: Actor) -> None:
+    """/templates: the department's standard answers; admins: `add 标题|内容`, `remove 编号`."""
+    assert update.effective_chat is not None
+    assert update.effective_message is not None
+    svc = staff_services(context)
+    args = command_arguments(update.effective_message.text or "")
+    async with svc.uow() as uow:
+        department = await department_for_chat(uow=uow, chat_id=update.effective_chat.id)
+    if department is None or department.is_dispatch:
+        await say(update, texts.NOT_A_DEPARTMENT_GROUP)
+        return
+    if not actor.may_work_on(department.code):
+        await refuse(update, texts.NOT_YOUR_TICKET)
+        return
+    word = args.first
+    if word and not actor.has(Role.ADMIN):
+        await refuse(update, texts.TEMPLATES_ADMINS_ONLY)
+        return
+    if word == "add":
+        title, bar, text = args.after_first.replace("\uff5c", "|").partition("|")
+        if not bar:
+            await say(update, texts.TEMPLATES_USAGE)
+            return
+        async with svc.uow() as uow:
+            added = await add_template(
+                uow=uow,
+                department_code=department.code,
+                title=title,
+                text=text,
+                actor_user_id=actor.user_id,
+            )
+        await say(update, texts.TEMPLATE_ADDED.format(id=added.id, title=added.title))
+    elif word == "remove" and args.after_first.isdigit():
+        template_id = int(args.after_first)
+        async with svc.uow() as uow:
+            removed = await remove_template(
+                uow=uow, template_id=template_id, department_code=department.code
+            )
+        template = texts.TEMPLATE_REMOVED if removed else texts.TEMPLATE_MISSING
+        await say(update, template.format(id=template_id))
+    elif word:
+        await say(update, texts.TEMPLATES_USAGE)
+    else:
+        async with svc.uow() as uow:
+            rows = await list_templates(uow=uow, department_code=department.code)
+        await say(update, cards.template_list(department.name, rows))
 
 
 async def cancel(update: Update, context: Context, actor: Actor) -> None:
@@ -441,6 +547,16 @@ async def on_button(update: Update, context: Context, actor: Actor) -> None:
         await query.edit_message_text(done)
     elif action == "code" and len(parts) == 4 and (picked := closure_code(parts[3])) is not None:
         await _pick_closure(update, context, actor, number, picked)
+    elif action == "tpl" and len(parts) == 4 and parts[3].isdigit():
+        await _insert_template(update, context, actor, number, int(parts[3]))
+    elif action == "use" and len(parts) == 3:
+        await _use_draft(update, context, actor, number)
+    elif action == "kb" and len(parts) == 3:
+        async with staff_services(context).uow() as uow:
+            await promote_answer(uow=uow, actor=actor, number=number)
+        log.info("%s: answer promoted to the knowledge base", number)
+        await query.answer(texts.PROMOTED, show_alert=True)
+        await query.edit_message_reply_markup(None)
     else:
         await query.answer(texts.BUTTON_STALE, show_alert=True)
 
@@ -496,7 +612,58 @@ async def _pick_closure(
     await _set_pending(update, context, ConversationState(state, data))
     template = texts.ASK_ORIGINAL if code == ClosureCode.DUPLICATE else texts.ASK_ANSWER
     text = template.format(number=number, code=CLOSURE_NAMES[code])
-    await query.edit_message_text(text + (texts.REPLY_TO_THIS if "prompt" in data else ""))
+    offered = [] if code == ClosureCode.DUPLICATE else await _templates_for(context, number, code)
+    markup = cards.template_picker(number, offered)
+    text += (texts.REPLY_TO_THIS if "prompt" in data else "") + (
+        texts.TEMPLATE_OFFER if markup else ""
+    )
+    await query.edit_message_text(text, reply_markup=markup)
+
+
+async def _templates_for(context: Context, number: str, code: ClosureCode) -> list[TemplateView]:
+    """The ticket's department's standard answers that fit a closure code."""
+    async with staff_services(context).uow() as uow:
+        found = await get_ticket(uow=uow, number=number)
+        rows = await list_templates(uow=uow, department_code=found.department_code or "")
+    return [t for t in rows if t.closure_code in (None, code)]
+
+
+async def _insert_template(
+    update: Update, context: Context, actor: Actor, number: str, template_id: int
+) -> None:
+    """A template button: its text becomes the pending 办结's draft, shown for confirmation;
+    nothing reaches the resident until the clerk confirms it or sends their own version."""
+    query = update.callback_query
+    assert query is not None
+    department, _ = await _workable(context, actor, number)
+    pending = await _pending(update, context)
+    async with staff_services(context).uow() as uow:
+        template = await get_template(uow=uow, template_id=template_id)
+    waiting = pending.state == AWAITING_ANSWER and pending.data.get("number") == number
+    if template is None or template.department_code != department or not waiting:
+        await query.answer(texts.BUTTON_STALE, show_alert=True)
+        return
+    await _set_pending(
+        update, context, ConversationState(pending.state, {**pending.data, "draft": template.text})
+    )
+    await query.answer()
+    draft = texts.TEMPLATE_DRAFT.format(number=number, title=template.title, text=template.text)
+    await say(update, draft, cards.draft_keyboard(number))
+
+
+async def _use_draft(update: Update, context: Context, actor: Actor, number: str) -> None:
+    """按此答复办结: the clerk confirms the draft as it is."""
+    query = update.callback_query
+    assert query is not None
+    pending = await _pending(update, context)
+    draft = pending.data.get("draft")
+    if pending.state != AWAITING_ANSWER or pending.data.get("number") != number or not draft:
+        await query.answer(texts.NO_DRAFT, show_alert=True)
+        return
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    await _set_pending(update, context, ConversationState())
+    await _resolve(update, context, actor, number, ClosureCode(pending.data["code"]), str(draft))
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
@@ -515,6 +682,10 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             CommandHandler("overdue", staff_only(overdue), filters=command),
             CommandHandler("cancel", staff_only(cancel), filters=command),
             CommandHandler("dispatch", staff_only(dispatch.dispatch), filters=command),
+            CommandHandler("sendback", staff_only(sendback), filters=command),
+            CommandHandler("extend", staff_only(extend), filters=command),
+            CommandHandler("templates", staff_only(templates), filters=command),
+            CommandHandler("refuse", staff_only(dispatch.refuse), filters=command),
             CommandHandler("bind", staff_only(bind, anywhere=True), filters=command),
             MessageHandler(
                 GROUPS & NEW_MESSAGE & filters.TEXT & ~filters.COMMAND,

@@ -16,9 +16,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler, ContextTypes, filters
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    filters,
+)
 
 from admin import texts
+from admin.access import staff_name, staff_only
 from admin.charts import render_digest_chart
 from admin.context import staff_services
 from admin.digest import (
@@ -29,13 +36,13 @@ from admin.digest import (
     render_stats_text,
 )
 from storage.columns import utcnow
-from storage.deadlines import claim_job_run, job_has_run, sweep_deadlines
+from storage.deadlines import claim_job_run, job_has_run, sweep_acceptance, sweep_deadlines
 from storage.errors import DomainError, UnknownDepartment
-from storage.members import actor_for, supervisor_ids
+from storage.members import Actor, actor_for, supervisor_ids
 from storage.models import Audience, Role
 from storage.notices import Digest, DigestChart
 from storage.outbox import enqueue
-from storage.tickets import close_unrated
+from storage.tickets import close_unrated, decide_extension
 from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -149,9 +156,18 @@ async def digest_job(context: Context) -> None:
 
 
 async def deadline_job(context: Context) -> None:
-    """Every few minutes: reminders, 催办 and 督办."""
+    """Every few minutes: 签收 reminders, reminders, 催办 and 督办."""
     svc = staff_services(context)
     clock = svc.policy.deadlines
+    async with svc.uow() as uow:
+        acceptance = await sweep_acceptance(uow=uow, clock=clock)
+    if acceptance.reminded or acceptance.escalated:
+        log.info(
+            "acceptance: %d reminded, %d told to dispatch",
+            len(acceptance.reminded),
+            len(acceptance.escalated),
+        )
+        svc.kick_outbox()
     async with svc.uow() as uow:
         result = await sweep_deadlines(uow=uow, clock=clock)
     if result.reminded or result.overdue or result.escalated or result.resumed:
@@ -187,8 +203,32 @@ def schedule(application: Application, *, digest_at: time, tz: ZoneInfo) -> None
     jobs.run_repeating(unrated_job, interval=UNRATED_SWEEP_EVERY, first=30, name="unrated")
 
 
+async def on_extension_button(update: Update, context: Context, actor: Actor) -> None:
+    """批准 / 不批准 on a 延期 request (`x:ok|no:<number>:<days>`), checked in the database."""
+    query = update.callback_query
+    assert query is not None
+    parts = (query.data or "").split(":")
+    if len(parts) != 4 or parts[1] not in ("ok", "no") or not parts[3].isdigit():
+        await query.answer(texts.BUTTON_STALE, show_alert=True)
+        return
+    approve, number, days = parts[1] == "ok", parts[2].upper(), int(parts[3])
+    svc = staff_services(context)
+    async with svc.uow() as uow:
+        await decide_extension(
+            uow=uow, actor=actor, number=number, days=days, approve=approve, policy=svc.policy
+        )
+    log.info("%s: extension %s", number, "approved" if approve else "denied")
+    await query.answer()
+    verdict = texts.EXTENSION_VERDICT[approve]
+    decided = texts.EXTENSION_DECIDED.format(verdict=verdict, who=staff_name(actor))
+    message = query.message
+    text = message.text if message is not None and hasattr(message, "text") else ""
+    await query.edit_message_text(f"{text or ''}\n{decided}")
+    svc.kick_outbox()
+
+
 def register(application: Application) -> None:  # type: ignore[type-arg]
-    """/digest and /stats, in private chats and groups."""
+    """/digest and /stats, in private chats and groups; supervisors' 延期 buttons."""
     application.add_handlers(
         [
             CommandHandler(
@@ -197,5 +237,6 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             CommandHandler(
                 "stats", supervisors_only(stats_command), filters=filters.UpdateType.MESSAGE
             ),
+            CallbackQueryHandler(staff_only(on_extension_button, anywhere=True), pattern=r"^x:"),
         ]
     )

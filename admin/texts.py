@@ -29,6 +29,14 @@ EVENT_LINES: dict[str, str] = {
     EventKind.OVERDUE: "已超期",
     EventKind.UNANSWERED: "群众逾期未答复提问，恢复计时",
     EventKind.ANONYMISED: "个人信息已匿名化",
+    EventKind.ACCEPT_REMINDED: "超时未签收，已提醒",
+    EventKind.ACCEPT_ESCALATED: "提醒后仍未签收，已报调度中心",
+    EventKind.SENT_BACK: "退单{reason}",
+    EventKind.SEND_BACK_APPROVED: "调度中心同意退单",
+    EventKind.SEND_BACK_REJECTED: "调度中心驳回退单{reason}",
+    EventKind.EXTENSION_REQUESTED: "申请延期 {days} 个工作日{reason}",
+    EventKind.EXTENSION_APPROVED: "批准延期 {days} 个工作日",
+    EventKind.EXTENSION_DENIED: "不批准延期 {days} 个工作日",
 }
 HISTORY_HEADER = "\n\n办理记录："
 HISTORY_LINE = "{at} {who}：{what}"
@@ -55,6 +63,20 @@ INVALID_DETAILS = {
     "a ticket cannot duplicate itself": "不能与自身重复",
     "the ticket is already with that department": "诉求已在该部门",
     "choose a department, not dispatch itself": "请选择具体承办部门",
+    "a send-back needs a reason": "退单须写明理由",
+    "a template needs a title and a text": "模板须有标题和内容（用 | 分隔）",
+    "template too long": "模板标题最多 32 字，内容最多 3000 字",
+    "a template with that title exists": "本部门已有同名模板",
+    "only a resolved ticket with an answer can be promoted": (
+        "只有已办结且有答复的诉求可以收入知识库"
+    ),
+    "this answer is already in the knowledge base": "这条答复已在知识库中",
+    "an extension needs a reason": "申请延期须写明理由",
+    "an extension is at least one working day": "延期至少 1 个工作日",
+    "a refusal needs a reason": "驳回退单须写明理由",
+    "to keep it with the department, refuse the send-back with a reason": (
+        "同意退单须改派其他部门；如不同意，请用 /refuse 编号 理由 驳回"
+    ),
 }
 
 NEED_TICKET = "请在诉求话题内（或回复诉求卡片）使用，或写明编号，例如：{example}"
@@ -68,6 +90,9 @@ USAGE = {
     "ticket": "/ticket TB-20261124-0001",
     "dispatch": "/dispatch TB-20261124-0001 urban",
     "bind": "/bind urban",
+    "sendback": "/sendback 该路段属于高速公路管理范围，不属本部门职责",
+    "refuse": "/refuse TB-20261124-0001 该路灯在小区红线外，属城管维护",
+    "extend": "/extend 5 需协调供电公司停电施工，预计下周完成",
 }
 USAGE_PREFIX = "用法："
 RESOLVE_CODES = "办结类型：已解决、已答复、非本部门职责、重复（需写原编号）、无法联系。"
@@ -81,6 +106,21 @@ PHOTO_REPLY = "请查看承办部门发来的现场照片。"
 ASKED = "❓ 已向群众提问，答案会发到这里（{number}）"
 NOTED = "📝 已记为内部备注，群众看不到（{number}）"
 REASSIGNED = "➡️ {number} 已转办至 {department}"
+SENT_BACK = "↩️ {number} 已退单至区民意调度中心，等待审核（审核期间办理时限照常计算）。"
+SEND_BACK_TOO_LATE = (
+    "{number} 已超过退单时限（交办后 {days:g} 个工作日内可退单），不能退单。"
+    "请继续办理；确需调整承办部门，请联系调度中心。"
+)
+SEND_BACK_REFUSED = "↩️ {number} 退单已驳回，退回原承办部门继续办理（{who}）。"
+EXTENSION_REQUESTED = (
+    "🗓 {number} 已申请延期 {days} 个工作日，等待督查人员审批（审批前原时限不变）。"
+)
+EXTENSION_TOO_LONG = "{number} 每次最多申请延期 {limit} 个工作日，请缩短天数后重新申请。"
+EXTENSION_TOO_MANY = "{number} 已延期 {limit} 次，不能再申请延期；请抓紧办结，或联系督查室。"
+EXTENSION_PENDING = "{number} 已有一个延期申请在等待审批，请等审批结果。"
+EXTENSION_DECIDED = "{verdict}（{who}）"
+EXTENSION_VERDICT = {True: "✅ 已批准延期", False: "❌ 未批准延期"}
+NOT_EXTENSION_APPROVER = "只有督查人员或管理员可以审批延期。"
 RESOLVED = "🏁 {number} 已办结（{code}），已请群众评价"
 RETURNED_TO_DISPATCH = "↩️ {number} 非本部门职责，已退回调度中心重新分派"
 DISPATCHED = "🧭 {number} 已分派至 {department}（{who}）"
@@ -149,6 +189,9 @@ FIGURE_MEDIAN = "{name}中位 {value}"
 FIGURE_SEPARATOR = " · "
 RESOLUTION_DETAIL = "（受理 {requests} 件中已办结 {done} 件）"
 SATISFACTION_DETAIL = "（最终评价 {rated} 件，未评价 {unrated} 件，不满意重办 {reopened} 件）"
+HANDLING = "延期 {extensions} 次（申请 {requests} 次）"
+SEND_BACK_DETAIL = "（退单 {count} 件）"
+DIRECT_ANSWERS = " · 直接答复 {count} 件（知识库答复、群众确认解决，不计入办结）"
 CLOSURES = "办结方式：{codes}"
 BACKLOG = "在办 {open} 件，其中超期 {overdue} 件"
 DEPARTMENT_LINE = (
@@ -214,6 +257,10 @@ EXPORT_HEADERS = {
     "team": "民情书记队",
     "person_name": "群众",
     "written_off_at": "销号时间",
+    "accept_due_at": "签收时限",
+    "accepted_at": "签收时间",
+    "accepted_in_time": "按时签收",
+    "extension_count": "延期次数",
 }
 YES = "是"
 NO = "否"
@@ -244,6 +291,28 @@ ROLE_NAMES = {
     "collector": "民情书记/网格员",
 }
 ADMINS_ONLY = "只有管理员可以管理人员。"
+
+# --- 答复模板 (standard answers) -------------------------------------------------------------
+
+TEMPLATES_HEADER = "📋 {name} 的答复模板："
+TEMPLATES_LINE = "{id}. {title}：{text}"
+TEMPLATES_NONE = "{name} 还没有答复模板。管理员可发送 /templates add 标题|内容 添加。"
+TEMPLATES_USAGE = (
+    "用法：/templates 查看本部门模板；/templates add 标题|内容 添加；/templates remove 编号 删除"
+)
+TEMPLATES_ADMINS_ONLY = "只有管理员可以增删答复模板。"
+TEMPLATE_ADDED = "📋 已添加答复模板 {id}：{title}"
+TEMPLATE_REMOVED = "📋 已删除答复模板 {id}"
+TEMPLATE_MISSING = "本部门没有编号为 {id} 的答复模板。"
+TEMPLATE_OFFER = "\n\n也可选用下方答复模板（插入为草稿，确认后才发送）："
+TEMPLATE_DRAFT = (
+    "📝 {number} 答复草稿（{title}）：\n\n{text}\n\n"
+    "按「按此答复办结」发送；如需修改，请复制后修改并直接发送全文；发送 /cancel 取消。"
+)
+USE_DRAFT = "✅ 按此答复办结"
+PROMOTE = "📚 收入知识库"
+PROMOTED = "已收入知识库：群众再问类似问题时，机器人会先用这条答复解答。"
+NO_DRAFT = "没有待确认的答复草稿，请重新点「办结」。"
 MEMBERS_PRIVATE_ONLY = "人员名单含 Telegram ID，请私聊机器人使用 /members。"
 MEMBERS_TITLE = "👥 人员与角色（{count} 人）：点按钮移除某人的全部角色，立即生效。"
 MEMBERS_EMPTY = "还没有人员。运维人员在服务器上用 minyi members add 添加。"

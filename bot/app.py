@@ -50,6 +50,10 @@ STAFF_COMMANDS = [
     BotCommand("ticket", "查看诉求：/ticket 编号"),
     BotCommand("overdue", "超期诉求"),
     BotCommand("dispatch", "分派（调度中心）：/dispatch 编号 部门代码"),
+    BotCommand("sendback", "退单：/sendback 理由"),
+    BotCommand("refuse", "驳回退单（调度中心）：/refuse 编号 理由"),
+    BotCommand("extend", "申请延期：/extend 天数 理由"),
+    BotCommand("templates", "本部门答复模板"),
     BotCommand("cancel", "取消正在进行的办结"),
 ]
 
@@ -140,7 +144,9 @@ def _post_init(
     async def post_init(application: Application) -> None:  # type: ignore[type-arg]
         engine = database.create_engine(settings.database_url)
         classifier = await asyncio.to_thread(loader, settings, district)
-        calendar = WorkingCalendar(parse_office_hours(settings.office_hours), settings.tz)
+        office_hours = parse_office_hours(settings.office_hours)
+        calendar = WorkingCalendar(office_hours, settings.tz)
+        working_day = office_hours.seconds_per_day / 3600
         svc = Services(
             engine=engine,
             sessions=database.session_factory(engine),
@@ -150,10 +156,16 @@ def _post_init(
                 deadlines=calendar,
                 timezone=settings.tz,
                 dispatch_threshold=dispatch_threshold(settings, classifier),
+                working_day_hours=working_day,
+                accept_hours=settings.accept_hours or working_day,
+                send_back_days=settings.send_back_days,
+                max_extension_days=settings.max_extension_days,
+                max_extensions=settings.max_extensions,
             ),
             tz=settings.tz,
             rating_window_days=settings.rating_window_days,
             places=read_places(settings.places_file),
+            knowledge_threshold=settings.knowledge_threshold,
         )
         application.bot_data[SERVICES_KEY] = svc
         await _set_commands(application)

@@ -24,11 +24,13 @@ from telegram import (
 )
 
 from bot import texts
+from bot.knowledge import answer_question
 from bot.services import Context, Services, services
 from bot.understanding import (
     Emergency,
     Intent,
     intent,
+    is_question,
     is_repeat,
     is_vague,
     phone_number,
@@ -231,9 +233,11 @@ def _routable(text: str, prediction: Prediction) -> Prediction | None:
     return None if is_vague(text) else prediction
 
 
-async def begin(update: Update, context: Context, text: str) -> None:
+async def begin(update: Update, context: Context, text: str, *, knowledge: bool = True) -> None:
     """A message from a resident with no conversation running: small talk gets an answer, a
-    vague complaint a question, a description its summary (or the place question first)."""
+    vague complaint a question, a question the knowledge base knows its answer (解决了 /
+    转人工; `knowledge=False` after 转人工), a description its summary (or the place question
+    first)."""
     svc = services(context)
     chat = small_talk(text)
     if chat is not None:
@@ -242,6 +246,8 @@ async def begin(update: Update, context: Context, text: str) -> None:
     if is_vague(text):
         await put_state(svc, update, ConversationState(DESCRIBE, {"vague": text.strip()[:200]}))
         await _say(update, texts.ASK_WHAT)
+        return
+    if knowledge and is_question(text) and await answer_question(update, context, text):
         return
     await _describe(update, svc, ConversationState(None, {"photos": []}), text)
 

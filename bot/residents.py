@@ -17,7 +17,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import intake, texts
+from bot import intake, knowledge, texts
 from bot.services import Context, services
 from bot.understanding import bare, emergency, is_follow_up, typed_rating
 from delivery.cards import RATING_KEYS
@@ -550,6 +550,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             CallbackQueryHandler(on_add_button, pattern=r"^add:"),
             CallbackQueryHandler(on_status_button, pattern=r"^st:"),
             CallbackQueryHandler(on_follow_up_button, pattern=r"^f:"),
+            CallbackQueryHandler(knowledge.on_button, pattern=r"^k:"),
         ]
     )
 

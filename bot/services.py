@@ -12,10 +12,20 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram.ext import CallbackContext, ContextTypes
 
 from admin.context import SERVICES_KEY
+from classifiers.knowledge import KnowledgeMatcher
 from classifiers.model import Classifier
 from storage.district import District
 from storage.tickets import Policy
 from storage.unit_of_work import UnitOfWork
+
+
+@dataclass
+class KnowledgeCache:
+    """The knowledge base's matcher as it was at `version` (entries, newest id)."""
+
+    version: tuple[int, int] = (-1, -1)
+    matcher: KnowledgeMatcher | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 @dataclass
@@ -34,6 +44,9 @@ class Services:
     min_text_chars: int = 5
     outbox_lease: timedelta = timedelta(minutes=2)
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    # The knowledge base: answered at once only at or above this similarity (>1: off).
+    knowledge_threshold: float = 0.5
+    knowledge: KnowledgeCache = field(default_factory=lambda: KnowledgeCache())
 
     def uow(self) -> UnitOfWork:
         """A new unit of work."""

@@ -319,3 +319,11 @@ C_STAGES = {
 }
 C_WRITE_OFF = "销号 {number}"
 C_WRITTEN_OFF = "{number} 已销号。"
+# --- the knowledge base (直接答复) ----------------------------------------------------------------
+
+KB_ANSWER = "💡 关于您的问题，可以参考以下答复：\n\n{answer}\n\n这个答复解决您的问题了吗？"
+KB_SOLVED_BUTTON = "解决了"
+KB_HUMAN_BUTTON = "转人工"
+KB_THANKS = "很高兴帮到您！如有其他问题，随时发消息给我。"
+KB_TO_HUMAN = "好的，这就为您转人工办理，您刚才的问题已保留。"
+KB_NOT_YOURS = "这条答复不是发给您的，按钮对您无效。"

@@ -402,6 +402,18 @@ _FOLLOW_UP = re.compile(
 )
 
 
+# How a question is asked (咨询): a question mark, a question particle or a question word.
+_QUESTION = re.compile(
+    r"[?？]|吗|呢$|怎么|怎样|如何|哪里|哪儿|在哪|哪些|哪个|什么|多少|能不能|可不可以|是否|要不要|需不需要|请问"
+)
+
+
+def is_question(text: str) -> bool:
+    """Whether a message is asked as a question (the knowledge base may answer it); a
+    complaint told as a statement is not, however close its subject."""
+    return bool(_QUESTION.search(text.strip()))
+
+
 def is_follow_up(text: str) -> bool:
     """Whether a message reads as a question about, or an addition to, a request already made."""
     return bool(_FOLLOW_UP.search(bare(text)))

@@ -14,7 +14,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from delivery import texts
 from storage.lifecycle import is_open
 from storage.models import Rating, Status
-from storage.notices import CardVia, DispatchCard, DispatchReason, StaffCard, TicketCard
+from storage.notices import (
+    CardVia,
+    DispatchCard,
+    DispatchReason,
+    SendBackCard,
+    StaffCard,
+    TicketCard,
+)
 from storage.vocabulary import RATING_NAMES, status_name
 
 # The resident's verdict buttons: `r:<number>:<key>`.
@@ -114,6 +121,45 @@ def ticket_card(
         code = notice.unbound_department_code
         text = texts.CARD_UNBOUND.format(department=names.get(code, code)) + text
     return text, card_keyboard(card.number)
+
+
+def send_back_card(
+    notice: SendBackCard, names: Mapping[str, str]
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The dispatch centre's card for a 退单: a button per other department approves it and
+    re-dispatches there (`names`: the routable departments)."""
+    card = notice.card
+    number = card.number
+    codes = [code for code in names if code != card.department_code]
+    rows = [
+        [
+            InlineKeyboardButton(names[code], callback_data=f"d:{number}:{code}")
+            for code in codes[i : i + 3]
+        ]
+        for i in range(0, len(codes), 3)
+    ]
+    text = texts.SEND_BACK_CARD.format(
+        number=number,
+        department=names.get(card.department_code, card.department_code),
+        reason=notice.reason,
+        text=card.text,
+        place=_place(card),
+    )
+    return text, InlineKeyboardMarkup(rows)
+
+
+def extension_keyboard(number: str, days: int) -> InlineKeyboardMarkup:
+    """批准 / 不批准 buttons for supervisors: `x:ok|no:<number>:<days>`."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    texts.EXTENSION_APPROVE, callback_data=f"x:ok:{number}:{days}"
+                ),
+                InlineKeyboardButton(texts.EXTENSION_DENY, callback_data=f"x:no:{number}:{days}"),
+            ]
+        ]
+    )
 
 
 def dispatch_card(

@@ -11,6 +11,8 @@ from telegram import InlineKeyboardMarkup
 from delivery import cards, texts
 from storage.models import ClosureCode, Rating
 from storage.notices import (
+    AcceptEscalation,
+    AcceptReminder,
     Claimed,
     Closed,
     DepartmentUnreachable,
@@ -18,6 +20,9 @@ from storage.notices import (
     DigestChart,
     DispatchCard,
     Escalation,
+    ExtensionApproved,
+    ExtensionDecided,
+    ExtensionRequest,
     FollowUp,
     Linked,
     Notice,
@@ -34,6 +39,8 @@ from storage.notices import (
     Resolved,
     Rework,
     Routed,
+    SendBackCard,
+    SendBackDecided,
     TicketCard,
     Unanswered,
     Voices,
@@ -199,6 +206,63 @@ def render(notice: Notice, *, tz: ZoneInfo, names: Names) -> Rendered:
             )
         case FollowUp():
             return _follow_up(notice, names)
+
+        case AcceptReminder():
+            return Rendered(
+                texts.ACCEPT_REMINDER.format(
+                    number=notice.number, due=texts.local_time(notice.accept_due_at, tz)
+                )
+            )
+        case SendBackCard():
+            text, markup = cards.send_back_card(notice, names.routable)
+            return Rendered(text, markup, purpose="card")
+        case SendBackDecided():
+            if notice.approved:
+                return Rendered(
+                    texts.SEND_BACK_APPROVED.format(
+                        number=notice.number, department=names.of(notice.department_code)
+                    )
+                )
+            return Rendered(
+                texts.SEND_BACK_REFUSED.format(number=notice.number, reason=notice.reason)
+            )
+        case ExtensionRequest():
+            count = texts.EXTENSION_COUNT.format(count=notice.count) if notice.count else ""
+            text = texts.EXTENSION_REQUEST.format(
+                number=notice.number,
+                department=names.of(notice.department_code),
+                days=notice.days,
+                due=texts.local_time(notice.due_at, tz),
+                reason=notice.reason,
+                count=count,
+            )
+            return Rendered(text, cards.extension_keyboard(notice.number, notice.days))
+        case ExtensionApproved():
+            return Rendered(
+                texts.EXTENSION_APPROVED.format(
+                    number=notice.number,
+                    department=names.of(notice.department_code),
+                    due=texts.local_time(notice.due_at, tz),
+                )
+            )
+        case ExtensionDecided():
+            template = texts.EXTENSION_GRANTED if notice.approved else texts.EXTENSION_REFUSED
+            return Rendered(
+                template.format(
+                    number=notice.number,
+                    days=notice.days,
+                    due=texts.local_time(notice.due_at, tz),
+                )
+            )
+        case AcceptEscalation():
+            return Rendered(
+                texts.ACCEPT_ESCALATION.format(
+                    number=notice.number,
+                    department=names.of(notice.department_code),
+                    routed=texts.local_time(notice.routed_at, tz),
+                    due=texts.local_time(notice.accept_due_at, tz),
+                )
+            )
 
 
 def _follow_up(notice: FollowUp, names: Names) -> Rendered:

@@ -47,6 +47,7 @@ FOLLOW_UP_STEPS = {
     "reopened": "已转回 {department} 重新办理。",
     "closed": "已办结归档（{rating}）。",
     "linked": "群众已扫码关注，后续进展和评价由群众本人接收。",
+    "extension_approved": "{department} 的延期申请已获批准，办理时限顺延。",
 }
 FOLLOW_UP_ON_THE_SPOT = "现场解答，已办结并销号。答复：{text}"
 FOLLOW_UP_ASK = "\n\n群众尚未扫码关注，请当面或电话回访后记录结果："
@@ -127,6 +128,39 @@ ESCALATION_WHY = {
     "unsatisfied": "群众多次不满意",
     "overdue": "已超期",
 }
+
+# --- 签收 (acceptance) ----------------------------------------------------------------------
+
+ACCEPT_REMINDER = "📥 签收提醒：{number} 应在 {due} 前签收，至今无人认领，请立即点「认领」签收。"
+ACCEPT_ESCALATION = (
+    "📥 超时未签收：{number} 于 {routed} 交办 {department}，签收时限 {due} 已过且提醒后仍无人认领。"
+    "请联系该部门，或用 /reassign {number} 部门 改派。"
+)
+
+# --- 退单 (send back) -----------------------------------------------------------------------
+
+SEND_BACK_CARD = (
+    "↩️ 退单待审 {number}\n{department} 申请退单，理由：{reason}\n\n{text}{place}\n\n"
+    "同意退单请选择新的承办部门；不同意请发送 /refuse {number} 驳回理由（退回原部门，时限不变）。"
+)
+SEND_BACK_APPROVED = "↩️ 退单已同意：{number} 已由调度中心改派 {department}。"
+SEND_BACK_REFUSED = "↩️ 退单未获同意：{number} 请继续办理，办理时限不变。调度中心意见：{reason}"
+
+# --- 延期 (extension) -----------------------------------------------------------------------
+
+EXTENSION_REQUEST = (
+    "🗓 延期申请 {number}（{department}）\n申请延期 {days} 个工作日，现办理时限 {due}。\n"
+    "理由：{reason}{count}"
+)
+EXTENSION_COUNT = "\n（此前已延期 {count} 次）"
+EXTENSION_APPROVE = "批准延期"
+EXTENSION_DENY = "不批准"
+EXTENSION_APPROVED = (
+    "🗓 您的诉求 {number} 情况较复杂，经批准，{department} 的办理时限延长至 {due}。"
+    "我们会继续跟进，办结后第一时间告诉您。"
+)
+EXTENSION_GRANTED = "🗓 {number} 延期 {days} 个工作日已获批准，新的办理时限为 {due}。"
+EXTENSION_REFUSED = "🗓 {number} 延期 {days} 个工作日未获批准，请在原时限 {due} 前办结。"
 
 NO_VALUE = "—"
 

@@ -63,6 +63,8 @@ COMMANDS: dict[str, Entry] = {
     # admin.cli_retrain adds `model retrain` to admin.cli_model's group.
     "model": Entry("admin.cli_retrain", "model_app", "分类模型: train / evaluate / predict"),
     "export": Entry("admin.cli_reports", "export_app", "导出: tickets / digest"),
+    "templates": Entry("admin.cli_templates", "templates_app", "答复模板: list / add / remove"),
+    "knowledge": Entry("admin.cli_knowledge", "knowledge_app", "知识库: import / export / list"),
 }
 
 

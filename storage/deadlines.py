@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, or_, select
 
 from storage.columns import utcnow
-from storage.lifecycle import WORKABLE_STATUSES, Action, require
+from storage.lifecycle import WORKABLE_STATUSES, Action, require, sources
 from storage.models import (
     ActorKind,
     Audience,
@@ -27,12 +27,22 @@ from storage.models import (
     Ticket,
     TicketEvent,
 )
-from storage.notices import Escalation, EscalationWhy, Notice, Overdue, Reminder, Unanswered
+from storage.notices import (
+    AcceptEscalation,
+    AcceptReminder,
+    Escalation,
+    EscalationWhy,
+    Notice,
+    Overdue,
+    Reminder,
+    Unanswered,
+)
 from storage.outbox import announce
 from storage.unit_of_work import UnitOfWork
 
 LOOKAHEAD = timedelta(days=10)  # covers the longest holiday (National Day) plus a weekend
 MAX_WAIT_HOURS = 24.0  # three working days waiting for the resident's answer, at most
+ACCEPT_ESCALATE_AFTER_HOURS = 4.0  # 签收: working hours after the reminder before dispatch hears
 
 
 class WorkingClock(Protocol):
@@ -160,6 +170,67 @@ async def sweep_deadlines(
         uow.session.add(ticket)
     await uow.commit()
     return SweepResult(tuple(reminded), tuple(overdue), tuple(escalated), tuple(resumed))
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptanceSweep:
+    """Ticket numbers touched by one 签收 sweep."""
+
+    reminded: tuple[str, ...] = ()
+    escalated: tuple[str, ...] = ()
+
+
+async def sweep_acceptance(
+    *,
+    uow: UnitOfWork,
+    clock: WorkingClock,
+    escalate_after_hours: float = ACCEPT_ESCALATE_AFTER_HOURS,
+    now: datetime | None = None,
+    limit: int = 500,
+) -> AcceptanceSweep:
+    """签收: a routed ticket nobody accepted by its acceptance deadline is reminded to its
+    department; `escalate_after_hours` working hours past the deadline the dispatch desk is
+    told. Each once per routing (a new department starts a new deadline)."""
+    now = now or utcnow()
+    query = (
+        select(Ticket)
+        .where(
+            col(Ticket.status).in_([s.value for s in sources(Action.ACCEPT_REMIND)]),
+            col(Ticket.accepted_at).is_(None),
+            col(Ticket.accept_escalated_at).is_(None),
+            col(Ticket.accept_due_at) <= now,
+        )
+        .order_by(col(Ticket.accept_due_at))
+        .limit(limit)
+    )
+    if uow.dialect == "postgresql":
+        query = query.with_for_update(skip_locked=True)  # one worker per ticket
+    rows = await uow.session.exec(query)
+    departments = {d.code: d for d in (await uow.session.exec(select(Department))).all()}
+    reminded: list[str] = []
+    escalated: list[str] = []
+    for ticket in rows.all():
+        department = departments.get(ticket.department_code or "")
+        if department is None or ticket.accept_due_at is None or ticket.routed_at is None:
+            continue
+        if ticket.accept_reminded_at is None:
+            ticket.accept_reminded_at = now
+            reminder = AcceptReminder(ticket.number, ticket.accept_due_at)
+            await _tell_department(uow, ticket, department, Action.ACCEPT_REMIND, reminder, now)
+            reminded.append(ticket.number)
+        late = clock.working_seconds_between(ticket.accept_due_at, now) / 3600
+        if late >= escalate_after_hours:
+            ticket.accept_escalated_at = now
+            step = require(ticket.number, ticket.status, Action.ACCEPT_ESCALATE)
+            _event(uow, ticket, EventKind.ACCEPT_ESCALATED, now)
+            escalation = AcceptEscalation(
+                ticket.number, department.code, ticket.routed_at, ticket.accept_due_at
+            )
+            await announce(uow, step, ticket, Audience.DISPATCH, escalation, now=now)
+            escalated.append(ticket.number)
+        uow.session.add(ticket)
+    await uow.commit()
+    return AcceptanceSweep(tuple(reminded), tuple(escalated))
 
 
 async def _resume_unanswered(

@@ -76,6 +76,27 @@ class DuplicateTopic(DomainError):
         self.thread_id = thread_id
 
 
+class SendBackTooLate(DomainError):
+    """退单 is allowed only within a window after routing."""
+
+    def __init__(self, number: str, *, days: float) -> None:
+        super().__init__(
+            f"ticket {number} can be sent back only {days:g} working days after routing"
+        )
+        self.number = number
+        self.days = days
+
+
+class ExtensionRefused(DomainError):
+    """A 延期 request the rules do not allow: too long, too many, or one already pending."""
+
+    def __init__(self, number: str, *, why: str, limit: int = 0) -> None:
+        super().__init__(f"ticket {number}: extension refused ({why}, limit {limit})")
+        self.number = number
+        self.why = why  # "too_long", "too_many" or "pending"
+        self.limit = limit
+
+
 class DepartmentRequired(DomainError):
     """Staff belong to a department; granting the role needs one."""
 

@@ -10,7 +10,13 @@ from sqlalchemy import select
 from sqlmodel import SQLModel
 
 from storage.columns import utcnow
-from storage.metrics import handling_hours, is_overdue, resolved_on_time, response_hours
+from storage.metrics import (
+    accepted_in_time,
+    handling_hours,
+    is_overdue,
+    resolved_on_time,
+    response_hours,
+)
 from storage.unit_of_work import UnitOfWork
 
 __all__ = ["TicketRow", "ticket_rows"]
@@ -53,6 +59,10 @@ class TicketRow:
     team: str | None = None  # the collector's team, for a request a collector recorded
     person_name: str | None = None  # 群众 as the collector wrote them down
     written_off_at: datetime | None = None  # 销号
+    accept_due_at: datetime | None = None
+    accepted_at: datetime | None = None
+    accepted_in_time: bool | None = None
+    extension_count: int = 0
 
 
 async def ticket_rows(
@@ -120,5 +130,11 @@ async def ticket_rows(
             team=t[tickets.c.team],
             person_name=t[tickets.c.person_name],
             written_off_at=t[tickets.c.written_off_at],
+            accept_due_at=t[tickets.c.accept_due_at],
+            accepted_at=t[tickets.c.accepted_at],
+            accepted_in_time=accepted_in_time(
+                accepted_at=t[tickets.c.accepted_at], accept_due_at=t[tickets.c.accept_due_at]
+            ),
+            extension_count=t[tickets.c.extension_count],
         )
     await result.close()

@@ -67,6 +67,17 @@ class Action(StrEnum):
     FOLLOW_UP_FINAL = "follow_up_final"  # the collector's 回访: unsatisfied, none left
     NOT_REACHED = "not_reached"  # the collector's 回访: 联系不上
     WRITE_OFF = "write_off"  # 销号: closed and the resident has been told
+    # 签收: a routed ticket is accepted by its department's claim within a deadline
+    ACCEPT_REMIND = "accept_remind"  # not accepted in time: the department is reminded
+    ACCEPT_ESCALATE = "accept_escalate"  # still not accepted: the dispatch desk is told
+    # 退单: the department sends a ticket back within a window; the dispatch desk decides
+    SEND_BACK = "send_back"
+    APPROVE_SEND_BACK = "approve_send_back"  # and re-dispatch: a training example
+    REFUSE_SEND_BACK = "refuse_send_back"  # back to the same department, the clock running
+    # 延期: the department asks for N more working days; supervisors approve or deny
+    REQUEST_EXTENSION = "request_extension"
+    APPROVE_EXTENSION = "approve_extension"
+    DENY_EXTENSION = "deny_extension"
 
 
 class Party(StrEnum):
@@ -77,6 +88,7 @@ class Party(StrEnum):
     DISPATCHER = "dispatcher"  # dispatchers, supervisors, admins (oversee every department)
     SYSTEM = "system"  # the bot itself: routing, sweeps, timeouts
     COLLECTOR = "collector"  # the collector who recorded the ticket (首问跟办)
+    SUPERVISOR = "supervisor"  # supervisors and admins (督查): approve extensions
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +168,8 @@ TRANSITIONS: tuple[Step, ...] = _expand(
                        [N.DISPATCH_CARD, N.PENDING_DISPATCH],    [E.SENT_TO_DISPATCH]),
     (A.RESOLVE,        WORKABLE,                                 S.RESOLVED,     P.STAFF,
                        [N.RESOLVED],                             [E.RESOLVED]),
-    (A.ADD_INFO,       [S.RECEIVED, S.PENDING_DISPATCH, *WORKABLE, S.RESOLVED], SAME, P.RESIDENT,
+    (A.ADD_INFO,       [S.RECEIVED, S.PENDING_DISPATCH, *WORKABLE, S.RESOLVED, S.SENT_BACK],
+                       SAME,                                     P.RESIDENT,
                        [N.RESIDENT_INFO, N.VOICES],                        [E.RESIDENT_INFO]),
     (A.RATE,           [S.RESOLVED],                             S.CLOSED,       P.RESIDENT,
                        [N.CLOSED],                               [E.RATED, E.CLOSED]),
@@ -190,6 +203,26 @@ TRANSITIONS: tuple[Step, ...] = _expand(
                        [N.CLOSED],                               [E.FOLLOWED_UP, E.CLOSED]),
     (A.WRITE_OFF,      [S.CLOSED],                               SAME,           P.COLLECTOR,
                        [],                                       [E.WRITTEN_OFF]),
+    # 签收 (acceptance): CLAIM accepts; the sweep reminds, then tells the dispatch desk
+    (A.ACCEPT_REMIND,  [S.ROUTED],                               SAME,           P.SYSTEM,
+                       [N.ACCEPT_REMINDER],                      [E.ACCEPT_REMINDED]),
+    (A.ACCEPT_ESCALATE, [S.ROUTED],                              SAME,           P.SYSTEM,
+                       [N.ACCEPT_ESCALATION],                    [E.ACCEPT_ESCALATED]),
+    # 退单 (send back): not a 转办; the dispatch desk approves (re-dispatching) or refuses
+    (A.SEND_BACK,      [S.ROUTED, S.IN_PROGRESS],                S.SENT_BACK,    P.STAFF,
+                       [N.SEND_BACK_CARD],                       [E.SENT_BACK]),
+    (A.APPROVE_SEND_BACK, [S.SENT_BACK],                         S.ROUTED,       P.DISPATCHER,
+                       [N.SEND_BACK_DECIDED, N.TICKET_CARD, N.ROUTED],
+                       [E.SEND_BACK_APPROVED, E.DISPATCHED]),
+    (A.REFUSE_SEND_BACK, [S.SENT_BACK],                          S.ROUTED,       P.DISPATCHER,
+                       [N.SEND_BACK_DECIDED],                    [E.SEND_BACK_REJECTED]),
+    # 延期 (extension): the status stays; an approval moves the due date
+    (A.REQUEST_EXTENSION, WORKABLE,                              SAME,           P.STAFF,
+                       [N.EXTENSION_REQUEST],                    [E.EXTENSION_REQUESTED]),
+    (A.APPROVE_EXTENSION, WORKABLE,                              SAME,           P.SUPERVISOR,
+                       [N.EXTENSION_APPROVED, N.EXTENSION_DECIDED], [E.EXTENSION_APPROVED]),
+    (A.DENY_EXTENSION, WORKABLE,                                 SAME,           P.SUPERVISOR,
+                       [N.EXTENSION_DECIDED],                    [E.EXTENSION_DENIED]),
 )
 # fmt: on
 

@@ -28,6 +28,14 @@ Counts:
 - 转办率 = tickets reassigned at least once ÷ tickets routed, both among those received.
 - 重开率 = reopen events ÷ resolution events in the period.
 - open and overdue are a snapshot at `now`.
+- 签收及时率 = tickets whose acceptance deadline (of their latest routing) falls in the period
+  and that were accepted by it ÷ tickets whose acceptance deadline falls in the period (one
+  not accepted at all counts as late).
+- 退单率 = 退单 (sent_back events) by the department in the period ÷ routings to it in the
+  period (routed, dispatched and reassigned events).
+- 延期: extensions approved (and requested) in the period, by the department asking.
+- 直接答复: questions the knowledge base answered and residents marked 解决了 in the period;
+  district-wide only (no department handled them), never part of 办结.
 """
 
 from __future__ import annotations
@@ -35,7 +43,7 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
@@ -77,6 +85,7 @@ __all__ = [
     "Metric",
     "MetricKey",
     "Unit",
+    "accepted_in_time",
     "channel_figures",
     "figures",
     "handling_hours",
@@ -121,6 +130,16 @@ def resolved_on_time(*, resolved_at: datetime | None, due_at: datetime | None) -
     return due_at is None or resolved_at <= due_at
 
 
+def accepted_in_time(
+    *, accepted_at: datetime | None, accept_due_at: datetime | None
+) -> bool | None:
+    """签收 of one ticket's latest routing: in time, late (or not yet, after the deadline: see
+    the period's figure), None when it was never routed."""
+    if accept_due_at is None:
+        return None
+    return accepted_at is not None and accepted_at <= accept_due_at
+
+
 def is_overdue(*, status: str, due_at: datetime | None, now: datetime) -> bool:
     """An open ticket being worked on past its deadline."""
     return status in WORKABLE_STATUSES and due_at is not None and due_at < now
@@ -137,6 +156,8 @@ class MetricKey(StrEnum):
     REOPEN_RATE = "reopen_rate"  # 重开率
     RESPONSE_HOURS = "response_hours"  # 响应时长
     HANDLING_HOURS = "handling_hours"  # 办理时长
+    ACCEPTANCE_RATE = "acceptance_rate"  # 签收及时率
+    SEND_BACK_RATE = "send_back_rate"  # 退单率
 
 
 class Unit(StrEnum):
@@ -171,6 +192,23 @@ class DepartmentFigures:
     overdue: int = 0
     median_response_hours: float | None = None
     median_handling_hours: float | None = None
+    accept_due: int = 0  # 签收 deadlines in the period
+    accepted_in_time: int = 0
+    routings: int = 0  # routings to the department in the period (events)
+    sent_back: int = 0  # 退单 by the department in the period
+    extensions: int = 0  # 延期 approved in the period
+    extension_requests: int = 0
+    direct_answers: int | None = None  # 直接答复: the district's total only (None elsewhere)
+
+    @property
+    def acceptance_rate(self) -> float | None:
+        """签收及时率 (METRICS)."""
+        return self.value(MetricKey.ACCEPTANCE_RATE)
+
+    @property
+    def send_back_rate(self) -> float | None:
+        """退单率 (METRICS)."""
+        return self.value(MetricKey.SEND_BACK_RATE)
 
     def value(self, key: MetricKey) -> float | None:
         """The figure `key` as METRICS defines it (None when there is nothing to measure)."""
@@ -277,6 +315,16 @@ METRICS: Mapping[MetricKey, Metric] = MappingProxyType(
             ),
             Metric(MetricKey.RESPONSE_HOURS, Unit.HOURS, lambda r: r.median_response_hours),
             Metric(MetricKey.HANDLING_HOURS, Unit.HOURS, lambda r: r.median_handling_hours),
+            Metric(
+                MetricKey.ACCEPTANCE_RATE,
+                Unit.SHARE,
+                _share(lambda r: r.accepted_in_time, lambda r: r.accept_due),
+            ),
+            Metric(
+                MetricKey.SEND_BACK_RATE,
+                Unit.SHARE,
+                _share(lambda r: r.sent_back, lambda r: r.routings),
+            ),
         )
     }
 )
@@ -521,6 +569,40 @@ async def figures(
     for code, kind, n in (await connection.execute(lifecycle)).all():
         counts[code]["resolutions" if kind == EventKind.RESOLVED else "reopened"] = int(n)
 
+    # 签收: acceptance deadlines in the period, and those met.
+    in_time = and_(
+        tickets.c.accepted_at.is_not(None), tickets.c.accepted_at <= tickets.c.accept_due_at
+    )
+    acceptance = (
+        select(dept, func.count(), _count_if(in_time))
+        .where(tickets.c.accept_due_at >= since, tickets.c.accept_due_at < until, *scoped(dept))
+        .group_by(dept)
+    )
+    for code, n, met in (await connection.execute(acceptance)).all():
+        counts[code]["accept_due"], counts[code]["accepted_in_time"] = int(n), int(met)
+
+    # 退单 and routings (退单率), 延期 approved and requested, by the event's department.
+    handling_kinds = {
+        EventKind.ROUTED.value: "routings",
+        EventKind.DISPATCHED.value: "routings",
+        EventKind.REASSIGNED.value: "routings",
+        EventKind.SENT_BACK.value: "sent_back",
+        EventKind.EXTENSION_APPROVED.value: "extensions",
+        EventKind.EXTENSION_REQUESTED.value: "extension_requests",
+    }
+    handled = (
+        select(edept, events.c.kind, func.count())
+        .where(
+            events.c.kind.in_(list(handling_kinds)),
+            events.c.at >= since,
+            events.c.at < until,
+            *scoped(edept),
+        )
+        .group_by(edept, events.c.kind)
+    )
+    for code, kind, n in (await connection.execute(handled)).all():
+        counts[code][handling_kinds[kind]] += int(n)
+
     # Open and overdue now.
     overdue = and_(
         tickets.c.status.in_([s.value for s in WORKABLE_STATUSES]), tickets.c.due_at < now
@@ -582,6 +664,18 @@ async def figures(
         for code in [*wanted, *(c for c in counts if c not in wanted and c is not None)]
     )
     total = _sum(rows, response=response.get(TOTAL), handling=handling.get(TOTAL))
+    if department_code is None:
+        answers = SQLModel.metadata.tables["direct_answers"]
+        solved = (
+            select(func.count())
+            .select_from(answers)
+            .where(
+                answers.c.decided_at >= since,
+                answers.c.decided_at < until,
+                answers.c.outcome == "solved",
+            )
+        )
+        total = replace(total, direct_answers=int((await connection.execute(solved)).scalar_one()))
     return Figures(since=since, until=until, now=now, departments=rows, total=total)
 
 
@@ -600,6 +694,12 @@ _COUNT_FIELDS = (
     "reopened",
     "open",
     "overdue",
+    "accept_due",
+    "accepted_in_time",
+    "routings",
+    "sent_back",
+    "extensions",
+    "extension_requests",
 )
 
 

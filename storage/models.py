@@ -22,6 +22,7 @@ class Status(StrEnum):
     RESOLVED = "resolved"
     REOPENED = "reopened"
     CLOSED = "closed"
+    SENT_BACK = "sent_back"  # 退单: the department sent it back; the dispatch desk decides
 
 
 class ClosureCode(StrEnum):
@@ -93,6 +94,14 @@ class EventKind(StrEnum):
     LINKED = "linked"  # the resident opened the collector's start link
     FOLLOWED_UP = "followed_up"  # the collector's 回访 in person or by phone
     WRITTEN_OFF = "written_off"  # 销号: closed and the resident told
+    ACCEPT_REMINDED = "accept_reminded"  # 签收 overdue: the department is reminded
+    ACCEPT_ESCALATED = "accept_escalated"  # still not accepted: the dispatch desk is told
+    SENT_BACK = "sent_back"  # 退单: sent back to the dispatch desk, with the reason
+    SEND_BACK_APPROVED = "send_back_approved"  # the dispatch desk agreed (and re-dispatched)
+    SEND_BACK_REJECTED = "send_back_rejected"  # the dispatch desk disagreed, with its reason
+    EXTENSION_REQUESTED = "extension_requested"  # 延期: N working days asked, with a reason
+    EXTENSION_APPROVED = "extension_approved"  # the due date moved
+    EXTENSION_DENIED = "extension_denied"
 
 
 class GrantChange(StrEnum):
@@ -233,6 +242,7 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_team", "team", "created_at"),
         Index("ix_tickets_recorder", "recorder_user_id", "created_at"),
         Index("ix_tickets_link_code", "link_code_hash", unique=True),
+        Index("ix_tickets_accept_cover", "accept_due_at", "department_code", "accepted_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -277,6 +287,14 @@ class Ticket(SQLModel, table=True):
     person_name: str | None = Field(default=None, max_length=100)  # 群众, as recorded (or 匿名)
     link_code_hash: str | None = Field(default=None, max_length=64)  # single use, hashed
     written_off_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # 销号
+    # 签收: the department must accept (claim) a routed ticket by accept_due_at
+    accept_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    accept_reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    accept_escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # 延期: approved extensions so far, and the working days of the one awaiting a decision
+    extension_count: int = 0
+    extension_pending_days: int | None = None
 
 
 class TicketEvent(SQLModel, table=True):
@@ -378,6 +396,52 @@ class LabelledExample(SQLModel, table=True):
     source: str = Field(max_length=16)
     actor_user_id: int | None = Field(default=None, sa_type=BigInteger)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ReplyTemplate(SQLModel, table=True):
+    """A department's standard answer (答复口径): inserted as a draft, never sent unconfirmed."""
+
+    __tablename__ = "reply_templates"
+    __table_args__ = (UniqueConstraint("department_code", "title"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    department_code: str = Field(foreign_key="departments.code", max_length=32)
+    title: str = Field(max_length=32)
+    text: str
+    closure_code: str | None = Field(default=None, max_length=16)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    actor_user_id: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class KnowledgeEntry(SQLModel, table=True):
+    """A question residents ask (咨询) and the answer the bot may give at once."""
+
+    __tablename__ = "knowledge_entries"
+
+    id: int | None = Field(default=None, primary_key=True)
+    question: str
+    answer: str
+    source: str = Field(default="file", max_length=16)  # file, or promoted from a ticket
+    ticket_id: int | None = Field(default=None, foreign_key="tickets.id")
+    actor_user_id: int | None = Field(default=None, sa_type=BigInteger)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class DirectAnswer(SQLModel, table=True):
+    """An answer the bot gave from the knowledge base, and what the resident said to it:
+    解决了 (直接答复, its own figure) or 转人工 (the normal intake, with the words kept)."""
+
+    __tablename__ = "direct_answers"
+    __table_args__ = (Index("ix_direct_answers_decided", "decided_at", "outcome"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: int = Field(foreign_key="knowledge_entries.id")
+    resident_user_id: int = Field(sa_type=BigInteger)
+    text: str
+    score: float
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    outcome: str | None = Field(default=None, max_length=12)  # solved / human
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class TicketCounter(SQLModel, table=True):

@@ -53,6 +53,16 @@ class NoticeKind(StrEnum):
     # the campaign's own channel
     LINKED = "linked"  # to the resident: they now follow a ticket a collector recorded
     FOLLOW_UP = "follow_up"  # to the collector: a step of a ticket they recorded (首问跟办)
+    # 签收 (acceptance)
+    ACCEPT_REMINDER = "accept_reminder"  # to the department: accept the ticket
+    ACCEPT_ESCALATION = "accept_escalation"  # to the dispatch desk: still not accepted
+    # 退单 (send back)
+    SEND_BACK_CARD = "send_back_card"  # to the dispatch desk: approve (re-dispatch) or refuse
+    SEND_BACK_DECIDED = "send_back_decided"  # to the department that sent it back
+    # 延期 (extension)
+    EXTENSION_REQUEST = "extension_request"  # to supervisors: approve or deny
+    EXTENSION_APPROVED = "extension_approved"  # to the resident: the new date
+    EXTENSION_DECIDED = "extension_decided"  # to the department: approved or denied
 
 
 class CardVia(StrEnum):
@@ -360,6 +370,89 @@ class FollowUp:
     rating: Rating | None = None
 
 
+# --- 签收 (acceptance) ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptReminder:
+    """The department has not accepted (签收) a routed ticket in time."""
+
+    kind: ClassVar[NoticeKind] = NoticeKind.ACCEPT_REMINDER
+    number: str
+    accept_due_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptEscalation:
+    """Still not accepted after the reminder: the dispatch desk steps in."""
+
+    kind: ClassVar[NoticeKind] = NoticeKind.ACCEPT_ESCALATION
+    number: str
+    department_code: str
+    routed_at: datetime
+    accept_due_at: datetime
+
+
+# --- 退单 (send back) -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SendBackCard:
+    """A department sent a ticket back (退单): the dispatch desk re-dispatches or refuses."""
+
+    kind: ClassVar[NoticeKind] = NoticeKind.SEND_BACK_CARD
+    card: StaffCard  # card.department_code: the department that sent it back
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SendBackDecided:
+    """The dispatch desk's decision on a 退单, told to the department that sent it back."""
+
+    kind: ClassVar[NoticeKind] = NoticeKind.SEND_BACK_DECIDED
+    number: str
+    approved: bool
+    department_code: str | None = None  # approved: where it went
+    reason: str = ""  # refused: why
+
+
+# --- 延期 (extension) ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionRequest:
+    """A department asks supervisors for more working days (buttons approve or deny)."""
+
+    kind: ClassVar[NoticeKind] = NoticeKind.EXTENSION_REQUEST
+    number: str
+    department_code: str
+    days: int
+    reason: str
+    due_at: datetime
+    count: int  # extensions approved before this one
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionApproved:
+    """The resident is told the new date."""
+
+    kind: ClassVar[NoticeKind] = NoticeKind.EXTENSION_APPROVED
+    number: str
+    department_code: str
+    due_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionDecided:
+    """The department is told the supervisors' decision."""
+
+    kind: ClassVar[NoticeKind] = NoticeKind.EXTENSION_DECIDED
+    number: str
+    approved: bool
+    days: int
+    due_at: datetime
+
+
 Notice = (
     Routed
     | PendingDispatch
@@ -385,6 +478,13 @@ Notice = (
     | DigestChart
     | Linked
     | FollowUp
+    | AcceptReminder
+    | AcceptEscalation
+    | SendBackCard
+    | SendBackDecided
+    | ExtensionRequest
+    | ExtensionApproved
+    | ExtensionDecided
 )
 
 NOTICE_TYPES: tuple[type[Notice], ...] = (
@@ -412,6 +512,13 @@ NOTICE_TYPES: tuple[type[Notice], ...] = (
     DigestChart,
     Linked,
     FollowUp,
+    AcceptReminder,
+    AcceptEscalation,
+    SendBackCard,
+    SendBackDecided,
+    ExtensionRequest,
+    ExtensionApproved,
+    ExtensionDecided,
 )
 
 
@@ -446,7 +553,7 @@ def decode(kind: str, payload: dict[str, Any] | None) -> Notice:
 
 def ticket_number(notice: Notice) -> str | None:
     """The ticket a notice is about, if any."""
-    if isinstance(notice, TicketCard | DispatchCard):
+    if isinstance(notice, TicketCard | DispatchCard | SendBackCard):
         return notice.card.number
     return getattr(notice, "number", None)
 
@@ -454,7 +561,7 @@ def ticket_number(notice: Notice) -> str | None:
 def anonymised(notice: Notice, mask: Any) -> Notice:
     """The notice without the resident's personal data (retention); `mask` hides personal
     numbers in free text."""
-    if isinstance(notice, TicketCard | DispatchCard):
+    if isinstance(notice, TicketCard | DispatchCard | SendBackCard):
         card = replace(
             notice.card,
             text=mask(notice.card.text),
@@ -468,10 +575,14 @@ def anonymised(notice: Notice, mask: Any) -> Notice:
         )
         if isinstance(notice, TicketCard):
             return replace(notice, card=card, reason=None)
+        if isinstance(notice, SendBackCard):
+            return replace(notice, card=card, reason=mask(notice.reason))
         return replace(notice, card=card, note=mask(notice.note))
     if isinstance(notice, ResidentInfo):
         return replace(notice, text="", photos=(), voices=())
-    if isinstance(notice, Rework | Escalation):
+    if isinstance(notice, SendBackDecided):
+        return replace(notice, reason=mask(notice.reason))
+    if isinstance(notice, Rework | Escalation | ExtensionRequest):
         return replace(notice, reason="")
     if isinstance(notice, Photos):
         return replace(notice, photos=())
@@ -490,7 +601,7 @@ def follow_up(notice: Notice, *, linked: bool) -> FollowUp | None:
     """The collector's copy of a notice to the resident of a ticket they recorded (None for
     photos, which the collector does not need twice)."""
     match notice:
-        case Routed() | Claimed() | Reopened():
+        case Routed() | Claimed() | Reopened() | ExtensionApproved():
             return FollowUp(notice.number, notice.kind, linked, notice.department_code)
         case Reply() | Question():
             return FollowUp(notice.number, notice.kind, linked, notice.department_code, notice.text)

@@ -16,10 +16,12 @@ from classifiers.model import Prediction
 from storage.columns import utcnow
 from storage.errors import (
     AlreadyClaimed,
+    ExtensionRefused,
     IllegalTransition,
     InvalidInput,
     PermissionDenied,
     RateLimited,
+    SendBackTooLate,
 )
 from storage.lifecycle import Action, Party, Step, allowed, parties, require, sources
 from storage.members import Actor, member_name
@@ -32,6 +34,7 @@ from storage.models import (
     LabelledExample,
     Rating,
     Resident,
+    Role,
     Ticket,
     TicketCounter,
     TicketEvent,
@@ -44,6 +47,9 @@ from storage.notices import (
     DispatchReason,
     Escalation,
     EscalationWhy,
+    ExtensionApproved,
+    ExtensionDecided,
+    ExtensionRequest,
     PendingDispatch,
     Photos,
     Question,
@@ -53,6 +59,8 @@ from storage.notices import (
     Resolved,
     Rework,
     Routed,
+    SendBackCard,
+    SendBackDecided,
     TicketCard,
     Voices,
 )
@@ -115,6 +123,11 @@ class Policy:
     max_reopens: int = 2
     tickets_per_hour: int = 5
     dispatch_threshold: float = 0.5  # below it, the dispatch desk decides
+    working_day_hours: float = 8.0  # working hours in a working day (the office hours')
+    accept_hours: float = 8.0  # 签收: working hours after routing (one working day)
+    send_back_days: float = 2.0  # 退单: allowed this many working days after routing
+    max_extension_days: int = 10  # 延期: working days one extension may add
+    max_extensions: int = 1  # 延期: approved extensions a ticket may have
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,10 +162,22 @@ def _authorise(actor: Actor, ticket: Ticket, action: Action) -> None:
     who = parties(action)
     if Party.STAFF in who:
         allowed = actor.may_work_on(ticket.department_code)
+    elif Party.SUPERVISOR in who:
+        allowed = actor.has(Role.SUPERVISOR) or actor.has(Role.ADMIN)
     else:
         allowed = Party.DISPATCHER in who and actor.oversees_all
     if not allowed:
         raise PermissionDenied(action)
+
+
+def _accept(ticket: Ticket, now: datetime) -> dict[str, Any]:
+    """签收: the department's first step on a routed ticket accepts it (the card's 认领, or
+    an answer straight away); what the event records about it ({} if already accepted)."""
+    if ticket.accepted_at is not None or ticket.routed_at is None:
+        return {}
+    ticket.accepted_at = now
+    on_time = ticket.accept_due_at is None or now <= ticket.accept_due_at
+    return {"accepted": True, "accepted_on_time": on_time}
 
 
 def _step(ticket: Ticket, action: Action) -> Step:
@@ -213,7 +238,7 @@ async def _route(
     actor: Actor | None,
     detail: dict[str, Any],
 ) -> None:
-    (kind,) = step.events
+    kind = step.events[-1]  # the routing itself (a step may record its reason first)
     from_status = ticket.status
     previous = ticket.department_code
     ticket.department_code = department.code
@@ -223,6 +248,10 @@ async def _route(
     ticket.due_at = policy.deadlines.due_at(now, department.sla_hours)
     ticket.reminded_at = ticket.overdue_at = ticket.escalated_at = None
     ticket.awaiting_resident = False  # a new department starts without an open question
+    # 签收: each department the ticket is routed to accepts it anew, from routing
+    ticket.accept_due_at = policy.deadlines.due_at(now, policy.accept_hours)
+    ticket.accepted_at = ticket.accept_reminded_at = ticket.accept_escalated_at = None
+    ticket.extension_pending_days = None  # a request was the previous department's
     uow.session.add(ticket)
     await uow.flush()
     _event(
@@ -386,16 +415,113 @@ async def dispatch_ticket(
     policy: Policy,
     now: datetime | None = None,
 ) -> TicketView:
-    """A dispatcher assigns a ticket by hand; the choice becomes a training example."""
+    """A dispatcher assigns a ticket by hand; the choice becomes a training example. A ticket
+    a department sent back (退单) is re-dispatched this way: that approves the 退单."""
     now = now or utcnow()
     ticket = await ticket_row(uow, number)
-    _authorise(actor, ticket, Action.DISPATCH)
-    step = _step(ticket, Action.DISPATCH)
+    sent_back = allowed(ticket.status, Action.APPROVE_SEND_BACK) is not None
+    action = Action.APPROVE_SEND_BACK if sent_back else Action.DISPATCH
+    _authorise(actor, ticket, action)
+    step = _step(ticket, action)
     department = await department_row(uow, department_code)
     if department.is_dispatch:
         raise InvalidInput("choose a department, not dispatch itself")
+    if not sent_back:
+        await _route(
+            uow, ticket, department, step=step, policy=policy, now=now, actor=actor, detail={}
+        )
+        _example(uow, ticket, department.code, "dispatch", actor, now)
+        await uow.commit()
+        return TicketView.of(ticket)
+    sender = await department_row(uow, ticket.department_code or "")
+    if department.code == sender.code:
+        raise InvalidInput("to keep it with the department, refuse the send-back with a reason")
+    _event(
+        uow, ticket, EventKind.SEND_BACK_APPROVED, now=now, actor=actor, from_status=ticket.status
+    )
+    decided = SendBackDecided(ticket.number, approved=True, department_code=department.code)
+    await announce(uow, step, ticket, Audience.DEPARTMENT, decided, now=now, department=sender)
+    ticket.reassign_count += 1
     await _route(uow, ticket, department, step=step, policy=policy, now=now, actor=actor, detail={})
-    _example(uow, ticket, department.code, "dispatch", actor, now)
+    _example(uow, ticket, department.code, "send_back", actor, now)
+    await uow.commit()
+    return TicketView.of(ticket)
+
+
+async def send_back_ticket(
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    number: str,
+    reason: str,
+    policy: Policy,
+    now: datetime | None = None,
+) -> TicketView:
+    """退单: the department sends a ticket back to the dispatch desk with its reason, within
+    `policy.send_back_days` working days of routing; the desk decides. Not a 转办: the
+    ticket stays the department's (and its clock runs) until the desk re-dispatches it."""
+    now = now or utcnow()
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("a send-back needs a reason")
+    ticket = await ticket_row(uow, number)
+    _authorise(actor, ticket, Action.SEND_BACK)
+    step = _step(ticket, Action.SEND_BACK)
+    routed = ticket.routed_at or now
+    window = policy.send_back_days * policy.working_day_hours * 3600
+    if policy.deadlines.working_seconds_between(routed, now) > window:
+        raise SendBackTooLate(ticket.number, days=policy.send_back_days)
+    from_status = ticket.status
+    ticket.status = step.target
+    uow.session.add(ticket)
+    _event(
+        uow,
+        ticket,
+        EventKind.SENT_BACK,
+        now=now,
+        actor=actor,
+        from_status=from_status,
+        detail={"reason": reason},
+    )
+    resident = await resident_row(uow, ticket)
+    card = SendBackCard(staff_card(ticket, resident), reason)
+    await announce(uow, step, ticket, Audience.DISPATCH, card, now=now)
+    await uow.commit()
+    return TicketView.of(ticket)
+
+
+async def refuse_send_back(
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    number: str,
+    reason: str,
+    now: datetime | None = None,
+) -> TicketView:
+    """The dispatch desk refuses a 退单, with its reason: the ticket goes back to the same
+    department, its deadlines as they were (the clock is not reset)."""
+    now = now or utcnow()
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("a refusal needs a reason")
+    ticket = await ticket_row(uow, number)
+    _authorise(actor, ticket, Action.REFUSE_SEND_BACK)
+    step = _step(ticket, Action.REFUSE_SEND_BACK)
+    from_status = ticket.status
+    ticket.status = step.target
+    uow.session.add(ticket)
+    _event(
+        uow,
+        ticket,
+        EventKind.SEND_BACK_REJECTED,
+        now=now,
+        actor=actor,
+        from_status=from_status,
+        detail={"reason": reason},
+    )
+    department = await department_row(uow, ticket.department_code or "")
+    decided = SendBackDecided(ticket.number, approved=False, reason=reason)
+    await announce(uow, step, ticket, Audience.DEPARTMENT, decided, now=now, department=department)
     await uow.commit()
     return TicketView.of(ticket)
 
@@ -460,8 +586,8 @@ async def claim_ticket(
         raise IllegalTransition(ticket.number, ticket.status, step.action.value)
     ticket.status = step.target
     ticket.assignee_user_id = actor.user_id
+    detail: dict[str, Any] = {"took_over_from": holder} if claimed else _accept(ticket, now)
     uow.session.add(ticket)
-    detail = {"took_over_from": holder} if claimed else {}
     _event(
         uow, ticket, EventKind.CLAIMED, now=now, actor=actor, from_status=from_status, detail=detail
     )
@@ -536,9 +662,11 @@ async def _message_resident(
         ticket.first_reply_at = now
     if asking:
         ticket.awaiting_resident = True
+    accepted = _accept(ticket, now)
     uow.session.add(ticket)
     kind = EventKind.ASKED if asking else EventKind.REPLIED
     detail: dict[str, Any] = {"text": text, **({"photos": list(photos)} if photos else {})}
+    detail.update(accepted)
     _event(uow, ticket, kind, now=now, actor=actor, from_status=from_status, detail=detail)
     code = ticket.department_code or ""
     if text:  # (more photos of one album come without words)
@@ -656,6 +784,7 @@ async def resolve_ticket(
     ticket.awaiting_resident = False
     if ticket.first_reply_at is None:
         ticket.first_reply_at = now
+    accepted = _accept(ticket, now)
     uow.session.add(ticket)
     _event(
         uow,
@@ -669,6 +798,7 @@ async def resolve_ticket(
             "answer": answer,
             "on_time": ticket.due_at is None or now <= ticket.due_at,
             "duplicate_of": original.number if original else None,
+            **accepted,
         },
     )
     resolved = Resolved(
@@ -679,6 +809,107 @@ async def resolve_ticket(
         original.number if original else None,
     )
     await announce(uow, step, ticket, Audience.RESIDENT, resolved, now=now)
+    await uow.commit()
+    return TicketView.of(ticket)
+
+
+# --- 延期 (extension) -------------------------------------------------------------------------
+
+
+async def request_extension(
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    number: str,
+    days: int,
+    reason: str,
+    policy: Policy,
+    now: datetime | None = None,
+) -> TicketView:
+    """延期: the department asks supervisors for `days` more working days, with a reason; at
+    most `policy.max_extension_days` each and `policy.max_extensions` approved per ticket,
+    one request at a time."""
+    now = now or utcnow()
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("an extension needs a reason")
+    if days < 1:
+        raise InvalidInput("an extension is at least one working day")
+    ticket = await ticket_row(uow, number)
+    _authorise(actor, ticket, Action.REQUEST_EXTENSION)
+    step = _step(ticket, Action.REQUEST_EXTENSION)
+    if days > policy.max_extension_days:
+        raise ExtensionRefused(ticket.number, why="too_long", limit=policy.max_extension_days)
+    if ticket.extension_count >= policy.max_extensions:
+        raise ExtensionRefused(ticket.number, why="too_many", limit=policy.max_extensions)
+    if ticket.extension_pending_days is not None:
+        raise ExtensionRefused(ticket.number, why="pending")
+    ticket.extension_pending_days = days
+    uow.session.add(ticket)
+    _event(
+        uow,
+        ticket,
+        EventKind.EXTENSION_REQUESTED,
+        now=now,
+        actor=actor,
+        detail={"days": days, "reason": reason},
+    )
+    assert ticket.due_at is not None  # a department works on it: it has a deadline
+    request = ExtensionRequest(
+        ticket.number,
+        ticket.department_code or "",
+        days,
+        reason,
+        ticket.due_at,
+        ticket.extension_count,
+    )
+    await announce(uow, step, ticket, Audience.SUPERVISORS, request, now=now)
+    await uow.commit()
+    return TicketView.of(ticket)
+
+
+async def decide_extension(
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    number: str,
+    days: int,
+    approve: bool,
+    policy: Policy,
+    now: datetime | None = None,
+) -> TicketView:
+    """A supervisor approves or denies the pending request for `days` working days (the
+    button's days must match it: a stale button changes nothing). Approved: the due date moves
+    by that working time, the resident is told the new date; either way the department is."""
+    now = now or utcnow()
+    ticket = await ticket_row(uow, number)
+    action = Action.APPROVE_EXTENSION if approve else Action.DENY_EXTENSION
+    _authorise(actor, ticket, action)
+    step = _step(ticket, action)
+    if ticket.extension_pending_days is None or ticket.extension_pending_days != days:
+        raise InvalidInput("no such extension request is pending")
+    assert ticket.due_at is not None
+    ticket.extension_pending_days = None
+    if approve:
+        ticket.due_at = policy.deadlines.due_at(ticket.due_at, days * policy.working_day_hours)
+        ticket.extension_count += 1
+        ticket.reminded_at = ticket.overdue_at = ticket.escalated_at = None  # a new deadline
+    uow.session.add(ticket)
+    kind = EventKind.EXTENSION_APPROVED if approve else EventKind.EXTENSION_DENIED
+    _event(
+        uow,
+        ticket,
+        kind,
+        now=now,
+        actor=actor,
+        detail={"days": days, "due": ticket.due_at.isoformat()},
+    )
+    department = await department_row(uow, ticket.department_code or "")
+    if approve:
+        told = ExtensionApproved(ticket.number, department.code, ticket.due_at)
+        await announce(uow, step, ticket, Audience.RESIDENT, told, now=now)
+    decided = ExtensionDecided(ticket.number, approve, days, ticket.due_at)
+    await announce(uow, step, ticket, Audience.DEPARTMENT, decided, now=now, department=department)
     await uow.commit()
     return TicketView.of(ticket)
 

@@ -34,6 +34,8 @@ STATUS_NAMES: Mapping[Status, StatusName] = MappingProxyType(
         Status.RESOLVED: StatusName("已办结（待评价）", "已办结（待评价）"),
         Status.REOPENED: StatusName("重新办理", "重新办理"),
         Status.CLOSED: StatusName("已归档", "已归档"),
+        # On purpose: residents learn the desk is choosing who handles it; staff see a 退单.
+        Status.SENT_BACK: StatusName("重新分派中", "退单待审"),
     }
 )
 
@@ -89,6 +91,14 @@ ACTION_NAMES: Mapping[Action, str] = MappingProxyType(
         Action.FOLLOW_UP_FINAL: "回访不满意转督办",
         Action.NOT_REACHED: "回访联系不上",
         Action.WRITE_OFF: "销号",
+        Action.ACCEPT_REMIND: "签收提醒",
+        Action.ACCEPT_ESCALATE: "超时未签收报调度",
+        Action.SEND_BACK: "退单",
+        Action.APPROVE_SEND_BACK: "同意退单",
+        Action.REFUSE_SEND_BACK: "驳回退单",
+        Action.REQUEST_EXTENSION: "申请延期",
+        Action.APPROVE_EXTENSION: "批准延期",
+        Action.DENY_EXTENSION: "不批准延期",
     }
 )
 
@@ -116,6 +126,8 @@ METRIC_NAMES: Mapping[MetricKey, str] = MappingProxyType(
         MetricKey.REOPEN_RATE: "重开率",
         MetricKey.RESPONSE_HOURS: "响应时长",
         MetricKey.HANDLING_HOURS: "办理时长",
+        MetricKey.ACCEPTANCE_RATE: "签收及时率",
+        MetricKey.SEND_BACK_RATE: "退单率",
     }
 )
 METRIC_DEFINITIONS: Mapping[MetricKey, str] = MappingProxyType(
@@ -137,6 +149,10 @@ METRIC_DEFINITIONS: Mapping[MetricKey, str] = MappingProxyType(
         MetricKey.REOPEN_RATE: "统计期内因群众不满意而重新办理的次数 ÷ 同期办结次数",
         MetricKey.RESPONSE_HOURS: "从交办到工作人员首次答复的时长，取统计期内首次答复的中位数",
         MetricKey.HANDLING_HOURS: "从交办到办结的时长（自然时间），取统计期内办结诉求的中位数",
+        MetricKey.ACCEPTANCE_RATE: (
+            "统计期内到期的签收时限中，部门按时认领（签收）的比例；到期仍未签收的算超时"
+        ),
+        MetricKey.SEND_BACK_RATE: "统计期内部门退单次数 ÷ 同期交办给该部门的次数",
     }
 )
 HOTSPOTS_NAME = "热点诉求"

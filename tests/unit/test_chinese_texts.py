@@ -44,6 +44,8 @@ OPERATOR_MODULES = frozenset(
         "admin/cli_model.py",
         "admin/cli_reports.py",
         "admin/cli_retrain.py",
+        "admin/cli_templates.py",
+        "admin/cli_knowledge.py",
         "admin/cli_texts.py",
         "bot/cli.py",
         "bot/preflight.py",
@@ -53,7 +55,8 @@ OPERATOR_MODULES = frozenset(
 DELIBERATE = {
     "Telegram": "the app's own name, as residents see it on their phones (bot/texts.py WELCOME)",
     "ID": "what Telegram calls a user's number; admins copy it from there (/members)",
-    "remove": "the /members subcommand, written as the admin types it",
+    "remove": "the /members and /templates subcommand, written as the admin types it",
+    "add": "the /templates subcommand, written as the admin types it",
 }
 
 CJK = re.compile(r"[\u3400-\u9fff]")

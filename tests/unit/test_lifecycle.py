@@ -14,37 +14,49 @@ from storage.notices import NoticeKind
 
 # Where each action leads from each status: "=" the status stays, "-" not allowed.
 MATRIX = """
-action          received  pending   routed    working   resolved  reopened  closed
-ROUTE           routed    -         -         -         -         -         -
-HOLD            pending   -         -         -         -         -         -
-DISPATCH        routed    routed    -         -         -         -         -
-CLAIM           -         -         working   -         -         working   -
-TAKE_OVER       -         -         -         =         -         -         -
-REPLY           -         -         working   working   -         working   -
-ASK             -         -         working   working   -         working   -
-NOTE            =         =         =         =         =         =         =
-REASSIGN        -         routed    =         routed    -         routed    -
-RETURN          -         -         pending   pending   -         pending   -
-NOT_OURS        -         -         pending   pending   -         pending   -
-RESOLVE         -         -         resolved  resolved  -         resolved  -
-ADD_INFO        =         =         =         =         =         =         -
-RATE            -         -         -         -         closed    -         -
-REJECT          -         -         -         -         reopened  -         -
-REJECT_FINAL    -         -         -         -         closed    -         -
-CLOSE_UNRATED   -         -         -         -         closed    -         -
-REMIND          -         -         =         =         -         =         -
-MARK_OVERDUE    -         -         =         =         -         =         -
-ESCALATE        -         -         =         =         -         =         -
-RESUME_CLOCK    -         -         =         =         -         =         -
-ANSWER_ON_SPOT  closed    -         -         -         -         -         -
-LINK            =         =         =         =         =         =         =
-FOLLOW_UP       -         -         -         -         closed    -         -
-FOLLOW_UP_REJECT -        -         -         -         reopened  -         -
-FOLLOW_UP_FINAL -         -         -         -         closed    -         -
-NOT_REACHED     -         -         -         -         closed    -         -
-WRITE_OFF       -         -         -         -         -         -         =
+action          received  pending   routed    working   resolved  reopened  closed  sentback
+ROUTE           routed    -         -         -         -         -         -  -
+HOLD            pending   -         -         -         -         -         -  -
+DISPATCH        routed    routed    -         -         -         -         -  -
+CLAIM           -         -         working   -         -         working   -  -
+TAKE_OVER       -         -         -         =         -         -         -  -
+REPLY           -         -         working   working   -         working   -  -
+ASK             -         -         working   working   -         working   -  -
+NOTE            =         =         =         =         =         =         =  =
+REASSIGN        -         routed    =         routed    -         routed    -  -
+RETURN          -         -         pending   pending   -         pending   -  -
+NOT_OURS        -         -         pending   pending   -         pending   -  -
+RESOLVE         -         -         resolved  resolved  -         resolved  -  -
+ADD_INFO        =         =         =         =         =         =         -  =
+RATE            -         -         -         -         closed    -         -  -
+REJECT          -         -         -         -         reopened  -         -  -
+REJECT_FINAL    -         -         -         -         closed    -         -  -
+CLOSE_UNRATED   -         -         -         -         closed    -         -  -
+REMIND          -         -         =         =         -         =         -  -
+MARK_OVERDUE    -         -         =         =         -         =         -  -
+ESCALATE        -         -         =         =         -         =         -  -
+RESUME_CLOCK    -         -         =         =         -         =         -  -
+ANSWER_ON_SPOT  closed    -         -         -         -         -         -  -
+LINK            =         =         =         =         =         =         =  =
+FOLLOW_UP       -         -         -         -         closed    -         -  -
+FOLLOW_UP_REJECT -        -         -         -         reopened  -         -  -
+FOLLOW_UP_FINAL -         -         -         -         closed    -         -  -
+NOT_REACHED     -         -         -         -         closed    -         -  -
+WRITE_OFF       -         -         -         -         -         -         =  -
+ACCEPT_REMIND   -         -         =         -         -         -         -  -
+ACCEPT_ESCALATE -         -         =         -         -         -         -  -
+SEND_BACK       -         -         sentback  sentback  -         -         -  -
+APPROVE_SEND_BACK -       -         -         -         -         -         -  routed
+REFUSE_SEND_BACK -        -         -         -         -         -         -  routed
+REQUEST_EXTENSION -       -         =         =         -         =         -  -
+APPROVE_EXTENSION -       -         =         =         -         =         -  -
+DENY_EXTENSION  -         -         =         =         -         =         -  -
 """
-SHORT = {"pending": Status.PENDING_DISPATCH, "working": Status.IN_PROGRESS}
+SHORT = {
+    "pending": Status.PENDING_DISPATCH,
+    "working": Status.IN_PROGRESS,
+    "sentback": Status.SENT_BACK,
+}
 
 WHO = {
     Action.ROUTE: {Party.SYSTEM},
@@ -75,6 +87,14 @@ WHO = {
     Action.FOLLOW_UP_FINAL: {Party.COLLECTOR},
     Action.NOT_REACHED: {Party.COLLECTOR},
     Action.WRITE_OFF: {Party.COLLECTOR},
+    Action.ACCEPT_REMIND: {Party.SYSTEM},
+    Action.ACCEPT_ESCALATE: {Party.SYSTEM},
+    Action.SEND_BACK: {Party.STAFF},
+    Action.APPROVE_SEND_BACK: {Party.DISPATCHER},
+    Action.REFUSE_SEND_BACK: {Party.DISPATCHER},
+    Action.REQUEST_EXTENSION: {Party.STAFF},
+    Action.APPROVE_EXTENSION: {Party.SUPERVISOR},
+    Action.DENY_EXTENSION: {Party.SUPERVISOR},
 }
 
 # Events and notices that say where the ticket is now: a step recording or queueing one must
@@ -90,6 +110,8 @@ EVENT_STATUS = {
     EventKind.RESOLVED: Status.RESOLVED,
     EventKind.REOPENED: Status.REOPENED,
     EventKind.CLOSED: Status.CLOSED,
+    EventKind.SENT_BACK: Status.SENT_BACK,
+    EventKind.SEND_BACK_REJECTED: Status.ROUTED,
 }
 NOTICE_STATUS = {
     NoticeKind.TICKET_CARD: Status.ROUTED,
@@ -101,6 +123,7 @@ NOTICE_STATUS = {
     NoticeKind.REOPENED: Status.REOPENED,
     NoticeKind.REWORK: Status.REOPENED,
     NoticeKind.CLOSED: Status.CLOSED,
+    NoticeKind.SEND_BACK_CARD: Status.SENT_BACK,
 }
 
 
@@ -180,6 +203,7 @@ def test_derived_sets_are_todays() -> None:
         Status.ROUTED,
         Status.IN_PROGRESS,
         Status.REOPENED,
+        Status.SENT_BACK,
     }
     today_workable = {Status.ROUTED, Status.IN_PROGRESS, Status.REOPENED}
     assert today_open == lifecycle.OPEN_STATUSES

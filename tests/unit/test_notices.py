@@ -13,6 +13,8 @@ from delivery.render import Names, render
 from storage.models import ClosureCode, Rating, Status
 from storage.notices import (
     NOTICE_TYPES,
+    AcceptEscalation,
+    AcceptReminder,
     CardVia,
     Claimed,
     Closed,
@@ -23,6 +25,9 @@ from storage.notices import (
     DispatchReason,
     Escalation,
     EscalationWhy,
+    ExtensionApproved,
+    ExtensionDecided,
+    ExtensionRequest,
     FollowUp,
     Linked,
     Notice,
@@ -39,6 +44,8 @@ from storage.notices import (
     Resolved,
     Rework,
     Routed,
+    SendBackCard,
+    SendBackDecided,
     StaffCard,
     TicketCard,
     Unanswered,
@@ -105,6 +112,16 @@ EXAMPLES: tuple[Notice, ...] = (
     FollowUp(N, NoticeKind.RESOLVED, False, "urban", "路灯已更换", code=ClosureCode.FIXED),
     FollowUp(N, NoticeKind.CLOSED, True, rating=Rating.NOT_REACHED),
     FollowUp(N, NoticeKind.CLOSED, False, text="已当面解释", code=ClosureCode.ON_THE_SPOT),
+    AcceptReminder(N, DUE),
+    AcceptEscalation(N, "urban", DUE, DUE),
+    SendBackCard(CARD, "属高速公路管理范围"),
+    SendBackDecided(N, approved=True, department_code="housing"),
+    SendBackDecided(N, approved=False, reason="在小区红线外，属城管维护"),
+    ExtensionRequest(N, "urban", 5, "需协调供电公司", DUE, 0),
+    ExtensionRequest(N, "urban", 3, "材料未齐", DUE, 1),
+    ExtensionApproved(N, "urban", DUE),
+    ExtensionDecided(N, approved=True, days=5, due_at=DUE),
+    ExtensionDecided(N, approved=False, days=5, due_at=DUE),
 )
 
 

@@ -19,6 +19,7 @@ WORDS = {
     Status.REOPENED: ("重新办理", "重新办理"),
     Status.RESOLVED: ("已办结（待评价）", "已办结（待评价）"),
     Status.CLOSED: ("已归档", "已归档"),
+    Status.SENT_BACK: ("重新分派中", "退单待审"),
 }
 
 
@@ -35,9 +36,9 @@ def test_every_status_has_both_names() -> None:
     distinct_words(n.staff for n in vocabulary.STATUS_NAMES.values())
 
 
-def test_only_a_routed_ticket_has_two_names() -> None:
+def test_only_a_routed_or_sent_back_ticket_has_two_names() -> None:
     differ = {s for s, n in vocabulary.STATUS_NAMES.items() if n.resident != n.staff}
-    assert differ == {Status.ROUTED}
+    assert differ == {Status.ROUTED, Status.SENT_BACK}
 
 
 def test_every_closure_rating_and_action_is_named() -> None:

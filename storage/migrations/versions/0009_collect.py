@@ -1,7 +1,7 @@
 """collectors: the campaign's own channel (代录, start links, 销号) and collectors' teams
 
 Revision ID: 0009_collect
-Revises: 0008
+Revises: 0009_figures
 Create Date: 2026-12-07 03:20:00.000000
 """
 
