@@ -42,7 +42,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     ColumnElement,
-    Float,
     Integer,
     and_,
     case,
@@ -306,7 +305,7 @@ def _tables() -> tuple[Any, Any, Any]:
 def _hours(dialect: str, end: Any, start: Any) -> ColumnElement[Any]:
     """end - start in hours, as a float, on either backend."""
     if dialect == "postgresql":
-        return cast(func.extract("epoch", end - start), Float) / 3600.0
+        return func.date_part("epoch", end - start) / 3600.0  # float8; extract() is numeric
     return (func.julianday(end) - func.julianday(start)) * 24.0
 
 
