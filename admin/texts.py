@@ -134,6 +134,8 @@ DIGEST_DEPARTMENTS = "【各部门】当日 / 本月"
 DIGEST_HOTSPOTS = "【当日热点诉求】"
 CHANNELS_TITLE = "【按渠道（本期收集的诉求）】"
 CHANNELS_TOTAL = "合计"
+VISITS_TITLE = "【走访（本月，每月5日、15日、25日）】"
+VISIT_LINE = "▪ {team}：已走访 {made}/{scheduled} 次，入户 {households} 户，收集诉求 {requests} 件"
 CHANNEL_LINE = (
     "▪ {name}：收集 {collected}，直办 {direct}（{direct_share}），转办 {sent_on}"
     "（办结率 {resolution}）；总办结率 {closed}，销号率 {written_off}，满意率 {satisfaction}"

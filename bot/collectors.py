@@ -13,8 +13,9 @@ import io
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import segno
 from telegram import (
@@ -57,6 +58,7 @@ from storage.members import Actor, actor_for, collector_ids
 from storage.models import Channel
 from storage.routing import decide
 from storage.tickets import ResidentRef
+from storage.visits import log_visit, queue_visit_reminders
 from storage.vocabulary import ANONYMOUS, CHANNEL_NAMES
 
 log = logging.getLogger(__name__)
@@ -74,11 +76,13 @@ CHANNEL, PERSON, ADDRESS, REQUEST, PHONE, PHONE_NUMBER, SUMMARY, ANSWER = (
 )
 COLLECTOR_COMMANDS = [
     BotCommand("record", "代录群众诉求"),
+    BotCommand("visit", "登记走访：/visit 入户数 诉求数 备注"),
     BotCommand("register", "我的诉求台账：/register 天数"),
     BotCommand("cancel", "取消正在代录的诉求"),
     BotCommand("start", "民情书记菜单"),
 ]
 REGISTER_DAYS = 31  # a register without a period shows the last month
+REMIND_AT = time(18, 0)  # the evening before a visit day, in the district's time zone
 
 
 # --- state ------------------------------------------------------------------------------------
@@ -574,6 +578,67 @@ async def start(update: Update, context: Context) -> None:
     await residents.start(update, context)
 
 
+async def visit(update: Update, context: Context) -> None:
+    """/visit [日期] 入户数 诉求数 [备注]: log the team's visit (today unless a date is given)."""
+    svc = services(context)
+    message = update.effective_message
+    assert message is not None
+    actor = await _collector(svc, update)
+    if actor is None or actor.team is None:
+        await _say(update, texts.C_NOT_COLLECTOR)
+        return
+    words = (message.text or "").split()[1:]
+    day = datetime.now(svc.tz).date()
+    if words:
+        try:
+            day = date.fromisoformat(words[0])
+            words = words[1:]
+        except ValueError:
+            pass
+    if len(words) < 2 or not (words[0].isdigit() and words[1].isdigit()):
+        await _say(update, texts.C_VISIT_USAGE)
+        return
+    community = next((t.community for t in svc.teams if t.name == actor.team), "")
+    async with svc.uow() as uow:
+        logged = await log_visit(
+            uow=uow,
+            collector=actor,
+            day=day,
+            households=int(words[0]),
+            requests=int(words[1]),
+            community=community,
+            notes=" ".join(words[2:]),
+        )
+    await _say(
+        update,
+        texts.C_VISIT_LOGGED.format(
+            day=f"{logged.day.month}月{logged.day.day}日",
+            team=logged.team,
+            community=logged.community or texts.C_NONE,
+            households=logged.households,
+            requests=logged.requests,
+        ),
+    )
+
+
+async def visit_reminder_job(context: Context) -> None:
+    """Daily, in the evening: the day before the 5th, 15th and 25th, remind every collector."""
+    svc = services(context)
+    async with svc.uow() as uow:
+        queued = await queue_visit_reminders(uow=uow, today=datetime.now(svc.tz).date())
+    if queued:
+        log.info("visit reminders queued for %d collectors", queued)
+        svc.kick_outbox()
+
+
+def schedule(application: Application, *, tz: ZoneInfo) -> None:  # type: ignore[type-arg]
+    """Put the collectors' reminder on the application's job queue."""
+    jobs = application.job_queue
+    if jobs is None:
+        raise RuntimeError("python-telegram-bot was installed without the job-queue extra")
+    jobs.run_daily(visit_reminder_job, time=REMIND_AT.replace(tzinfo=tz), name="visit_reminder")
+
+
 async def set_commands(application: Application, svc: Services) -> None:  # type: ignore[type-arg]
     """Each collector's private chat lists the collectors' commands (set per chat)."""
     async with svc.uow() as uow:
@@ -593,6 +658,7 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
             CommandHandler("start", start, filters=private),
             CommandHandler("record", record, filters=private),
             CommandHandler("register", register, filters=private),
+            CommandHandler("visit", visit, filters=private),
             CallbackQueryHandler(on_button, pattern=r"^c:"),
             CallbackQueryHandler(on_follow_up, pattern=r"^cv:"),
             CallbackQueryHandler(on_write_off, pattern=r"^cw:"),

@@ -319,3 +319,10 @@ C_STAGES = {
 }
 C_WRITE_OFF = "销号 {number}"
 C_WRITTEN_OFF = "{number} 已销号。"
+C_VISIT_USAGE = (
+    "登记走访的格式：/visit 入户数 诉求数 备注，例如 /visit 35 12 重点走访独居老人；"
+    "补登以前的走访在前面加日期：/visit 2026-12-05 35 12"
+)
+C_VISIT_LOGGED = (
+    "🚶 已登记走访：{day}，{team}（{community}），入户 {households} 户，收集诉求 {requests} 件。"
+)

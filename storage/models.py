@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -398,3 +398,20 @@ class JobRun(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=32)
     key: str = Field(primary_key=True, max_length=64)
     ran_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Visit(SQLModel, table=True):
+    """A collectors' visit to their community (5th, 15th, 25th): who, where, how much was heard."""
+
+    __tablename__ = "visits"
+    __table_args__ = (Index("ix_visits_team_day", "team", "day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: date
+    team: str = Field(max_length=64)
+    community: str = Field(default="", max_length=100)
+    collector_user_id: int = Field(sa_type=BigInteger)
+    households: int = 0
+    requests: int = 0
+    notes: str = ""
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -53,6 +53,7 @@ class NoticeKind(StrEnum):
     # the campaign's own channel
     LINKED = "linked"  # to the resident: they now follow a ticket a collector recorded
     FOLLOW_UP = "follow_up"  # to the collector: a step of a ticket they recorded (首问跟办)
+    VISIT_REMINDER = "visit_reminder"  # to collectors: tomorrow is a visit day (5th/15th/25th)
 
 
 class CardVia(StrEnum):
@@ -360,6 +361,15 @@ class FollowUp:
     rating: Rating | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class VisitReminder:
+    """Tomorrow is a visit day: the team goes to its community."""
+
+    kind: ClassVar[NoticeKind] = NoticeKind.VISIT_REMINDER
+    day: date
+    team: str
+
+
 Notice = (
     Routed
     | PendingDispatch
@@ -385,6 +395,7 @@ Notice = (
     | DigestChart
     | Linked
     | FollowUp
+    | VisitReminder
 )
 
 NOTICE_TYPES: tuple[type[Notice], ...] = (
@@ -412,6 +423,7 @@ NOTICE_TYPES: tuple[type[Notice], ...] = (
     DigestChart,
     Linked,
     FollowUp,
+    VisitReminder,
 )
 
 

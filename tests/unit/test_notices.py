@@ -43,6 +43,7 @@ from storage.notices import (
     TicketCard,
     Unanswered,
     UnknownNotice,
+    VisitReminder,
     Voices,
     anonymised,
     decode,
@@ -105,6 +106,7 @@ EXAMPLES: tuple[Notice, ...] = (
     FollowUp(N, NoticeKind.RESOLVED, False, "urban", "路灯已更换", code=ClosureCode.FIXED),
     FollowUp(N, NoticeKind.CLOSED, True, rating=Rating.NOT_REACHED),
     FollowUp(N, NoticeKind.CLOSED, False, text="已当面解释", code=ClosureCode.ON_THE_SPOT),
+    VisitReminder(date(2026, 12, 15), "市直第一民情书记队"),
 )
 
 

@@ -45,9 +45,25 @@ def upgrade() -> None:
     op.create_index("ix_tickets_link_code", "tickets", ["link_code_hash"], unique=True)
     with op.batch_alter_table("members") as batch:
         batch.add_column(sa.Column("team", sa.String(length=64), nullable=True))
+    op.create_table(
+        "visits",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("team", sa.String(length=64), nullable=False),
+        sa.Column("community", sa.String(length=100), nullable=False),
+        sa.Column("collector_user_id", sa.BigInteger(), nullable=False),
+        sa.Column("households", sa.Integer(), nullable=False),
+        sa.Column("requests", sa.Integer(), nullable=False),
+        sa.Column("notes", sa.String(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_visits_team_day", "visits", ["team", "day"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_visits_team_day", table_name="visits")
+    op.drop_table("visits")
     with op.batch_alter_table("members") as batch:
         batch.drop_column("team")
     _defer_foreign_keys()
