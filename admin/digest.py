@@ -21,6 +21,7 @@ from storage.metrics import (
     figures,
     sample_texts,
 )
+from storage.themes import theme_counts
 from storage.unit_of_work import UnitOfWork
 from storage.visits import TeamVisits, visits_against_schedule
 from storage.vocabulary import CLOSURE_NAMES, channel_name
@@ -63,6 +64,7 @@ class Digest:
     hotspots: Mapping[str, tuple[Hotspot, ...]]
     channels: tuple[ChannelFigures, ...] = ()  # the month's requests by channel
     visits: tuple[TeamVisits, ...] = ()  # the month's visits per team against the schedule
+    themes: tuple[tuple[str, int, int], ...] = ()  # the month's (theme, requests, direct)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,8 +117,17 @@ async def build_digest(
         month_figures = await figures(uow=uow, since=month_since, until=until, now=day_figures.now)
         channels = await channel_figures(uow=uow, since=month_since, until=until)
         visits = await visits_against_schedule(uow=uow, first=day.replace(day=1), last=day)
+        themes = await theme_counts(uow=uow, since=month_since, until=until)
     hotspots = hot.result()
-    return Digest(day, day_figures, month_figures, hotspots, tuple(channels), tuple(visits))
+    return Digest(
+        day,
+        day_figures,
+        month_figures,
+        hotspots,
+        tuple(channels),
+        tuple(visits),
+        tuple(themes),
+    )
 
 
 def parse_stats_args(args: Sequence[str]) -> tuple[date, date, str | None]:
@@ -278,6 +289,7 @@ def _compose(digest: Digest, *, with_examples: bool, max_departments: int | None
             lines.append(texts.DIGEST_TRUNCATED.format(count=len(active) - len(shown)))
     lines += channel_lines(digest.channels)
     lines += visit_lines(digest.visits)
+    lines += theme_lines(digest.themes)
     lines += ["", texts.DIGEST_HOTSPOTS]
     lines += _hotspot_lines(digest, with_examples=with_examples) or [texts.DIGEST_NO_HOTSPOTS]
     return "\n".join(lines)
@@ -363,4 +375,15 @@ def visit_lines(rows: Sequence[TeamVisits]) -> list[str]:
             )
             for row in rows
         ),
+    ]
+
+
+def theme_lines(rows: Sequence[tuple[str, int, int]]) -> list[str]:
+    """Requests per monthly theme (每月一个主题), with how many were answered on the spot."""
+    if not rows:
+        return []
+    return [
+        "",
+        texts.THEMES_TITLE,
+        *(texts.THEME_LINE.format(theme=t, count=n, direct=d) for t, n, d in rows),
     ]

@@ -91,6 +91,7 @@ class Record:
     photo_file_ids: tuple[str, ...] = ()
     phone: str | None = None
     phone_consent: bool = False  # the resident said the phone may be given to staff
+    theme: str | None = None  # the month's theme, when the request is about it
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +156,7 @@ async def record_ticket(
         team=team,
         person_name=record.person_name.strip()[:100] or None,
         link_code_hash=_digest(code),
+        theme=(record.theme or "").strip()[:64] or None,
     )
     uow.session.add(ticket)
     await uow.flush()

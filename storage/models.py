@@ -266,6 +266,7 @@ class Ticket(SQLModel, table=True):
     person_name: str | None = Field(default=None, max_length=100)  # 群众, as recorded (or 匿名)
     link_code_hash: str | None = Field(default=None, max_length=64)  # single use, hashed
     written_off_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # 销号
+    theme: str | None = Field(default=None, max_length=64)  # the month's theme, if it applies
 
 
 class TicketEvent(SQLModel, table=True):
@@ -415,3 +416,14 @@ class Visit(SQLModel, table=True):
     requests: int = 0
     notes: str = ""
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Theme(SQLModel, table=True):
+    """The month's theme of the campaign (每月一个主题, e.g. 打击养老诈骗), set by a supervisor."""
+
+    __tablename__ = "themes"
+
+    month: str = Field(primary_key=True, max_length=7)  # YYYY-MM, in the district's time zone
+    name: str = Field(max_length=64)
+    set_by: int | None = Field(default=None, sa_type=BigInteger)
+    set_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -40,6 +40,7 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("written_off_at", sa.DateTime(timezone=True), nullable=True)
         )
+        batch.add_column(sa.Column("theme", sa.String(length=64), nullable=True))
     op.create_index("ix_tickets_team", "tickets", ["team", "created_at"])
     op.create_index("ix_tickets_recorder", "tickets", ["recorder_user_id", "created_at"])
     op.create_index("ix_tickets_link_code", "tickets", ["link_code_hash"], unique=True)
@@ -59,9 +60,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_visits_team_day", "visits", ["team", "day"])
+    op.create_table(
+        "themes",
+        sa.Column("month", sa.String(length=7), nullable=False),
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("set_by", sa.BigInteger(), nullable=True),
+        sa.Column("set_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("month"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("themes")
     op.drop_index("ix_visits_team_day", table_name="visits")
     op.drop_table("visits")
     with op.batch_alter_table("members") as batch:
@@ -72,6 +82,7 @@ def downgrade() -> None:
     op.drop_index("ix_tickets_team", table_name="tickets")
     with op.batch_alter_table("tickets") as batch:
         for column in (
+            "theme",
             "written_off_at",
             "link_code_hash",
             "person_name",
