@@ -11,6 +11,7 @@ from admin import cli_texts as texts
 from admin.arguments import department_code
 from admin.cli_common import EDGE, describe, fail, run_with_uow, settings_or_exit
 from admin.cli_model import app as model_app
+from admin.cli_register import import_app
 from admin.cli_reports import anonymise, export_app
 from admin.cli_retrain import retrain as _retrain  # noqa: F401  (registers `model retrain`)
 from admin.settings import Settings
@@ -52,6 +53,7 @@ app.add_typer(departments_app, name="departments")
 app.add_typer(members_app, name="members")
 app.add_typer(model_app, name="model")
 app.add_typer(export_app, name="export")
+app.add_typer(import_app, name="import")  # admin.cli_register also adds `export register`
 app.command("anonymise")(anonymise)
 
 

@@ -62,7 +62,9 @@ COMMANDS: dict[str, Entry] = {
     ),
     # admin.cli_retrain adds `model retrain` to admin.cli_model's group.
     "model": Entry("admin.cli_retrain", "model_app", "分类模型: train / evaluate / predict"),
-    "export": Entry("admin.cli_reports", "export_app", "导出: tickets / digest"),
+    # admin.cli_register adds `export register` to admin.cli_reports' group.
+    "export": Entry("admin.cli_register", "export_app", "导出: tickets / digest / register"),
+    "import": Entry("admin.cli_register", "import_app", "导入: register"),
 }
 
 
