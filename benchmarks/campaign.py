@@ -94,15 +94,17 @@ def _at(day: date, rng: random.Random) -> datetime:
     return (local + timedelta(minutes=rng.randrange(0, 8 * 60))).astimezone(UTC)
 
 
+WORDS = {
+    Channel.VISIT: "入户走访",
+    Channel.PHONE: "电话",
+    Channel.TALK: "座谈",
+    Channel.DESK: "接待点",
+}
+
+
 def _register_row(
     day: date, text: str, channel: Channel, outcome: str, done: bool
 ) -> dict[str, str]:
-    words = {
-        Channel.VISIT: "入户走访",
-        Channel.PHONE: "电话",
-        Channel.TALK: "座谈",
-        Channel.DESK: "接待点",
-    }
     return {
         "走访日期": day.isoformat(),
         "社区": "荷韵社区",
