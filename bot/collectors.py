@@ -681,9 +681,11 @@ def schedule(application: Application, *, tz: ZoneInfo) -> None:  # type: ignore
 
 
 async def set_commands(application: Application, svc: Services) -> None:  # type: ignore[type-arg]
-    """Each collector's private chat lists the collectors' commands (set per chat)."""
+    """Each collector's private chat lists the collectors' commands (set per chat), and the
+    flood guard lets collectors through (they record request after request)."""
     async with svc.uow() as uow:
         ids = await collector_ids(uow=uow)
+    application.bot_data[residents.TRUSTED_KEY] = frozenset(ids)
     for user_id in ids:
         await application.bot.set_my_commands(
             COLLECTOR_COMMANDS, scope=BotCommandScopeChat(chat_id=user_id)
