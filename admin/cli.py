@@ -12,6 +12,7 @@ from admin.arguments import department_code
 from admin.cli_common import EDGE, describe, fail, run_with_uow, settings_or_exit
 from admin.cli_knowledge import knowledge_app
 from admin.cli_model import app as model_app
+from admin.cli_register import import_app
 from admin.cli_reports import anonymise, export_app
 from admin.cli_retrain import retrain as _retrain  # noqa: F401  (registers `model retrain`)
 from admin.cli_templates import templates_app
@@ -58,6 +59,7 @@ app.add_typer(model_app, name="model")
 app.add_typer(export_app, name="export")
 app.add_typer(templates_app, name="templates")
 app.add_typer(knowledge_app, name="knowledge")
+app.add_typer(import_app, name="import")  # admin.cli_register also adds `export register`
 app.command("anonymise")(anonymise)
 
 

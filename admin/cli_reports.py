@@ -30,7 +30,7 @@ from storage.vocabulary import channel_name, closure_name, rating_name, status_n
 
 __all__ = ["ExportFormat", "anonymise", "export_app", "export_row", "write_tickets"]
 
-export_app = typer.Typer(help="导出: tickets / digest", no_args_is_help=True)
+export_app = typer.Typer(help="导出: tickets / digest / register", no_args_is_help=True)
 
 DAY_FORMATS = ["%Y-%m-%d"]
 

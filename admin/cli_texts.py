@@ -212,3 +212,24 @@ KNOWLEDGE_EXPORTED = "已导出知识库 {count} 条到 {path}"
 KNOWLEDGE_LINE = "{id:>4}  [{source}] {question}"
 KNOWLEDGE_NONE = "知识库是空的：运行 `minyi knowledge import` 载入默认知识库"
 KNOWLEDGE_SEEDED = "知识库载入默认条目 {added} 条。"
+
+# --- registers (诉求台账) ----------------------------------------------------------------------
+REGISTER_PROBLEMS = {
+    "day": "日期「{value}」无法识别（如 2026-10-05）",
+    "text": "诉求内容为空",
+    "channel": "渠道「{value}」无法识别（入户走访、电话、座谈、接待点、其他）",
+    "outcome": "办理情况「{value}」无法识别（现场解答、在办、已办结）",
+    "written_off": "是否销号「{value}」无法识别（是、否）",
+    "department": "承办部门「{value}」不在部门表中",
+}
+REGISTER_BAD_ROW = "第 {row} 行未导入：{reasons}"
+REGISTER_MISSING_COLUMNS = (
+    "台账缺少列：{missing}。文件中的列：{columns}（用 --date-column 等选项指定列名）"
+)
+REGISTER_UNREADABLE = "无法读取台账文件：{detail}"
+REGISTER_ALREADY = "{file} 已经导入过，未重复导入。"
+REGISTER_IMPORTED = "已导入 {team} 的台账 {count} 条（{bad} 行有问题未导入，文件编码 {encoding}）。"
+REGISTER_EXPORTED = "已导出台账 {count} 条到 {path}"
+REGISTER_BAD_RANGE = "结束日期不能早于开始日期。"
+YES = "是"
+NO = "否"

@@ -24,7 +24,9 @@ from storage.metrics import (
     figures,
     sample_texts,
 )
+from storage.themes import theme_counts
 from storage.unit_of_work import UnitOfWork
+from storage.visits import TeamVisits, visits_against_schedule
 from storage.vocabulary import CLOSURE_NAMES, channel_name, metric_name
 
 __all__ = [
@@ -66,6 +68,8 @@ class Digest:
     month_figures: Figures
     hotspots: Mapping[str, tuple[Hotspot, ...]]
     channels: tuple[ChannelFigures, ...] = ()  # the month's requests by channel
+    visits: tuple[TeamVisits, ...] = ()  # the month's visits per team against the schedule
+    themes: tuple[tuple[str, int, int], ...] = ()  # the month's (theme, requests, direct)
 
     @property
     def until_now(self) -> datetime | None:
@@ -123,8 +127,18 @@ async def build_digest(
         day_figures = await figures(uow=uow, since=since, until=until, now=now)
         month_figures = await figures(uow=uow, since=month_since, until=until, now=day_figures.now)
         channels = await channel_figures(uow=uow, since=month_since, until=until)
+        visits = await visits_against_schedule(uow=uow, first=day.replace(day=1), last=day)
+        themes = await theme_counts(uow=uow, since=month_since, until=until)
     hotspots = hot.result()
-    return Digest(day, day_figures, month_figures, hotspots, tuple(channels))
+    return Digest(
+        day,
+        day_figures,
+        month_figures,
+        hotspots,
+        tuple(channels),
+        tuple(visits),
+        tuple(themes),
+    )
 
 
 def parse_stats_args(args: Sequence[str]) -> tuple[date, date, str | None]:
@@ -345,6 +359,8 @@ def _compose(digest: Digest, *, with_examples: bool, max_departments: int | None
         if len(shown) < len(active):
             lines.append(texts.DIGEST_TRUNCATED.format(count=len(active) - len(shown)))
     lines += channel_lines(digest.channels)
+    lines += visit_lines(digest.visits)
+    lines += theme_lines(digest.themes)
     lines += ["", texts.DIGEST_HOTSPOTS]
     lines += _hotspot_lines(digest, with_examples=with_examples) or [texts.DIGEST_NO_HOTSPOTS]
     return "\n".join(lines)
@@ -411,3 +427,34 @@ def channel_lines(rows: Sequence[ChannelFigures]) -> list[str]:
             )
         )
     return lines
+
+
+def visit_lines(rows: Sequence[TeamVisits]) -> list[str]:
+    """Each team's visits of the month against the 5th/15th/25th schedule."""
+    if not rows:
+        return []
+    return [
+        "",
+        texts.VISITS_TITLE,
+        *(
+            texts.VISIT_LINE.format(
+                team=row.team,
+                made=row.made,
+                scheduled=row.scheduled,
+                households=row.households,
+                requests=row.requests,
+            )
+            for row in rows
+        ),
+    ]
+
+
+def theme_lines(rows: Sequence[tuple[str, int, int]]) -> list[str]:
+    """Requests per monthly theme (每月一个主题), with how many were answered on the spot."""
+    if not rows:
+        return []
+    return [
+        "",
+        texts.THEMES_TITLE,
+        *(texts.THEME_LINE.format(theme=t, count=n, direct=d) for t, n, d in rows),
+    ]

@@ -2,20 +2,25 @@
 product's own use cases, and the digest's channel breakdown that rebuilds "collected, closed".
 
 Usage: python benchmarks/campaign.py [--requests N] [--seed S] [--database sqlite|postgres]
+                                     [--via record|import]
 A fresh store (SQLite file in a temp dir; PostgreSQL: a throwaway database
 minyi_bench_<random> on postgresql://postgres@127.0.0.1:5432, dropped afterwards). Two teams of
 民情书记 visit their communities on the 5th, 15th and 25th of October to December 2026 and record
 what they hear (入户走访, 电话, 座谈, 接待点): most is answered on the spot (现场解答), the rest
 sent on; residents also write to the bot (居民自报). Departments resolve what was sent on;
 residents who opened the start link rate it themselves, the others are followed up by the
-collector; closed tickets are ticked off the register (销号). Then it times channel_figures and
-the digest of the last day, and prints one JSON object with the digest's channel lines.
+collector; closed tickets are ticked off the register (销号). With `--via import` the
+collectors' lines are instead written as each team's paper register (a GBK CSV in the
+export's columns) and brought in with the code of `minyi import register`. Then it times
+channel_figures and the digest of the last day, and prints one JSON object with the digest's
+channel lines.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import json
 import os
 import random
@@ -33,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import asyncpg
 
 from admin.digest import build_digest, channel_lines
+from classifiers.dataset import read_table
 from classifiers.model import Prediction
 from storage import database
 from storage.collect import Record, link_resident, record_follow_up, record_ticket, write_off
@@ -40,6 +46,7 @@ from storage.district import load_departments, read_district
 from storage.members import actor_for, add_member
 from storage.metrics import channel_figures
 from storage.models import Channel, ClosureCode, Rating, Role
+from storage.registers import HEADERS, Columns, import_register, parse_rows
 from storage.tickets import Draft, Policy, ResidentRef, open_ticket, rate_ticket, resolve_ticket
 from storage.unit_of_work import UnitOfWork
 
@@ -87,7 +94,52 @@ def _at(day: date, rng: random.Random) -> datetime:
     return (local + timedelta(minutes=rng.randrange(0, 8 * 60))).astimezone(UTC)
 
 
-async def _fill(url: str, requests: int, seed: int) -> dict[str, Any]:
+WORDS = {
+    Channel.VISIT: "入户走访",
+    Channel.PHONE: "电话",
+    Channel.TALK: "座谈",
+    Channel.DESK: "接待点",
+}
+
+
+def _register_row(
+    day: date, text: str, channel: Channel, outcome: str, done: bool
+) -> dict[str, str]:
+    return {
+        "走访日期": day.isoformat(),
+        "社区": "荷韵社区",
+        "群众": "",
+        "诉求内容": text,
+        "渠道": WORDS[channel],
+        "承办部门": "",
+        "办理情况": outcome,
+        "是否销号": "是" if done else "否",
+    }
+
+
+async def _import(sessions: Any, registers: dict[str, list[dict[str, str]]], folder: Path) -> float:
+    """Each team's register written as a GBK CSV, read and imported as the CLI does."""
+    started = time.perf_counter()
+    district = read_district()
+    names = {d.name: d.code for d in district.departments}
+    for index, (team, rows) in enumerate(registers.items()):
+        path = folder / f"register-{index}.csv"
+        with path.open("w", encoding="gbk", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(HEADERS[1:]))
+            writer.writeheader()
+            writer.writerows(rows)
+        table = read_table(path)
+        entries, bad = parse_rows(table.rows, Columns(), names)
+        assert not bad, bad[:3]
+        async with UnitOfWork(sessions) as uow:
+            await import_register(
+                uow=uow, team=team, entries=entries, source_sha256=table.sha256,
+                policy=Policy(), dispatch_code=district.dispatch.code,
+            )  # fmt: skip
+    return time.perf_counter() - started
+
+
+async def _fill(url: str, requests: int, seed: int, via: str) -> dict[str, Any]:
     rng = random.Random(seed)
     engine = database.create_engine(url)
     sessions = database.session_factory(engine)
@@ -112,6 +164,10 @@ async def _fill(url: str, requests: int, seed: int) -> dict[str, Any]:
     weights = [MIX[c][0] for c in channels]
     started = time.perf_counter()
     residents = 0
+    registers: dict[str, list[dict[str, str]]] = {
+        "市直第一民情书记队": [],
+        "市直第二民情书记队": [],
+    }
     for index in range(requests):
         channel = rng.choices(channels, weights)[0]
         code, text = rng.choice(REQUESTS)
@@ -127,6 +183,14 @@ async def _fill(url: str, requests: int, seed: int) -> dict[str, Any]:
                     policy=policy, now=now,
                 )  # fmt: skip
             number, code_ = ticket.number, None
+        elif via == "import":
+            day = rng.choice(visit_days)
+            on_spot = rng.random() < MIX[channel][1]
+            outcome = "现场解答" if on_spot else "在办" if rng.random() < 0.03 else "已办结"
+            done = outcome != "在办" and rng.random() < 0.98
+            team = list(registers)[index % 2]
+            registers[team].append(_register_row(day, text, channel, outcome, done))
+            continue
         else:
             now = _at(rng.choice(visit_days), rng)
             collector = collectors[index % 2]
@@ -178,6 +242,10 @@ async def _fill(url: str, requests: int, seed: int) -> dict[str, Any]:
                     uow=uow, collector=collectors[index % 2], number=number, rating=verdict,
                     policy=policy, now=later,
                 )  # fmt: skip
+    imported = 0.0
+    if via == "import":
+        with tempfile.TemporaryDirectory() as folder:
+            imported = await _import(sessions, registers, Path(folder))
     filled = time.perf_counter() - started
     since = datetime(2026, 10, 1, tzinfo=TZ)
     until = datetime(2027, 1, 1, tzinfo=TZ)
@@ -196,7 +264,9 @@ async def _fill(url: str, requests: int, seed: int) -> dict[str, Any]:
     return {
         "requests": requests,
         "seed": seed,
+        "via": via,
         "fill_seconds": round(filled, 2),
+        "import_seconds": round(imported, 2),
         "requests_per_second": round(requests / filled, 1),
         "channel_figures_ms_median": round(sorted(timings)[1] * 1000, 2),
         "digest_last_day_ms": round(digest_seconds * 1000, 1),
@@ -241,17 +311,18 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1734)
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--via", choices=["record", "import"], default="record")
     args = parser.parse_args()
     if args.database == "sqlite":
         with tempfile.TemporaryDirectory() as folder:
             url = f"sqlite+aiosqlite:///{Path(folder) / 'campaign.sqlite3'}"
             database.upgrade(url)
-            result = asyncio.run(_fill(url, args.requests, args.seed))
+            result = asyncio.run(_fill(url, args.requests, args.seed, args.via))
     else:
         name, url = asyncio.run(_postgres_database())
         try:
             database.upgrade(url)
-            result = asyncio.run(_fill(url, args.requests, args.seed))
+            result = asyncio.run(_fill(url, args.requests, args.seed, args.via))
         finally:
             asyncio.run(_drop(name))
     result["database"] = args.database

@@ -27,6 +27,7 @@ from delivery.sender import OutboxSender
 from storage import database
 from storage.district import District, read_district
 from storage.places import read_places
+from storage.teams import read_teams
 from storage.tickets import Policy
 from storage.worktime import WorkingCalendar, parse_office_hours
 
@@ -166,11 +167,13 @@ def _post_init(
             rating_window_days=settings.rating_window_days,
             places=read_places(settings.places_file),
             knowledge_threshold=settings.knowledge_threshold,
+            teams=read_teams(settings.teams_file),
         )
         application.bot_data[SERVICES_KEY] = svc
         await _set_commands(application)
         if run_jobs:
             supervision.schedule(application, digest_at=settings.digest_time, tz=settings.tz)
+            collectors.schedule(application, tz=settings.tz)
         if run_sender:
             stop = asyncio.Event()
             sender = OutboxSender(application.bot, svc)

@@ -13,8 +13,9 @@ import io
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import segno
 from telegram import (
@@ -56,7 +57,9 @@ from storage.errors import DomainError, IllegalTransition, PermissionDenied, Tic
 from storage.members import Actor, actor_for, collector_ids
 from storage.models import Channel
 from storage.routing import decide
+from storage.themes import current_theme, set_theme
 from storage.tickets import ResidentRef
+from storage.visits import log_visit, queue_visit_reminders
 from storage.vocabulary import ANONYMOUS, CHANNEL_NAMES
 
 log = logging.getLogger(__name__)
@@ -74,11 +77,13 @@ CHANNEL, PERSON, ADDRESS, REQUEST, PHONE, PHONE_NUMBER, SUMMARY, ANSWER = (
 )
 COLLECTOR_COMMANDS = [
     BotCommand("record", "代录群众诉求"),
+    BotCommand("visit", "登记走访：/visit 入户数 诉求数 备注"),
     BotCommand("register", "我的诉求台账：/register 天数"),
     BotCommand("cancel", "取消正在代录的诉求"),
     BotCommand("start", "民情书记菜单"),
 ]
 REGISTER_DAYS = 31  # a register without a period shows the last month
+REMIND_AT = time(18, 0)  # the evening before a visit day, in the district's time zone
 
 
 # --- state ------------------------------------------------------------------------------------
@@ -137,14 +142,18 @@ def _channel_keyboard() -> InlineKeyboardMarkup:
     )
 
 
-def _summary_keyboard(route_name: str) -> InlineKeyboardMarkup:
-    return _buttons(
+def _summary_keyboard(route_name: str, theme: str | None, chosen: bool) -> InlineKeyboardMarkup:
+    rows = [
         [
             (texts.C_ON_THE_SPOT, "c:spot"),
             (texts.C_SEND_ON.format(department=route_name), "c:send"),
         ],
         [(texts.C_CHANGE_DEPARTMENT, "c:dept"), (texts.C_CANCEL, "c:cancel")],
-    )
+    ]
+    if theme:
+        label = texts.C_THEME_OFF if chosen else texts.C_THEME_ON
+        rows.append([(label.format(theme=theme), "c:theme")])
+    return _buttons(*rows)
 
 
 def _departments_keyboard(svc: Services) -> InlineKeyboardMarkup:
@@ -183,6 +192,10 @@ async def _summary(update: Update, svc: Services, state: ConversationState) -> N
     route = _route_to(svc, data)
     names = svc.department_names()
     route_name = names.get(route, route) if route else texts.C_TO_DISPATCH
+    async with svc.uow() as uow:
+        theme = await current_theme(uow=uow, day=datetime.now(svc.tz).date())
+    if data.get("theme") and data["theme"] != theme:
+        data.pop("theme")  # the month's theme changed meanwhile
     await _save(svc, update, state, SUMMARY)
     body = texts.C_SUMMARY.format(
         channel=CHANNEL_NAMES[Channel(data["channel"])],
@@ -192,8 +205,9 @@ async def _summary(update: Update, svc: Services, state: ConversationState) -> N
         photos=len(data.get("photos", [])),
         phone=texts.C_PHONE_CONSENTED if data.get("phone") else texts.C_PHONE_NONE,
         department=route_name,
+        theme=data.get("theme") or texts.C_NONE,
     )
-    await _say(update, body, _summary_keyboard(route_name))
+    await _say(update, body, _summary_keyboard(route_name, theme, bool(data.get("theme"))))
 
 
 async def _on_person(update: Update, svc: Services, state: ConversationState, text: str) -> None:
@@ -277,7 +291,7 @@ STEPS: dict[str, StepSpec] = {
     REQUEST: StepSpec("诉求原话", _on_request, frozenset()),
     PHONE: StepSpec("电话同意", _ask_consent, frozenset({"consent", "nophone"})),
     PHONE_NUMBER: StepSpec("电话", _on_phone_number, frozenset()),
-    SUMMARY: StepSpec("确认", _on_summary, frozenset({"spot", "send", "dept", "to"})),
+    SUMMARY: StepSpec("确认", _on_summary, frozenset({"spot", "send", "dept", "to", "theme"})),
     ANSWER: StepSpec("现场答复", _on_answer, frozenset()),
 }
 
@@ -300,6 +314,7 @@ async def _submit(
         photo_file_ids=tuple(data.get("photos", [])),
         phone=data.get("phone"),
         phone_consent=bool(data.get("phone")),
+        theme=data.get("theme"),
     )
     expected = ANSWER if answer is not None else SUMMARY
     async with svc.uow() as uow:
@@ -444,6 +459,11 @@ async def on_button(update: Update, context: Context) -> None:
     elif what == "to" and len(parts) == 3 and parts[2] in svc.department_names():
         data["department"] = parts[2]
         await _summary(update, svc, state)
+    elif what == "theme":
+        async with svc.uow() as uow:
+            theme = await current_theme(uow=uow, day=datetime.now(svc.tz).date())
+        data["theme"] = None if data.get("theme") else theme
+        await _summary(update, svc, state)
     elif what == "spot":
         await _save(svc, update, state, ANSWER)
         await _say(update, texts.C_ASK_ANSWER)
@@ -574,10 +594,98 @@ async def start(update: Update, context: Context) -> None:
     await residents.start(update, context)
 
 
+async def visit(update: Update, context: Context) -> None:
+    """/visit [日期] 入户数 诉求数 [备注]: log the team's visit (today unless a date is given)."""
+    svc = services(context)
+    message = update.effective_message
+    assert message is not None
+    actor = await _collector(svc, update)
+    if actor is None or actor.team is None:
+        await _say(update, texts.C_NOT_COLLECTOR)
+        return
+    words = (message.text or "").split()[1:]
+    day = datetime.now(svc.tz).date()
+    if words:
+        try:
+            day = date.fromisoformat(words[0])
+            words = words[1:]
+        except ValueError:
+            pass
+    if len(words) < 2 or not (words[0].isdigit() and words[1].isdigit()):
+        await _say(update, texts.C_VISIT_USAGE)
+        return
+    community = next((t.community for t in svc.teams if t.name == actor.team), "")
+    async with svc.uow() as uow:
+        logged = await log_visit(
+            uow=uow,
+            collector=actor,
+            day=day,
+            households=int(words[0]),
+            requests=int(words[1]),
+            community=community,
+            notes=" ".join(words[2:]),
+        )
+    await _say(
+        update,
+        texts.C_VISIT_LOGGED.format(
+            day=f"{logged.day.month}月{logged.day.day}日",
+            team=logged.team,
+            community=logged.community or texts.C_NONE,
+            households=logged.households,
+            requests=logged.requests,
+        ),
+    )
+
+
+async def theme(update: Update, context: Context) -> None:
+    """/theme [主题]: a supervisor sets the month's theme; without words, it is shown."""
+    svc = services(context)
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    words = " ".join((message.text or "").split()[1:])
+    today = datetime.now(svc.tz).date()
+    async with svc.uow() as uow:
+        if not words:
+            current = await current_theme(uow=uow, day=today)
+            await _say(update, texts.C_THEME_IS.format(theme=current or texts.C_NONE))
+            return
+        actor = await actor_for(uow=uow, user_id=user.id, display_name=user.first_name)
+        try:
+            name = await set_theme(uow=uow, actor=actor, day=today, name=words)
+        except PermissionDenied:
+            await _say(update, texts.C_THEME_REFUSED)
+            return
+        except DomainError:
+            await _say(update, texts.C_THEME_USAGE)
+            return
+    await _say(update, texts.C_THEME_SET.format(month=today.month, theme=name))
+
+
+async def visit_reminder_job(context: Context) -> None:
+    """Daily, in the evening: the day before the 5th, 15th and 25th, remind every collector."""
+    svc = services(context)
+    async with svc.uow() as uow:
+        queued = await queue_visit_reminders(uow=uow, today=datetime.now(svc.tz).date())
+    if queued:
+        log.info("visit reminders queued for %d collectors", queued)
+        svc.kick_outbox()
+
+
+def schedule(application: Application, *, tz: ZoneInfo) -> None:  # type: ignore[type-arg]
+    """Put the collectors' reminder on the application's job queue."""
+    jobs = application.job_queue
+    if jobs is None:
+        raise RuntimeError("python-telegram-bot was installed without the job-queue extra")
+    jobs.run_daily(visit_reminder_job, time=REMIND_AT.replace(tzinfo=tz), name="visit_reminder")
+
+
 async def set_commands(application: Application, svc: Services) -> None:  # type: ignore[type-arg]
-    """Each collector's private chat lists the collectors' commands (set per chat)."""
+    """Each collector's private chat lists the collectors' commands (set per chat), and the
+    flood guard lets collectors through (they record request after request)."""
     async with svc.uow() as uow:
         ids = await collector_ids(uow=uow)
+    application.bot_data[residents.TRUSTED_KEY] = frozenset(ids)
     for user_id in ids:
         await application.bot.set_my_commands(
             COLLECTOR_COMMANDS, scope=BotCommandScopeChat(chat_id=user_id)
@@ -593,6 +701,8 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
             CommandHandler("start", start, filters=private),
             CommandHandler("record", record, filters=private),
             CommandHandler("register", register, filters=private),
+            CommandHandler("visit", visit, filters=private),
+            CommandHandler("theme", theme, filters=private),
             CallbackQueryHandler(on_button, pattern=r"^c:"),
             CallbackQueryHandler(on_follow_up, pattern=r"^cv:"),
             CallbackQueryHandler(on_write_off, pattern=r"^cw:"),

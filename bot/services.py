@@ -15,6 +15,7 @@ from admin.context import SERVICES_KEY
 from classifiers.knowledge import KnowledgeMatcher
 from classifiers.model import Classifier
 from storage.district import District
+from storage.teams import Team
 from storage.tickets import Policy
 from storage.unit_of_work import UnitOfWork
 
@@ -40,6 +41,7 @@ class Services:
     tz: ZoneInfo
     rating_window_days: int = 3
     places: tuple[str, ...] = ()  # the district's gazetteer, longest names first
+    teams: tuple[Team, ...] = ()  # collectors' teams and their communities (teams.toml)
     max_photos: int = 5
     min_text_chars: int = 5
     outbox_lease: timedelta = timedelta(minutes=2)

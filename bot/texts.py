@@ -279,7 +279,7 @@ C_PHONE_NONE = "未留"
 C_SUMMARY = (
     "📝 请核对代录内容：\n"
     "渠道：{channel}\n群众：{person}\n住址：{address}\n诉求：{text}\n"
-    "照片：{photos} 张　电话：{phone}\n建议承办：{department}\n\n"
+    "照片：{photos} 张　电话：{phone}\n本月主题：{theme}\n建议承办：{department}\n\n"
     "能当场答复的请点“现场解答”，需要部门办理的请点“转办”。"
 )
 C_ON_THE_SPOT = "✅ 现场解答"
@@ -327,3 +327,16 @@ KB_HUMAN_BUTTON = "转人工"
 KB_THANKS = "很高兴帮到您！如有其他问题，随时发消息给我。"
 KB_TO_HUMAN = "好的，这就为您转人工办理，您刚才的问题已保留。"
 KB_NOT_YOURS = "这条答复不是发给您的，按钮对您无效。"
+C_VISIT_USAGE = (
+    "登记走访的格式：/visit 入户数 诉求数 备注，例如 /visit 35 12 重点走访独居老人；"
+    "补登以前的走访在前面加日期：/visit 2026-12-05 35 12"
+)
+C_VISIT_LOGGED = (
+    "🚶 已登记走访：{day}，{team}（{community}），入户 {households} 户，收集诉求 {requests} 件。"
+)
+C_THEME_ON = "🎯 属于本月主题：{theme}"
+C_THEME_OFF = "取消本月主题：{theme}"
+C_THEME_IS = "本月主题：{theme}。督查人员可以用 /theme 主题 设置，例如 /theme 打击养老诈骗"
+C_THEME_SET = "🎯 已将{month}月主题设为「{theme}」，民情书记代录时可以标记。"
+C_THEME_REFUSED = "只有督查人员或管理员可以设置本月主题。"
+C_THEME_USAGE = "主题请用简短的一句话，例如 /theme 打击养老诈骗"

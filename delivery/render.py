@@ -43,6 +43,7 @@ from storage.notices import (
     SendBackDecided,
     TicketCard,
     Unanswered,
+    VisitReminder,
     Voices,
 )
 from storage.vocabulary import CLOSURE_NAMES, RATING_NAMES, status_name
@@ -206,6 +207,9 @@ def render(notice: Notice, *, tz: ZoneInfo, names: Names) -> Rendered:
             )
         case FollowUp():
             return _follow_up(notice, names)
+        case VisitReminder():
+            day = f"{notice.day.month}月{notice.day.day}日"
+            return Rendered(texts.VISIT_REMINDER.format(day=day, team=notice.team))
 
         case AcceptReminder():
             return Rendered(

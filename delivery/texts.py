@@ -36,6 +36,10 @@ LINKED = (
 
 # --- to the collector who recorded the ticket (首问跟办) ---------------------------------------
 
+VISIT_REMINDER = (
+    "📅 明天（{day}）是民意“5”来听走访日，{team}请按计划到结对社区入户走访。"
+    "听到的诉求用 /record 代录，走访结束后用 /visit 登记走访情况。"
+)
 FOLLOW_UP_HEAD = "📋 首问跟办 {number}："
 FOLLOW_UP_STEPS = {
     "routed": "已交办 {department}。",

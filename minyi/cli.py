@@ -62,9 +62,11 @@ COMMANDS: dict[str, Entry] = {
     ),
     # admin.cli_retrain adds `model retrain` to admin.cli_model's group.
     "model": Entry("admin.cli_retrain", "model_app", "分类模型: train / evaluate / predict"),
-    "export": Entry("admin.cli_reports", "export_app", "导出: tickets / digest"),
     "templates": Entry("admin.cli_templates", "templates_app", "答复模板: list / add / remove"),
     "knowledge": Entry("admin.cli_knowledge", "knowledge_app", "知识库: import / export / list"),
+    # admin.cli_register adds `export register` to admin.cli_reports' group.
+    "export": Entry("admin.cli_register", "export_app", "导出: tickets / digest / register"),
+    "import": Entry("admin.cli_register", "import_app", "导入: register"),
 }
 
 

@@ -13,14 +13,14 @@ from typing import Any
 from admin.settings import Settings, load_settings
 from bot.app import build_application, running
 from emulator import Chat, Emulator, EmulatorServer, Message, Person
-from sandbox.walks import has, walk_intake
+from sandbox.walks import has, walk_intake, walk_record
 from storage import database
 from storage.district import bind_department, load_departments, read_district
 from storage.members import add_member
 from storage.models import Role
 from storage.unit_of_work import UnitOfWork
 
-STEPS = 9
+STEPS = 12
 
 
 def is_photo(message: Message) -> bool:
@@ -41,6 +41,8 @@ class Cast:
     community_clerk: Person
     dispatcher: Person
     chief: Person
+    zhou: Person  # 民情书记 of 市直第一民情书记队
+    sun: Person  # a resident the collector meets, who opens the start link
     urban: Chat
     housing: Chat
     utilities: Chat
@@ -150,6 +152,8 @@ async def _prepare(settings: Settings, emu: Emulator) -> Cast:
             "社区·小吴",
             "调度中心·老张",
             "督查室·孙主任",
+            "民情书记·老周",
+            "孙大爷",
         )
     }
     clerks = {
@@ -160,6 +164,16 @@ async def _prepare(settings: Settings, emu: Emulator) -> Cast:
         "dispatch": people["调度中心·老张"],
     }
     groups = await staff_district(settings, emu, clerks, people["督查室·孙主任"], "孙主任")
+    engine = database.create_engine(settings.database_url)
+    async with UnitOfWork(database.session_factory(engine)) as uow:
+        await add_member(
+            uow=uow,
+            user_id=people["民情书记·老周"].id,
+            role=Role.COLLECTOR,
+            display_name="老周",
+            team="市直第一民情书记队",
+        )
+    await engine.dispose()
     return Cast(
         wang=people["王阿姨"],
         li=people["李先生"],
@@ -170,6 +184,8 @@ async def _prepare(settings: Settings, emu: Emulator) -> Cast:
         community_clerk=clerks["community"],
         dispatcher=clerks["dispatch"],
         chief=people["督查室·孙主任"],
+        zhou=people["民情书记·老周"],
+        sun=people["孙大爷"],
         urban=groups["urban"],
         housing=groups["housing"],
         utilities=groups["utilities"],
@@ -202,6 +218,7 @@ async def play(
         cast = await _prepare(settings, emu)
         async with running(build_application(settings)):
             await _story(demo, cast)
+            await _visit_day(demo, cast)
             chart = await _digest(demo, cast, workdir)
         out("")
         out(emu.transcript())
@@ -275,6 +292,65 @@ async def _story(demo: Demo, c: Cast) -> None:
     await demo.wait(c.li.private_chat, has(pipe, "归档"))
 
 
+async def _visit_day(demo: Demo, c: Cast) -> None:
+    """A collector's visit day: three households, one answered on the spot, one sent on and
+    followed by the resident through the QR code's link, one followed up by phone."""
+    zhou = c.zhou.private_chat
+    demo.step("民情书记老周入户走访：第一户咨询高龄补贴 → 现场解答（直办，当场销号）")
+    await walk_record(
+        demo.emu,
+        c.zhou,
+        channel="入户走访",
+        person="钱奶奶",
+        address="荷韵花园5号楼1单元",
+        request="想问问八十岁以上的高龄补贴怎么申请",
+        on_the_spot="已告知携带身份证和户口本到社区服务中心一号窗口申请，当月发放",
+        wait_seconds=demo.wait_seconds,
+    )
+    demo.step("第二户反映楼道垃圾没人清 → 转办城管局，孙大爷扫码关注，自己评价")
+    garbage, code = await walk_record(
+        demo.emu,
+        c.zhou,
+        channel="入户走访",
+        person="孙大爷",
+        request="楼道口的垃圾堆了三天没人清运，味道很大",
+        phone="13900002222",
+        wait_seconds=demo.wait_seconds,
+    )
+    await demo.wait(zhou, lambda m: "photo" in m.media)  # the QR code of the start link
+    card = await demo.wait(c.urban, has(garbage, "新诉求"))
+    await c.sun.send_command(c.sun.private_chat, f"/start {code}")
+    await demo.wait(c.sun.private_chat, has("您已关注诉求", garbage))
+    demo.step("第三户电话反映电梯常停 → 转办住建局；城管局、住建局办结，老周电话回访并销号")
+    lift, _ = await walk_record(
+        demo.emu,
+        c.zhou,
+        channel="电话",
+        person=None,
+        request="单元电梯这个月停了三次，楼上老人下不了楼",
+        wait_seconds=demo.wait_seconds,
+    )
+    lift_card = await demo.wait(c.housing, has(lift, "新诉求"))
+    await c.urban_clerk.send_command(
+        c.urban, "/resolve 已解决 已安排环卫当天清运并加密清运频次。", thread=card.message_thread_id
+    )
+    await demo.rate(c.sun, garbage, "满意")
+    await c.housing_clerk.send_command(
+        c.housing,
+        "/resolve 已解决 已督促维保单位更换控制板，电梯恢复正常。",
+        thread=lift_card.message_thread_id,
+    )
+    ask = await demo.wait(zhou, has("首问跟办", lift, "回访"))
+    await c.zhou.press_button(ask, "满意")
+    await demo.wait(zhou, has("首问跟办", lift, "已办结归档"))
+    await c.zhou.send_command(zhou, "/register")
+    register = await demo.wait(zhou, has("诉求台账"))
+    for line in register.buttons:
+        await c.zhou.press_button(register, line["text"])  # 销号: closed, the resident told
+    await c.zhou.send_command(zhou, "/visit 3 3 荷韵花园入户走访三户，一户电话联系")
+    await demo.wait(zhou, has("已登记走访"))
+
+
 async def _digest(demo: Demo, c: Cast, workdir: Path) -> Path:
     demo.step("督查室孙主任查看今日日报（文字 + 图表）")
     chat = c.chief.private_chat
@@ -284,5 +360,8 @@ async def _digest(demo: Demo, c: Cast, workdir: Path) -> Path:
     chart = workdir / "digest.png"
     sizes = photo.media["photo"]
     await asyncio.to_thread(chart.write_bytes, demo.emu.file_content(sizes[-1]["file_id"]))
-    demo.step("演示结束：三件诉求，一件经调度分派、一件转办、一件重办后满意办结")
+    demo.step(
+        "演示结束：居民自报三件（一件调度分派、一件转办、一件重办后满意办结），"
+        "民情书记走访三户（一件现场解答、两件转办后回访销号）"
+    )
     return chart

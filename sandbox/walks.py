@@ -67,3 +67,61 @@ async def walk_intake(
     found = NUMBER.search(confirmed.text or "")
     assert found is not None
     return found.group(0)
+
+
+START_LINK = re.compile(r"https://t\.me/\w+\?start=([A-Za-z0-9_-]+)")
+
+
+async def walk_record(
+    emu: Emulator,
+    collector: Person,
+    *,
+    channel: str,
+    request: str,
+    person: str | None = None,
+    address: str | None = None,
+    phone: str | None = None,
+    on_the_spot: str | None = None,
+    wait_seconds: float = 20.0,
+) -> tuple[str, str]:
+    """A collector records what a resident said (/record), then answers on the spot or sends
+    it on; returns the ticket number and its start code."""
+    chat = collector.private_chat
+
+    async def wait(*parts: str) -> Message:
+        return await emu.wait_for_message(chat, has(*parts), timeout=wait_seconds)
+
+    await collector.send_command(chat, "/record")
+    await collector.press_button(await wait("什么渠道"), channel)
+    asked = await wait("群众的称呼")
+    if person is None:
+        await collector.press_button(asked, "匿名")
+    else:
+        await collector.send_text(chat, person)
+    asked = await wait("住址或户号")
+    if address is None:
+        await collector.press_button(asked, "跳过")
+    else:
+        await collector.send_text(chat, address)
+    await wait("原话")
+    await collector.send_text(chat, request)
+    asked = await wait("是否同意")
+    if phone is None:
+        await collector.press_button(asked, "不留电话")
+    else:
+        await collector.press_button(asked, "群众同意留电话")
+        await wait("电话号码")
+        await collector.send_text(chat, phone)
+    summary = await wait("请核对代录内容")
+    if on_the_spot is not None:
+        await collector.press_button(summary, "c:spot")
+        await wait("当场给群众的答复")
+        await collector.send_text(chat, on_the_spot)
+        receipt = await wait("现场解答，编号")
+    else:
+        await collector.press_button(summary, "c:send")
+        receipt = await wait("已登记并转办")
+    number, code = NUMBER.search(receipt.text or ""), START_LINK.search(receipt.text or "")
+    assert number is not None
+    assert code is not None
+    return number.group(0), code.group(1)

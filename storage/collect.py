@@ -91,6 +91,7 @@ class Record:
     photo_file_ids: tuple[str, ...] = ()
     phone: str | None = None
     phone_consent: bool = False  # the resident said the phone may be given to staff
+    theme: str | None = None  # the month's theme, when the request is about it
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +156,7 @@ async def record_ticket(
         team=team,
         person_name=record.person_name.strip()[:100] or None,
         link_code_hash=_digest(code),
+        theme=(record.theme or "").strip()[:64] or None,
     )
     uow.session.add(ticket)
     await uow.flush()
@@ -441,12 +443,22 @@ async def team_register(
     team = (team or "").strip() or viewer.team
     if team is None or not _may_see(viewer, team):
         raise PermissionDenied("register")
-    rows = await uow.session.exec(
+    return await register_lines(uow=uow, team=team, since=since, until=until, limit=limit)
+
+
+async def register_lines(
+    *, uow: UnitOfWork, team: str, since: datetime, until: datetime, limit: int | None = None
+) -> list[RegisterLine]:
+    """A team's register for [since, until), oldest first (the operator's export; in Telegram
+    through `team_register`, which checks who asks)."""
+    query = (
         select(Ticket)
         .where(Ticket.team == team, Ticket.created_at >= since, Ticket.created_at < until)
         .order_by(col(Ticket.created_at), col(Ticket.id))
-        .limit(limit)
     )
+    if limit is not None:
+        query = query.limit(limit)
+    rows = await uow.session.exec(query)
     return [
         RegisterLine(
             number=t.number,

@@ -231,7 +231,13 @@ TRANSITIONS: tuple[Step, ...] = _expand(
 # 现场解答, and is also the collector's copy of every notice to the resident of a ticket they
 # recorded (storage/outbox.py:notify).
 NOTICES_OUTSIDE_LIFECYCLE = frozenset(
-    {N.DIGEST, N.DIGEST_CHART, N.RESIDENT_UNREACHABLE, N.DEPARTMENT_UNREACHABLE}
+    {
+        N.DIGEST,
+        N.DIGEST_CHART,
+        N.RESIDENT_UNREACHABLE,
+        N.DEPARTMENT_UNREACHABLE,
+        N.VISIT_REMINDER,  # to collectors, the day before a visit day
+    }
 )
 # Events recorded outside the table: a ticket's creation (it starts as received), delivery
 # trouble and retention.

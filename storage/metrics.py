@@ -821,8 +821,9 @@ async def sample_texts(
 # - 办结率 of what was sent on = resolved ÷ (sent on - duplicates).
 # - 总办结率 (含直办) = (direct + resolved) ÷ (collected - duplicates): the campaign's
 #   "97 % closed", with direct ÷ collected beside it: how much was answered at the door.
-# - 销号率 = written off (closed and the resident told) ÷ those a collector recorded (a resident's
-#   own report is in no team's register: no 销号率 for 居民自报).
+# - 销号率 = written off (closed and the resident told) ÷ the lines of the teams' registers
+#   (recorded by collectors or imported; a resident's own report is in none: no 销号率 for
+#   居民自报).
 # - 满意率 = (满意 + 基本满意) ÷ ratings given (by residents or at the collector's 回访).
 #
 # A cohort of the period's requests, followed to now: unlike `figures`, which counts each
@@ -841,7 +842,7 @@ class ChannelFigures:
     written_off: int = 0
     positive: int = 0
     rated: int = 0
-    recorded: int = 0  # recorded by a collector: the lines of the teams' registers
+    recorded: int = 0  # in a team's register (recorded by a collector, or imported)
 
     @property
     def sent_on(self) -> int:
@@ -898,7 +899,7 @@ async def channel_figures(
             _count_if(tickets.c.written_off_at.is_not(None)),
             _count_if(tickets.c.rating.in_([r.value for r in POSITIVE_RATINGS])),
             _count_if(tickets.c.rating.in_([r.value for r in GIVEN_RATINGS])),
-            _count_if(tickets.c.recorder_user_id.is_not(None)),
+            _count_if(tickets.c.team.is_not(None)),  # in a team's register
         )
         .where(tickets.c.created_at >= since, tickets.c.created_at < until)
         .group_by(tickets.c.channel)

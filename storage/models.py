@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -300,6 +300,7 @@ class Ticket(SQLModel, table=True):
     # 延期: approved extensions so far, and the working days of the one awaiting a decision
     extension_count: int = 0
     extension_pending_days: int | None = None
+    theme: str | None = Field(default=None, max_length=64)  # the month's theme, if it applies
 
 
 class TicketEvent(SQLModel, table=True):
@@ -478,3 +479,31 @@ class JobRun(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=32)
     key: str = Field(primary_key=True, max_length=64)
     ran_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Visit(SQLModel, table=True):
+    """A collectors' visit to their community (5th, 15th, 25th): who, where, how much was heard."""
+
+    __tablename__ = "visits"
+    __table_args__ = (Index("ix_visits_team_day", "team", "day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: date
+    team: str = Field(max_length=64)
+    community: str = Field(default="", max_length=100)
+    collector_user_id: int = Field(sa_type=BigInteger)
+    households: int = 0
+    requests: int = 0
+    notes: str = ""
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Theme(SQLModel, table=True):
+    """The month's theme of the campaign (每月一个主题, e.g. 打击养老诈骗), set by a supervisor."""
+
+    __tablename__ = "themes"
+
+    month: str = Field(primary_key=True, max_length=7)  # YYYY-MM, in the district's time zone
+    name: str = Field(max_length=64)
+    set_by: int | None = Field(default=None, sa_type=BigInteger)
+    set_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -63,6 +63,7 @@ class NoticeKind(StrEnum):
     EXTENSION_REQUEST = "extension_request"  # to supervisors: approve or deny
     EXTENSION_APPROVED = "extension_approved"  # to the resident: the new date
     EXTENSION_DECIDED = "extension_decided"  # to the department: approved or denied
+    VISIT_REMINDER = "visit_reminder"  # to collectors: tomorrow is a visit day (5th/15th/25th)
 
 
 class CardVia(StrEnum):
@@ -453,6 +454,15 @@ class ExtensionDecided:
     due_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class VisitReminder:
+    """Tomorrow is a visit day: the team goes to its community."""
+
+    kind: ClassVar[NoticeKind] = NoticeKind.VISIT_REMINDER
+    day: date
+    team: str
+
+
 Notice = (
     Routed
     | PendingDispatch
@@ -485,6 +495,7 @@ Notice = (
     | ExtensionRequest
     | ExtensionApproved
     | ExtensionDecided
+    | VisitReminder
 )
 
 NOTICE_TYPES: tuple[type[Notice], ...] = (
@@ -519,6 +530,7 @@ NOTICE_TYPES: tuple[type[Notice], ...] = (
     ExtensionRequest,
     ExtensionApproved,
     ExtensionDecided,
+    VisitReminder,
 )
 
 

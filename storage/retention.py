@@ -192,6 +192,8 @@ async def _apply_batch(
             voice_file_ids=[],
             phone=None,
             phone_consent=False,
+            person_name=None,  # 群众 as a collector wrote them down
+            link_code_hash=None,
             anonymised_at=now,
         )
     )

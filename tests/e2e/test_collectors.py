@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from datetime import date
 
 from admin.context import SERVICES_KEY
 from bot import collectors
@@ -18,6 +19,7 @@ from storage.members import actor_for, add_member
 from storage.models import ClosureCode, Rating, Role, Status
 from storage.queries import get_ticket
 from storage.tickets import resolve_ticket
+from storage.visits import queue_visit_reminders
 from tests.e2e.conftest import World
 
 NUMBER = re.compile(r"TB-\d{8}-\d{4}")
@@ -58,6 +60,7 @@ async def record(
     phone: str | None = None,
     on_the_spot: str | None = None,
     department: str | None = None,
+    theme: str | None = None,
 ) -> Message:
     """Walk /record to the end; returns the receipt (number and start link)."""
     chat = who.private_chat
@@ -86,6 +89,11 @@ async def record(
         chooser = await world.emu.wait_for_message(chat, has("请选择承办部门"))
         await who.press_button(chooser, department)
         summary = await world.emu.wait_for_message(chat, has("请核对代录内容"))
+    if theme is not None:
+        await who.press_button(summary, f"🎯 属于本月主题：{theme}")
+        summary = await world.emu.wait_for_message(
+            chat, has("请核对代录内容", f"本月主题：{theme}")
+        )
     if on_the_spot is not None:
         await who.press_button(summary, "c:spot")
         await world.emu.wait_for_message(chat, has("当场给群众的答复"))
@@ -240,3 +248,43 @@ async def test_digest_shows_the_channels_and_a_supervisor_sees_any_teams_registe
     await boss.send_command(boss.private_chat, "/register 市直第一民情书记队")
     register = await world.emu.wait_for_message(boss.private_chat, has("诉求台账"))
     assert "现场解答 1 件" in (register.text or "")
+
+
+async def test_a_visit_is_logged_reminded_the_day_before_and_shown_in_the_digest(
+    world: World,
+) -> None:
+    zhou = await collector(world, "民情书记老周")
+    boss = world.emu.add_user("区委督查室")
+    async with world.uow as uow:
+        await add_member(uow=uow, user_id=boss.id, role=Role.SUPERVISOR, display_name="督查")
+    await zhou.send_command(zhou.private_chat, "/visit 三十五户")
+    await world.emu.wait_for_message(zhou.private_chat, has("登记走访的格式"))
+    await zhou.send_command(zhou.private_chat, "/visit 350 93 重点走访独居老人")
+    logged = await world.emu.wait_for_message(zhou.private_chat, has("已登记走访"))
+    assert "市直第一民情书记队（荷韵社区），入户 350 户，收集诉求 93 件" in (logged.text or "")
+    async with world.uow as uow:
+        assert await queue_visit_reminders(uow=uow, today=date(2026, 12, 14)) == 1
+    world.app.bot_data[SERVICES_KEY].kick_outbox()
+    await world.emu.wait_for_message(zhou.private_chat, has("明天（12月15日）是民意"))
+    await boss.send_command(boss.private_chat, "/digest")
+    digest = await world.emu.wait_for_message(boss.private_chat, has("走访（本月"))
+    assert "▪ 市直第一民情书记队：已走访 1/" in (digest.text or "")
+    assert "入户 350 户，收集诉求 93 件" in (digest.text or "")
+
+
+async def test_the_months_theme_is_set_offered_when_recording_and_counted(world: World) -> None:
+    zhou = await collector(world, "民情书记老周")
+    boss = world.emu.add_user("区委督查室")
+    async with world.uow as uow:
+        await add_member(uow=uow, user_id=boss.id, role=Role.SUPERVISOR, display_name="督查")
+    await zhou.send_command(zhou.private_chat, "/theme 随便设一个")
+    await world.emu.wait_for_message(zhou.private_chat, has("只有督查人员"))
+    await boss.send_command(boss.private_chat, "/theme 打击养老诈骗")
+    await world.emu.wait_for_message(boss.private_chat, has("主题设为「打击养老诈骗」"))
+    await record(
+        world, zhou, channel="座谈", person="赵奶奶", request="有人上门推销保健品，说能治百病",
+        on_the_spot="已讲解防骗知识并提醒家属", theme="打击养老诈骗",
+    )  # fmt: skip
+    await boss.send_command(boss.private_chat, "/digest")
+    digest = await world.emu.wait_for_message(boss.private_chat, has("每月主题"))
+    assert "▪ 打击养老诈骗：收集诉求 1 件，其中现场解答 1 件" in (digest.text or "")

@@ -238,11 +238,12 @@ def test_every_kind_is_in_the_table_or_named_outside() -> None:
     events = {kind for step in lifecycle.TRANSITIONS for kind in step.events}
     assert notices | lifecycle.NOTICES_OUTSIDE_LIFECYCLE == set(NoticeKind)
     assert events | lifecycle.EVENTS_OUTSIDE_LIFECYCLE == set(EventKind)
-    outside = {  # the digest, and delivery trouble
+    outside = {  # the digest, delivery trouble, and the collectors' visit reminders
         NoticeKind.DIGEST,
         NoticeKind.DIGEST_CHART,
         NoticeKind.RESIDENT_UNREACHABLE,
         NoticeKind.DEPARTMENT_UNREACHABLE,
+        NoticeKind.VISIT_REMINDER,
     }
     assert outside == lifecycle.NOTICES_OUTSIDE_LIFECYCLE
 

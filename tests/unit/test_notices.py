@@ -50,6 +50,7 @@ from storage.notices import (
     TicketCard,
     Unanswered,
     UnknownNotice,
+    VisitReminder,
     Voices,
     anonymised,
     decode,
@@ -122,6 +123,7 @@ EXAMPLES: tuple[Notice, ...] = (
     ExtensionApproved(N, "urban", DUE),
     ExtensionDecided(N, approved=True, days=5, due_at=DUE),
     ExtensionDecided(N, approved=False, days=5, due_at=DUE),
+    VisitReminder(date(2026, 12, 15), "市直第一民情书记队"),
 )
 
 

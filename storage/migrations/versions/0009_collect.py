@@ -40,14 +40,40 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("written_off_at", sa.DateTime(timezone=True), nullable=True)
         )
+        batch.add_column(sa.Column("theme", sa.String(length=64), nullable=True))
     op.create_index("ix_tickets_team", "tickets", ["team", "created_at"])
     op.create_index("ix_tickets_recorder", "tickets", ["recorder_user_id", "created_at"])
     op.create_index("ix_tickets_link_code", "tickets", ["link_code_hash"], unique=True)
     with op.batch_alter_table("members") as batch:
         batch.add_column(sa.Column("team", sa.String(length=64), nullable=True))
+    op.create_table(
+        "visits",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("team", sa.String(length=64), nullable=False),
+        sa.Column("community", sa.String(length=100), nullable=False),
+        sa.Column("collector_user_id", sa.BigInteger(), nullable=False),
+        sa.Column("households", sa.Integer(), nullable=False),
+        sa.Column("requests", sa.Integer(), nullable=False),
+        sa.Column("notes", sa.String(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_visits_team_day", "visits", ["team", "day"])
+    op.create_table(
+        "themes",
+        sa.Column("month", sa.String(length=7), nullable=False),
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("set_by", sa.BigInteger(), nullable=True),
+        sa.Column("set_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("month"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("themes")
+    op.drop_index("ix_visits_team_day", table_name="visits")
+    op.drop_table("visits")
     with op.batch_alter_table("members") as batch:
         batch.drop_column("team")
     _defer_foreign_keys()
@@ -56,6 +82,7 @@ def downgrade() -> None:
     op.drop_index("ix_tickets_team", table_name="tickets")
     with op.batch_alter_table("tickets") as batch:
         for column in (
+            "theme",
             "written_off_at",
             "link_code_hash",
             "person_name",
