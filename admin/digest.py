@@ -190,6 +190,7 @@ def _block(row: DepartmentFigures) -> list[str]:
             sent_back=row.sent_back,
             extensions=row.extensions,
             extension_requests=row.extension_requests,
+            cohandled=row.cohandled,
         )
         + (
             texts.DIRECT_ANSWERS.format(count=row.direct_answers)

@@ -18,6 +18,8 @@ from storage.notices import (
     CardVia,
     Claimed,
     Closed,
+    CohandlerCard,
+    CohandlerNote,
     DepartmentUnreachable,
     Digest,
     DigestChart,
@@ -116,6 +118,10 @@ EXAMPLES: tuple[Notice, ...] = (
     ExtensionApproved(N, "urban", DUE),
     ExtensionDecided(N, approved=True, days=5, due_at=DUE),
     ExtensionDecided(N, approved=False, days=5, due_at=DUE),
+    CohandlerCard(CARD, "housing", "请核实电梯维保单位"),
+    CohandlerCard(CARD, "housing"),
+    CohandlerNote(N, "housing", "维保单位是某某公司，已通知", partial=True),
+    CohandlerNote(N, "housing", "电话已登记", partial=False),
 )
 
 
