@@ -152,6 +152,7 @@ def _event_line(event: EventView, names: dict[str, str]) -> str:
         answer=_snippet(str(detail.get("answer") or detail.get("duplicate_of") or ""), 60),
         rating=rating_name(detail.get("rating")),
         days=detail.get("days", ""),
+        cohandler=names.get(str(detail.get("department") or ""), ""),
     )
 
 

@@ -251,7 +251,9 @@ def _block(row: DepartmentFigures) -> list[str]:
     lines = [
         texts.SUMMARY.format(received=row.received, resolved=row.resolved),
         *_figure_lines(row),
-        texts.HANDLING.format(extensions=row.extensions, requests=row.extension_requests)
+        texts.HANDLING.format(
+            extensions=row.extensions, requests=row.extension_requests, cohandled=row.cohandled
+        )
         + (
             texts.DIRECT_ANSWERS.format(count=row.direct_answers)
             if row.direct_answers is not None

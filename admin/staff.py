@@ -53,9 +53,11 @@ from storage.templates import (
     remove_template,
 )
 from storage.tickets import (
+    add_cohandler,
     add_note,
     ask_resident,
     claim_ticket,
+    cohandler_note,
     reassign_ticket,
     reply_to_resident,
     request_extension,
@@ -452,6 +454,42 @@ async def on_text(update: Update, context: Context, actor: Actor) -> None:
     except IllegalTransition as error:
         status = status_name(error.status, staff=True)
         await say(update, texts.NOT_RELAYED.format(number=number, status=status))
+    except PermissionDenied:  # not the lead department's: a co-handler's (协办) note, or refused
+        text = internal if internal is not None else message.text
+        await _cohandler_write(update, context, actor, number, text, partial=internal is None)
+
+
+async def _cohandler_write(
+    update: Update, context: Context, actor: Actor, number: str, text: str, *, partial: bool
+) -> None:
+    svc = staff_services(context)
+    async with svc.uow() as uow:
+        await cohandler_note(uow=uow, actor=actor, number=number, text=text, partial=partial)
+    log.info("%s: co-handler note", number)
+    await say(update, texts.COHANDLER_NOTED.format(number=number))
+    svc.kick_outbox()
+
+
+async def cohandle(update: Update, context: Context, actor: Actor) -> None:
+    """/cohandle [NUMBER] DEPARTMENT [NOTE]: 协办, another department helps with the ticket."""
+    found = await _command_ticket(update, context, "cohandle")
+    if found is None:
+        return
+    args, number = found
+    if not args.first:
+        await say(update, usage("cohandle"))
+        return
+    svc = staff_services(context)
+    code = department_code(args.first, svc.department_names()) or args.first
+    async with svc.uow() as uow:
+        await add_cohandler(
+            uow=uow, actor=actor, number=number, department_code=code, note=args.after_first
+        )
+    log.info("%s: co-handler %s added", number, code)
+    await say(
+        update, texts.COHANDLER_ADDED.format(number=number, department=svc.department_names()[code])
+    )
+    svc.kick_outbox()
 
 
 async def on_photo(update: Update, context: Context, actor: Actor) -> None:
@@ -685,6 +723,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             CommandHandler("sendback", staff_only(sendback), filters=command),
             CommandHandler("extend", staff_only(extend), filters=command),
             CommandHandler("templates", staff_only(templates), filters=command),
+            CommandHandler("cohandle", staff_only(cohandle), filters=command),
             CommandHandler("refuse", staff_only(dispatch.refuse), filters=command),
             CommandHandler("bind", staff_only(bind, anywhere=True), filters=command),
             MessageHandler(

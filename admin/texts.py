@@ -37,6 +37,8 @@ EVENT_LINES: dict[str, str] = {
     EventKind.EXTENSION_REQUESTED: "申请延期 {days} 个工作日{reason}",
     EventKind.EXTENSION_APPROVED: "批准延期 {days} 个工作日",
     EventKind.EXTENSION_DENIED: "不批准延期 {days} 个工作日",
+    EventKind.COHANDLER_ADDED: "增加协办部门 {cohandler}",
+    EventKind.COHANDLER_NOTED: "{cohandler} 协办意见：{text}",
 }
 HISTORY_HEADER = "\n\n办理记录："
 HISTORY_LINE = "{at} {who}：{what}"
@@ -71,6 +73,8 @@ INVALID_DETAILS = {
         "只有已办结且有答复的诉求可以收入知识库"
     ),
     "this answer is already in the knowledge base": "这条答复已在知识库中",
+    "a co-handler is another department": "协办部门应是主办部门以外的部门",
+    "that department co-handles the ticket already": "该部门已在协办",
     "an extension needs a reason": "申请延期须写明理由",
     "an extension is at least one working day": "延期至少 1 个工作日",
     "a refusal needs a reason": "驳回退单须写明理由",
@@ -93,6 +97,7 @@ USAGE = {
     "sendback": "/sendback 该路段属于高速公路管理范围，不属本部门职责",
     "refuse": "/refuse TB-20261124-0001 该路灯在小区红线外，属城管维护",
     "extend": "/extend 5 需协调供电公司停电施工，预计下周完成",
+    "cohandle": "/cohandle 住房和城乡建设局 请核实该楼电梯维保单位",
 }
 USAGE_PREFIX = "用法："
 RESOLVE_CODES = "办结类型：已解决、已答复、非本部门职责、重复（需写原编号）、无法联系。"
@@ -193,7 +198,7 @@ FIGURE_MEDIAN = "{name}中位 {value}"
 FIGURE_SEPARATOR = " · "
 RESOLUTION_DETAIL = "（受理 {requests} 件中已办结 {done} 件）"
 SATISFACTION_DETAIL = "（最终评价 {rated} 件，未评价 {unrated} 件，不满意重办 {reopened} 件）"
-HANDLING = "延期 {extensions} 次（申请 {requests} 次）"
+HANDLING = "延期 {extensions} 次（申请 {requests} 次） · 协办 {cohandled} 件"
 SEND_BACK_DETAIL = "（退单 {count} 件）"
 DIRECT_ANSWERS = " · 直接答复 {count} 件（知识库答复、群众确认解决，不计入办结）"
 CLOSURES = "办结方式：{codes}"
@@ -314,6 +319,10 @@ TEMPLATE_DRAFT = (
     "按「按此答复办结」发送；如需修改，请复制后修改并直接发送全文；发送 /cancel 取消。"
 )
 USE_DRAFT = "✅ 按此答复办结"
+COHANDLER_ADDED = (
+    "🤝 {number} 已请 {department} 协办：对方在其工作群的意见会转到这里；答复和办结仍由本部门负责。"
+)
+COHANDLER_NOTED = "🤝 已把协办意见转给 {number} 的主办部门。"
 PROMOTE = "📚 收入知识库"
 PROMOTED = "已收入知识库：群众再问类似问题时，机器人会先用这条答复解答。"
 NO_DRAFT = "没有待确认的答复草稿，请重新点「办结」。"

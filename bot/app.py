@@ -55,6 +55,7 @@ STAFF_COMMANDS = [
     BotCommand("refuse", "驳回退单（调度中心）：/refuse 编号 理由"),
     BotCommand("extend", "申请延期：/extend 天数 理由"),
     BotCommand("templates", "本部门答复模板"),
+    BotCommand("cohandle", "请其他部门协办：/cohandle 部门 说明"),
     BotCommand("cancel", "取消正在进行的办结"),
 ]
 

@@ -87,6 +87,12 @@ def _place(card: StaffCard) -> str:
     return ""
 
 
+def place_line(card: StaffCard) -> str:
+    """Where, as the cards say it (empty when the resident said nowhere)."""
+    place = _place(card)
+    return f"\n{place}" if place else ""
+
+
 def card_text(card: StaffCard, names: Mapping[str, str], tz: ZoneInfo) -> str:
     """The body of a ticket's card (phone only with consent)."""
     text = texts.CARD.format(

@@ -15,6 +15,8 @@ from storage.notices import (
     AcceptReminder,
     Claimed,
     Closed,
+    CohandlerCard,
+    CohandlerNote,
     DepartmentUnreachable,
     Digest,
     DigestChart,
@@ -256,6 +258,27 @@ def render(notice: Notice, *, tz: ZoneInfo, names: Names) -> Rendered:
                     number=notice.number,
                     days=notice.days,
                     due=texts.local_time(notice.due_at, tz),
+                )
+            )
+        case CohandlerCard():
+            card = notice.card
+            note = texts.COHANDLER_CARD_NOTE.format(note=notice.note) if notice.note else ""
+            text = texts.COHANDLER_CARD.format(
+                number=card.number,
+                lead=names.of(card.department_code),
+                department=names.of(notice.cohandler_code),
+                note=note,
+                text=card.text,
+                place=cards.place_line(card),
+            )
+            return Rendered(text, purpose="card")
+        case CohandlerNote():
+            return Rendered(
+                texts.COHANDLER_NOTE.format(
+                    department=names.of(notice.cohandler_code),
+                    what=texts.COHANDLER_WHAT[notice.partial],
+                    number=notice.number,
+                    text=notice.text,
                 )
             )
         case AcceptEscalation():

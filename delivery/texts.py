@@ -166,6 +166,17 @@ EXTENSION_APPROVED = (
 EXTENSION_GRANTED = "🗓 {number} 延期 {days} 个工作日已获批准，新的办理时限为 {due}。"
 EXTENSION_REFUSED = "🗓 {number} 延期 {days} 个工作日未获批准，请在原时限 {due} 前办结。"
 
+# --- 协办 (co-handling) -----------------------------------------------------------------------
+
+COHANDLER_CARD = (
+    "🤝 协办 {number}：{lead} 主办，请 {department} 协助。\n{note}{text}{place}\n\n"
+    "在本话题发送的消息会作为协办意见转给主办部门（「#备注」开头的作为备注）；"
+    "答复群众和办结由主办部门负责。"
+)
+COHANDLER_CARD_NOTE = "主办部门说明：{note}\n"
+COHANDLER_NOTE = "🤝 {department}（协办）{what} {number}：\n{text}"
+COHANDLER_WHAT = {True: "部分答复", False: "备注"}
+
 NO_VALUE = "—"
 
 

@@ -42,7 +42,7 @@ class TopicKeeper:
         if found is None:
             return
         for chat_id, thread_id in found.topics:
-            current = chat_id == found.department_chat_id
+            current = chat_id == found.department_chat_id or chat_id in found.cohandler_chat_ids
             name, closed = topic_state(found.number, found.status, current=current)
             try:
                 await self._apply(chat_id, thread_id, name, closed)

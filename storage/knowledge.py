@@ -21,6 +21,7 @@ from storage.columns import utcnow
 from storage.errors import InvalidInput, PermissionDenied
 from storage.members import Actor
 from storage.models import DirectAnswer, KnowledgeEntry, Status
+from storage.redaction import mask_personal_numbers
 from storage.rows import ticket_row
 from storage.unit_of_work import UnitOfWork
 
@@ -111,9 +112,9 @@ async def promote_answer(*, uow: UnitOfWork, actor: Actor, number: str) -> Entry
     ).first()
     if exists is not None:
         raise InvalidInput("this answer is already in the knowledge base")
-    row = KnowledgeEntry(
-        question=ticket.text,
-        answer=(ticket.answer or "").strip(),
+    row = KnowledgeEntry(  # a resident's words become the district's: no personal numbers
+        question=mask_personal_numbers(ticket.text),
+        answer=mask_personal_numbers((ticket.answer or "").strip()),
         source="promoted",
         ticket_id=ticket.id,
         actor_user_id=actor.user_id,

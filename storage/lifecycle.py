@@ -78,6 +78,9 @@ class Action(StrEnum):
     REQUEST_EXTENSION = "request_extension"
     APPROVE_EXTENSION = "approve_extension"
     DENY_EXTENSION = "deny_extension"
+    # 协办: the lead department (or dispatch) adds co-handlers; they note, only the lead resolves
+    ADD_COHANDLER = "add_cohandler"
+    COHANDLER_NOTE = "cohandler_note"
 
 
 class Party(StrEnum):
@@ -89,6 +92,7 @@ class Party(StrEnum):
     SYSTEM = "system"  # the bot itself: routing, sweeps, timeouts
     COLLECTOR = "collector"  # the collector who recorded the ticket (首问跟办)
     SUPERVISOR = "supervisor"  # supervisors and admins (督查): approve extensions
+    COHANDLER = "cohandler"  # staff of a department co-handling the ticket (协办), not the lead
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +227,11 @@ TRANSITIONS: tuple[Step, ...] = _expand(
                        [N.EXTENSION_APPROVED, N.EXTENSION_DECIDED], [E.EXTENSION_APPROVED]),
     (A.DENY_EXTENSION, WORKABLE,                                 SAME,           P.SUPERVISOR,
                        [N.EXTENSION_DECIDED],                    [E.EXTENSION_DENIED]),
+    # 协办 (co-handling): the status stays; a co-handler never resolves (RESOLVE is STAFF's)
+    (A.ADD_COHANDLER,  WORKABLE,                                 SAME,           P.STAFF,
+                       [N.COHANDLER_CARD],                       [E.COHANDLER_ADDED]),
+    (A.COHANDLER_NOTE, WORKABLE,                                 SAME,           P.COHANDLER,
+                       [N.COHANDLER_NOTE],                       [E.COHANDLER_NOTED]),
 )
 # fmt: on
 

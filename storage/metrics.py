@@ -34,6 +34,7 @@ Counts:
 - 退单率 = 退单 (sent_back events) by the department in the period ÷ routings to it in the
   period (routed, dispatched and reassigned events).
 - 延期: extensions approved (and requested) in the period, by the department asking.
+- 协办: tickets a department was asked to co-handle in the period (apart from 主办, its routings).
 - 直接答复: questions the knowledge base answered and residents marked 解决了 in the period;
   district-wide only (no department handled them), never part of 办结.
 """
@@ -197,6 +198,7 @@ class DepartmentFigures:
     extensions: int = 0  # 延期 approved in the period
     extension_requests: int = 0
     direct_answers: int | None = None  # 直接答复: the district's total only (None elsewhere)
+    cohandled: int = 0  # 协办: asked to co-handle in the period
 
     @property
     def acceptance_rate(self) -> float | None:
@@ -629,6 +631,22 @@ async def figures(
     for code, kind, n in (await connection.execute(handled)).all():
         counts[code][handling_kinds[kind]] += int(n)
 
+    # 协办: counted for the department asked to help (the event's detail), not the lead.
+    helper = _json_text(dialect, events.c.detail, "department")
+    cohandled = (
+        select(helper, func.count())
+        .where(
+            events.c.kind == EventKind.COHANDLER_ADDED.value,
+            events.c.at >= since,
+            events.c.at < until,
+        )
+        .group_by(helper)
+    )
+    for code, n in (await connection.execute(cohandled)).all():
+        if department_code and code != department_code:
+            continue
+        counts[code]["cohandled"] += int(n)
+
     # Open and overdue now.
     overdue = and_(
         tickets.c.status.in_([s.value for s in WORKABLE_STATUSES]), tickets.c.due_at < now
@@ -729,6 +747,7 @@ _COUNT_FIELDS = (
     "sent_back",
     "extensions",
     "extension_requests",
+    "cohandled",
 )
 
 

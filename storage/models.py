@@ -102,6 +102,8 @@ class EventKind(StrEnum):
     EXTENSION_REQUESTED = "extension_requested"  # 延期: N working days asked, with a reason
     EXTENSION_APPROVED = "extension_approved"  # the due date moved
     EXTENSION_DENIED = "extension_denied"
+    COHANDLER_ADDED = "cohandler_added"  # 协办: detail.department helps the lead department
+    COHANDLER_NOTED = "cohandler_noted"  # a co-handler's note or partial answer for the lead
 
 
 class GrantChange(StrEnum):
@@ -448,6 +450,19 @@ class DirectAnswer(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     outcome: str | None = Field(default=None, max_length=12)  # solved / human
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class TicketCohandler(SQLModel, table=True):
+    """协办: a department helping the lead (主办) department with a ticket."""
+
+    __tablename__ = "ticket_cohandlers"
+    __table_args__ = (UniqueConstraint("ticket_id", "department_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id")
+    department_code: str = Field(foreign_key="departments.code", max_length=32)
+    added_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    actor_user_id: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class TicketCounter(SQLModel, table=True):

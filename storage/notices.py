@@ -64,6 +64,9 @@ class NoticeKind(StrEnum):
     EXTENSION_APPROVED = "extension_approved"  # to the resident: the new date
     EXTENSION_DECIDED = "extension_decided"  # to the department: approved or denied
     VISIT_REMINDER = "visit_reminder"  # to collectors: tomorrow is a visit day (5th/15th/25th)
+    # 协办 (co-handling)
+    COHANDLER_CARD = "cohandler_card"  # to a co-handling department: the ticket, no 办结
+    COHANDLER_NOTE = "cohandler_note"  # to the lead department: a co-handler's note
 
 
 class CardVia(StrEnum):
@@ -463,6 +466,30 @@ class VisitReminder:
     team: str
 
 
+# --- 协办 (co-handling) -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CohandlerCard:
+    """A department is asked to help (协办) the lead department (主办) with a ticket."""
+
+    kind: ClassVar[NoticeKind] = NoticeKind.COHANDLER_CARD
+    card: StaffCard  # card.department_code: the lead department
+    cohandler_code: str
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CohandlerNote:
+    """A co-handling department's note or partial answer, for the lead department."""
+
+    kind: ClassVar[NoticeKind] = NoticeKind.COHANDLER_NOTE
+    number: str
+    cohandler_code: str
+    text: str
+    partial: bool  # a partial answer (for the lead's reply), or an internal note
+
+
 Notice = (
     Routed
     | PendingDispatch
@@ -496,6 +523,8 @@ Notice = (
     | ExtensionApproved
     | ExtensionDecided
     | VisitReminder
+    | CohandlerCard
+    | CohandlerNote
 )
 
 NOTICE_TYPES: tuple[type[Notice], ...] = (
@@ -531,6 +560,8 @@ NOTICE_TYPES: tuple[type[Notice], ...] = (
     ExtensionApproved,
     ExtensionDecided,
     VisitReminder,
+    CohandlerCard,
+    CohandlerNote,
 )
 
 
@@ -565,7 +596,7 @@ def decode(kind: str, payload: dict[str, Any] | None) -> Notice:
 
 def ticket_number(notice: Notice) -> str | None:
     """The ticket a notice is about, if any."""
-    if isinstance(notice, TicketCard | DispatchCard | SendBackCard):
+    if isinstance(notice, TicketCard | DispatchCard | SendBackCard | CohandlerCard):
         return notice.card.number
     return getattr(notice, "number", None)
 
@@ -573,7 +604,7 @@ def ticket_number(notice: Notice) -> str | None:
 def anonymised(notice: Notice, mask: Any) -> Notice:
     """The notice without the resident's personal data (retention); `mask` hides personal
     numbers in free text."""
-    if isinstance(notice, TicketCard | DispatchCard | SendBackCard):
+    if isinstance(notice, TicketCard | DispatchCard | SendBackCard | CohandlerCard):
         card = replace(
             notice.card,
             text=mask(notice.card.text),
@@ -589,6 +620,8 @@ def anonymised(notice: Notice, mask: Any) -> Notice:
             return replace(notice, card=card, reason=None)
         if isinstance(notice, SendBackCard):
             return replace(notice, card=card, reason=mask(notice.reason))
+        if isinstance(notice, CohandlerCard):
+            return replace(notice, card=card, note=mask(notice.note))
         return replace(notice, card=card, note=mask(notice.note))
     if isinstance(notice, ResidentInfo):
         return replace(notice, text="", photos=(), voices=())
@@ -600,7 +633,7 @@ def anonymised(notice: Notice, mask: Any) -> Notice:
         return replace(notice, photos=())
     if isinstance(notice, Voices):
         return replace(notice, voices=())
-    if isinstance(notice, Reply | Question):
+    if isinstance(notice, Reply | Question | CohandlerNote):
         return replace(notice, text=mask(notice.text))
     if isinstance(notice, Resolved):
         return replace(notice, answer=mask(notice.answer))

@@ -24,6 +24,7 @@ from storage.models import (
     OutboxStatus,
     Resident,
     Ticket,
+    TicketCohandler,
     TicketEvent,
     TicketMessage,
     TopicClaim,
@@ -491,6 +492,7 @@ class TicketTopics:
     status: str
     department_chat_id: int | None
     topics: tuple[tuple[int, int], ...]  # (chat_id, thread_id), oldest first
+    cohandler_chat_ids: tuple[int, ...] = ()  # 协办 departments' groups: their topics stay theirs
 
 
 async def ticket_topics(*, uow: UnitOfWork, ticket_id: int) -> TicketTopics | None:
@@ -516,11 +518,17 @@ async def ticket_topics(*, uow: UnitOfWork, ticket_id: int) -> TicketTopics | No
     for chat_id, thread_id in rows.all():
         if thread_id is not None:
             topics[(chat_id, thread_id)] = None
+    helpers = await uow.session.exec(
+        select(Department.chat_id)
+        .join(TicketCohandler, col(TicketCohandler.department_code) == col(Department.code))
+        .where(TicketCohandler.ticket_id == ticket_id)
+    )
     return TicketTopics(
         number=ticket.number,
         status=ticket.status,
         department_chat_id=department.chat_id if department else None,
         topics=tuple(topics),
+        cohandler_chat_ids=tuple(c for c in helpers.all() if c is not None),
     )
 
 

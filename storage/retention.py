@@ -260,6 +260,15 @@ async def anonymise_closed(
         if not ids:
             break
         done += await _apply_batch(uow, ids, closed_before, now)
+    # Questions the knowledge base answered are residents' words too: kept no longer.
+    answers = SQLModel.metadata.tables["direct_answers"]
+    connection = await uow.session.connection()
+    await connection.execute(
+        update(answers)
+        .where(answers.c.created_at < closed_before, answers.c.text != "")
+        .values(text="")
+    )
+    await uow.commit()
     return RetentionReport(
         tickets=done,
         phones=plan.phones,

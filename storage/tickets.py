@@ -36,6 +36,7 @@ from storage.models import (
     Resident,
     Role,
     Ticket,
+    TicketCohandler,
     TicketCounter,
     TicketEvent,
 )
@@ -43,6 +44,8 @@ from storage.notices import (
     CardVia,
     Claimed,
     Closed,
+    CohandlerCard,
+    CohandlerNote,
     DispatchCard,
     DispatchReason,
     Escalation,
@@ -164,6 +167,8 @@ def _authorise(actor: Actor, ticket: Ticket, action: Action) -> None:
         allowed = actor.may_work_on(ticket.department_code)
     elif Party.SUPERVISOR in who:
         allowed = actor.has(Role.SUPERVISOR) or actor.has(Role.ADMIN)
+    elif Party.COHANDLER in who:  # which departments co-handle it is read by the caller
+        allowed = False
     else:
         allowed = Party.DISPATCHER in who and actor.oversees_all
     if not allowed:
@@ -912,6 +917,101 @@ async def decide_extension(
     await announce(uow, step, ticket, Audience.DEPARTMENT, decided, now=now, department=department)
     await uow.commit()
     return TicketView.of(ticket)
+
+
+# --- 协办 (co-handling) -------------------------------------------------------------------------
+
+
+async def cohandler_codes(*, uow: UnitOfWork, ticket_id: int) -> list[str]:
+    """The departments co-handling a ticket, in the order they were added."""
+    rows = await uow.session.exec(
+        select(TicketCohandler.department_code)
+        .where(TicketCohandler.ticket_id == ticket_id)
+        .order_by(col(TicketCohandler.id))
+    )
+    return list(rows.all())
+
+
+async def add_cohandler(
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    number: str,
+    department_code: str,
+    note: str = "",
+    now: datetime | None = None,
+) -> TicketView:
+    """协办: the lead department (or dispatch) asks another department to help; it gets the
+    ticket in its own group, may add notes and a partial answer, and never resolves it."""
+    now = now or utcnow()
+    ticket = await ticket_row(uow, number)
+    _authorise(actor, ticket, Action.ADD_COHANDLER)
+    step = _step(ticket, Action.ADD_COHANDLER)
+    department = await department_row(uow, department_code)
+    if department.is_dispatch or department.code == ticket.department_code:
+        raise InvalidInput("a co-handler is another department")
+    assert ticket.id is not None
+    if department.code in await cohandler_codes(uow=uow, ticket_id=ticket.id):
+        raise InvalidInput("that department co-handles the ticket already")
+    uow.session.add(
+        TicketCohandler(
+            ticket_id=ticket.id,
+            department_code=department.code,
+            added_at=now,
+            actor_user_id=actor.user_id,
+        )
+    )
+    _event(
+        uow,
+        ticket,
+        EventKind.COHANDLER_ADDED,
+        now=now,
+        actor=actor,
+        detail={"department": department.code, "note": note.strip()},
+    )
+    resident = await resident_row(uow, ticket)
+    card = CohandlerCard(staff_card(ticket, resident), department.code, note.strip())
+    await announce(uow, step, ticket, Audience.DEPARTMENT, card, now=now, department=department)
+    await uow.commit()
+    return TicketView.of(ticket)
+
+
+async def cohandler_note(
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    number: str,
+    text: str,
+    partial: bool,
+    now: datetime | None = None,
+) -> str:
+    """A co-handling department's note or partial answer reaches the lead department (never
+    the resident: only the lead answers and resolves). Returns the co-handler's code."""
+    now = now or utcnow()
+    text = text.strip()
+    if not text:
+        raise InvalidInput("empty text")
+    ticket = await ticket_row(uow, number)
+    assert ticket.id is not None
+    mine = [
+        c for c in await cohandler_codes(uow=uow, ticket_id=ticket.id) if c in actor.departments
+    ]
+    if not mine:
+        raise PermissionDenied(Action.COHANDLER_NOTE)
+    step = _step(ticket, Action.COHANDLER_NOTE)
+    _event(
+        uow,
+        ticket,
+        EventKind.COHANDLER_NOTED,
+        now=now,
+        actor=actor,
+        detail={"department": mine[0], "text": text, "partial": partial},
+    )
+    lead = await department_row(uow, ticket.department_code or "")
+    note = CohandlerNote(ticket.number, mine[0], text, partial)
+    await announce(uow, step, ticket, Audience.DEPARTMENT, note, now=now, department=lead)
+    await uow.commit()
+    return mine[0]
 
 
 # --- residents after the answer -----------------------------------------------------------------

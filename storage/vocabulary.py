@@ -99,6 +99,8 @@ ACTION_NAMES: Mapping[Action, str] = MappingProxyType(
         Action.REQUEST_EXTENSION: "申请延期",
         Action.APPROVE_EXTENSION: "批准延期",
         Action.DENY_EXTENSION: "不批准延期",
+        Action.ADD_COHANDLER: "增加协办部门",
+        Action.COHANDLER_NOTE: "协办意见",
     }
 )
 

@@ -25,8 +25,8 @@ POSTGRES_ADMIN_DSN = os.environ.get(
 )
 TABLES = (
     "outbox, topic_claims, ticket_messages, ticket_events, labelled_examples, direct_answers, "
-    "knowledge_entries, tickets, reply_templates, residents, members, ticket_counters, "
-    "conversations, job_runs, member_audit, departments, visits, themes"
+    "knowledge_entries, ticket_cohandlers, tickets, reply_templates, residents, members, "
+    "ticket_counters, conversations, job_runs, member_audit, departments, visits, themes"
 )
 
 

@@ -16,7 +16,7 @@ from storage.members import add_member
 from storage.models import EventKind, Role, Ticket, TicketEvent
 from tests.e2e.conftest import World
 from tests.e2e.test_delivery import open_for, settle
-from tests.e2e.test_staff import WAIT, card_of
+from tests.e2e.test_staff import WAIT, card_of, topic_named
 
 
 async def shift(world: World, number: str, **moments: timedelta) -> None:
@@ -283,3 +283,39 @@ async def test_a_question_answered_from_the_knowledge_base(world: World) -> None
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
     await chief.send_command(chief.private_chat, f"/stats {today} {today}")
     await emu.wait_for_message(chief.private_chat, has("直接答复 1 件"), timeout=WAIT)
+
+
+async def test_cohandling_notes_reach_the_lead_and_only_the_lead_resolves(world: World) -> None:
+    emu, urban, housing = world.emu, world.urban, world.housing
+    lead, helper = world.urban_clerk, world.housing_clerk
+    resident = emu.add_user("吕阿姨")
+    number = await open_for(world, resident, "楼道灯和电梯都坏了")
+    card = await card_of(world, urban, number)
+    thread = card.message_thread_id
+
+    await lead.send_command(urban, "/cohandle 住房和城乡建设局 请核实电梯维保单位", thread=thread)
+    await emu.wait_for_message(urban, has("已请 住房和城乡建设局 协办"), timeout=WAIT)
+    asked = await emu.wait_for_message(housing, has("协办"), timeout=WAIT)
+    assert number in (asked.text or "")
+    assert "请核实电梯维保单位" in (asked.text or "")
+    helper_thread = asked.message_thread_id
+    assert helper_thread is not None
+
+    # The co-handler's words go to the lead department, never to the resident.
+    await helper.send_text(
+        housing, "电梯维保单位是鸿运电梯公司，已通知明天上门。", thread=helper_thread
+    )
+    await emu.wait_for_message(housing, has("已把协办意见转给"), timeout=WAIT)
+    relayed = await emu.wait_for_message(urban, has("部分答复"), thread_id=thread, timeout=WAIT)
+    assert "鸿运电梯公司" in (relayed.text or "")
+    # A co-handler trying to resolve is refused; the ticket does not change.
+    await helper.send_command(housing, "/resolve 已解决 电梯修好了", thread=helper_thread)
+    await emu.wait_for_message(housing, has("不是该诉求承办部门"), timeout=WAIT)
+    await topic_named(world, housing, helper_thread, "待认领", closed=False)
+
+    await lead.send_command(
+        urban, "/resolve 已解决 楼道灯已换，电梯明天由维保单位修复。", thread=thread
+    )
+    done = await emu.wait_for_message(resident.private_chat, has("已办结"), timeout=WAIT)
+    assert "维保单位" in (done.text or "")
+    assert not any("鸿运" in (m.text or "") for m in resident.private_chat.messages)

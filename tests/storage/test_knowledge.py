@@ -18,7 +18,8 @@ from storage.knowledge import (
     record_direct_answer,
     settle_direct_answer,
 )
-from storage.models import ClosureCode
+from storage.models import ClosureCode, DirectAnswer
+from storage.retention import anonymise_closed
 from storage.tickets import resolve_ticket
 from storage.unit_of_work import UnitOfWork
 from tests import factories as f
@@ -100,3 +101,38 @@ async def test_import_promote_and_settle(uow: UnitOfWork) -> None:
             uow=uow, since=NOW - timedelta(hours=1), until=NOW + timedelta(hours=1)
         )
     assert solved == 1  # 转人工 is not a 直接答复
+
+
+async def test_retention_empties_old_questions_and_promotion_masks_numbers(uow: UnitOfWork) -> None:
+    async with uow:
+        await import_entries(uow=uow, pairs=read_base())
+    clerk = await f.staff(uow, "urban")
+    ticket = await f.ticket(uow, text="我电话13800001111，请问摆摊要办什么手续？")
+    async with uow:
+        await resolve_ticket(
+            uow=uow,
+            actor=clerk,
+            number=ticket.number,
+            code=ClosureCode.ANSWERED,
+            answer="向城管申请临时占道许可。",
+            now=NOW,
+        )
+    async with uow:
+        promoted = await promote_answer(uow=uow, actor=clerk, number=ticket.number)
+    assert "13800001111" not in promoted.question
+    resident = f.resident()
+    async with uow:
+        answer_id, _ = await record_direct_answer(
+            uow=uow,
+            resident_user_id=resident.user_id,
+            entry_id=promoted.id,
+            text="我住3栋，电话13900002222，摆摊要办什么？",
+            score=0.8,
+            now=NOW,
+        )
+    async with uow:
+        await anonymise_closed(uow=uow, closed_before=NOW + timedelta(days=1), apply=True)
+    async with uow:
+        row = await uow.session.get(DirectAnswer, answer_id)
+    assert row is not None
+    assert row.text == ""

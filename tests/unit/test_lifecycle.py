@@ -51,6 +51,8 @@ REFUSE_SEND_BACK -        -         -         -         -         -         -  r
 REQUEST_EXTENSION -       -         =         =         -         =         -  -
 APPROVE_EXTENSION -       -         =         =         -         =         -  -
 DENY_EXTENSION  -         -         =         =         -         =         -  -
+ADD_COHANDLER   -         -         =         =         -         =         -  -
+COHANDLER_NOTE  -         -         =         =         -         =         -  -
 """
 SHORT = {
     "pending": Status.PENDING_DISPATCH,
@@ -95,6 +97,8 @@ WHO = {
     Action.REQUEST_EXTENSION: {Party.STAFF},
     Action.APPROVE_EXTENSION: {Party.SUPERVISOR},
     Action.DENY_EXTENSION: {Party.SUPERVISOR},
+    Action.ADD_COHANDLER: {Party.STAFF},
+    Action.COHANDLER_NOTE: {Party.COHANDLER},
 }
 
 # Events and notices that say where the ticket is now: a step recording or queueing one must

@@ -18,6 +18,8 @@ from storage.notices import (
     CardVia,
     Claimed,
     Closed,
+    CohandlerCard,
+    CohandlerNote,
     DepartmentUnreachable,
     Digest,
     DigestChart,
@@ -124,6 +126,10 @@ EXAMPLES: tuple[Notice, ...] = (
     ExtensionDecided(N, approved=True, days=5, due_at=DUE),
     ExtensionDecided(N, approved=False, days=5, due_at=DUE),
     VisitReminder(date(2026, 12, 15), "市直第一民情书记队"),
+    CohandlerCard(CARD, "housing", "请核实电梯维保单位"),
+    CohandlerCard(CARD, "housing"),
+    CohandlerNote(N, "housing", "维保单位是某某公司，已通知", partial=True),
+    CohandlerNote(N, "housing", "电话已登记", partial=False),
 )
 
 
