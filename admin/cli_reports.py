@@ -19,8 +19,10 @@ from zoneinfo import ZoneInfo
 import typer
 
 from admin import cli_common as operator_cli
+from admin import cli_model_texts as model_texts
 from admin import texts
 from admin.charts import render_digest_chart
+from admin.cli_progress import counter, progress_display
 from admin.digest import build_digest, day_bounds, render_digest_text
 from storage.conversations import purge_conversations
 from storage.exports import TicketRow, ticket_rows
@@ -146,8 +148,11 @@ async def write_tickets(
     tz: ZoneInfo,
     fmt: ExportFormat,
     path: Path,
+    progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Export the tickets received on the days `since`..`until` to a file; returns the count."""
+    """Export the tickets received on the days `since`..`until` to a file; returns the count.
+
+    `progress` hears every hundred rows written (and the last few)."""
     start, end = day_bounds(first=since, last=until, tz=tz)
     sheet = _Sheet(path, fmt)
     count = 0
@@ -156,8 +161,12 @@ async def write_tickets(
         async for row in ticket_rows(uow=uow, since=start, until=end):
             sheet.append(export_row(row, tz))
             count += 1
+            if progress is not None and count % 100 == 0:
+                progress(100)
     finally:
         sheet.close()
+    if progress is not None and count % 100:
+        progress(count % 100)
     return count
 
 
@@ -172,12 +181,19 @@ def export_tickets(
     settings = operator_cli.settings_or_exit()
     if until < since:
         raise operator_cli.fail(texts.STATS_BAD_RANGE)
-    count = operator_cli.run_with_uow(
-        settings,
-        lambda uow: write_tickets(
-            uow=uow, since=since.date(), until=until.date(), tz=settings.tz, fmt=fmt, path=out
-        ),
-    )
+    with counter(model_texts.PROGRESS_EXPORT) as advance:
+        count = operator_cli.run_with_uow(
+            settings,
+            lambda uow: write_tickets(
+                uow=uow,
+                since=since.date(),
+                until=until.date(),
+                tz=settings.tz,
+                fmt=fmt,
+                path=out,
+                progress=advance,
+            ),
+        )
     typer.echo(texts.EXPORT_DONE.format(count=count, path=out))
 
 
@@ -221,10 +237,17 @@ def anonymise(
     """Remove residents' personal data from tickets closed before a day (dry run by default)."""
     settings = operator_cli.settings_or_exit()
     before, _ = day_bounds(first=closed_before.date(), last=closed_before.date(), tz=settings.tz)
-    report = operator_cli.run_with_uow(
-        settings,
-        lambda uow: anonymise_closed(uow=uow, closed_before=before, apply=apply),
-    )
+    with progress_display() as display:
+        task = display.add_task(model_texts.PROGRESS_ANONYMISE, total=None)
+        report = operator_cli.run_with_uow(
+            settings,
+            lambda uow: anonymise_closed(
+                uow=uow,
+                closed_before=before,
+                apply=apply,
+                progress=lambda done, total: display.update(task, completed=done, total=total),
+            ),
+        )
     drafts = operator_cli.run_with_uow(
         settings, lambda uow: purge_conversations(uow=uow, idle_before=before, apply=apply)
     )
