@@ -59,7 +59,6 @@ def district_labels(data: LabelledTexts, *, map_names: bool) -> LabelledTexts:
     """The data with its labels checked against the district's departments: refused (one line
     with the fix) when a label is not a code, names mapped to codes when asked, warnings for
     departments without examples and for tiny labels."""
-    from admin.arguments import department_code
     from admin.cli_common import describe, settings_or_exit
     from classifiers.labels import check_labels, relabel
     from storage.district import read_district
@@ -70,10 +69,10 @@ def district_labels(data: LabelledTexts, *, map_names: bool) -> LabelledTexts:
         district = read_district(settings.departments_file)
     except DomainError as error:
         raise _fail(describe(error)) from None
-    names = {d.code: d.name for d in district.departments}
-    check = check_labels(
-        data.label_counts(), district.codes, lambda word: department_code(word, names)
-    )
+    # Only a department's full name maps to its code: a part of a name (城乡建设 in
+    # 住房和城乡建设局) is another taxonomy's label, not this department.
+    codes = {d.name: d.code for d in district.departments}
+    check = check_labels(data.label_counts(), district.codes, codes.get)
     pairs = "、".join(
         texts.LABEL_PAIR.format(name=name, code=code) for name, code in check.named.items()
     )
