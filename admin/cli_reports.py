@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from admin import cli_common as operator_cli
+from admin import cli_help_texts as help_texts
 from admin import cli_model_texts as model_texts
 from admin import texts
 from admin.charts import render_digest_chart
@@ -32,7 +33,7 @@ from storage.vocabulary import closure_name, rating_name, status_name
 
 __all__ = ["ExportFormat", "anonymise", "export_app", "export_row", "write_tickets"]
 
-export_app = typer.Typer(help="导出: tickets / digest", no_args_is_help=True)
+export_app = typer.Typer(help=help_texts.EXPORT, no_args_is_help=True)
 
 DAY_FORMATS = ["%Y-%m-%d"]
 
@@ -170,12 +171,16 @@ async def write_tickets(
     return count
 
 
-@export_app.command("tickets")
+@export_app.command("tickets", help=help_texts.EXPORT_TICKETS)
 def export_tickets(
-    since: Annotated[datetime, typer.Option("--from", formats=DAY_FORMATS, help="YYYY-MM-DD")],
-    until: Annotated[datetime, typer.Option("--to", formats=DAY_FORMATS, help="YYYY-MM-DD")],
-    out: Annotated[Path, typer.Option("--out", help="the file to write")],
-    fmt: Annotated[ExportFormat, typer.Option("--format", help="csv or xlsx")] = ExportFormat.CSV,
+    since: Annotated[
+        datetime, typer.Option("--from", formats=DAY_FORMATS, help=help_texts.DAY_FROM)
+    ],
+    until: Annotated[datetime, typer.Option("--to", formats=DAY_FORMATS, help=help_texts.DAY_TO)],
+    out: Annotated[Path, typer.Option("--out", help=help_texts.OUT_FILE)],
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", help=help_texts.FORMAT)
+    ] = ExportFormat.CSV,
 ) -> None:
     """Export one row per ticket received in the period (phone only with consent)."""
     settings = operator_cli.settings_or_exit()
@@ -197,10 +202,10 @@ def export_tickets(
     typer.echo(texts.EXPORT_DONE.format(count=count, path=out))
 
 
-@export_app.command("digest")
+@export_app.command("digest", help=help_texts.EXPORT_DIGEST)
 def export_digest(
-    day: Annotated[datetime, typer.Argument(formats=DAY_FORMATS, help="the day, YYYY-MM-DD")],
-    out: Annotated[Path, typer.Option("--out", help="the folder to write into")] = Path("."),
+    day: Annotated[datetime, typer.Argument(formats=DAY_FORMATS, help=help_texts.DAY)],
+    out: Annotated[Path, typer.Option("--out", help=help_texts.OUT_FOLDER)] = Path("."),
 ) -> None:
     """Write the digest of a day as text and PNG chart."""
     settings = operator_cli.settings_or_exit()
@@ -230,11 +235,12 @@ def _report(report: RetentionReport, before: date) -> str:
 
 def anonymise(
     closed_before: Annotated[
-        datetime, typer.Option("--closed-before", formats=DAY_FORMATS, help="YYYY-MM-DD")
+        datetime,
+        typer.Option("--closed-before", formats=DAY_FORMATS, help=help_texts.CLOSED_BEFORE),
     ],
-    apply: Annotated[bool, typer.Option("--apply", help="really change the data")] = False,
+    apply: Annotated[bool, typer.Option("--apply", help=help_texts.APPLY)] = False,
 ) -> None:
-    """Remove residents' personal data from tickets closed before a day (dry run by default)."""
+    """删除某日之前已关闭诉求中居民的个人信息（默认只演练，加 --apply 才执行）。"""
     settings = operator_cli.settings_or_exit()
     before, _ = day_bounds(first=closed_before.date(), last=closed_before.date(), tz=settings.tz)
     with progress_display() as display:

@@ -294,10 +294,10 @@ def _drop_rare(data: LabelledTexts, minimum: int) -> tuple[list[str], list[str],
     keep = [(t, lab) for t, lab in zip(data.texts, data.labels, strict=True) if lab not in rare]
     remaining = sorted({lab for _, lab in keep})
     if len(remaining) < 2:
+        aside = "、".join(f"{k} {v} 条" for k, v in rare.items())
         raise TooFewLabelsError(
-            f"{data.source or 'training data'}: after setting aside labels with fewer than "
-            f"{minimum} examples ({', '.join(f'{k}: {v}' for k, v in rare.items())}), "
-            f"{len(remaining)} label(s) remain; a routing model needs at least two."
+            f"{data.source or '训练数据'}：去掉样本少于 {minimum} 条的标签（{aside}）后"
+            f"只剩 {len(remaining)} 个标签；分派模型至少需要两个部门的样本"
         )
     return [t for t, _ in keep], [lab for _, lab in keep], rare
 

@@ -30,7 +30,7 @@ def test_train_reports_a_missing_column(corpus_csv: Path, tmp_path: Path) -> Non
         ["train", "--data", str(corpus_csv), "--out", str(tmp_path), "--label-column", "部门"],
     )
     assert result.exit_code == 2
-    assert "available columns: text, label" in result.output
+    assert "文件里的列：text、label" in result.output
 
 
 def test_evaluate_prints_metrics_outcome_and_writes_png(
@@ -85,7 +85,7 @@ def test_predict_refuses_a_tampered_model(model_dir: Path, tmp_path: Path) -> No
         ["predict", "--model", str(copy), "--input", str(source), "--out", str(tmp_path / "o.csv")],
     )
     assert result.exit_code == 2
-    assert "does not match" in result.output
+    assert "不符" in result.output
 
 
 def test_evaluate_accepts_data_of_a_single_department(model_dir: Path, tmp_path: Path) -> None:
