@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from admin import cli_help_texts as help_texts
 from admin import cli_texts as texts
 from admin.arguments import department_code
 from admin.cli_common import EDGE, describe, fail, run_with_uow, settings_or_exit
@@ -34,19 +35,15 @@ from storage.teams import find_team, read_teams
 from storage.unit_of_work import UnitOfWork
 from storage.views import MemberView
 
-app = typer.Typer(help="民意直通车 — 运维命令 (operator commands)", no_args_is_help=True)
-db_app = typer.Typer(help="数据库: init / upgrade", no_args_is_help=True)
-departments_app = typer.Typer(help="部门: load / bind / list", no_args_is_help=True)
-members_app = typer.Typer(
-    help="人员与角色: add / remove / set-role / list / history", no_args_is_help=True
-)
+app = typer.Typer(help=help_texts.ROOT, no_args_is_help=True)
+db_app = typer.Typer(help=help_texts.DB, no_args_is_help=True)
+departments_app = typer.Typer(help=help_texts.DEPARTMENTS, no_args_is_help=True)
+members_app = typer.Typer(help=help_texts.MEMBERS, no_args_is_help=True)
 
 
 @app.callback()
 def options(
-    debug: Annotated[
-        bool, typer.Option("--debug", help="出错时显示完整 traceback (show tracebacks)")
-    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help=help_texts.DEBUG)] = False,
 ) -> None:
     """民意直通车 — 运维命令 (operator commands)."""
     EDGE.debug = debug
@@ -80,7 +77,7 @@ async def seed_knowledge(uow: UnitOfWork) -> int:
     return await import_entries(uow=uow, pairs=read_base())
 
 
-@db_app.command("init")
+@db_app.command("init", help=help_texts.DB_INIT)
 def db_init() -> None:
     """Create or migrate the database and load the departments."""
     settings = settings_or_exit()
@@ -91,17 +88,19 @@ def db_init() -> None:
     typer.echo(f"数据库已就绪；部门新增 {added} 个，更新 {updated} 个。")
 
 
-@db_app.command("upgrade")
-def db_upgrade(revision: str = "head") -> None:
+@db_app.command("upgrade", help=help_texts.DB_UPGRADE)
+def db_upgrade(
+    revision: Annotated[str, typer.Option(help=help_texts.REVISION)] = "head",
+) -> None:
     """Apply migrations up to a revision (default: the newest)."""
     settings = settings_or_exit()
     database.upgrade(settings.database_url, revision)
     typer.echo(f"数据库已迁移到 {revision}。")
 
 
-@departments_app.command("load")
+@departments_app.command("load", help=help_texts.DEPARTMENTS_LOAD)
 def departments_load(
-    file: Annotated[Path | None, typer.Argument(help="departments.toml")] = None,
+    file: Annotated[Path | None, typer.Argument(help=help_texts.DEPARTMENTS_FILE)] = None,
 ) -> None:
     """Load or update departments from a TOML file (idempotent)."""
     settings = settings_or_exit()
@@ -117,11 +116,13 @@ def departments_load(
     )
 
 
-@departments_app.command("bind", context_settings={"ignore_unknown_options": True})
+@departments_app.command(
+    "bind", help=help_texts.DEPARTMENTS_BIND, context_settings={"ignore_unknown_options": True}
+)
 def departments_bind(
-    code: Annotated[str, typer.Argument(help="部门代码或名称 department code or name")],
-    chat_id: Annotated[str, typer.Argument(help="工作群 ID，如 -1001234567890")],
-    forum: Annotated[bool, typer.Option(help="the group has Topics turned on")] = False,
+    code: Annotated[str, typer.Argument(help=help_texts.DEPARTMENT_CODE)],
+    chat_id: Annotated[str, typer.Argument(help=help_texts.CHAT_ID)],
+    forum: Annotated[bool, typer.Option(help=help_texts.FORUM)] = False,
 ) -> None:
     """Bind a department to its staff group."""
     settings = settings_or_exit()
@@ -139,7 +140,7 @@ def departments_bind(
     typer.echo(f"{view.name} ({view.code}) 已绑定群组 {chat}{'（话题模式）' if forum else ''}。")
 
 
-@departments_app.command("list")
+@departments_app.command("list", help=help_texts.DEPARTMENTS_LIST)
 def departments_list() -> None:
     """List departments and their groups."""
     settings = settings_or_exit()
@@ -188,24 +189,19 @@ def _who(member: MemberView) -> str:
     return f"{member.user_id} {member.role}{where}{name}"
 
 
-RoleOption = Annotated[
-    Role | None, typer.Option(help="只移除这个角色 staff / dispatcher / supervisor / admin")
-]
-DepartmentOption = Annotated[
-    str | None, typer.Option(help="部门代码或名称（仅 staff）department code or name")
-]
+RoleOption = Annotated[Role | None, typer.Option(help=help_texts.ROLE_TO_REMOVE)]
+DepartmentOption = Annotated[str | None, typer.Option(help=help_texts.DEPARTMENT)]
+UserId = Annotated[str, typer.Argument(help=help_texts.USER_ID)]
 
 
-@members_app.command("add")
+@members_app.command("add", help=help_texts.MEMBERS_ADD)
 def members_add(
-    user_id: Annotated[str, typer.Argument(help="Telegram 用户 ID")],
-    role: Annotated[Role, typer.Option(help="staff / dispatcher / supervisor / admin / collector")],
+    user_id: UserId,
+    role: Annotated[Role, typer.Option(help=help_texts.ROLE)],
     department: DepartmentOption = None,
-    name: Annotated[str, typer.Option(help="显示名称 display name")] = "",
-    team: Annotated[str | None, typer.Option(help="民情书记/网格员的队名（仅 collector）")] = None,
-    community: Annotated[
-        str | None, typer.Option(help="队结对的社区（仅 collector，见 teams.toml）")
-    ] = None,
+    name: Annotated[str, typer.Option(help=help_texts.DISPLAY_NAME)] = "",
+    team: Annotated[str | None, typer.Option(help=help_texts.TEAM)] = None,
+    community: Annotated[str | None, typer.Option(help=help_texts.COMMUNITY)] = None,
 ) -> None:
     """Grant a role to a Telegram user (staff need a department, collectors a team and its
     community from teams.toml; other roles take neither)."""
@@ -227,9 +223,9 @@ def members_add(
     typer.echo((texts.MEMBER_ADDED if created else texts.MEMBER_EXISTS).format(who=_who(member)))
 
 
-@members_app.command("remove")
+@members_app.command("remove", help=help_texts.MEMBERS_REMOVE)
 def members_remove(
-    user_id: Annotated[str, typer.Argument(help="Telegram 用户 ID")],
+    user_id: UserId,
     role: RoleOption = None,
     department: DepartmentOption = None,
 ) -> None:
@@ -246,10 +242,10 @@ def members_remove(
     typer.echo(texts.MEMBER_EFFECT)
 
 
-@members_app.command("set-role")
+@members_app.command("set-role", help=help_texts.MEMBERS_SET_ROLE)
 def members_set_role(
-    user_id: Annotated[str, typer.Argument(help="Telegram 用户 ID")],
-    role: Annotated[Role, typer.Argument(help="staff / dispatcher / supervisor / admin")],
+    user_id: UserId,
+    role: Annotated[Role, typer.Argument(help=help_texts.ROLE)],
     department: DepartmentOption = None,
 ) -> None:
     """Make one role a member's only role (their other roles are removed)."""
@@ -266,7 +262,7 @@ def members_set_role(
     typer.echo(texts.MEMBER_EFFECT)
 
 
-@members_app.command("list")
+@members_app.command("list", help=help_texts.MEMBERS_LIST)
 def members_list() -> None:
     """List every role grant."""
     settings = settings_or_exit()
@@ -277,9 +273,9 @@ def members_list() -> None:
         typer.echo(f"{m.user_id:>15}  {m.role:11} {m.department_code or '-':12} {m.display_name}")
 
 
-@members_app.command("history")
+@members_app.command("history", help=help_texts.MEMBERS_HISTORY)
 def members_history(
-    user_id: Annotated[str | None, typer.Argument(help="只看这个用户 only this user")] = None,
+    user_id: Annotated[str | None, typer.Argument(help=help_texts.ONLY_USER)] = None,
 ) -> None:
     """The audit trail: every role granted or removed, when, and from where."""
     settings = settings_or_exit()

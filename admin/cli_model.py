@@ -2,33 +2,40 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from admin import cli_model_texts as texts
 from classifiers.dataset import TextColumns
 from classifiers.errors import ClassifierError
 
 if TYPE_CHECKING:
+    from classifiers.dataset import LabelledTexts
     from classifiers.model import RoutingModel
 
-# scikit-learn, SciPy and matplotlib are imported by the commands that use them, not here:
-# `minyi run` and `minyi --help` load this module too.
-app = typer.Typer(help="分类模型: train / evaluate / predict", no_args_is_help=True)
+# scikit-learn, SciPy, matplotlib and the database layer are imported by the commands that use
+# them, not here: `minyi --help` and `minyi model --help` load this module.
+app = typer.Typer(help=texts.GROUP_HELP, no_args_is_help=True)
 
-TextColumn = Annotated[str, typer.Option("--text-column", help="正文列 text column")]
-TitleColumn = Annotated[
-    str | None, typer.Option("--title-column", help="标题列 (与 --body-column 拼接)")
-]
-BodyColumn = Annotated[str | None, typer.Option("--body-column", help="内容列 body column")]
-LabelColumn = Annotated[str, typer.Option("--label-column", help="标签列 label column")]
-ModelDir = Annotated[Path, typer.Option("--model", help="模型目录 model directory")]
+TextColumn = Annotated[str, typer.Option("--text-column", help=texts.OPT_TEXT)]
+TitleColumn = Annotated[str | None, typer.Option("--title-column", help=texts.OPT_TITLE)]
+BodyColumn = Annotated[str | None, typer.Option("--body-column", help=texts.OPT_BODY)]
+LabelColumn = Annotated[str, typer.Option("--label-column", help=texts.OPT_LABEL)]
+ModelDir = Annotated[Path, typer.Option("--model", help=texts.OPT_MODEL)]
 
 
 def _fail(message: str) -> typer.Exit:
-    typer.secho(f"错误: {message}", err=True, fg=typer.colors.RED)
-    return typer.Exit(code=2)
+    from admin.cli_common import fail
+
+    return fail(message)
+
+
+def _warn(message: str) -> None:
+    typer.secho(texts.WARN.format(message=message), fg=typer.colors.YELLOW)
 
 
 def _columns(text: str, title: str | None, body: str | None, label: str) -> TextColumns:
@@ -43,63 +50,141 @@ def _load(directory: Path) -> RoutingModel:
     return load_model(directory)
 
 
-@app.command()
+def default_jobs() -> int:
+    """Folds fitted at once by default: one per processor, at most four."""
+    return max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1))
+
+
+def district_labels(data: LabelledTexts, *, map_names: bool) -> LabelledTexts:
+    """The data with its labels checked against the district's departments: refused (one line
+    with the fix) when a label is not a code, names mapped to codes when asked, warnings for
+    departments without examples and for tiny labels."""
+    from admin.cli_common import describe, settings_or_exit
+    from classifiers.labels import check_labels, relabel
+    from storage.district import read_district
+    from storage.errors import DomainError
+
+    settings = settings_or_exit()
+    try:
+        district = read_district(settings.departments_file)
+    except DomainError as error:
+        raise _fail(describe(error)) from None
+    # Only a department's full name maps to its code: a part of a name (城乡建设 in
+    # 住房和城乡建设局) is another taxonomy's label, not this department.
+    codes = {d.name: d.code for d in district.departments}
+    check = check_labels(data.label_counts(), district.codes, codes.get)
+    pairs = "、".join(
+        texts.LABEL_PAIR.format(name=name, code=code) for name, code in check.named.items()
+    )
+    if check.unknown:
+        raise _fail(
+            texts.LABELS_UNKNOWN.format(
+                labels="、".join(check.unknown), codes="、".join(district.codes)
+            )
+        )
+    if check.named and not map_names:
+        raise _fail(texts.LABELS_NAMED.format(pairs=pairs))
+    if check.named:
+        data = relabel(data, check.named)
+        typer.echo(texts.LABELS_MAPPED.format(pairs=pairs))
+    if check.missing:
+        _warn(
+            texts.MISSING_DEPARTMENTS.format(
+                count=len(check.missing), codes="、".join(check.missing)
+            )
+        )
+    return data
+
+
+@app.command(help=texts.TRAIN_HELP)
 def train(
-    data: Annotated[Path, typer.Option("--data", help="训练数据 CSV/XLSX")],
-    out: Annotated[Path, typer.Option("--out", help="输出模型目录 output directory")],
+    data: Annotated[Path, typer.Option("--data", help=texts.OPT_DATA)],
+    out: Annotated[Path, typer.Option("--out", help=texts.OPT_OUT_MODEL)],
     text_column: TextColumn = "text",
     title_column: TitleColumn = None,
     body_column: BodyColumn = None,
     label_column: LabelColumn = "label",
-    folds: Annotated[int, typer.Option(help="交叉验证折数 (0 = 不做)")] = 5,
-    max_error_rate: Annotated[float, typer.Option(help="建议阈值的最大误分率")] = 0.05,
+    folds: Annotated[int, typer.Option(help=texts.OPT_FOLDS)] = 5,
+    max_error_rate: Annotated[float, typer.Option(help=texts.OPT_MAX_ERROR)] = 0.05,
+    jobs: Annotated[int | None, typer.Option(help=texts.OPT_JOBS)] = None,
+    map_names: Annotated[bool, typer.Option("--map-names", help=texts.OPT_MAP_NAMES)] = False,
+    any_labels: Annotated[bool, typer.Option("--any-labels", help=texts.OPT_ANY_LABELS)] = False,
 ) -> None:
     """Train a model from a CSV/XLSX export and save it with its metrics."""
+    from admin.cli_progress import training_progress
     from classifiers.artifact import save_model
     from classifiers.dataset import read_labelled_texts
+    from classifiers.labels import TINY_LABEL, routes_too_little
     from classifiers.report import format_counts, format_evaluation, format_outcome
-    from classifiers.training import train_model
+    from classifiers.training import MIN_EXAMPLES_PER_LABEL, train_model
 
+    workers = jobs or default_jobs()
     try:
         dataset = read_labelled_texts(
             data, _columns(text_column, title_column, body_column, label_column)
         )
-        typer.echo(f"读取 read {len(dataset.texts)} 条 rows from {data}")
-        if dataset.skipped_rows:
-            typer.echo(f"跳过 skipped {dataset.skipped_rows} 条 (正文或标签为空 empty text/label)")
-        typer.echo("各标签样本数 examples per label:\n" + format_counts(dataset.label_counts()))
-        typer.echo(f"训练中 training ({folds}-fold cross-validation)…")
-        result = train_model(
-            dataset,
-            cv_folds=folds,
-            max_error_rate=max_error_rate,
-            sources=({"file": data.name, "sha256": dataset.file_sha256},),
-        )
+    except ClassifierError as error:
+        raise _fail(str(error)) from None
+    typer.echo(texts.READ.format(rows=len(dataset.texts), path=data))
+    if dataset.skipped_rows:
+        typer.echo(texts.SKIPPED.format(count=dataset.skipped_rows))
+    typer.echo(texts.COUNTS + "\n" + format_counts(dataset.label_counts()))
+    if not any_labels:
+        dataset = district_labels(dataset, map_names=map_names)
+    tiny = {
+        k: v for k, v in dataset.label_counts().items() if MIN_EXAMPLES_PER_LABEL <= v < TINY_LABEL
+    }
+    if tiny:
+        labels = "、".join(f"{k}（{v} 条）" for k, v in tiny.items())
+        _warn(texts.TINY_LABELS.format(tiny=TINY_LABEL, labels=labels))
+    typer.echo(texts.TRAINING.format(folds=folds, jobs=workers) if folds else texts.TRAINING_NO_CV)
+    begin = time.perf_counter()
+    try:
+        with training_progress() as progress:
+            result = train_model(
+                dataset,
+                cv_folds=folds,
+                max_error_rate=max_error_rate,
+                sources=({"file": data.name, "sha256": dataset.file_sha256},),
+                jobs=workers,
+                progress=progress,
+            )
         save_model(result.model, out)
     except ClassifierError as error:
         raise _fail(str(error)) from None
+    seconds = time.perf_counter() - begin
     if result.dropped_labels:
-        dropped = ", ".join(f"{k} ({v})" for k, v in result.dropped_labels.items())
-        typer.secho(f"样本过少、未参与训练 set aside (too few examples): {dropped}", fg="yellow")
+        dropped = "、".join(f"{k}（{v} 条）" for k, v in result.dropped_labels.items())
+        _warn(texts.DROPPED.format(labels=dropped))
     if result.cross_validation is not None:
-        typer.echo("\n交叉验证 cross-validation:")
+        typer.echo("\n" + texts.CROSS_VALIDATION)
         typer.echo(format_evaluation(result.cross_validation.evaluation))
     if result.threshold is not None:
         typer.echo(
-            f"\n建议阈值 suggested threshold (误分率 ≤ {max_error_rate:.0%}): "
-            + format_outcome(result.threshold)
+            "\n"
+            + texts.THRESHOLD.format(
+                max_error=max_error_rate, outcome=format_outcome(result.threshold)
+            )
         )
-    typer.echo(f"\n模型已保存 saved to {out}")
+        if routes_too_little(result.threshold):
+            _warn(
+                texts.ROUTES_NOTHING.format(
+                    value=result.threshold.threshold, share=result.threshold.auto_routed_share
+                )
+            )
+    else:
+        _warn(texts.NO_THRESHOLD)
+    typer.echo(
+        "\n" + texts.SAVED.format(path=out) + "；" + texts.TRAIN_SECONDS.format(seconds=seconds)
+    )
 
 
-@app.command()
+@app.command(help=texts.EVALUATE_HELP)
 def evaluate(
     model: ModelDir,
-    data: Annotated[Path, typer.Option("--data", help="带标签的评估数据 CSV/XLSX")],
-    png: Annotated[Path | None, typer.Option("--png", help="混淆矩阵图片 PNG")] = None,
-    threshold: Annotated[
-        float | None, typer.Option(help="分派阈值 (默认: 模型建议值 / 0.5)")
-    ] = None,
+    data: Annotated[Path, typer.Option("--data", help=texts.OPT_EVAL_DATA)],
+    png: Annotated[Path | None, typer.Option("--png", help=texts.OPT_PNG)] = None,
+    threshold: Annotated[float | None, typer.Option(help=texts.OPT_THRESHOLD)] = None,
     text_column: TextColumn = "text",
     title_column: TitleColumn = None,
     body_column: BodyColumn = None,
@@ -107,7 +192,7 @@ def evaluate(
 ) -> None:
     """Score a model on labelled data; print the metrics and the routing outcome."""
     from classifiers.dataset import read_labelled_texts
-    from classifiers.report import assess, format_evaluation, format_outcome
+    from classifiers.report import assess, format_evaluation, format_outcome, trained_on
 
     try:
         routing_model = _load(model)
@@ -116,30 +201,32 @@ def evaluate(
         )
     except ClassifierError as error:
         raise _fail(str(error)) from None
+    if trained_on(routing_model.metadata, dataset):
+        _warn(texts.TRAINING_DATA)
     if threshold is None:
         threshold = routing_model.metadata.threshold_suggestion or 0.5
     assessment = assess(routing_model, dataset, threshold=threshold)
     if dataset.skipped_rows:
-        typer.echo(f"跳过 skipped {dataset.skipped_rows} 条 (正文或标签为空 empty text/label)")
+        typer.echo(texts.SKIPPED.format(count=dataset.skipped_rows))
     typer.echo(format_evaluation(assessment.evaluation))
     typer.echo("\n" + format_outcome(assessment.outcome))
     if png is not None:
         from classifiers.charts import render_confusion_matrix
 
         render_confusion_matrix(assessment.evaluation, png)
-        typer.echo(f"混淆矩阵图 confusion matrix written to {png}")
+        typer.echo(texts.CHART_WRITTEN.format(path=png))
 
 
-@app.command()
+@app.command(help=texts.PREDICT_HELP)
 def predict(
     model: ModelDir,
-    input_file: Annotated[Path, typer.Option("--input", help="待分类数据 CSV/XLSX")],
-    out: Annotated[Path, typer.Option("--out", help="输出 CSV")],
+    input_file: Annotated[Path, typer.Option("--input", help=texts.OPT_INPUT)],
+    out: Annotated[Path, typer.Option("--out", help=texts.OPT_OUT_CSV)],
     text_column: TextColumn = "text",
     title_column: TitleColumn = None,
     body_column: BodyColumn = None,
 ) -> None:
-    """Write the input rows plus predicted, confidence and runner_up columns."""
+    """Write the input rows plus the predicted department, its confidence and the runners-up."""
     from classifiers.dataset import extract_texts, read_table
     from classifiers.report import write_predictions as write_predictions_csv
 
@@ -147,9 +234,9 @@ def predict(
         routing_model = _load(model)
         table = read_table(input_file)
         columns = _columns(text_column, title_column, body_column, "label")
-        texts = extract_texts(table, columns, source=str(input_file))
+        rows = extract_texts(table, columns, source=str(input_file))
     except ClassifierError as error:
         raise _fail(str(error)) from None
-    predictions = routing_model.predict_batch(texts)
+    predictions = routing_model.predict_batch(rows)
     write_predictions_csv(out, table, predictions)
-    typer.echo(f"已写入 wrote {len(predictions)} 条 predictions to {out}")
+    typer.echo(texts.PREDICTED.format(count=len(predictions), path=out))

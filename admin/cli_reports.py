@@ -19,8 +19,11 @@ from zoneinfo import ZoneInfo
 import typer
 
 from admin import cli_common as operator_cli
+from admin import cli_help_texts as help_texts
+from admin import cli_model_texts as model_texts
 from admin import texts
 from admin.charts import render_digest_chart
+from admin.cli_progress import counter, progress_display
 from admin.digest import build_digest, day_bounds, render_digest_text
 from storage.conversations import purge_conversations
 from storage.exports import TicketRow, ticket_rows
@@ -30,7 +33,7 @@ from storage.vocabulary import channel_name, closure_name, rating_name, status_n
 
 __all__ = ["ExportFormat", "anonymise", "export_app", "export_row", "write_tickets"]
 
-export_app = typer.Typer(help="导出: tickets / digest / register", no_args_is_help=True)
+export_app = typer.Typer(help=help_texts.EXPORT, no_args_is_help=True)
 
 DAY_FORMATS = ["%Y-%m-%d"]
 
@@ -154,8 +157,11 @@ async def write_tickets(
     tz: ZoneInfo,
     fmt: ExportFormat,
     path: Path,
+    progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Export the tickets received on the days `since`..`until` to a file; returns the count."""
+    """Export the tickets received on the days `since`..`until` to a file; returns the count.
+
+    `progress` hears every hundred rows written (and the last few)."""
     start, end = day_bounds(first=since, last=until, tz=tz)
     sheet = _Sheet(path, fmt)
     count = 0
@@ -164,35 +170,50 @@ async def write_tickets(
         async for row in ticket_rows(uow=uow, since=start, until=end):
             sheet.append(export_row(row, tz))
             count += 1
+            if progress is not None and count % 100 == 0:
+                progress(100)
     finally:
         sheet.close()
+    if progress is not None and count % 100:
+        progress(count % 100)
     return count
 
 
-@export_app.command("tickets")
+@export_app.command("tickets", help=help_texts.EXPORT_TICKETS)
 def export_tickets(
-    since: Annotated[datetime, typer.Option("--from", formats=DAY_FORMATS, help="YYYY-MM-DD")],
-    until: Annotated[datetime, typer.Option("--to", formats=DAY_FORMATS, help="YYYY-MM-DD")],
-    out: Annotated[Path, typer.Option("--out", help="the file to write")],
-    fmt: Annotated[ExportFormat, typer.Option("--format", help="csv or xlsx")] = ExportFormat.CSV,
+    since: Annotated[
+        datetime, typer.Option("--from", formats=DAY_FORMATS, help=help_texts.DAY_FROM)
+    ],
+    until: Annotated[datetime, typer.Option("--to", formats=DAY_FORMATS, help=help_texts.DAY_TO)],
+    out: Annotated[Path, typer.Option("--out", help=help_texts.OUT_FILE)],
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", help=help_texts.FORMAT)
+    ] = ExportFormat.CSV,
 ) -> None:
     """Export one row per ticket received in the period (phone only with consent)."""
     settings = operator_cli.settings_or_exit()
     if until < since:
         raise operator_cli.fail(texts.STATS_BAD_RANGE)
-    count = operator_cli.run_with_uow(
-        settings,
-        lambda uow: write_tickets(
-            uow=uow, since=since.date(), until=until.date(), tz=settings.tz, fmt=fmt, path=out
-        ),
-    )
+    with counter(model_texts.PROGRESS_EXPORT) as advance:
+        count = operator_cli.run_with_uow(
+            settings,
+            lambda uow: write_tickets(
+                uow=uow,
+                since=since.date(),
+                until=until.date(),
+                tz=settings.tz,
+                fmt=fmt,
+                path=out,
+                progress=advance,
+            ),
+        )
     typer.echo(texts.EXPORT_DONE.format(count=count, path=out))
 
 
-@export_app.command("digest")
+@export_app.command("digest", help=help_texts.EXPORT_DIGEST)
 def export_digest(
-    day: Annotated[datetime, typer.Argument(formats=DAY_FORMATS, help="the day, YYYY-MM-DD")],
-    out: Annotated[Path, typer.Option("--out", help="the folder to write into")] = Path("."),
+    day: Annotated[datetime, typer.Argument(formats=DAY_FORMATS, help=help_texts.DAY)],
+    out: Annotated[Path, typer.Option("--out", help=help_texts.OUT_FOLDER)] = Path("."),
 ) -> None:
     """Write the digest of a day as text and PNG chart."""
     settings = operator_cli.settings_or_exit()
@@ -222,17 +243,25 @@ def _report(report: RetentionReport, before: date) -> str:
 
 def anonymise(
     closed_before: Annotated[
-        datetime, typer.Option("--closed-before", formats=DAY_FORMATS, help="YYYY-MM-DD")
+        datetime,
+        typer.Option("--closed-before", formats=DAY_FORMATS, help=help_texts.CLOSED_BEFORE),
     ],
-    apply: Annotated[bool, typer.Option("--apply", help="really change the data")] = False,
+    apply: Annotated[bool, typer.Option("--apply", help=help_texts.APPLY)] = False,
 ) -> None:
-    """Remove residents' personal data from tickets closed before a day (dry run by default)."""
+    """删除某日之前已关闭诉求中居民的个人信息（默认只演练，加 --apply 才执行）。"""
     settings = operator_cli.settings_or_exit()
     before, _ = day_bounds(first=closed_before.date(), last=closed_before.date(), tz=settings.tz)
-    report = operator_cli.run_with_uow(
-        settings,
-        lambda uow: anonymise_closed(uow=uow, closed_before=before, apply=apply),
-    )
+    with progress_display() as display:
+        task = display.add_task(model_texts.PROGRESS_ANONYMISE, total=None)
+        report = operator_cli.run_with_uow(
+            settings,
+            lambda uow: anonymise_closed(
+                uow=uow,
+                closed_before=before,
+                apply=apply,
+                progress=lambda done, total: display.update(task, completed=done, total=total),
+            ),
+        )
     drafts = operator_cli.run_with_uow(
         settings, lambda uow: purge_conversations(uow=uow, idle_before=before, apply=apply)
     )

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from admin import cli_model_texts as texts
 from admin.cli_model import app as model_app
 from classifiers.dataset import LabelledTexts, TextColumns, read_labelled_texts
 from classifiers.errors import ClassifierError
@@ -17,23 +18,25 @@ if TYPE_CHECKING:
 
 def _line(name: str, evaluation: Evaluation | None) -> str:
     if evaluation is None:
-        return f"{name}: —"
-    return f"{name}: accuracy {evaluation.accuracy:.4f} · macro-F1 {evaluation.macro_f1:.4f}"
+        return texts.RETRAIN_NONE.format(name=name)
+    return texts.RETRAIN_LINE.format(
+        name=name, accuracy=evaluation.accuracy, macro_f1=evaluation.macro_f1
+    )
 
 
-@model_app.command("retrain")
+@model_app.command("retrain", help=texts.RETRAIN_HELP)
 def retrain(
-    base_data: Annotated[Path, typer.Option("--base-data", help="原训练数据 CSV/XLSX")],
-    out: Annotated[Path, typer.Option("--out", help="新模型目录 output directory")],
-    model: Annotated[
-        Path | None, typer.Option("--model", help="当前模型 (默认 MINYI_MODEL)")
-    ] = None,
-    text_column: Annotated[str, typer.Option("--text-column")] = "text",
-    label_column: Annotated[str, typer.Option("--label-column")] = "label",
+    base_data: Annotated[Path, typer.Option("--base-data", help=texts.OPT_BASE_DATA)],
+    out: Annotated[Path, typer.Option("--out", help=texts.OPT_OUT_MODEL)],
+    model: Annotated[Path | None, typer.Option("--model", help=texts.OPT_CURRENT_MODEL)] = None,
+    text_column: Annotated[str, typer.Option("--text-column", help=texts.OPT_TEXT)] = "text",
+    label_column: Annotated[str, typer.Option("--label-column", help=texts.OPT_LABEL)] = "label",
 ) -> None:
     """Add dispatcher and staff corrections to the base data, retrain, print before/after."""
     # The database and the training stack load here, not with the `minyi model` commands.
     from admin.cli_common import fail, run_with_uow, settings_or_exit
+    from admin.cli_model import default_jobs
+    from admin.cli_progress import training_progress
     from classifiers.artifact import load_model, save_model
     from classifiers.retraining import combine, compare
     from classifiers.segmentation import initialize
@@ -49,19 +52,25 @@ def retrain(
     except ClassifierError as error:
         raise fail(str(error)) from None
     corrections = LabelledTexts(tuple(t for t, _ in pairs), tuple(label for _, label in pairs))
-    typer.echo(f"原数据 base: {len(base.texts)} 条；人工纠正 corrections: {len(pairs)} 条")
+    typer.echo(texts.RETRAIN_COUNTS.format(base=len(base.texts), corrections=len(pairs)))
     try:
         result = compare(base=base, corrections=corrections, current=current)
     except ValueError as error:
         raise fail(str(error)) from None
     typer.echo(
-        f"\n留出评估 held-out: {result.held_out} 条（其中纠正 {result.held_out_corrections} 条）"
+        "\n"
+        + texts.RETRAIN_HELD_OUT.format(
+            held_out=result.held_out, corrections=result.held_out_corrections
+        )
     )
-    typer.echo(_line("当前模型 before", result.before))
-    typer.echo(_line("新模型   after ", result.after))
+    typer.echo(_line(texts.RETRAIN_BEFORE, result.before))
+    typer.echo(_line(texts.RETRAIN_AFTER, result.after))
     if result.held_out_corrections:
-        typer.echo(_line("纠正样本上 before", result.before_on_corrections))
-        typer.echo(_line("纠正样本上 after ", result.after_on_corrections))
-    final = train_model(combine(base, corrections), cv_folds=5)
+        typer.echo(_line(texts.RETRAIN_BEFORE_CORRECTIONS, result.before_on_corrections))
+        typer.echo(_line(texts.RETRAIN_AFTER_CORRECTIONS, result.after_on_corrections))
+    with training_progress() as progress:
+        final = train_model(
+            combine(base, corrections), cv_folds=5, jobs=default_jobs(), progress=progress
+        )
     save_model(final.model, out)
-    typer.echo(f"\n新模型已保存 saved to {out}；确认更好后把 MINYI_MODEL 指向它并重启。")
+    typer.echo("\n" + texts.RETRAIN_SAVED.format(path=out))

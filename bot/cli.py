@@ -8,6 +8,7 @@ from urllib.parse import urlparse
 
 import typer
 
+from admin import cli_help_texts as help_texts
 from admin import cli_texts as texts
 from admin.cli_common import EDGE, fail, say_error, settings_or_exit
 from bot.app import build_application
@@ -46,7 +47,7 @@ def _print_for_run(finding: Finding) -> None:
 
 
 def check() -> None:
-    """Check everything `minyi run` needs, one line each (✓ / ⚠ / ✗); exit 1 on any ✗."""
+    """逐项检查 `minyi run` 需要的一切，每项一行（✓ / ⚠ / ✗）；有 ✗ 时退出码为 1。"""
     settings = settings_or_exit()
     report = Preflight(settings, for_run=False, emit=_print).run()
     failures, warnings = report.count(Level.FAIL), report.count(Level.WARN)
@@ -60,14 +61,12 @@ def check() -> None:
 
 
 def run(
-    webhook_url: str = typer.Option(
-        "", help="serve a webhook at this public URL instead of polling"
-    ),
-    listen: str = typer.Option("0.0.0.0", help="webhook listen address"),
-    port: int = typer.Option(8443, help="webhook port"),
-    secret: str = typer.Option("", envvar="MINYI_WEBHOOK_SECRET", help="webhook secret token"),
+    webhook_url: str = typer.Option("", help=help_texts.WEBHOOK_URL),
+    listen: str = typer.Option("0.0.0.0", help=help_texts.LISTEN),
+    port: int = typer.Option(8443, help=help_texts.PORT),
+    secret: str = typer.Option("", envvar="MINYI_WEBHOOK_SECRET", help=help_texts.SECRET),
 ) -> None:
-    """Run the bot against Telegram (or TELEGRAM_API_BASE_URL): check and migrate, then poll."""
+    """连接 Telegram（或 TELEGRAM_API_BASE_URL）运行机器人：先检查并迁移数据库，再开始接收消息。"""
     settings = settings_or_exit()
     if webhook_url and not secret:
         raise fail("MINYI_WEBHOOK_SECRET: webhook 模式需要一个密钥 (webhook mode needs a secret)")

@@ -106,11 +106,11 @@ def read_metadata(directory: Path) -> ModelMetadata:
     """Read metadata.json of a model directory."""
     path = directory / METADATA_FILE
     if not path.is_file():
-        raise ModelNotFoundError(f"{directory}: no {METADATA_FILE}; is this a model directory?")
+        raise ModelNotFoundError(f"{directory}：没有 {METADATA_FILE}，这不是模型目录")
     try:
         return ModelMetadata.from_json(path.read_text(encoding="utf-8"))
     except (ValueError, TypeError) as exc:
-        raise ModelIntegrityError(f"{path}: unreadable metadata ({exc}).") from exc
+        raise ModelIntegrityError(f"{path}：无法读取 ({exc})") from exc
 
 
 def _minor(version: str) -> tuple[str, ...]:
@@ -149,12 +149,11 @@ def _check_labels(
     have = set(labels)
     if have == wanted:
         return
-    missing = ", ".join(sorted(wanted - have)) or "none"
-    extra = ", ".join(sorted(have - wanted)) or "none"
+    missing = "、".join(sorted(wanted - have)) or "—"
+    extra = "、".join(sorted(have - wanted)) or "—"
     raise LabelMismatchError(
-        f"{directory}: the model's labels do not match the configured departments "
-        f"(missing: {missing}; unknown: {extra}). Train a model on data labelled with the "
-        "department codes of departments.toml, or point the configuration at the right model."
+        f"{directory}：模型的标签与部门不一致（缺 {missing}；多出 {extra}）："
+        "用部门代码标注的数据重新训练（`minyi model train`），或把 MINYI_MODEL 指向相符的模型"
     )
 
 
@@ -162,9 +161,8 @@ def _verify(path: Path, recorded: str) -> None:
     actual = _sha256(path)
     if not recorded or actual != recorded:
         raise ModelIntegrityError(
-            f"{path}: SHA-256 {actual[:12]}… does not match the "
-            f"{recorded[:12] or '(missing)'}… recorded in {METADATA_FILE}; the file "
-            "was changed or corrupted. Restore it or retrain."
+            f"{path}：SHA-256 {actual[:12]}… 与 {METADATA_FILE} 记录的 "
+            f"{recorded[:12] or '（无）'}… 不符：文件被改动或已损坏，恢复原文件或重新训练"
         )
 
 
@@ -186,7 +184,7 @@ def load_model(
     scorer_path = directory / SCORER_FILE
     if not model_path.is_file():
         raise ModelNotFoundError(
-            f"{directory}: no {MODEL_FILE}; train one with `minyi model train`."
+            f"{directory}：没有 {MODEL_FILE}；先用 `minyi model train` 训练一个"
         )
     metadata = read_metadata(directory)
     if expected_labels is not None:
@@ -226,8 +224,7 @@ def _load_pipeline(model_path: Path) -> Any:
     unexpected = sorted(set(untrusted) - set(TRUSTED_TYPES))
     if unexpected:
         raise UntrustedModelError(
-            f"{model_path}: contains types that are not on the trusted list: "
-            f"{', '.join(unexpected)}. Refusing to load it."
+            f"{model_path}：含有不在信任清单上的类型 {'、'.join(unexpected)}，拒绝加载"
         )
     try:
         fitted = sio.load(model_path, trusted=list(untrusted))

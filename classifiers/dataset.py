@@ -113,8 +113,8 @@ def decode_bytes(data: bytes, *, source: str = "file") -> tuple[str, str]:
         except (UnicodeDecodeError, LookupError):
             pass
     raise UnreadableFileError(
-        f"{source}: cannot tell the text encoding (not UTF-8, not GBK/GB18030). "
-        "Save the file as 'CSV UTF-8' and try again."
+        f"{source}：认不出文字编码（不是 UTF-8，也不是 GBK/GB18030）；"
+        "在 Excel 里另存为“CSV UTF-8”后再试"
     )
 
 
@@ -141,7 +141,7 @@ def _read_xlsx(path: Path) -> tuple[list[str], list[dict[str, str]]]:
         try:
             workbook = load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many kinds on a broken file
-            raise UnreadableFileError(f"{path}: not a readable XLSX workbook ({exc}).") from exc
+            raise UnreadableFileError(f"{path}：不是可读的 XLSX 工作簿 ({exc})") from exc
     try:
         sheet = workbook.worksheets[0]
         rows = sheet.iter_rows(values_only=True)
@@ -169,7 +169,7 @@ def _read_csv(text: str) -> tuple[list[str], list[dict[str, str]]]:
 def read_table(path: Path) -> Table:
     """Read a CSV (UTF-8 or GBK/GB18030) or XLSX file into string rows."""
     if not path.is_file():
-        raise UnreadableFileError(f"{path}: no such file.")
+        raise UnreadableFileError(f"{path}：文件不存在")
     data = path.read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
     suffix = path.suffix.lower()
@@ -180,20 +180,21 @@ def read_table(path: Path) -> Table:
         text, encoding = decode_bytes(data, source=str(path))
         header, records = _read_csv(text)
     elif suffix == ".xls":
-        raise UnreadableFileError(f"{path}: old .xls workbooks are not supported; save as .xlsx.")
+        raise UnreadableFileError(f"{path}：不支持旧的 .xls 格式，请另存为 .xlsx")
     else:
-        raise UnreadableFileError(f"{path}: unsupported file type {suffix!r}; use .csv or .xlsx.")
+        raise UnreadableFileError(f"{path}：不支持 {suffix or '无扩展名'} 文件，请用 .csv 或 .xlsx")
     if not header:
-        raise TrainingDataError(f"{path}: the file is empty (no header row).")
+        raise TrainingDataError(f"{path}：文件是空的（没有表头行）")
     return Table(tuple(header), tuple(records), encoding, sha256)
 
 
 def _check_columns(table: Table, wanted: Sequence[str], source: str) -> None:
     missing = [col for col in wanted if col not in table.columns]
     if missing:
-        available = ", ".join(table.columns) or "(none)"
+        available = "、".join(table.columns) or "（无）"
         raise MissingColumnError(
-            f"{source}: column(s) {', '.join(missing)} not found; available columns: {available}."
+            f"{source}：找不到列 {'、'.join(missing)}；文件里的列：{available}；"
+            "用 --text-column / --label-column 指定"
         )
 
 
@@ -227,16 +228,14 @@ def labelled_texts(
             continue
         kept_texts.append(text)
         kept_labels.append(label)
-    where = source or "training data"
+    where = source or "训练数据"
     if not kept_texts:
-        raise TrainingDataError(
-            f"{where}: no usable rows ({skipped} row(s) had an empty text or label)."
-        )
+        raise TrainingDataError(f"{where}：没有可用的行（{skipped} 行的正文或标签为空）")
     distinct = sorted(set(kept_labels))
     if len(distinct) < min_labels:
         raise TooFewLabelsError(
-            f"{where}: found only {len(distinct)} label ({', '.join(distinct)}); "
-            "a routing model needs examples of at least two departments."
+            f"{where}：只有 {len(distinct)} 个标签（{'、'.join(distinct)}）；"
+            "分派模型至少需要两个部门的样本"
         )
     return LabelledTexts(tuple(kept_texts), tuple(kept_labels), skipped, source, file_sha256)
 

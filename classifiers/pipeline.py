@@ -24,7 +24,10 @@ from classifiers.segmentation import tokenize
 __all__ = [
     "CompactTfidfVectorizer",
     "ModelConfig",
+    "build_linear",
     "build_pipeline",
+    "feature_specs",
+    "feature_union",
 ]
 
 
@@ -116,35 +119,60 @@ def _tfidf(
     )
 
 
-def build_pipeline(config: ModelConfig, *, calibration_folds: int | None = None) -> Pipeline:
-    """Build the untrained pipeline: normalise, char and word TF-IDF, calibrated ridge or SVM."""
-    chars = _tfidf(config, config.char_ngrams, analyzer="char")
-    words = _tfidf(
-        config, config.word_ngrams, analyzer="word", tokenizer=tokenize, token_pattern=None
-    )
-    branches: list[tuple[str, Any]] = [("chars", chars), ("words", words)]
-    weights: dict[str, float] | None = None
+def feature_specs(config: ModelConfig) -> list[tuple[str, str, str, CompactTfidfVectorizer]]:
+    """The feature union's blocks: (name, analyzer, part of the text read, unfitted vectorizer)."""
+    blocks = [
+        ("chars", "char", "text", _tfidf(config, config.char_ngrams, analyzer="char")),
+        (
+            "words",
+            "word",
+            "text",
+            _tfidf(
+                config, config.word_ngrams, analyzer="word", tokenizer=tokenize, token_pattern=None
+            ),
+        ),
+    ]
     if config.title_weight:
-        title = _tfidf(config, config.title_ngrams, analyzer="char")
-        branches.append(
-            (
-                "title",
-                Pipeline([("first_line", FunctionTransformer(first_lines)), ("chars", title)]),
-            )
+        blocks.append(
+            ("title", "char", "title", _tfidf(config, config.title_ngrams, analyzer="char"))
         )
+    return blocks
+
+
+def feature_union(
+    config: ModelConfig, vectorizers: dict[str, CompactTfidfVectorizer] | None = None
+) -> FeatureUnion:
+    """The union of the TF-IDF blocks (unfitted, or made of the given fitted vectorizers)."""
+    branches: list[tuple[str, Any]] = []
+    for name, _, part, vectorizer in feature_specs(config):
+        chosen = (vectorizers or {}).get(name, vectorizer)
+        if part == "title":
+            first = FunctionTransformer(first_lines)
+            branches.append((name, Pipeline([("first_line", first), ("chars", chosen)])))
+        else:
+            branches.append((name, chosen))
+    weights = None
+    if config.title_weight:
         weights = {"chars": 1.0, "words": 1.0, "title": config.title_weight}
-    folds = calibration_folds or config.calibration_folds
-    linear: RidgeClassifier | LinearSVC
+    return FeatureUnion(branches, transformer_weights=weights)
+
+
+def build_linear(config: ModelConfig) -> RidgeClassifier | LinearSVC:
+    """The untrained linear model of a configuration."""
     if config.classifier == "ridge":
-        linear = RidgeClassifier(
+        return RidgeClassifier(
             alpha=config.alpha, class_weight=config.class_weight, solver="sparse_cg"
         )
-    elif config.classifier == "svm":
-        linear = LinearSVC(C=config.c, class_weight=config.class_weight)
-    else:
-        raise ValueError(f"unknown classifier {config.classifier!r}; use 'ridge' or 'svm'")
+    if config.classifier == "svm":
+        return LinearSVC(C=config.c, class_weight=config.class_weight)
+    raise ValueError(f"unknown classifier {config.classifier!r}; use 'ridge' or 'svm'")
+
+
+def build_pipeline(config: ModelConfig, *, calibration_folds: int | None = None) -> Pipeline:
+    """Build the untrained pipeline: normalise, char and word TF-IDF, calibrated ridge or SVM."""
+    folds = calibration_folds or config.calibration_folds
     calibrated = CalibratedClassifierCV(
-        linear,
+        build_linear(config),
         method=config.calibration,
         cv=StratifiedKFold(n_splits=folds, shuffle=True, random_state=config.random_state),
         ensemble=False,
@@ -152,7 +180,7 @@ def build_pipeline(config: ModelConfig, *, calibration_folds: int | None = None)
     return Pipeline(
         [
             ("normalize", FunctionTransformer(normalize_texts)),
-            ("features", FeatureUnion(branches, transformer_weights=weights)),
+            ("features", feature_union(config)),
             ("classifier", calibrated),
         ]
     )

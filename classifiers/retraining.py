@@ -66,7 +66,7 @@ def compare(
     train = LabelledTexts(tuple(base_train[0] + fix_train[0]), tuple(base_train[1] + fix_train[1]))
     test_texts, test_labels = base_train[2] + fix_train[2], base_train[3] + fix_train[3]
     if not test_texts:
-        raise ValueError("too little data to hold out a test part (need at least 10 rows)")
+        raise ValueError("数据太少，留不出评估用的部分（至少要 10 行）")
     candidate = train_model(train, cv_folds=0).model
 
     def score(model: RoutingModel | None, texts: list[str], labels: list[str]) -> Evaluation | None:

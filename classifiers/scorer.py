@@ -35,12 +35,48 @@ __all__ = [
     "Block",
     "LinearScorer",
     "ScorerFormatError",
+    "calibrate",
+    "calibration_parameters",
 ]
 
 FloatArray = np.ndarray[Any, np.dtype[np.floating[Any]]]
 Float64Array = np.ndarray[Any, np.dtype[np.float64]]
 _CHUNK = 256  # texts counted at once; bounds the memory of term counts
 _FORMAT = 1
+
+
+def calibration_parameters(member: Any) -> dict[str, list[float]]:
+    """The numbers of a fitted scikit-learn `_CalibratedClassifier`'s calibration."""
+    if member.method == "temperature":
+        return {"beta": [float(member.calibrators[0].beta_)]}
+    if member.method == "sigmoid":
+        return {
+            "a": [float(c.a_) for c in member.calibrators],
+            "b": [float(c.b_) for c in member.calibrators],
+        }
+    raise ScorerFormatError(f"calibration {member.method!r} cannot be compiled")
+
+
+def calibrate(
+    decision: Float64Array, method: str, parameters: dict[str, list[float]]
+) -> Float64Array:
+    """Class probabilities from decision values: temperature softmax or normalised Platt."""
+    if method == "temperature":
+        logits = decision if decision.shape[1] > 1 else np.hstack([-decision, decision])
+        scaled = parameters["beta"][0] * logits
+        scaled -= scaled.max(axis=1, keepdims=True)
+        exp = np.exp(scaled)
+        softmax: Float64Array = exp / exp.sum(axis=1, keepdims=True)
+        return softmax
+    a = np.asarray(parameters["a"])
+    b = np.asarray(parameters["b"])
+    raw: Float64Array = 1.0 / (1.0 + np.exp(a * decision + b))
+    if raw.shape[1] == 1:
+        return np.column_stack([1.0 - raw[:, 0], raw[:, 0]])
+    total = raw.sum(axis=1, keepdims=True)
+    uniform = np.full_like(raw, 1.0 / raw.shape[1])
+    result: Float64Array = np.divide(raw, total, out=uniform, where=total != 0)
+    return result
 
 
 class ScorerFormatError(ValueError):
@@ -156,22 +192,7 @@ class LinearScorer:
         return self._calibrate(decision + self.intercept)
 
     def _calibrate(self, decision: Float64Array) -> Float64Array:
-        if self.calibration == "temperature":
-            logits = decision if decision.shape[1] > 1 else np.hstack([-decision, decision])
-            scaled = self.parameters["beta"][0] * logits
-            scaled -= scaled.max(axis=1, keepdims=True)
-            exp = np.exp(scaled)
-            softmax: Float64Array = exp / exp.sum(axis=1, keepdims=True)
-            return softmax
-        a = np.asarray(self.parameters["a"])
-        b = np.asarray(self.parameters["b"])
-        raw: Float64Array = 1.0 / (1.0 + np.exp(a * decision + b))
-        if len(self.classes) == 2:
-            return np.column_stack([1.0 - raw[:, 0], raw[:, 0]])
-        total = raw.sum(axis=1, keepdims=True)
-        uniform = np.full_like(raw, 1.0 / len(self.classes))
-        result: Float64Array = np.divide(raw, total, out=uniform, where=total != 0)
-        return result
+        return calibrate(decision, self.calibration, self.parameters)
 
     # -- from a fitted pipeline ---------------------------------------------------------------
 
@@ -196,15 +217,7 @@ class LinearScorer:
                 source, vectorizer = "title", branch.steps[-1][1]
             blocks.append(_compile_block(vectorizer, source, coef_t, offset, weights.get(name)))
             offset += len(vectorizer.vocabulary_)
-        if member.method == "temperature":
-            parameters = {"beta": [float(member.calibrators[0].beta_)]}
-        elif member.method == "sigmoid":
-            parameters = {
-                "a": [float(c.a_) for c in member.calibrators],
-                "b": [float(c.b_) for c in member.calibrators],
-            }
-        else:
-            raise ScorerFormatError(f"calibration {member.method!r} cannot be compiled")
+        parameters = calibration_parameters(member)
         classes = [str(c) for c in calibrated.classes_]
         intercept = np.atleast_1d(np.asarray(estimator.intercept_, dtype=np.float64))
         return cls(classes, blocks, intercept, member.method, parameters)

@@ -33,40 +33,52 @@ COMMANDS: dict[str, Entry] = {
     "anonymise": Entry(
         "admin.cli_reports",
         "anonymise",
-        "Remove residents' personal data from tickets closed before a day (dry run by default).",
+        "删除某日之前已关闭诉求中居民的个人信息（默认只演练，加 --apply 才执行）。",
     ),
     "check": Entry(
         "bot.cli",
         "check",
-        "Check everything `minyi run` needs, one line each (✓ / ⚠ / ✗); exit 1 on any ✗.",
+        "逐项检查 `minyi run` 需要的一切，每项一行（✓ / ⚠ / ✗）；有 ✗ 时退出码为 1。",
     ),
     "run": Entry(
         "bot.cli",
         "run",
-        "Run the bot against Telegram (or TELEGRAM_API_BASE_URL): check and migrate, then poll.",
+        "连接 Telegram（或 TELEGRAM_API_BASE_URL）运行机器人：先检查并迁移数据库，再开始接收消息。",
     ),
-    "demo": Entry(
-        "sandbox.cli",
-        "demo",
-        "Play the whole product once, with no token and no network, and print the conversation.",
-    ),
+    "demo": Entry("sandbox.cli", "demo", "不要 token、不联网，把整个流程演示一遍并打印对话。"),
     "sandbox": Entry(
         "sandbox.cli",
         "sandbox",
-        "Try the bot in the terminal, no token needed: type as a resident, `:help` for roles.",
+        "在终端里试用机器人，不要 token：以居民身份输入，输入 :help 查看可扮演的角色。",
     ),
-    "db": Entry("admin.cli", "db_app", "数据库: init / upgrade"),
-    "departments": Entry("admin.cli", "departments_app", "部门: load / bind / list"),
+    "db": Entry("admin.cli", "db_app", "数据库：初始化 init / 迁移 upgrade"),
+    "departments": Entry(
+        "admin.cli", "departments_app", "部门：载入 load / 绑定工作群 bind / 列表 list"
+    ),
     "members": Entry(
-        "admin.cli", "members_app", "人员与角色: add / remove / set-role / list / history"
+        "admin.cli",
+        "members_app",
+        "人员与角色：添加 add / 移除 remove / 改角色 set-role / 列表 list / 变动记录 history",
     ),
     # admin.cli_retrain adds `model retrain` to admin.cli_model's group.
-    "model": Entry("admin.cli_retrain", "model_app", "分类模型: train / evaluate / predict"),
-    "templates": Entry("admin.cli_templates", "templates_app", "答复模板: list / add / remove"),
-    "knowledge": Entry("admin.cli_knowledge", "knowledge_app", "知识库: import / export / list"),
+    "model": Entry(
+        "admin.cli_retrain",
+        "model_app",
+        "分类模型：训练 train / 评估 evaluate / 批量预测 predict / 重新训练 retrain",
+    ),
+    "templates": Entry(
+        "admin.cli_templates", "templates_app", "答复模板：列表 list / 添加 add / 删除 remove"
+    ),
+    "knowledge": Entry(
+        "admin.cli_knowledge", "knowledge_app", "知识库：导入 import / 导出 export / 列表 list"
+    ),
     # admin.cli_register adds `export register` to admin.cli_reports' group.
-    "export": Entry("admin.cli_register", "export_app", "导出: tickets / digest / register"),
-    "import": Entry("admin.cli_register", "import_app", "导入: register"),
+    "export": Entry(
+        "admin.cli_register",
+        "export_app",
+        "导出：诉求明细 tickets / 日报 digest / 诉求台账 register",
+    ),
+    "import": Entry("admin.cli_register", "import_app", "导入：诉求台账 register"),
 }
 
 
@@ -101,15 +113,13 @@ class Commands(TyperGroup):
         return super().resolve_command(ctx, args)
 
 
-app = typer.Typer(
-    cls=Commands, help="民意直通车 — 运维命令 (operator commands)", no_args_is_help=True
-)
+app = typer.Typer(cls=Commands, help="民意直通车运维命令", no_args_is_help=True)
 
 
 @app.callback()
 def _root(
     debug: Annotated[
-        bool, typer.Option("--debug", help="出错时显示完整 traceback (show tracebacks)")
+        bool, typer.Option("--debug", help="出错时显示完整的 traceback（排查问题用）")
     ] = False,
 ) -> None:
     """民意直通车 — 运维命令 (operator commands)."""

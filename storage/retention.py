@@ -10,6 +10,7 @@ kind and time, so every metric stays the same. Each ticket gets an `anonymised` 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -235,8 +236,11 @@ async def anonymise_closed(
     apply: bool = False,
     now: datetime | None = None,
     batch_size: int = 500,
+    progress: Callable[[int, int], None] | None = None,
 ) -> RetentionReport:
-    """Count (dry run) or anonymise tickets closed before a time; commits batch by batch."""
+    """Count (dry run) or anonymise tickets closed before a time; commits batch by batch.
+
+    `progress` hears (tickets done, tickets planned) after each batch."""
     if closed_before.tzinfo is None:
         raise ValueError("closed_before must be timezone-aware")
     now = now or utcnow()
@@ -260,6 +264,8 @@ async def anonymise_closed(
         if not ids:
             break
         done += await _apply_batch(uow, ids, closed_before, now)
+        if progress is not None:
+            progress(done, plan.tickets)
     # Questions the knowledge base answered are residents' words too: kept no longer.
     answers = SQLModel.metadata.tables["direct_answers"]
     connection = await uow.session.connection()

@@ -75,8 +75,8 @@ def test_retrain_reports_before_and_after(tmp_path: Path, monkeypatch: pytest.Mo
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "人工纠正 corrections: 12 条" in result.output
-    assert "当前模型 before: accuracy" in result.output
-    assert "新模型   after : accuracy" in result.output
-    assert "纠正样本上 after" in result.output
+    assert "人工纠正 12 条" in result.output
+    assert "当前模型：准确率" in result.output
+    assert "新模型：准确率" in result.output
+    assert "纠正样本上，新模型：准确率" in result.output
     assert (tmp_path / "new" / "model.skops").is_file()

@@ -190,3 +190,82 @@ def test_the_nets_catch_something() -> None:
 )
 def test_what_counts_as_a_latin_word(text: str, words: list[str]) -> None:
     assert latin_words(text) == words
+
+
+# --- the operator's command line ----------------------------------------------------------
+# Words an operator types or looks up as they are: subcommands named beside their Chinese
+# gloss, role codes, file formats, and the names of tools and measures.
+OPERATOR_WORDS = frozenset(
+    {
+        *("init", "upgrade", "load", "bind", "list", "add", "remove", "set-role", "history"),
+        *("train", "evaluate", "predict", "retrain", "tickets", "digest", "head", "help"),
+        *("staff", "dispatcher", "supervisor", "admin", "csv", "xlsx"),
+        *("CSV", "XLSX", "PNG", "TOML", "UTF", "GBK", "Excel", "SHA", "F1", "macro"),
+        *("Telegram", "ID", "token", "traceback", "webhook", "YYYY", "MM", "DD"),
+    }
+)
+ENVIRONMENT_VARIABLE = re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b")
+FILE_NAME = re.compile(r"\b[\w.-]+\.(?:json|toml|skops|npz|csv|xlsx)\b")
+
+
+def operator_latin_words(text: str) -> list[str]:
+    """Latin words of an operator's text beyond codes, options, variables and OPERATOR_WORDS."""
+    bare = ENVIRONMENT_VARIABLE.sub(" ", FILE_NAME.sub(" ", text))
+    bare = re.sub(r"\bset-role\b", " ", bare)
+    codes = department_codes()
+    return [word for word in latin_words(bare) if word not in OPERATOR_WORDS | codes]
+
+
+def command_help() -> Iterator[tuple[str, str]]:
+    """Every command's and parameter's help in `minyi`, as `minyi X --help` shows it."""
+    from minyi.cli import COMMANDS, app, load_command
+
+    def walk(command: object, path: str) -> Iterator[tuple[str, str]]:
+        yield path, str(getattr(command, "help", "") or "")
+        for param in getattr(command, "params", []):
+            yield f"{path} {'/'.join(param.opts)}", str(getattr(param, "help", "") or "")
+        for name, sub in getattr(command, "commands", {}).items():
+            yield from walk(sub, f"{path} {name}")
+
+    yield "minyi", str(app.info.help)
+    for name in COMMANDS:
+        yield from walk(load_command(name), f"minyi {name}")
+
+
+def operator_texts() -> Iterator[tuple[str, str]]:
+    from admin import cli_help_texts, cli_model_texts
+
+    for module in (cli_help_texts, cli_model_texts):
+        for name, value in vars(module).items():
+            if not name.startswith("_") and isinstance(value, str) and name.isupper():
+                yield f"{module.__name__}.{name}", value
+
+
+def test_every_command_and_option_is_explained_in_chinese() -> None:
+    helps = dict(command_help())
+    assert len(helps) > 80
+    assert {where for where, text in helps.items() if not CJK.search(text)} == set()
+    found = {where: words for where, text in helps.items() if (words := operator_latin_words(text))}
+    assert found == {}
+
+
+def test_the_model_commands_and_progress_speak_chinese() -> None:
+    found = {
+        where: words for where, text in operator_texts() if (words := operator_latin_words(text))
+    }
+    assert found == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("训练数据 CSV/XLSX", []),
+        ("交叉验证的折数（0 = 不算）", []),
+        ("the file to write", ["the", "file", "to", "write"]),
+        ("改用 webhook：公网地址", []),
+        ("读取 read 20 条 rows from", ["read", "rows", "from"]),
+        ("默认 MINYI_MODEL，见 metadata.json", []),
+    ],
+)
+def test_what_counts_as_a_latin_word_for_the_operator(text: str, words: list[str]) -> None:
+    assert operator_latin_words(text) == words

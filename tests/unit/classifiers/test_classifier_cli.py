@@ -18,8 +18,8 @@ def test_train_writes_model_and_reports_metrics(corpus_csv: Path, tmp_path: Path
         app, ["train", "--data", str(corpus_csv), "--out", str(out), "--folds", "3"]
     )
     assert result.exit_code == 0, result.output
-    assert "macro-F1" in result.output
-    assert "suggested threshold" in result.output
+    assert "宏平均 F1 (macro-F1)" in result.output
+    assert "建议阈值" in result.output
     assert (out / "model.skops").is_file()
     assert (out / "metadata.json").is_file()
 
@@ -30,7 +30,7 @@ def test_train_reports_a_missing_column(corpus_csv: Path, tmp_path: Path) -> Non
         ["train", "--data", str(corpus_csv), "--out", str(tmp_path), "--label-column", "部门"],
     )
     assert result.exit_code == 2
-    assert "available columns: text, label" in result.output
+    assert "文件里的列：text、label" in result.output
 
 
 def test_evaluate_prints_metrics_outcome_and_writes_png(
@@ -52,9 +52,8 @@ def test_evaluate_prints_metrics_outcome_and_writes_png(
         ],
     )
     assert result.exit_code == 0, result.output
-    for needle in ("accuracy", "macro-F1", "precision", "confusion matrix", "threshold 0.50"):
+    for needle in ("准确率", "macro-F1", "精确率", "混淆矩阵", "阈值 0.50：自动交办"):
         assert needle in result.output
-    assert "auto-routed" in result.output
     assert png.read_bytes().startswith(b"\x89PNG")
 
 
@@ -69,9 +68,9 @@ def test_predict_writes_rows_with_predictions(model_dir: Path, tmp_path: Path) -
     with out.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [r["id"] for r in rows] == ["1", "2"]
-    assert [r["predicted"] for r in rows] == ["urban", "utilities"]
-    assert 0.0 < float(rows[0]["confidence"]) <= 1.0
-    assert rows[0]["runner_up"].count(":") == 2
+    assert [r["系统预测部门"] for r in rows] == ["urban", "utilities"]
+    assert 0.0 < float(rows[0]["预测置信度"]) <= 1.0
+    assert rows[0]["备选部门"].count(":") == 2
 
 
 def test_predict_refuses_a_tampered_model(model_dir: Path, tmp_path: Path) -> None:
@@ -86,7 +85,7 @@ def test_predict_refuses_a_tampered_model(model_dir: Path, tmp_path: Path) -> No
         ["predict", "--model", str(copy), "--input", str(source), "--out", str(tmp_path / "o.csv")],
     )
     assert result.exit_code == 2
-    assert "does not match" in result.output
+    assert "不符" in result.output
 
 
 def test_evaluate_accepts_data_of_a_single_department(model_dir: Path, tmp_path: Path) -> None:
@@ -94,4 +93,4 @@ def test_evaluate_accepts_data_of_a_single_department(model_dir: Path, tmp_path:
     data.write_text("text,label\n路灯坏了没人修,urban\n垃圾没人清运,urban\n", encoding="utf-8")
     result = runner.invoke(app, ["evaluate", "--model", str(model_dir), "--data", str(data)])
     assert result.exit_code == 0, result.output
-    assert "samples: 2" in result.output
+    assert "样本数：2" in result.output

@@ -46,24 +46,24 @@ def test_rows_with_empty_text_or_label_are_skipped_and_counted(
 def test_empty_file_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "empty.csv"
     path.write_bytes(b"")
-    with pytest.raises(TrainingDataError, match="empty"):
+    with pytest.raises(TrainingDataError, match="文件是空的"):
         read_labelled_texts(path)
 
 
 def test_header_only_file_is_refused(tmp_path: Path, csv_writer: Callable[..., Path]) -> None:
     path = csv_writer(tmp_path / "header.csv", [])
-    with pytest.raises(TrainingDataError, match="no usable rows"):
+    with pytest.raises(TrainingDataError, match="没有可用的行"):
         read_labelled_texts(path)
 
 
 def test_one_label_is_refused(tmp_path: Path, csv_writer: Callable[..., Path]) -> None:
     path = csv_writer(tmp_path / "one.csv", [("路灯坏了", "urban"), ("垃圾没人收", "urban")])
-    with pytest.raises(TooFewLabelsError, match="at least two"):
+    with pytest.raises(TooFewLabelsError, match="至少需要两个部门"):
         read_labelled_texts(path)
 
 
 def test_missing_column_lists_available_columns(corpus_csv: Path) -> None:
-    with pytest.raises(MissingColumnError, match=r"内容.*available columns: text, label"):
+    with pytest.raises(MissingColumnError, match=r"内容.*文件里的列：text、label"):
         read_labelled_texts(corpus_csv, TextColumns(text="内容"))
 
 
@@ -84,11 +84,11 @@ def test_xlsx_with_title_and_body_columns(tmp_path: Path, rows: list[tuple[str, 
 
 
 def test_unsupported_type_and_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(UnreadableFileError, match="no such file"):
+    with pytest.raises(UnreadableFileError, match="文件不存在"):
         read_table(tmp_path / "nope.csv")
     odd = tmp_path / "data.json"
     odd.write_text("{}", encoding="utf-8")
-    with pytest.raises(UnreadableFileError, match="unsupported"):
+    with pytest.raises(UnreadableFileError, match="不支持"):
         read_table(odd)
 
 

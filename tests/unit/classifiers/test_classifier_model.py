@@ -105,7 +105,7 @@ def test_tampered_scorer_file_is_refused(model_dir: Path, tmp_path: Path) -> Non
     copy = Path(shutil.copytree(model_dir, tmp_path / "m"))
     with (copy / SCORER_FILE).open("ab") as handle:
         handle.write(b"\0")
-    with pytest.raises(ModelIntegrityError, match="does not match"):
+    with pytest.raises(ModelIntegrityError, match="不符"):
         load_model(copy)
 
 
@@ -120,7 +120,7 @@ def test_a_model_saved_before_scorer_files_still_loads(model_dir: Path, tmp_path
 
 
 def test_mismatched_labels_are_refused(model_dir: Path) -> None:
-    with pytest.raises(LabelMismatchError, match=r"missing: police; unknown: utilities"):
+    with pytest.raises(LabelMismatchError, match="缺 police；多出 utilities"):
         load_model(model_dir, expected_labels={"urban", "housing", "police"})
 
 
@@ -128,7 +128,7 @@ def test_tampered_model_file_is_refused(model_dir: Path, tmp_path: Path) -> None
     copy = Path(shutil.copytree(model_dir, tmp_path / "m"))
     with (copy / MODEL_FILE).open("ab") as handle:
         handle.write(b"\0")
-    with pytest.raises(ModelIntegrityError, match="does not match"):
+    with pytest.raises(ModelIntegrityError, match="不符"):
         load_model(copy)
 
 
@@ -148,7 +148,7 @@ def test_untrusted_types_are_refused_even_with_a_matching_hash(
 
 
 def test_missing_directory_is_reported(tmp_path: Path) -> None:
-    with pytest.raises(ModelNotFoundError, match=r"no model\.skops"):
+    with pytest.raises(ModelNotFoundError, match=r"没有 model\.skops"):
         load_model(tmp_path)
 
 
@@ -163,7 +163,7 @@ def test_rare_labels_are_set_aside_and_reported() -> None:
 
 def test_too_few_labels_after_setting_aside() -> None:
     data = labelled_texts(["路灯坏了", "垃圾没人收", "占道经营", "停水了"], ["urban"] * 3 + ["x"])
-    with pytest.raises(TooFewLabelsError, match="at least two"):
+    with pytest.raises(TooFewLabelsError, match="至少需要两个部门"):
         train_model(data)
 
 
