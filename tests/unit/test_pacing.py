@@ -105,6 +105,25 @@ async def test_one_chat_in_order_and_never_more_than_its_share_waiting() -> None
     assert 999 in ran  # the other chat was served
 
 
+async def test_the_processor_says_when_an_update_and_those_before_it_are_done() -> None:
+    processor = PerChatUpdateProcessor(max_concurrent_updates=256)
+    gate = asyncio.Event()
+    entered = asyncio.Event()
+
+    async def handle() -> None:
+        entered.set()
+        await gate.wait()
+
+    assert not processor.done_with(1)  # not even seen
+    task = asyncio.create_task(processor.process_update(_update(1, 7), handle()))
+    await entered.wait()
+    assert not processor.done_with(1)  # its handler still runs
+    gate.set()
+    await task
+    assert processor.done_with(1)
+    assert not processor.done_with(2)
+
+
 # --- transient failures: 5xx, timeouts, dropped connections ------------------------------------
 
 QUICK = (0.0, 0.0)  # no backoff between tries: these tests wait for nothing
