@@ -54,8 +54,9 @@ class Limits:
 
     A 429 starts a pause of its ``retry_after`` seconds: for its chat when the chat's bucket was
     empty (or a fault was injected for the chat), for every chat when the bot's overall bucket
-    was. A message sent before its pause ends is refused again with the pause doubled, as
-    Telegram lengthens the wait of a bot that retries early (``punish_early_retries``, on even
+    was. A message sent to a chat before its pause ends is refused again with the pause doubled,
+    as Telegram lengthens the wait of a bot that retries early; one sent inside the bot's pause
+    is refused with what is left of it (``punish_early_retries``, on even
     when ``enforce_rates`` is off, so that injected 429s are honoured too). ``refusals`` counts
     the 429s by cause: ``private``, ``group`` and ``global`` buckets, and ``early private``,
     ``early group``, ``early global`` for retries made too soon.
@@ -93,7 +94,9 @@ class Limits:
             self._pauses[key] = Pause(until, seconds)
 
     def _refuse_early(self, chat_id: int, *, group: bool) -> None:
-        """Answer 429 with a doubled pause if the chat (or the bot) is still paused."""
+        """Answer 429 if the chat (or the bot) is still paused: a chat's pause doubles, the
+        bot's stays as it was (the messages already on their way when it began are not
+        retries, but they are refused and counted all the same)."""
         now = self.clock()
         for key, cause in ((BOT_WIDE, "global"), (chat_id, "group" if group else "private")):
             paused = self._pauses.get(key)
@@ -102,15 +105,12 @@ class Limits:
             if now >= paused.until:
                 del self._pauses[key]
                 continue
+            self.refusals[f"early {cause}"] += 1
+            if key == BOT_WIDE:
+                raise too_many_requests(max(1, math.ceil(paused.until - now)))
             seconds = min(MAX_PENALTY, 2 * paused.seconds)
             self._pauses[key] = Pause(now + seconds, seconds)
-            self.refusals[f"early {cause}"] += 1
             raise too_many_requests(seconds)
-
-    @classmethod
-    def off(cls) -> Limits:
-        """Limits that enforce nothing."""
-        return cls(enforce_sizes=False, enforce_rates=False)
 
     def check_text(self, text: str) -> None:
         """Answer 400 for an empty or too long message text."""
