@@ -134,7 +134,7 @@ class FloodLimits(BaseRateLimiter[int]):
         self._overall = AsyncLimiter(*overall) if overall[0] else None
         self._group_rate = group
         self._private_rate = private
-        self._chats: dict[int | str, AsyncLimiter] = {}
+        self._chats: dict[int | str, _ChatBucket] = {}
         self._resume_at: dict[int | str, float] = {}
         self._resume_all_at = 0.0  # a 429 that was not about one chat holds every message
         self._turns: dict[int | str, _Turn] = {}
@@ -187,10 +187,10 @@ class FloodLimits(BaseRateLimiter[int]):
                 if self._paused_for(chat, messages) > 0:
                     continue  # a 429 came back while this request waited for its turn
                 idle = self._idle(chat)
-                if messages and chat is not None:
-                    await self._spend(chat, messages)
-                    if self._paused_for(chat, messages) > 0:
-                        continue  # … or while it waited for its tokens (they stay spent)
+                bucket = self._chat_bucket(chat) if messages and chat is not None else None
+                await self._spend(bucket, messages)
+                if self._paused_for(chat, messages) > 0:
+                    continue  # … or while it waited for its tokens (the bot's stay spent)
                 tries += 1
                 try:
                     return await callback(*args, **kwargs)
@@ -200,6 +200,9 @@ class FloodLimits(BaseRateLimiter[int]):
                     failure = error
                 except (BadRequest, NetworkError) as error:
                     failure = error
+                finally:
+                    if bucket is not None:  # Telegram took it (if it did) before this moment
+                        bucket.spend(self._clock(), messages)
             if isinstance(failure, RetryAfter):
                 self.retried_after += 1
                 floods += 1
@@ -249,8 +252,8 @@ class FloodLimits(BaseRateLimiter[int]):
         rate = self._group_rate if isinstance(chat, str) or chat < 0 else self._private_rate
         if not rate[0]:
             return False  # not paced here: the chat's own limit is as likely as any
-        limiter = self._chats.get(chat)
-        return limiter is None or limiter.has_capacity(limiter.max_rate)
+        bucket = self._chats.get(chat)
+        return bucket is None or bucket.full(self._clock())
 
     def _pause(self, chat: int | str | None, seconds: float, *, every_chat: bool) -> None:
         """Keep the pause Telegram asked for: the chat's, and every chat's when it was not the
@@ -287,35 +290,71 @@ class FloodLimits(BaseRateLimiter[int]):
             until = max(until, self._resume_at.get(chat, 0.0))
         return max(0.0, until - self._clock())
 
-    async def _spend(self, chat: int | str, messages: int) -> None:
-        # One token at a time: aiolimiter serves the smallest request first, so asking for
-        # ten at once could wait for ever behind a stream of single messages.
-        limiter = self._chat_limiter(chat)
-        for _ in range(messages):
-            if limiter is not None:
-                await limiter.acquire()
-            if self._overall is not None:
+    async def _spend(self, bucket: _ChatBucket | None, messages: int) -> None:
+        """Wait until the chat's bucket has a message to give, then take the bot's tokens."""
+        # Nobody else spends this chat's bucket meanwhile: the request holds the chat's turn.
+        wait = bucket.wait(self._clock()) if bucket is not None else 0.0
+        if wait > 0:
+            await asyncio.sleep(wait)
+        if self._overall is not None:
+            # One token at a time: aiolimiter serves the smallest request first, so asking for
+            # ten at once could wait for ever behind a stream of single messages.
+            for _ in range(messages):
                 await self._overall.acquire()
 
-    def _chat_limiter(self, chat: int | str) -> AsyncLimiter | None:
-        limiter = self._chats.get(chat)
-        if limiter is None:
+    def _chat_bucket(self, chat: int | str) -> _ChatBucket | None:
+        bucket = self._chats.get(chat)
+        if bucket is None:
             rate = self._group_rate if isinstance(chat, str) or chat < 0 else self._private_rate
             if not rate[0]:
                 return None
             if len(self._chats) >= _MAX_CHAT_LIMITERS:
                 self._forget_idle()
-            limiter = self._chats[chat] = AsyncLimiter(*rate)
-        return limiter
+            bucket = self._chats[chat] = _ChatBucket(rate[0], rate[0] / rate[1], self._clock())
+        return bucket
 
     def _forget_idle(self) -> None:
         now = self._clock()
-        for key, limiter in list(self._chats.items()):
-            if limiter.has_capacity(limiter.max_rate):
+        for key, bucket in list(self._chats.items()):
+            if bucket.full(now) and key not in self._turns:
                 del self._chats[key]
         for key, until in list(self._resume_at.items()):
             if until <= now:
                 del self._resume_at[key]
+
+
+class _ChatBucket:
+    """Telegram's bucket for one chat as far as the bot can be sure of it: ``burst`` messages,
+    refilled at ``per_second``. A message is counted when its answer comes back (Telegram took
+    it no later than that), so delays on the way — the network, a busy event loop at either end
+    — can make the bot slower than the limit, never faster. A chat has one message request in
+    flight at a time (see `FloodLimits._turn`), so this is never counted out of order."""
+
+    def __init__(self, burst: float, per_second: float, now: float) -> None:
+        self.burst = burst
+        self.per_second = per_second
+        self.tokens = burst
+        self.updated = now
+
+    def _refill(self, now: float) -> None:
+        if now > self.updated:
+            self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.per_second)
+            self.updated = now
+
+    def wait(self, now: float) -> float:
+        """Seconds until one more message may leave (0: now)."""
+        self._refill(now)
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.per_second
+
+    def spend(self, now: float, count: int) -> None:
+        """Count ``count`` messages as taken at ``now``."""
+        self._refill(now)
+        self.tokens -= count
+
+    def full(self, now: float) -> bool:
+        """Whether nothing was sent to the chat for long enough to have its whole burst."""
+        self._refill(now)
+        return self.tokens >= self.burst
 
 
 class _Turn:
