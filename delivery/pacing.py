@@ -2,15 +2,23 @@
 
 Telegram allows a bot about 30 messages per second overall, 20 per minute in one group, and
 about one per second in one private chat (with a short burst); going over costs a 429 and a
-pause. `FloodLimits` is python-telegram-bot's rate-limiter hook with aiolimiter's buckets:
+pause, and a message sent to the chat before the pause is over lengthens it. `FloodLimits` is
+python-telegram-bot's rate-limiter hook, with aiolimiter's bucket for the bot as a whole and a
+bucket of its own per chat:
 
 - only requests that *post messages* spend tokens (an album spends one per item, as Telegram
   counts it); edits, topic changes and callback answers are not messages and pass;
 - private chats are paced too (python-telegram-bot's `AIORateLimiter` leaves them alone, and
   every intake step answers a resident, often with two messages);
-- a 429 pauses the chat it was about, not the whole bot, and the call is retried; a caller
-  that passes ``rate_limit_args=0`` (the outbox, which reschedules by itself) gets the
-  RetryAfter instead of waiting long;
+- a chat has one message request in flight at a time, and its bucket counts each message when
+  the answer comes back (Telegram took it no later): network and event-loop delays can bunch
+  messages up on the way, and counting them as they left would let the bot get ahead of the
+  chat's real bucket; counting them as they were answered can only make it slower;
+- a 429 pauses the chat it was about, for every caller (the next message of the chat is not
+  yet on its way: see above), and the call is retried after it; a 429 about a chat the bot had
+  left alone cannot be the chat's own limit, so it pauses every chat; a caller that passes
+  ``rate_limit_args=0`` (the outbox, which reschedules by itself) gets the RetryAfter instead
+  of waiting long;
 - a transient failure (HTTP 5xx, a timeout, a dropped connection) is retried too, with
   exponential backoff, a few times and for some seconds at most, so every answer a person
   waits for (an intake prompt, a summary, a staff acknowledgement) survives one; the failure
