@@ -65,7 +65,7 @@ import asyncpg
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
-from telegram.ext import SimpleUpdateProcessor
+from telegram.ext import AIORateLimiter, BaseRateLimiter, SimpleUpdateProcessor
 
 from admin.settings import Settings, load_settings
 from bot.app import HANDLER_RETRIES, build_application, load_classifier, running
@@ -89,6 +89,8 @@ WHAT_IF = {
     "(RetryAfter retries kept)",
     "concurrent-updates": "ApplicationBuilder.concurrent_updates(True): 256 updates at once, "
     "in any order (the bot itself keeps each chat in order)",
+    "stock-limiter": "python-telegram-bot's own AIORateLimiter (its defaults: 30/s overall, "
+    "20/min per group, private chats unpaced) with the same 429 retries as the bot's",
 }
 SETUP_CALLS = {"getMe", "deleteWebhook", "setMyCommands", "getUpdates"}
 POLL = 0.1  # seconds between outbox checks while draining
@@ -358,16 +360,18 @@ def fake_loader(settings: Settings, district: District) -> Classifier:
 class WhatIfParts:
     """The parts a what-if run hands to build_application instead of its defaults."""
 
-    rate_limiter: FloodLimits | None = None
+    rate_limiter: BaseRateLimiter[Any] | None = None
     update_processor: SimpleUpdateProcessor | None = None
 
 
 def what_if_parts(flags: tuple[str, ...]) -> WhatIfParts:
     """The bot's parts for a what-if run (this process only; nothing on disk changes)."""
-    limiter = None
+    limiter: BaseRateLimiter[Any] | None = None
     if "no-bot-limiter" in flags:
         off = (0.0, 1.0)
         limiter = FloodLimits(overall=off, group=off, private=off, max_retries=HANDLER_RETRIES)
+    if "stock-limiter" in flags:
+        limiter = AIORateLimiter(max_retries=HANDLER_RETRIES)
     # what ApplicationBuilder.concurrent_updates(True) builds
     processor = SimpleUpdateProcessor(256) if "concurrent-updates" in flags else None
     return WhatIfParts(rate_limiter=limiter, update_processor=processor)
@@ -929,6 +933,7 @@ async def run(options: Options, database_url: str) -> dict[str, Any]:
             cpu_before, busy_before = cpu_seconds(), machine_busy_seconds()
             load_before = os.getloadavg()[0]
             emu.counters.retry_after_issued = 0
+            emu.limits.refusals.clear()
             await asyncio.gather(
                 *(
                     walk(
@@ -1043,6 +1048,8 @@ def report(
         ),
         "retry_after_429": emu.counters.retry_after_issued,
         "retry_after_429_by_call": dict(arrivals.too_many),
+        "retry_after_429_by_cause": dict(world.emu.limits.refusals),
+        "retry_after_429_earned_early": world.emu.limits.early_retries,
         "emulator": {
             "messages_accepted": emu.counters.messages_accepted,
             "errors": {str(k): v for k, v in emu.counters.errors.items()},

@@ -34,9 +34,25 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._holders: dict[int, int] = {}  # updates holding or awaiting each lock
+        self.newest_update_id = 0  # the newest update that has reached the handlers
+        self.in_progress = 0  # updates whose handlers have not finished (or that wait their turn)
+
+    def done_with(self, update_id: int) -> bool:
+        """Whether the handlers of update ``update_id`` and of every update before it are done
+        (for tools that wait for the bot, such as the sandbox: an event, not a guess of time)."""
+        return self.newest_update_id >= update_id and not self.in_progress
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Run the handlers after the earlier updates of the same chat."""
+        if isinstance(update, Update):
+            self.newest_update_id = max(self.newest_update_id, update.update_id)
+        self.in_progress += 1
+        try:
+            await self._in_chat_order(update, coroutine)
+        finally:
+            self.in_progress -= 1
+
+    async def _in_chat_order(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = _chat_of(update)
         if key is None:
             await coroutine

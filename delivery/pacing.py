@@ -2,15 +2,23 @@
 
 Telegram allows a bot about 30 messages per second overall, 20 per minute in one group, and
 about one per second in one private chat (with a short burst); going over costs a 429 and a
-pause. `FloodLimits` is python-telegram-bot's rate-limiter hook with aiolimiter's buckets:
+pause, and a message sent to the chat before the pause is over lengthens it. `FloodLimits` is
+python-telegram-bot's rate-limiter hook, with aiolimiter's bucket for the bot as a whole and a
+bucket of its own per chat:
 
 - only requests that *post messages* spend tokens (an album spends one per item, as Telegram
   counts it); edits, topic changes and callback answers are not messages and pass;
 - private chats are paced too (python-telegram-bot's `AIORateLimiter` leaves them alone, and
   every intake step answers a resident, often with two messages);
-- a 429 pauses the chat it was about, not the whole bot, and the call is retried; a caller
-  that passes ``rate_limit_args=0`` (the outbox, which reschedules by itself) gets the
-  RetryAfter instead of waiting long;
+- a chat has one message request in flight at a time, and its bucket counts each message when
+  the answer comes back (Telegram took it no later): network and event-loop delays can bunch
+  messages up on the way, and counting them as they left would let the bot get ahead of the
+  chat's real bucket; counting them as they were answered can only make it slower;
+- a 429 pauses the chat it was about, for every caller (the next message of the chat is not
+  yet on its way: see above), and the call is retried after it; a 429 about a chat the bot had
+  left alone cannot be the chat's own limit, so it pauses every chat; a caller that passes
+  ``rate_limit_args=0`` (the outbox, which reschedules by itself) gets the RetryAfter instead
+  of waiting long;
 - a transient failure (HTTP 5xx, a timeout, a dropped connection) is retried too, with
   exponential backoff, a few times and for some seconds at most, so every answer a person
   waits for (an intake prompt, a summary, a staff acknowledgement) survives one; the failure
@@ -104,6 +112,7 @@ GROUP_RATE = (20.0, 63.0)
 PRIVATE_RATE = (2.0, 2.2)  # a burst of two, then about one a second
 _MAX_CHAT_LIMITERS = 4096  # idle ones are dropped beyond this
 MAX_QUIET_WAIT = 5.0  # seconds a caller without retries may be held for a paused chat
+PAUSE_MARGIN = 0.1  # seconds added to a retry_after, so the next try lands after it
 
 Result = bool | dict[str, Any] | list[dict[str, Any]]
 
@@ -133,8 +142,10 @@ class FloodLimits(BaseRateLimiter[int]):
         self._overall = AsyncLimiter(*overall) if overall[0] else None
         self._group_rate = group
         self._private_rate = private
-        self._chats: dict[int | str, AsyncLimiter] = {}
+        self._chats: dict[int | str, _ChatBucket] = {}
         self._resume_at: dict[int | str, float] = {}
+        self._resume_all_at = 0.0  # a 429 that was not about one chat holds every message
+        self._turns: dict[int | str, _Turn] = {}
         self._max_retries = max_retries
         self._transient_retries = transient_retries
         self._backoff = backoff
@@ -160,7 +171,11 @@ class FloodLimits(BaseRateLimiter[int]):
         rate_limit_args: int | None,
     ) -> Result:
         """Wait for the chat's and the bot's tokens (messages only), then call Telegram;
-        retry a 429 after the pause Telegram asks for, and a transient failure with backoff."""
+        retry a 429 after the pause Telegram asks for, and a transient failure with backoff.
+
+        A chat has one message request in flight at a time, so a 429 it earns is known before
+        its next message leaves (none is already on its way to arrive inside the pause), and
+        its messages reach Telegram in the order they left."""
         chat = _chat_key(data.get("chat_id"))
         messages = _message_count(endpoint, data)
         retries = self._max_retries if rate_limit_args is None else rate_limit_args
@@ -168,38 +183,51 @@ class FloodLimits(BaseRateLimiter[int]):
         floods = tries = 0
         lost_answer = False  # an earlier try may have done the work without our hearing so
         while True:
-            paused = self._paused_for(chat)
+            paused = self._paused_for(chat, messages)
             if retries == 0 and paused > MAX_QUIET_WAIT:
                 # A caller that retries by itself (the outbox) is told at once rather than
                 # held past its claim's lease.
                 raise RetryAfter(retry_after=timedelta(seconds=math.ceil(paused)))
             if paused > 0:
                 await asyncio.sleep(paused)
-            if messages and chat is not None:
-                await self._spend(chat, messages)
-            tries += 1
-            try:
-                return await callback(*args, **kwargs)
-            except RetryAfter as error:
+            failure: RetryAfter | BadRequest | NetworkError
+            async with self._turn(chat if messages else None):
+                if self._paused_for(chat, messages) > 0:
+                    continue  # a 429 came back while this request waited for its turn
+                idle = self._idle(chat)
+                bucket = self._chat_bucket(chat) if messages and chat is not None else None
+                await self._spend(bucket, messages)
+                if self._paused_for(chat, messages) > 0:
+                    continue  # … or while it waited for its tokens (the bot's stay spent)
+                tries += 1
+                try:
+                    return await callback(*args, **kwargs)
+                except RetryAfter as error:
+                    # Recorded before the next request of this chat gets its turn.
+                    self._pause(chat, _seconds(error.retry_after), every_chat=idle)
+                    failure = error
+                except (BadRequest, NetworkError) as error:
+                    failure = error
+                finally:
+                    if bucket is not None:  # Telegram took it (if it did) before this moment
+                        bucket.spend(self._clock(), messages)
+            if isinstance(failure, RetryAfter):
                 self.retried_after += 1
-                wait = _seconds(error.retry_after)
-                if chat is not None:  # every caller for this chat waits, not only this one
-                    self._resume_at[chat] = max(
-                        self._resume_at.get(chat, 0.0), self._clock() + wait + 0.1
-                    )
                 floods += 1
                 if floods > retries:
-                    raise
-                log.info("Telegram asked to wait %.1f s (%s); retrying", wait, endpoint)
-                if chat is None:
-                    await asyncio.sleep(wait + 0.1)
-            except BadRequest as error:
-                if lost_answer and any(m in error.message.lower() for m in _DONE_ALREADY):
+                    raise failure
+                log.info(
+                    "Telegram asked to wait %.1f s (%s); retrying",
+                    _seconds(failure.retry_after),
+                    endpoint,
+                )
+            elif isinstance(failure, BadRequest):
+                if lost_answer and any(m in failure.message.lower() for m in _DONE_ALREADY):
                     log.info("%s was done by an earlier try whose answer was lost", endpoint)
                     return True
-                raise
-            except NetworkError as error:  # 5xx, timeouts, dropped connections
-                maybe_delivered = _maybe_delivered(error)
+                raise failure
+            else:  # 5xx, timeouts, dropped connections
+                maybe_delivered = _maybe_delivered(failure)
                 wait = min(self._backoff[1], self._backoff[0] * 2 ** (tries - 1))
                 if not self._may_repeat(
                     endpoint, retries, tries, started, wait, maybe_delivered, lost_answer
@@ -210,13 +238,39 @@ class FloodLimits(BaseRateLimiter[int]):
                         endpoint,
                         _chat_kind(chat),
                         tries,
-                        type(error).__name__,
+                        type(failure).__name__,
                     )
-                    raise
+                    raise failure
                 lost_answer = lost_answer or maybe_delivered
                 self.repeated += 1
-                log.info("%s failed (%s); trying again in %.1f s", endpoint, error, wait)
+                log.info("%s failed (%s); trying again in %.1f s", endpoint, failure, wait)
                 await asyncio.sleep(wait)
+
+    def _turn(self, chat: int | str | None) -> contextlib.AbstractAsyncContextManager[None]:
+        """The chat's turn to have a message request in flight (no wait for other requests)."""
+        if chat is None:
+            return contextlib.nullcontext()
+        return _ChatTurn(self._turns, chat)
+
+    def _idle(self, chat: int | str | None) -> bool:
+        """Whether the chat's own bucket is full (nothing sent to it lately), so that a 429 now
+        cannot be about the chat's own limit: Telegram does not say which limit it was."""
+        if chat is None:
+            return True
+        rate = self._group_rate if isinstance(chat, str) or chat < 0 else self._private_rate
+        if not rate[0]:
+            return False  # not paced here: the chat's own limit is as likely as any
+        bucket = self._chats.get(chat)
+        return bucket is None or bucket.full(self._clock())
+
+    def _pause(self, chat: int | str | None, seconds: float, *, every_chat: bool) -> None:
+        """Keep the pause Telegram asked for: the chat's, and every chat's when it was not the
+        chat's own limit; every caller waits it out, not only the one that was told."""
+        until = self._clock() + seconds + PAUSE_MARGIN
+        if chat is not None:
+            self._resume_at[chat] = max(self._resume_at.get(chat, 0.0), until)
+        if every_chat:
+            self._resume_all_at = max(self._resume_all_at, until)
 
     def _may_repeat(
         self,
@@ -236,41 +290,116 @@ class FloodLimits(BaseRateLimiter[int]):
         # A message that may have arrived is sent once more, never twice more.
         return not (endpoint in MESSAGE_ENDPOINTS and maybe_delivered and lost_answer)
 
-    def _paused_for(self, chat: int | str | None) -> float:
-        """Seconds until Telegram lets this chat be written to again (0 when it may now)."""
-        if chat is None:
-            return 0.0
-        return max(0.0, self._resume_at.get(chat, 0.0) - self._clock())
+    def _paused_for(self, chat: int | str | None, messages: int = 1) -> float:
+        """Seconds until Telegram lets this chat be written to again (0 when it may now); a
+        pause of the whole bot holds every message."""
+        until = self._resume_all_at if messages or chat is None else 0.0
+        if chat is not None:
+            until = max(until, self._resume_at.get(chat, 0.0))
+        return max(0.0, until - self._clock())
 
-    async def _spend(self, chat: int | str, messages: int) -> None:
-        # One token at a time: aiolimiter serves the smallest request first, so asking for
-        # ten at once could wait for ever behind a stream of single messages.
-        limiter = self._chat_limiter(chat)
-        for _ in range(messages):
-            if limiter is not None:
-                await limiter.acquire()
-            if self._overall is not None:
+    async def _spend(self, bucket: _ChatBucket | None, messages: int) -> None:
+        """Wait until the chat's bucket has a message to give, then take the bot's tokens."""
+        # Nobody else spends this chat's bucket meanwhile: the request holds the chat's turn.
+        wait = bucket.wait(self._clock()) if bucket is not None else 0.0
+        if wait > 0:
+            await asyncio.sleep(wait)
+        if self._overall is not None:
+            # One token at a time: aiolimiter serves the smallest request first, so asking for
+            # ten at once could wait for ever behind a stream of single messages.
+            for _ in range(messages):
                 await self._overall.acquire()
 
-    def _chat_limiter(self, chat: int | str) -> AsyncLimiter | None:
-        limiter = self._chats.get(chat)
-        if limiter is None:
+    def _chat_bucket(self, chat: int | str) -> _ChatBucket | None:
+        bucket = self._chats.get(chat)
+        if bucket is None:
             rate = self._group_rate if isinstance(chat, str) or chat < 0 else self._private_rate
             if not rate[0]:
                 return None
             if len(self._chats) >= _MAX_CHAT_LIMITERS:
                 self._forget_idle()
-            limiter = self._chats[chat] = AsyncLimiter(*rate)
-        return limiter
+            bucket = self._chats[chat] = _ChatBucket(rate[0], rate[0] / rate[1], self._clock())
+        return bucket
 
     def _forget_idle(self) -> None:
         now = self._clock()
-        for key, limiter in list(self._chats.items()):
-            if limiter.has_capacity(limiter.max_rate):
+        for key, bucket in list(self._chats.items()):
+            if bucket.full(now) and key not in self._turns:
                 del self._chats[key]
         for key, until in list(self._resume_at.items()):
             if until <= now:
                 del self._resume_at[key]
+
+
+class _ChatBucket:
+    """Telegram's bucket for one chat as far as the bot can be sure of it: ``burst`` messages,
+    refilled at ``per_second``. A message is counted when its answer comes back (Telegram took
+    it no later than that), so delays on the way — the network, a busy event loop at either end
+    — can make the bot slower than the limit, never faster. A chat has one message request in
+    flight at a time (see `FloodLimits._turn`), so this is never counted out of order."""
+
+    def __init__(self, burst: float, per_second: float, now: float) -> None:
+        self.burst = burst
+        self.per_second = per_second
+        self.tokens = burst
+        self.updated = now
+
+    def _refill(self, now: float) -> None:
+        if now > self.updated:
+            self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.per_second)
+            self.updated = now
+
+    def wait(self, now: float) -> float:
+        """Seconds until one more message may leave (0: now)."""
+        self._refill(now)
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.per_second
+
+    def spend(self, now: float, count: int) -> None:
+        """Count ``count`` messages as taken at ``now``."""
+        self._refill(now)
+        self.tokens -= count
+
+    def full(self, now: float) -> bool:
+        """Whether nothing was sent to the chat for long enough to have its whole burst."""
+        self._refill(now)
+        return self.tokens >= self.burst
+
+
+class _Turn:
+    """One chat's lock and how many requests hold or await it."""
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.users = 0
+
+
+class _ChatTurn(contextlib.AbstractAsyncContextManager[None]):
+    """Holds a chat's turn for one request; forgets the chat's lock when nobody needs it."""
+
+    def __init__(self, turns: dict[int | str, _Turn], chat: int | str) -> None:
+        self._turns = turns
+        self._chat = chat
+
+    async def __aenter__(self) -> None:
+        turn = self._turns.get(self._chat)
+        if turn is None:
+            turn = self._turns[self._chat] = _Turn()
+        turn.users += 1
+        try:
+            await turn.lock.acquire()
+        except BaseException:
+            self._leave(turn)
+            raise
+
+    async def __aexit__(self, *exc: object) -> None:
+        turn = self._turns[self._chat]
+        turn.lock.release()
+        self._leave(turn)
+
+    def _leave(self, turn: _Turn) -> None:
+        turn.users -= 1
+        if not turn.users:
+            del self._turns[self._chat]
 
 
 def _chat_key(chat_id: object) -> int | str | None:

@@ -81,6 +81,11 @@ class OutboxSender:
         self._stop = asyncio.Event()
         self._in_flight: dict[asyncio.Task[None], int] = {}  # task → outbox row id
 
+    @property
+    def busy(self) -> bool:
+        """Whether a claimed message (or the topic upkeep after it) is still being delivered."""
+        return bool(self._in_flight)
+
     async def run(self, stop: asyncio.Event, *, idle: float = 1.0) -> None:
         """Deliver until `stop` is set, claiming again whenever a handler queues something or
         a chat's message has gone out (its next one is due)."""

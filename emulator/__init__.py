@@ -14,6 +14,9 @@ An unmodified python-telegram-bot ``Application`` talks to it::
 
 Faults: ``emulator.faults.retry_after("sendMessage", seconds=3)``, ``.server_error(...)``,
 ``.timeout(...)``, ``.drop_connection(...)``; ``alice.block_bot()``; ``emulator.counters``.
+A 429 (from the rates or injected for a chat) starts a pause; a message sent inside it is
+refused again with the pause doubled, as Telegram does (``emulator.limits.refusals`` counts
+429s by cause, ``early_retries`` those earned by writing too soon).
 One emulator lives in one event loop.
 """
 

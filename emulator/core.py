@@ -257,6 +257,11 @@ class Emulator:
             return await handler(params)
         self.counters.faults_served[fault.kind.value] += 1
         if fault.kind is FaultKind.RETRY_AFTER:
+            chat_id = _maybe_int(chat_ref)
+            if isinstance(chat_id, int):  # Telegram expects the chat left alone that long
+                self.limits.pause(chat_id, fault.retry_after)
+            if fault.hold:
+                await self._hold(fault.hold)
             raise ApiError(
                 429,
                 f"Too Many Requests: retry after {fault.retry_after}",

@@ -71,10 +71,20 @@ class Faults:
         seconds: int = 1,
         times: int = 1,
         chat_id: int | None = None,
+        answer_after: float = 0.0,
     ) -> Fault:
-        """Make the next ``times`` matching calls answer 429 with ``retry_after=seconds``."""
+        """Make the next ``times`` matching calls answer 429 with ``retry_after=seconds``; the
+        pause starts when the call arrives, the answer leaves ``answer_after`` seconds later
+        (a slow network: the bot may send the chat more before it hears of the pause)."""
         return self.schedule(
-            Fault(FaultKind.RETRY_AFTER, method, chat_id, times, retry_after=seconds)
+            Fault(
+                FaultKind.RETRY_AFTER,
+                method,
+                chat_id,
+                times,
+                retry_after=seconds,
+                hold=answer_after,
+            )
         )
 
     def server_error(

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import math
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from emulator.errors import bad_request, too_many_requests
 
 Clock = Callable[[], float]
+BOT_WIDE = 0  # the key of a pause for every chat (no chat has id 0)
+MAX_PENALTY = 300  # seconds: an early retry doubles its pause up to this
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Telegram's `retry_after`: no message before ``until``; it was ``seconds`` long."""
+
+    until: float
+    seconds: int
 
 
 @dataclass
@@ -40,6 +51,15 @@ class Limits:
 
     The rates follow Telegram's FAQ: about one message per second in a private chat (with a small
     burst), 20 messages per minute in a group, about 30 messages per second overall.
+
+    A 429 starts a pause of its ``retry_after`` seconds: for its chat when the chat's bucket was
+    empty (or a fault was injected for the chat), for every chat when the bot's overall bucket
+    was. A message sent to a chat before its pause ends is refused again with the pause doubled,
+    as Telegram lengthens the wait of a bot that retries early; one sent inside the bot's pause
+    is refused with what is left of it (``punish_early_retries``, on even
+    when ``enforce_rates`` is off, so that injected 429s are honoured too). ``refusals`` counts
+    the 429s by cause: ``private``, ``group`` and ``global`` buckets, and ``early private``,
+    ``early group``, ``early global`` for retries made too soon.
     """
 
     enforce_sizes: bool = True
@@ -53,14 +73,44 @@ class Limits:
     group_per_minute: float = 20.0
     global_burst: int = 30
     global_per_second: float = 30.0
+    punish_early_retries: bool = True
     clock: Clock = time.monotonic
+    refusals: Counter[str] = field(default_factory=Counter)
     _buckets: dict[int, TokenBucket] = field(default_factory=dict, repr=False)
     _global: TokenBucket | None = field(default=None, repr=False)
+    _pauses: dict[int, Pause] = field(default_factory=dict, repr=False)
 
-    @classmethod
-    def off(cls) -> Limits:
-        """Limits that enforce nothing."""
-        return cls(enforce_sizes=False, enforce_rates=False)
+    @property
+    def early_retries(self) -> int:
+        """Messages sent before the `retry_after` of an earlier 429 had passed."""
+        return sum(n for cause, n in self.refusals.items() if cause.startswith("early "))
+
+    def pause(self, chat_id: int | None, seconds: int) -> None:
+        """Start the pause a 429 announced: for ``chat_id``, or for every chat when None."""
+        key = BOT_WIDE if chat_id is None else chat_id
+        until = self.clock() + seconds
+        current = self._pauses.get(key)
+        if current is None or current.until < until:
+            self._pauses[key] = Pause(until, seconds)
+
+    def _refuse_early(self, chat_id: int, *, group: bool) -> None:
+        """Answer 429 if the chat (or the bot) is still paused: a chat's pause doubles, the
+        bot's stays as it was (the messages already on their way when it began are not
+        retries, but they are refused and counted all the same)."""
+        now = self.clock()
+        for key, cause in ((BOT_WIDE, "global"), (chat_id, "group" if group else "private")):
+            paused = self._pauses.get(key)
+            if paused is None:
+                continue
+            if now >= paused.until:
+                del self._pauses[key]
+                continue
+            self.refusals[f"early {cause}"] += 1
+            if key == BOT_WIDE:
+                raise too_many_requests(max(1, math.ceil(paused.until - now)))
+            seconds = min(MAX_PENALTY, 2 * paused.seconds)
+            self._pauses[key] = Pause(now + seconds, seconds)
+            raise too_many_requests(seconds)
 
     def check_text(self, text: str) -> None:
         """Answer 400 for an empty or too long message text."""
@@ -82,6 +132,8 @@ class Limits:
 
     def admit(self, chat_id: int, *, group: bool, count: int = 1) -> None:
         """Spend ``count`` sends to a chat, or answer 429 with the seconds until one is allowed."""
+        if self.punish_early_retries:
+            self._refuse_early(chat_id, group=group)
         if not self.enforce_rates:
             return
         now = self.clock()
@@ -95,8 +147,12 @@ class Limits:
                 else TokenBucket(self.private_burst, self.private_per_second)
             )
             self._buckets[chat_id] = bucket
-        wait = max(bucket.wait_time(now), self._global.wait_time(now))
-        if wait > 0:
-            raise too_many_requests(max(1, math.ceil(wait)))
+        own, overall = bucket.wait_time(now), self._global.wait_time(now)
+        if own > 0 or overall > 0:
+            seconds = max(1, math.ceil(max(own, overall)))
+            bot_wide = overall > own
+            self.refusals["global" if bot_wide else "group" if group else "private"] += 1
+            self.pause(None if bot_wide else chat_id, seconds)
+            raise too_many_requests(seconds)
         bucket.take(count)
         self._global.take(count)

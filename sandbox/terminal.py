@@ -6,7 +6,8 @@ department, the dispatch group with its dispatcher, and a supervisor — but the
 by the user, one line at a time from stdin (a terminal, a pipe or a file). A plain line is what
 the current person writes; a line starting with ``:`` is a sandbox command (``:help``).
 
-After each line the sandbox waits for the bot (event-driven, a few seconds at most), prints
+After each line the sandbox waits until the bot is done with it (its handlers have finished and
+the outbox has nothing due: events, not a guess of time), prints
 the bot's new messages in the current person's chat with their buttons numbered, and notes
 which other chats have news.
 """
@@ -15,23 +16,31 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import contextlib
 import logging
 import os
 import re
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from telegram.ext import Application
+
 from admin.arguments import department_code
+from admin.context import SERVICES_KEY
 from admin.settings import Settings, load_settings
 from bot.app import build_application, running
+from bot.updates import PerChatUpdateProcessor
+from delivery.sender import OutboxSender
 from emulator import CallbackQuery, Chat, Emulator, EmulatorServer, Message, Person, Topic
 from sandbox.demo import staff_district
 from storage import database
+from storage.columns import utcnow
 from storage.district import District, read_district
+from storage.outbox import due_count
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +73,8 @@ HELP = """沙盒命令（以英文冒号开头；其他输入都作为当前身�
 /resolve 已解决 答复内容、/list、/ticket、/overdue（命令作用于当前话题的诉求）。"""
 UNKNOWN_COMMAND = "没有这个沙盒命令：{command}。输入 :help 查看可用命令。"
 FAILED = "这一步没有成功：{error}。可以换个写法再试，或输入 :help 查看用法。"
-NOTHING_NEW = "（{seconds:g} 秒内没有新消息；直接回车可以再等一会儿。）"
+NOTHING_NEW = "（机器人没有新消息。）"
+STILL_BUSY = "（{seconds:g} 秒内机器人还没处理完；直接回车可以再等一会儿。）"
 NOW_YOU_ARE = "现在您是「{who}」，消息发在「{where}」。"
 CURRENT_TOPIC = "当前话题：「{topic}」（:topic 可切换）"
 NO_TOPIC = "本群暂时没有诉求话题；新诉求到达时会自动建立话题。"
@@ -155,9 +165,8 @@ SUPERVISOR = "supervisor"
 DEFAULT_PLACE = (35.4012, 116.5871)
 DEFAULT_PHONE = "13800001111"
 PHONE = re.compile(r"^\+?\d[\d-]{4,19}$")
-FIRST_WAIT = 3.0  # seconds to wait for the bot's first answer
-QUIET = 1.5  # after that, the world must be still this long (the outbox sends about 1/s)
-MOST = 10.0  # and at most this long in all
+MOST = 60.0  # seconds to wait at most for the bot to be done with one line
+RECHECK = 0.05  # seconds between looks at the bot's own state (handlers, outbox)
 
 
 class Hint(Exception):
@@ -327,16 +336,16 @@ class Sandbox:
         workdir: Path,
         out: Callable[[str], None],
         *,
-        first_wait: float = FIRST_WAIT,
-        quiet: float = QUIET,
+        bot_idle: Callable[[int], Awaitable[bool]],
+        most: float = MOST,
     ) -> None:
         self.emu = emu
         self.seats = seats
         self.district = district
         self.workdir = workdir
         self.say = out
-        self.first_wait = first_wait
-        self.quiet = quiet
+        self.bot_idle = bot_idle
+        self.most = most
         self.seat = seats[RESIDENT]
         self.names = {spec.code: spec.name for spec in district.all()}
         self._seen: dict[tuple[int, int], tuple[Any, ...]] = {}
@@ -564,41 +573,31 @@ class Sandbox:
         await self._settle()
 
     async def _settle(self, query: CallbackQuery | None = None) -> None:
-        """Wait for the bot's answer, then until the world is still; show what arrived."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + MOST
+        """Wait until the bot is done with what the user did (its handlers have finished and
+        the outbox has nothing left to send now), then show what arrived. Waits for that event,
+        not for a guess of time: a slow machine only makes it take longer."""
+        target = self.emu.updates.newest_id
         try:
-            await self.emu.wait_until(
-                lambda: bool(self._unseen(self.seat)) or (query is not None and query.answered),
-                timeout=self.first_wait,
-            )
+            await asyncio.wait_for(self._until_idle(target), self.most)
         except TimeoutError:
             self._show()
-            self.say(NOTHING_NEW.format(seconds=self.first_wait))
+            self.say(STILL_BUSY.format(seconds=self.most))
             return
-        while (left := deadline - loop.time()) > 0:
-            if not await self._changes_within(min(self.quiet, left)):
-                break
         if query is not None and query.answer_text:
             self.say((ALERT if query.show_alert else ANSWER).format(text=query.answer_text))
+        if not self._unseen(self.seat) and not (query is not None and query.answer_text):
+            self._show()
+            self.say(NOTHING_NEW)
+            return
         self._show()
 
-    async def _changes_within(self, seconds: float) -> bool:
-        """Whether anything the bot sent (in any chat) changes within ``seconds``."""
-        before = self._fingerprint()
-        try:
-            await self.emu.wait_until(lambda: self._fingerprint() != before, timeout=seconds)
-        except TimeoutError:
-            return False
-        return True
-
-    def _fingerprint(self) -> int:
-        return hash(
-            tuple(
-                (chat.id, len(chat.messages), *(_signature(m) for m in chat.messages if m.from_bot))
-                for chat in self.emu.chats.values()
-            )
-        )
+    async def _until_idle(self, update_id: int) -> None:
+        """Return once the bot is idle after update ``update_id``; re-checks on every change in
+        the emulator and at least every ``RECHECK`` seconds (the end of a handler or of a
+        delivery changes nothing there)."""
+        while not await self.bot_idle(update_id):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.emu.changed(), RECHECK)
 
     def _unseen(self, seat: Seat) -> list[Message]:
         return [
@@ -717,6 +716,26 @@ async def seat_everyone(settings: Settings, emu: Emulator) -> tuple[District, di
     return district, seats
 
 
+def idle_probe(
+    application: Application,  # type: ignore[type-arg]
+) -> Callable[[int], Awaitable[bool]]:
+    """Whether the bot is done with update N: its handlers and those of every update before it
+    have finished, no outbox message is due now, and none is being delivered."""
+    processor = application.update_processor
+    services = application.bot_data[SERVICES_KEY]
+    sender = application.bot_data.get("minyi.sender")
+
+    async def idle(update_id: int) -> bool:
+        if not isinstance(processor, PerChatUpdateProcessor) or not processor.done_with(update_id):
+            return False
+        if isinstance(sender, OutboxSender) and sender.busy:
+            return False
+        async with services.uow() as uow:
+            return await due_count(uow=uow, now=utcnow()) == 0
+
+    return idle
+
+
 def _fresh_database(workdir: Path, database_file: Path) -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm", "-journal"):
@@ -764,7 +783,7 @@ async def run_sandbox(
     workdir: Path,
     fd: int | None = None,
     out: Callable[[str], None] | None = None,
-    first_wait: float = FIRST_WAIT,
+    most: float = MOST,
 ) -> None:
     """The interactive session until ``:quit`` or end of input."""
     say = out or (lambda text: print(text, flush=True))
@@ -782,8 +801,10 @@ async def run_sandbox(
         )
         await asyncio.to_thread(database.upgrade, settings.database_url)
         district, seats = await seat_everyone(settings, emu)
-        async with running(build_application(settings)):
-            sandbox = Sandbox(emu, seats, district, workdir, say, first_wait=first_wait)
+        async with running(build_application(settings)) as application:
+            sandbox = Sandbox(
+                emu, seats, district, workdir, say, bot_idle=idle_probe(application), most=most
+            )
             sandbox.welcome()
             queue: asyncio.Queue[str | None] = asyncio.Queue()
             read_lines(fd, asyncio.get_running_loop(), queue)

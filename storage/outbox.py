@@ -447,6 +447,16 @@ async def pending_count(*, uow: UnitOfWork) -> int:
     return len(rows.all())
 
 
+async def due_count(*, uow: UnitOfWork, now: datetime) -> int:
+    """Messages waiting to be sent now (not those put back until later)."""
+    rows = await uow.session.exec(
+        select(OutboxMessage.id).where(
+            OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now
+        )
+    )
+    return len(rows.all())
+
+
 async def ticket_card_message(*, uow: UnitOfWork, ticket_id: int, chat_id: int) -> int | None:
     """The latest card message of a ticket in a group (replies to it reach the ticket)."""
     rows = await uow.session.exec(

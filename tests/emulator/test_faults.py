@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dtm
+import time
 
 import pytest
 from telegram import Bot
@@ -16,6 +17,7 @@ async def test_retry_after_fault_raises_retry_after(emulator: Emulator, bot: Bot
     emulator.faults.retry_after("sendMessage", seconds=3)
     with pytest.raises(RetryAfter) as raised:
         await bot.send_message(chat.id, "您的诉求已受理")
+    emulator.limits.clock = lambda: time.monotonic() + 3  # the bot waited as told
     await bot.send_message(chat.id, "您的诉求已受理")
     assert raised.value.retry_after == dtm.timedelta(seconds=3)
     assert [m.text for m in emulator.messages(chat)] == ["您的诉求已受理"]

@@ -85,6 +85,63 @@ async def test_overall_rate_limit(emulator: Emulator, bot: Bot) -> None:
         await bot.send_message(people[30].private_chat.id, "您好")
 
 
+async def test_a_message_before_retry_after_has_passed_doubles_the_pause(
+    emulator: Emulator, bot: Bot, clock: FrozenClock
+) -> None:
+    chat = emulator.add_user("王芳").private_chat
+    await bot.send_message(chat.id, "一")
+    await bot.send_message(chat.id, "二")
+    with pytest.raises(RetryAfter) as first:
+        await bot.send_message(chat.id, "三")
+    assert first.value.retry_after.total_seconds() == 1  # type: ignore[union-attr]
+    clock.now += 0.5  # too early: Telegram lengthens the wait
+    with pytest.raises(RetryAfter) as early:
+        await bot.send_message(chat.id, "三")
+    assert early.value.retry_after.total_seconds() == 2  # type: ignore[union-attr]
+    clock.now += 1.5  # the first pause is over, the second is not
+    with pytest.raises(RetryAfter) as again:
+        await bot.send_message(chat.id, "三")
+    assert again.value.retry_after.total_seconds() == 4  # type: ignore[union-attr]
+    other = emulator.add_user("李强").private_chat
+    await bot.send_message(other.id, "您好")  # another chat is not paused
+    clock.now += 4
+    await bot.send_message(chat.id, "三")
+    assert [m.text for m in emulator.messages(chat)] == ["一", "二", "三"]
+    assert emulator.limits.refusals == {"private": 1, "early private": 2}
+    assert emulator.limits.early_retries == 2
+
+
+async def test_the_overall_limit_pauses_every_chat(
+    emulator: Emulator, bot: Bot, clock: FrozenClock
+) -> None:
+    people = [emulator.add_user(f"居民{n}") for n in range(32)]
+    for person in people[:30]:
+        await bot.send_message(person.private_chat.id, "您好")
+    with pytest.raises(RetryAfter):
+        await bot.send_message(people[30].private_chat.id, "您好")
+    clock.now += 0.5  # the bucket has tokens again, but the bot was told to wait 1 s
+    with pytest.raises(RetryAfter) as early:
+        await bot.send_message(people[31].private_chat.id, "您好")
+    assert early.value.retry_after.total_seconds() == 1  # type: ignore[union-attr]
+    clock.now += 0.5
+    await bot.send_message(people[31].private_chat.id, "您好")
+    assert emulator.limits.refusals == {"global": 1, "early global": 1}
+
+
+async def test_an_injected_429_pauses_its_chat(
+    emulator: Emulator, bot: Bot, clock: FrozenClock
+) -> None:
+    chat = emulator.add_user("王芳").private_chat
+    emulator.faults.retry_after("sendMessage", chat_id=chat.id, seconds=5)
+    with pytest.raises(RetryAfter):
+        await bot.send_message(chat.id, "一")
+    clock.now += 4
+    with pytest.raises(RetryAfter) as early:
+        await bot.send_message(chat.id, "一")
+    assert early.value.retry_after.total_seconds() == 10  # type: ignore[union-attr]
+    assert emulator.limits.early_retries == 1
+
+
 async def test_html_is_rendered_and_bad_html_refused(emulator: Emulator, bot: Bot) -> None:
     chat = emulator.add_user("王芳").private_chat
     await bot.send_message(chat.id, "<b>工单</b> TB-0001 &amp; 附件", parse_mode=ParseMode.HTML)

@@ -68,6 +68,67 @@ async def test_a_caller_that_retries_by_itself_is_told_at_once() -> None:
     assert telegram.calls == [1]
 
 
+PRIVATE = (2.0, 2.2)
+
+
+async def test_a_429_for_a_chat_left_alone_pauses_every_chat() -> None:
+    # Nothing was sent to chat 1 lately, so its own limit cannot be the reason: the bot's is.
+    limits = FloodLimits(overall=OFF, group=OFF, private=PRIVATE, max_retries=0)
+    telegram = Telegram(refuse={1: 30})
+    with pytest.raises(RetryAfter):
+        await request(limits, telegram, 1)
+    with pytest.raises(RetryAfter):  # another chat is held too: not even tried
+        await request(limits, telegram, 2, retries=0)
+    assert telegram.calls == [1]
+
+
+async def test_a_429_for_a_busy_chat_pauses_that_chat_only() -> None:
+    limits = FloodLimits(overall=OFF, group=OFF, private=PRIVATE, max_retries=0)
+    telegram = Telegram()
+    await request(limits, telegram, 1)
+    await request(limits, telegram, 1)  # its burst is spent: the next may meet its own limit
+    telegram.refuse[1] = 30
+    with pytest.raises(RetryAfter):
+        await request(limits, telegram, 1)
+    await request(limits, telegram, 2, retries=0)
+    with pytest.raises(RetryAfter):
+        await request(limits, telegram, 1, retries=0)
+    assert telegram.calls == [1, 1, 1, 2]
+
+
+async def test_a_chat_has_one_message_in_flight_so_none_lands_inside_its_pause() -> None:
+    limits = FloodLimits(overall=OFF, group=OFF, private=OFF, max_retries=0)
+    calls: list[str] = []
+    arrived, answer = asyncio.Event(), asyncio.Event()
+
+    def call(name: str, refuse: bool) -> Any:
+        async def send() -> dict[str, Any]:
+            calls.append(name)
+            arrived.set()
+            await answer.wait()  # a slow network: the 429 comes back later
+            if refuse:
+                raise RetryAfter(retry_after=timedelta(seconds=30))
+            return {"ok": True}
+
+        return send
+
+    async def send(name: str, refuse: bool) -> Any:
+        return await limits.process_request(
+            call(name, refuse), (), {}, "sendMessage", {"chat_id": 1}, 0
+        )
+
+    first = asyncio.create_task(send("answer", refuse=True))
+    await arrived.wait()
+    second = asyncio.create_task(send("notice", refuse=False))  # leaves while the first waits
+    await asyncio.sleep(0)
+    answer.set()
+    with pytest.raises(RetryAfter):
+        await first
+    with pytest.raises(RetryAfter):  # it waited for its turn, then heard of the pause
+        await second
+    assert calls == ["answer"]
+
+
 async def test_edits_and_callback_answers_spend_no_message_tokens() -> None:
     limits = FloodLimits(overall=(1, 3600.0), group=OFF, private=OFF)
     telegram = Telegram()
@@ -103,6 +164,25 @@ async def test_one_chat_in_order_and_never_more_than_its_share_waiting() -> None
     await asyncio.gather(*flood, other)
     assert [i for i in ran if i != 999] == list(range(MAX_QUEUED_PER_CHAT))  # in order
     assert 999 in ran  # the other chat was served
+
+
+async def test_the_processor_says_when_an_update_and_those_before_it_are_done() -> None:
+    processor = PerChatUpdateProcessor(max_concurrent_updates=256)
+    gate = asyncio.Event()
+    entered = asyncio.Event()
+
+    async def handle() -> None:
+        entered.set()
+        await gate.wait()
+
+    assert not processor.done_with(1)  # not even seen
+    task = asyncio.create_task(processor.process_update(_update(1, 7), handle()))
+    await entered.wait()
+    assert not processor.done_with(1)  # its handler still runs
+    gate.set()
+    await task
+    assert processor.done_with(1)
+    assert not processor.done_with(2)
 
 
 # --- transient failures: 5xx, timeouts, dropped connections ------------------------------------
