@@ -16,6 +16,7 @@ from classifiers.model import Classifier
 from storage.district import District
 from storage.tickets import Policy
 from storage.unit_of_work import UnitOfWork
+from storage.workers import new_worker_id
 
 
 @dataclass
@@ -34,6 +35,7 @@ class Services:
     min_text_chars: int = 5
     outbox_lease: timedelta = timedelta(minutes=2)
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    worker_id: str = field(default_factory=new_worker_id)  # this process (storage/workers.py)
 
     def uow(self) -> UnitOfWork:
         """A new unit of work."""

@@ -1,0 +1,139 @@
+"""The inbound inbox: every Telegram update is stored (unique `update_id`) before Telegram is
+told it arrived, and marked processed in the same transaction as its effects.
+
+Polling confirms an update with the next getUpdates offset and a webhook with its 200; both
+happen only after `receive` committed. A handler's first commit marks its update processed in
+that same transaction (`UnitOfWork.commit` reads `processing`), so a crash leaves either the
+effects and the mark, or neither; an update whose handler writes nothing is marked when it is
+done. An update stored twice (Telegram re-sends one it thinks unanswered) is stored once and
+processed once; one left unprocessed by a worker that died is taken over by another
+(`take_over`) and processed then.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import SQLModel, col, select
+
+from storage.columns import utcnow
+from storage.models import InboundUpdate
+from storage.processing import Processing, mark_within, processing
+from storage.unit_of_work import UnitOfWork
+from storage.workers import held_by_the_dead
+
+__all__ = [
+    "Processing",
+    "Waiting",
+    "mark_processed",
+    "processing",
+    "prune",
+    "receive",
+    "take_over",
+    "unprocessed",
+]
+
+KEEP_DONE = timedelta(days=2)  # Telegram re-sends for a day at most; ids are kept longer
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """An update stored and not yet processed, as Telegram sent it."""
+
+    update_id: int
+    chat_id: int | None
+    payload: dict[str, Any]
+
+
+async def receive(
+    *,
+    uow: UnitOfWork,
+    update_id: int,
+    chat_id: int | None,
+    payload: dict[str, Any],
+    worker: str,
+    now: datetime | None = None,
+) -> bool:
+    """Store an update for `worker` to process; False if it was stored before (a re-send)."""
+    values = {
+        "update_id": update_id,
+        "chat_id": chat_id,
+        "payload": payload,
+        "worker": worker,
+        "received_at": now or utcnow(),
+    }
+    table = SQLModel.metadata.tables[InboundUpdate.__tablename__]
+    insert = postgresql.insert if uow.dialect == "postgresql" else sqlite.insert
+    stored = await uow.session.exec(
+        insert(table).values(**values).on_conflict_do_nothing(index_elements=["update_id"])
+    )
+    await uow.commit()
+    return bool(stored.rowcount)
+
+
+async def mark_processed(*, uow: UnitOfWork, update_id: int, now: datetime | None = None) -> None:
+    """Mark an update processed on its own (its handler committed nothing)."""
+    await mark_within(uow.session, update_id, now)
+    await uow.session.commit()
+
+
+async def take_over(
+    *, uow: UnitOfWork, worker: str, now: datetime | None = None, limit: int = 500
+) -> list[Waiting]:
+    """Claim the unprocessed updates of dead workers, oldest first, for `worker` to process."""
+    now = now or utcnow()
+    query = (
+        select(InboundUpdate)
+        .where(
+            col(InboundUpdate.processed_at).is_(None),
+            held_by_the_dead(InboundUpdate.worker, now),
+        )
+        .order_by(col(InboundUpdate.update_id))
+        .limit(limit)
+    )
+    if uow.dialect == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = list((await uow.session.exec(query)).all())
+    table = SQLModel.metadata.tables[InboundUpdate.__tablename__]
+    taken: list[Waiting] = []
+    for row in rows:
+        claimed = await uow.session.exec(
+            update(table)
+            .where(
+                table.c.update_id == row.update_id,
+                table.c.worker == row.worker,
+                table.c.processed_at.is_(None),
+            )
+            .values(worker=worker)
+        )
+        if claimed.rowcount == 1 and row.payload is not None:
+            taken.append(Waiting(row.update_id, row.chat_id, dict(row.payload)))
+    await uow.commit()
+    return taken
+
+
+async def unprocessed(*, uow: UnitOfWork) -> list[int]:
+    """The ids of updates stored and not yet processed, oldest first."""
+    rows = await uow.session.exec(
+        select(InboundUpdate.update_id)
+        .where(col(InboundUpdate.processed_at).is_(None))
+        .order_by(col(InboundUpdate.update_id))
+    )
+    return list(rows.all())
+
+
+async def prune(*, uow: UnitOfWork, now: datetime | None = None) -> int:
+    """Forget processed updates older than `KEEP_DONE`; returns how many."""
+    table = SQLModel.metadata.tables[InboundUpdate.__tablename__]
+    gone = await uow.session.exec(
+        delete(table).where(
+            table.c.processed_at.is_not(None),
+            table.c.processed_at < (now or utcnow()) - KEEP_DONE,
+        )
+    )
+    await uow.commit()
+    return int(gone.rowcount or 0)
