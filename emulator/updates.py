@@ -57,6 +57,11 @@ class UpdateQueue:
         return self._poller is not None
 
     @property
+    def last_update_id(self) -> int:
+        """The id of the newest update made so far (0 before the first)."""
+        return self._next_id - 1
+
+    @property
     def pending(self) -> list[JSON]:
         """Updates not yet confirmed by the bot."""
         return list(self._pending)
