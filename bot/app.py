@@ -166,7 +166,11 @@ def _post_init(
         if isinstance(inbox, InboxQueue):
             inbox.services = svc
             keeper = InboxKeeper(
-                svc, inbox, application.bot, poller=bool(application.bot_data.get(POLLING_KEY))
+                svc,
+                inbox,
+                application.bot,
+                poller=bool(application.bot_data.get(POLLING_KEY)),
+                answer_again=residents.answer_again,
             )
             await keeper.start()  # before polling: what a dead worker left goes first
             keeper_stop = asyncio.Event()

@@ -14,12 +14,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Bot, Update
 
 from bot.services import Services
-from storage.inbox import mark_processed, prune, receive, take_over
+from storage.inbox import finish, prune, receive, take_over
 from storage.workers import BEAT, beat, register_worker, retire_worker
 
 __all__ = ["InboxKeeper", "InboxQueue", "chat_of"]
@@ -27,6 +28,7 @@ __all__ = ["InboxKeeper", "InboxQueue", "chat_of"]
 log = logging.getLogger(__name__)
 
 PRUNE_EVERY = 3600  # beats between two prunes of processed updates
+AnswerAgain = Callable[[Update, Services], Awaitable[None]]
 
 
 def chat_of(update: object) -> int | None:
@@ -71,25 +73,34 @@ class InboxQueue(asyncio.Queue[object]):
         """Queue an update already stored (taken over from a dead worker)."""
         await super().put(item)
 
-    async def processed(self, update_id: int) -> None:
-        """Mark an update done whose handler committed nothing."""
+    async def finished(self, update_id: int) -> None:
+        """Mark an update finished: its handlers returned (processed, answered)."""
         if self.services is None:
             return
         try:
             async with self.services.uow() as uow:
-                await mark_processed(uow=uow, update_id=update_id)
-        except Exception:  # it is processed again only if this worker dies first
-            log.exception("could not mark update %s processed", update_id)
+                await finish(uow=uow, update_id=update_id)
+        except Exception:  # finished again only if this worker dies first
+            log.exception("could not mark update %s finished", update_id)
 
 
 class InboxKeeper:
     """This worker's heartbeat, and the updates of dead workers taken over and processed."""
 
-    def __init__(self, services: Services, queue: InboxQueue, bot: Bot, *, poller: bool) -> None:
+    def __init__(
+        self,
+        services: Services,
+        queue: InboxQueue,
+        bot: Bot,
+        *,
+        poller: bool,
+        answer_again: AnswerAgain | None = None,
+    ) -> None:
         self.services = services
         self.queue = queue
         self.bot = bot
         self.poller = poller
+        self.answer_again = answer_again
         self.taken = 0
 
     async def start(self) -> None:
@@ -103,13 +114,23 @@ class InboxKeeper:
         svc.kick_outbox()  # the messages a dead worker held are free as well
 
     async def take_over(self) -> int:
-        """Queue the unprocessed updates of dead workers; returns how many."""
+        """Queue the unprocessed updates of dead workers, and answer again those processed
+        whose answer may not have gone out; returns how many."""
         async with self.services.uow() as uow:
             waiting = await take_over(uow=uow, worker=self.services.worker_id)
         for row in waiting:
             update = Update.de_json(row.payload, self.bot)
-            if update is not None:
+            if update is None:
+                continue
+            if not row.processed:
                 await self.queue.resume(update)
+                continue
+            try:
+                if self.answer_again is not None:
+                    await self.answer_again(update, self.services)
+            except Exception:  # the resident can still ask again; never block the others
+                log.exception("could not answer update %s again", row.update_id)
+            await self.queue.finished(row.update_id)
         if waiting:
             self.taken += len(waiting)
             log.info("processing %d update(s) a stopped worker left", len(waiting))

@@ -54,7 +54,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             if inspect.iscoroutine(coroutine):
                 coroutine.close()
             if self.inbox is not None and isinstance(update, Update):
-                await self.inbox.processed(update.update_id)
+                await self.inbox.finished(update.update_id)
             return
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._holders[key] = self._holders.get(key, 0) + 1
@@ -69,7 +69,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
     async def _handle(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Run the handlers; their first commit marks the update processed with its effects
-        (storage/inbox.py), and an update whose handlers commit nothing is marked after."""
+        (storage/inbox.py); when they return, it is finished."""
         if not isinstance(update, Update):
             await coroutine
             return
@@ -79,8 +79,8 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             await coroutine
         finally:
             processing.reset(token)
-        if not current.marked and self.inbox is not None:
-            await self.inbox.processed(update.update_id)
+        if self.inbox is not None:
+            await self.inbox.finished(update.update_id)
 
     async def initialize(self) -> None:
         """Nothing to set up."""

@@ -4,10 +4,12 @@ told it arrived, and marked processed in the same transaction as its effects.
 Polling confirms an update with the next getUpdates offset and a webhook with its 200; both
 happen only after `receive` committed. A handler's first commit marks its update processed in
 that same transaction (`UnitOfWork.commit` reads `processing`), so a crash leaves either the
-effects and the mark, or neither; an update whose handler writes nothing is marked when it is
-done. An update stored twice (Telegram re-sends one it thinks unanswered) is stored once and
-processed once; one left unprocessed by a worker that died is taken over by another
-(`take_over`) and processed then.
+effects and the mark, or neither. When the handlers return, the update is finished (`finish`:
+its payload is dropped). An update stored twice (Telegram re-sends one it thinks unanswered) is
+stored once and processed once. A worker that dies leaves two kinds of unfinished update, both
+taken over by another worker (`take_over`): unprocessed ones are processed; processed ones whose
+answer may not have gone out are answered again (the conversation's current question), never
+processed twice.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import SQLModel, col, select
 
@@ -29,11 +31,13 @@ from storage.workers import held_by_the_dead
 __all__ = [
     "Processing",
     "Waiting",
+    "finish",
     "mark_processed",
     "processing",
     "prune",
     "receive",
     "take_over",
+    "unfinished",
     "unprocessed",
 ]
 
@@ -42,11 +46,13 @@ KEEP_DONE = timedelta(days=2)  # Telegram re-sends for a day at most; ids are ke
 
 @dataclass(frozen=True, slots=True)
 class Waiting:
-    """An update stored and not yet processed, as Telegram sent it."""
+    """An update stored and not finished, as Telegram sent it; `processed`: its effects are
+    committed, only its answer may be missing."""
 
     update_id: int
     chat_id: int | None
     payload: dict[str, Any]
+    processed: bool = False
 
 
 async def receive(
@@ -76,20 +82,34 @@ async def receive(
 
 
 async def mark_processed(*, uow: UnitOfWork, update_id: int, now: datetime | None = None) -> None:
-    """Mark an update processed on its own (its handler committed nothing)."""
+    """Mark an update's effects committed on its own."""
     await mark_within(uow.session, update_id, now)
+    await uow.session.commit()
+
+
+async def finish(*, uow: UnitOfWork, update_id: int, now: datetime | None = None) -> None:
+    """The update's handlers returned: processed and answered; its payload is dropped."""
+    now = now or utcnow()
+    table = SQLModel.metadata.tables[InboundUpdate.__tablename__]
+    await uow.session.exec(
+        update(table)
+        .where(table.c.update_id == update_id, table.c.finished_at.is_(None))
+        .values(
+            processed_at=func.coalesce(table.c.processed_at, now), finished_at=now, payload=None
+        )
+    )
     await uow.session.commit()
 
 
 async def take_over(
     *, uow: UnitOfWork, worker: str, now: datetime | None = None, limit: int = 500
 ) -> list[Waiting]:
-    """Claim the unprocessed updates of dead workers, oldest first, for `worker` to process."""
+    """Claim the unfinished updates of dead workers, oldest first, for `worker` to finish."""
     now = now or utcnow()
     query = (
         select(InboundUpdate)
         .where(
-            col(InboundUpdate.processed_at).is_(None),
+            col(InboundUpdate.finished_at).is_(None),
             held_by_the_dead(InboundUpdate.worker, now),
         )
         .order_by(col(InboundUpdate.update_id))
@@ -106,12 +126,13 @@ async def take_over(
             .where(
                 table.c.update_id == row.update_id,
                 table.c.worker == row.worker,
-                table.c.processed_at.is_(None),
+                table.c.finished_at.is_(None),
             )
             .values(worker=worker)
         )
         if claimed.rowcount == 1 and row.payload is not None:
-            taken.append(Waiting(row.update_id, row.chat_id, dict(row.payload)))
+            processed = row.processed_at is not None
+            taken.append(Waiting(row.update_id, row.chat_id, dict(row.payload), processed))
     await uow.commit()
     return taken
 
@@ -126,13 +147,23 @@ async def unprocessed(*, uow: UnitOfWork) -> list[int]:
     return list(rows.all())
 
 
+async def unfinished(*, uow: UnitOfWork) -> list[int]:
+    """The ids of updates stored and not yet finished, oldest first."""
+    rows = await uow.session.exec(
+        select(InboundUpdate.update_id)
+        .where(col(InboundUpdate.finished_at).is_(None))
+        .order_by(col(InboundUpdate.update_id))
+    )
+    return list(rows.all())
+
+
 async def prune(*, uow: UnitOfWork, now: datetime | None = None) -> int:
     """Forget processed updates older than `KEEP_DONE`; returns how many."""
     table = SQLModel.metadata.tables[InboundUpdate.__tablename__]
     gone = await uow.session.exec(
         delete(table).where(
-            table.c.processed_at.is_not(None),
-            table.c.processed_at < (now or utcnow()) - KEEP_DONE,
+            table.c.finished_at.is_not(None),
+            table.c.finished_at < (now or utcnow()) - KEEP_DONE,
         )
     )
     await uow.commit()

@@ -380,10 +380,11 @@ class InboundUpdate(SQLModel, table=True):
         primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False}
     )
     chat_id: int | None = Field(default=None, sa_type=BigInteger)
-    payload: dict[str, Any] | None = Field(default=None, sa_type=JSONText)  # cleared once done
+    payload: dict[str, Any] | None = Field(default=None, sa_type=JSONText)  # cleared when finished
     worker: str | None = Field(default=None, max_length=64)  # the worker processing it
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    processed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    processed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # effects committed
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # handlers returned
 
 
 class Worker(SQLModel, table=True):

@@ -27,10 +27,10 @@ processing: ContextVar[Processing | None] = ContextVar("minyi_processing", defau
 
 
 async def mark_within(session: AsyncSession, update_id: int, now: datetime | None = None) -> None:
-    """Mark an update processed inside the caller's transaction (its payload is dropped)."""
+    """Mark an update's effects committed, inside the caller's transaction."""
     table = SQLModel.metadata.tables[InboundUpdate.__tablename__]
     await session.exec(
         update(table)
         .where(table.c.update_id == update_id, table.c.processed_at.is_(None))
-        .values(processed_at=now or utcnow(), payload=None)
+        .values(processed_at=now or utcnow())
     )

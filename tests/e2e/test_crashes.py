@@ -22,7 +22,7 @@ from emulator import Chat, Emulator, EmulatorServer, Limits, Person, Tripwire
 from sandbox.walks import has
 from storage.database import session_factory
 from storage.district import bind_department
-from storage.inbox import unprocessed
+from storage.inbox import unfinished
 from storage.members import add_member
 from storage.models import InboundUpdate, OutboxMessage, OutboxStatus, Role
 from storage.unit_of_work import UnitOfWork
@@ -191,7 +191,7 @@ async def test_sigkill_mid_conversation_and_mid_backlog_loses_nothing(
         assert list(dict.fromkeys(notices)) == [f"通知{i}" for i in range(5)]
         assert doubled(chat) <= 1, emu.transcript(chat)
     async with uow:
-        assert await unprocessed(uow=uow) == []
+        assert await unfinished(uow=uow) == []
         stored = (await uow.session.exec(select(InboundUpdate.update_id))).all()
     assert sorted(stored) == list(range(1, emu.updates.last_update_id + 1))
 

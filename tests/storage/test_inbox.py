@@ -10,7 +10,15 @@ import pytest
 from sqlmodel import col, select
 
 from storage.conversations import ConversationState, load_state, save_state
-from storage.inbox import mark_processed, processing, receive, take_over, unprocessed
+from storage.inbox import (
+    finish,
+    mark_processed,
+    processing,
+    receive,
+    take_over,
+    unfinished,
+    unprocessed,
+)
 from storage.models import Audience, InboundUpdate
 from storage.notices import Digest
 from storage.outbox import claim_due, enqueue
@@ -47,7 +55,7 @@ async def test_an_update_sent_again_is_stored_once(uow: UnitOfWork) -> None:
     assert not await _receive(uow, 10, worker="b")  # to another worker: dropped as well
     assert await _waiting(uow) == [10]
     async with uow:
-        await mark_processed(uow=uow, update_id=10)
+        await finish(uow=uow, update_id=10)
     assert not await _receive(uow, 10)  # still known once processed
     assert await _waiting(uow) == []
 
@@ -141,10 +149,25 @@ async def test_a_dead_workers_claim_is_taken_over_before_its_lease(
     assert (again.id, again.attempts) == (first.id, 2)
 
 
-async def test_processed_updates_drop_their_payload(uow: UnitOfWork) -> None:
+async def test_a_processed_update_left_unfinished_is_taken_over_to_be_answered_again(
+    uow: UnitOfWork,
+) -> None:
+    await _receive(uow, 51, worker="dead")
+    await _receive(uow, 52, worker="dead")
+    async with uow:
+        await mark_processed(uow=uow, update_id=51)  # effects committed, then the crash
+    async with uow:
+        taken = await take_over(uow=uow, worker="b", now=NOW)
+    assert [(w.update_id, w.processed) for w in taken] == [(51, True), (52, False)]
+    assert await _waiting(uow) == [52]
+    async with uow:
+        assert await unfinished(uow=uow) == [51, 52]
+
+
+async def test_finished_updates_drop_their_payload(uow: UnitOfWork) -> None:
     await _receive(uow, 41)
     async with uow:
-        await mark_processed(uow=uow, update_id=41)
+        await finish(uow=uow, update_id=41)
     async with uow:
         row = (
             await uow.session.exec(select(InboundUpdate).where(col(InboundUpdate.update_id) == 41))

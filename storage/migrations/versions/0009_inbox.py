@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("worker", sa.String(length=64), nullable=True),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("processed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("update_id"),
     )
     with op.batch_alter_table("inbound_updates", schema=None) as batch_op:
