@@ -57,6 +57,7 @@ class Emulator:
         self.files: dict[str, StoredFile] = {}
         self.commands: dict[str, list[JSON]] = {}
         self.webhook: WebhookPusher | None = None
+        self.webhook_resend_every = 0  # every n-th update POSTed twice (Telegram re-sending)
         self._user_ids = itertools.count(FIRST_USER_ID)
         self._group_ids = itertools.count(FIRST_GROUP_ID, -1)
         self._file_numbers = itertools.count(1)
