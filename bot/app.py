@@ -27,6 +27,7 @@ from delivery.pacing import FloodLimits
 from delivery.sender import OutboxSender
 from storage import database
 from storage.district import District, read_district
+from storage.inbox import ChatTurns
 from storage.places import read_places
 from storage.tickets import Policy
 from storage.worktime import WorkingCalendar, parse_office_hours
@@ -59,6 +60,7 @@ DEFAULT_THRESHOLD = 0.5
 # or a dropped connection is repeated with backoff (delivery/pacing.py; the outbox retries itself).
 HANDLER_RETRIES = 2
 SENDER_STOP_SECONDS = 30
+CHAT_TURNS = 16  # chats a webhook worker on PostgreSQL handles at once, a connection each
 POLLING_KEY = "minyi.polling"  # set before post_init by whoever polls: this worker is the poller
 ClassifierLoader = Callable[[Settings, District], Classifier]
 
@@ -165,11 +167,20 @@ def _post_init(
         inbox = application.update_queue
         if isinstance(inbox, InboxQueue):
             inbox.services = svc
+            polling = bool(application.bot_data.get(POLLING_KEY))
+            if not polling and not database.is_sqlite(settings.database_url):
+                # Webhook workers on PostgreSQL: several may share a chat's updates.
+                inbox.turns = ChatTurns(
+                    database.create_engine(
+                        settings.database_url, pool_size=CHAT_TURNS, max_overflow=0
+                    ),
+                    slots=CHAT_TURNS,
+                )
             keeper = InboxKeeper(
                 svc,
                 inbox,
                 application.bot,
-                poller=bool(application.bot_data.get(POLLING_KEY)),
+                poller=polling,
                 answer_again=residents.answer_again,
             )
             await keeper.start()  # before polling: what a dead worker left goes first
@@ -281,3 +292,6 @@ async def _post_shutdown(application: Application) -> None:  # type: ignore[type
         svc = application.bot_data.get(SERVICES_KEY)
         if isinstance(svc, Services):
             await svc.engine.dispose()
+        inbox = application.update_queue
+        if isinstance(inbox, InboxQueue) and inbox.turns is not None:
+            await inbox.turns.engine.dispose()

@@ -20,7 +20,7 @@ from typing import Any
 from telegram import Bot, Update
 
 from bot.services import Services
-from storage.inbox import finish, prune, receive, take_over
+from storage.inbox import ChatTurns, finish, prune, receive, take_over
 from storage.workers import BEAT, beat, register_worker, retire_worker
 
 __all__ = ["InboxKeeper", "InboxQueue", "chat_of"]
@@ -49,6 +49,7 @@ class InboxQueue(asyncio.Queue[object]):
     def __init__(self) -> None:
         super().__init__()
         self.services: Services | None = None
+        self.turns: ChatTurns | None = None  # several workers on PostgreSQL
         self.ignored = 0  # updates Telegram sent again, dropped
 
     async def put(self, item: object) -> None:

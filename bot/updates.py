@@ -10,6 +10,7 @@ them swapped.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 from collections.abc import Awaitable
@@ -73,14 +74,22 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         if not isinstance(update, Update):
             await coroutine
             return
-        current = Processing(update.update_id)
-        token = processing.set(current)
-        try:
-            await coroutine
-        finally:
-            processing.reset(token)
-        if self.inbox is not None:
-            await self.inbox.finished(update.update_id)
+        key = chat_of(update)
+        turns = self.inbox.turns if self.inbox is not None else None
+        turn = (
+            turns.turn(key, update.update_id)
+            if turns is not None and key is not None
+            else contextlib.nullcontext()
+        )
+        async with turn:  # on PostgreSQL: no other worker handles this chat meanwhile
+            current = Processing(update.update_id)
+            token = processing.set(current)
+            try:
+                await coroutine
+            finally:
+                processing.reset(token)
+            if self.inbox is not None:
+                await self.inbox.finished(update.update_id)
 
     async def initialize(self) -> None:
         """Nothing to set up."""

@@ -14,12 +14,17 @@ processed twice.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel, col, select
 
 from storage.columns import utcnow
@@ -29,6 +34,7 @@ from storage.unit_of_work import UnitOfWork
 from storage.workers import held_by_the_dead
 
 __all__ = [
+    "ChatTurns",
     "Processing",
     "Waiting",
     "finish",
@@ -168,3 +174,49 @@ async def prune(*, uow: UnitOfWork, now: datetime | None = None) -> int:
     )
     await uow.commit()
     return int(gone.rowcount or 0)
+
+
+class ChatTurns:
+    """Several workers on PostgreSQL: one at a time handles a chat, its earlier updates first.
+
+    While a worker handles an update it holds a transaction-scoped advisory lock on the chat
+    (on a connection of its own, from a small pool: `slots` chats at once per worker). An update
+    whose chat still has an earlier update unfinished (another worker has it) lets the lock go
+    and tries again shortly, for up to `patience` seconds; then it goes ahead rather than wait
+    for ever (an earlier update queued behind it in this very worker, or a lost one).
+    """
+
+    def __init__(
+        self, engine: AsyncEngine, *, slots: int = 8, patience: float = 5.0, pause: float = 0.05
+    ) -> None:
+        self.engine = engine
+        self.patience = patience
+        self.pause = pause
+        self._slots = asyncio.Semaphore(slots)
+        self.waited = 0  # turns that waited for another worker
+
+    @asynccontextmanager
+    async def turn(self, chat_id: int, update_id: int) -> AsyncIterator[None]:
+        """Hold the chat for the length of the block."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.patience
+        table = SQLModel.metadata.tables[InboundUpdate.__tablename__]
+        earlier = (
+            sa_select(func.count())
+            .select_from(table)
+            .where(
+                table.c.chat_id == chat_id,
+                table.c.update_id < update_id,
+                table.c.finished_at.is_(None),
+            )
+        )
+        async with self._slots:
+            while True:
+                async with self.engine.connect() as connection, connection.begin():
+                    await connection.execute(sa_select(func.pg_advisory_xact_lock(chat_id)))
+                    waiting = (await connection.execute(earlier)).scalar_one()
+                    if not waiting or loop.time() >= deadline:
+                        yield
+                        return
+                self.waited += 1
+                await asyncio.sleep(self.pause)

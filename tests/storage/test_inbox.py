@@ -4,13 +4,17 @@ over at once."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
 from storage.conversations import ConversationState, load_state, save_state
+from storage.database import session_factory
 from storage.inbox import (
+    ChatTurns,
     finish,
     mark_processed,
     processing,
@@ -174,3 +178,25 @@ async def test_finished_updates_drop_their_payload(uow: UnitOfWork) -> None:
         ).one()
     assert row.payload is None
     assert row.processed_at is not None
+
+
+async def test_a_chats_later_update_waits_for_the_earlier_one_on_another_worker(
+    engine: AsyncEngine, uow: UnitOfWork, db_url: str
+) -> None:
+    """PostgreSQL's chat turns: update 2 arrives at one worker while update 1 of the same chat
+    is still unfinished on another; 2 is handled only after 1 is finished."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("chat turns serialise webhook workers on PostgreSQL")
+    await _receive(uow, 61, worker="a")
+    await _receive(uow, 62, worker="b")
+    turns = ChatTurns(engine, patience=60.0)
+    order: list[int] = []
+
+    async def handle(update_id: int) -> None:
+        async with turns.turn(77, update_id):
+            order.append(update_id)
+            async with UnitOfWork(session_factory(engine)) as own:
+                await finish(uow=own, update_id=update_id)
+
+    await asyncio.gather(handle(62), handle(61))  # the later one first
+    assert order == [61, 62]
