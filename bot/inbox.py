@@ -80,7 +80,7 @@ class InboxQueue(asyncio.Queue[object]):
             return
         try:
             async with self.services.uow() as uow:
-                await finish(uow=uow, update_id=update_id)
+                await finish(uow=uow, update_id=update_id, worker=self.services.worker_id)
         except Exception:  # finished again only if this worker dies first
             log.exception("could not mark update %s finished", update_id)
 

@@ -81,9 +81,12 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             if turns is not None and key is not None
             else contextlib.nullcontext()
         )
+        svc = self.inbox.services if self.inbox is not None else None
+        if svc is None:  # not stored: nothing to mark
+            await coroutine
+            return
         async with turn:  # on PostgreSQL: no other worker handles this chat meanwhile
-            current = Processing(update.update_id)
-            token = processing.set(current)
+            token = processing.set(Processing(update.update_id, svc.worker_id))
             try:
                 await coroutine
             finally:

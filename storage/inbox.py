@@ -87,19 +87,25 @@ async def receive(
     return bool(stored.rowcount)
 
 
-async def mark_processed(*, uow: UnitOfWork, update_id: int, now: datetime | None = None) -> None:
-    """Mark an update's effects committed on its own."""
-    await mark_within(uow.session, update_id, now)
+async def mark_processed(
+    *, uow: UnitOfWork, update_id: int, worker: str, now: datetime | None = None
+) -> None:
+    """Mark an update's effects committed on its own (if it is still `worker`'s)."""
+    await mark_within(uow.session, update_id, worker, now)
     await uow.session.commit()
 
 
-async def finish(*, uow: UnitOfWork, update_id: int, now: datetime | None = None) -> None:
-    """The update's handlers returned: processed and answered; its payload is dropped."""
+async def finish(
+    *, uow: UnitOfWork, update_id: int, worker: str | None = None, now: datetime | None = None
+) -> None:
+    """The update's handlers returned: processed and answered; its payload is dropped. With
+    `worker`: only while the update is still that worker's (not taken over meanwhile)."""
     now = now or utcnow()
     table = SQLModel.metadata.tables[InboundUpdate.__tablename__]
+    mine = table.c.worker == worker if worker is not None else table.c.worker.is_not(None)
     await uow.session.exec(
         update(table)
-        .where(table.c.update_id == update_id, table.c.finished_at.is_(None))
+        .where(table.c.update_id == update_id, table.c.finished_at.is_(None), mine)
         .values(
             processed_at=func.coalesce(table.c.processed_at, now), finished_at=now, payload=None
         )

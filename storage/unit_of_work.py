@@ -54,7 +54,7 @@ class UnitOfWork:
         update also marks that update processed (storage/inbox.py)."""
         current = processing.get()
         if current is not None and not current.marked:
-            await mark_within(self.session, current.update_id)
+            await mark_within(self.session, current.update_id, current.worker)
             await self.session.commit()
             current.marked = True
             return

@@ -21,7 +21,7 @@ from storage.models import Worker
 from storage.unit_of_work import UnitOfWork
 
 BEAT = timedelta(seconds=1)
-DEAD_AFTER = timedelta(seconds=3)
+DEAD_AFTER = timedelta(seconds=5)  # a busy SQLite may hold a beat back a few seconds
 
 
 def new_worker_id() -> str:

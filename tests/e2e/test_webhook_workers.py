@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
 
 import httpx
 import pytest
@@ -35,9 +36,19 @@ RESIDENTS = 4
 SECRET = "s3cret"
 
 
+@dataclass
+class Balancer:
+    """Each request to the next upstream in turn, skipping one that refuses the connection (as
+    a proxy's passive health check does); `answered(upstream)` runs after each 2xx."""
+
+    upstreams: list[str]
+    answered: Callable[[str], None] = lambda upstream: None
+    turn: itertools.count[int] = field(default_factory=itertools.count)
+
+
 class _Forward(tornado.web.RequestHandler):
-    def initialize(self, upstreams: itertools.cycle[str], client: httpx.AsyncClient) -> None:
-        self.upstreams = upstreams
+    def initialize(self, balancer: Balancer, client: httpx.AsyncClient) -> None:
+        self.balancer = balancer
         self.client = client
 
     def check_xsrf_cookie(self) -> None:
@@ -49,24 +60,33 @@ class _Forward(tornado.web.RequestHandler):
             for k, v in self.request.headers.items()
             if k.lower() in ("content-type", "x-telegram-bot-api-secret-token")
         }
-        try:
-            answer = await self.client.post(
-                next(self.upstreams), content=self.request.body, headers=headers
-            )
-        except httpx.HTTPError:
-            self.set_status(502)
+        upstreams = self.balancer.upstreams
+        first = next(self.balancer.turn)
+        for i in range(len(upstreams)):
+            upstream = upstreams[(first + i) % len(upstreams)]
+            try:
+                answer = await self.client.post(
+                    upstream, content=self.request.body, headers=headers
+                )
+            except httpx.ConnectError:
+                continue
+            except httpx.HTTPError:
+                break
+            self.set_status(answer.status_code)
+            self.write(answer.content)
+            if answer.is_success:
+                self.balancer.answered(upstream)
             return
-        self.set_status(answer.status_code)
-        self.write(answer.content)
+        self.set_status(502)
 
 
 @asynccontextmanager
-async def round_robin(upstreams: list[str]) -> AsyncIterator[str]:
-    """A reverse proxy on loopback sending each request to the next upstream in turn."""
+async def round_robin(balancer: Balancer) -> AsyncIterator[str]:
+    """A reverse proxy on loopback balancing per request (see `Balancer`)."""
     port = free_port()
     async with httpx.AsyncClient(timeout=30) as client:
         app = tornado.web.Application(
-            [(r"/telegram", _Forward, {"upstreams": itertools.cycle(upstreams), "client": client})]
+            [(r"/telegram", _Forward, {"balancer": balancer, "client": client})]
         )
         server = tornado.httpserver.HTTPServer(app)
         server.listen(port, address="127.0.0.1")
@@ -91,7 +111,7 @@ async def test_three_webhook_workers_behind_a_round_robin_proxy(
     classifier = KeywordClassifier()
     async with EmulatorServer(emu) as server, AsyncExitStack() as stack:
         proxy = await stack.enter_async_context(
-            round_robin([f"http://127.0.0.1:{port}/telegram" for port in ports])
+            round_robin(Balancer([f"http://127.0.0.1:{port}/telegram" for port in ports]))
         )
         settings = load_settings(
             database_url=db_url, telegram_api_base_url=server.base_url, telegram_bot_token=emu.token

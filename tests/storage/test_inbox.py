@@ -26,7 +26,7 @@ from storage.inbox import (
 from storage.models import Audience, InboundUpdate
 from storage.notices import Digest
 from storage.outbox import claim_due, enqueue
-from storage.processing import Processing
+from storage.processing import Processing, UpdateTakenOver
 from storage.unit_of_work import UnitOfWork
 from storage.workers import DEAD_AFTER, beat, register_worker, retire_worker
 from tests.factories import NOW
@@ -67,7 +67,7 @@ async def test_an_update_sent_again_is_stored_once(uow: UnitOfWork) -> None:
 async def test_the_handlers_commit_marks_its_update_with_its_effects(uow: UnitOfWork) -> None:
     await _receive(uow, 11)
     await _receive(uow, 12)
-    token = processing.set(Processing(11))
+    token = processing.set(Processing(11, "a"))
     try:
         async with uow:  # a handler's transaction that fails: neither effect nor mark
             await save_state(
@@ -159,7 +159,7 @@ async def test_a_processed_update_left_unfinished_is_taken_over_to_be_answered_a
     await _receive(uow, 51, worker="dead")
     await _receive(uow, 52, worker="dead")
     async with uow:
-        await mark_processed(uow=uow, update_id=51)  # effects committed, then the crash
+        await mark_processed(uow=uow, update_id=51, worker="dead")  # committed, then the crash
     async with uow:
         taken = await take_over(uow=uow, worker="b", now=NOW)
     assert [(w.update_id, w.processed) for w in taken] == [(51, True), (52, False)]
@@ -200,3 +200,25 @@ async def test_a_chats_later_update_waits_for_the_earlier_one_on_another_worker(
 
     await asyncio.gather(handle(62), handle(61))  # the later one first
     assert order == [61, 62]
+
+
+async def test_a_worker_thought_dead_cannot_commit_an_update_taken_over(uow: UnitOfWork) -> None:
+    """A worker whose beat was late lost its update to another: its handler's commit rolls back
+    (UpdateTakenOver) and the effects happen once, at the other worker."""
+    await _receive(uow, 71, worker="slow")
+    async with uow:
+        (taken,) = await take_over(uow=uow, worker="b", now=NOW)
+    token = processing.set(Processing(71, "slow"))
+    try:
+        async with uow:
+            await save_state(
+                uow=uow, name="intake", key="71", state=ConversationState("x"), commit=False
+            )
+            with pytest.raises(UpdateTakenOver):
+                await uow.commit()
+    finally:
+        processing.reset(token)
+    async with uow:
+        assert (await load_state(uow=uow, name="intake", key="71")).state is None
+        await finish(uow=uow, update_id=71, worker="slow")  # not its to finish either
+    assert await _waiting(uow) == [taken.update_id]
