@@ -17,6 +17,7 @@ from admin import members, staff, supervision
 from admin.context import SERVICES_KEY
 from admin.settings import Settings
 from bot import collectors, errors, residents
+from bot.inbox import InboxKeeper, InboxQueue
 from bot.services import Services
 from bot.updates import PerChatUpdateProcessor
 from classifiers import segmentation
@@ -26,6 +27,7 @@ from delivery.pacing import FloodLimits
 from delivery.sender import OutboxSender
 from storage import database
 from storage.district import District, read_district
+from storage.inbox import ChatTurns
 from storage.places import read_places
 from storage.teams import read_teams
 from storage.tickets import Policy
@@ -64,6 +66,8 @@ DEFAULT_THRESHOLD = 0.5
 # or a dropped connection is repeated with backoff (delivery/pacing.py; the outbox retries itself).
 HANDLER_RETRIES = 2
 SENDER_STOP_SECONDS = 30
+CHAT_TURNS = 16  # chats a webhook worker on PostgreSQL handles at once, a connection each
+POLLING_KEY = "minyi.polling"  # set before post_init by whoever polls: this worker is the poller
 ClassifierLoader = Callable[[Settings, District], Classifier]
 
 
@@ -103,12 +107,16 @@ def build_application(
     """Build the bot. Nothing touches the network or the database until it starts.
 
     Without a rate limiter it gets `FloodLimits`; without an update processor, updates of one
-    chat are handled in order (`PerChatUpdateProcessor`).
+    chat are handled in order (`PerChatUpdateProcessor`). Updates pass through the inbox
+    (`InboxQueue`): stored before they are confirmed to Telegram, processed once.
     """
     if rate_limiter is None:
         rate_limiter = FloodLimits(max_retries=HANDLER_RETRIES)
+    inbox = InboxQueue()
     if update_processor is None:
-        update_processor = PerChatUpdateProcessor()
+        update_processor = PerChatUpdateProcessor(inbox=inbox)
+    elif isinstance(update_processor, PerChatUpdateProcessor) and update_processor.inbox is None:
+        update_processor.inbox = inbox
     district = read_district(settings.departments_file)
     builder = (
         ApplicationBuilder()
@@ -117,6 +125,7 @@ def build_application(
         .base_file_url(file_base_url(settings.telegram_api_base_url))
         .rate_limiter(rate_limiter)
         .concurrent_updates(update_processor)
+        .update_queue(inbox)
         .post_init(_post_init(settings, district, classifier_loader, run_sender, run_jobs))
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
@@ -171,6 +180,32 @@ def _post_init(
             teams=read_teams(settings.teams_file),
         )
         application.bot_data[SERVICES_KEY] = svc
+        inbox = application.update_queue
+        if isinstance(inbox, InboxQueue):
+            inbox.services = svc
+            polling = bool(application.bot_data.get(POLLING_KEY))
+            if not polling and not database.is_sqlite(settings.database_url):
+                # Webhook workers on PostgreSQL: several may share a chat's updates.
+                inbox.turns = ChatTurns(
+                    database.create_engine(
+                        settings.database_url, pool_size=CHAT_TURNS, max_overflow=0
+                    ),
+                    slots=CHAT_TURNS,
+                )
+            keeper = InboxKeeper(
+                svc,
+                inbox,
+                application.bot,
+                poller=polling,
+                answer_again=residents.answer_again,
+            )
+            await keeper.start()  # before polling: what a dead worker left goes first
+            keeper_stop = asyncio.Event()
+            application.bot_data["minyi.keeper"] = keeper
+            application.bot_data["minyi.keeper_stop"] = keeper_stop
+            application.bot_data["minyi.keeper_task"] = asyncio.create_task(
+                keeper.run(keeper_stop), name="inbox-keeper"
+            )
         await _set_commands(application)
         if run_jobs:
             supervision.schedule(application, digest_at=settings.digest_time, tz=settings.tz)
@@ -222,6 +257,8 @@ async def running(
     webhook: Webhook | None = None,
 ) -> AsyncIterator[Application]:  # type: ignore[type-arg]
     """Run the bot inside a block, as `run_polling`/`run_webhook` would (demo, tests, CLI)."""
+    if webhook is None:
+        application.bot_data[POLLING_KEY] = True
     async with application:
         if application.post_init is not None:
             await application.post_init(application)
@@ -261,6 +298,11 @@ async def _post_stop(application: Application) -> None:  # type: ignore[type-arg
             await asyncio.wait_for(task, timeout=SENDER_STOP_SECONDS)
         except TimeoutError:  # its claims expire after the lease; another worker takes them
             log.warning("outbox sender did not stop within %d s", SENDER_STOP_SECONDS)
+    keeper_stop = application.bot_data.get("minyi.keeper_stop")
+    keeper_task = application.bot_data.get("minyi.keeper_task")
+    if isinstance(keeper_stop, asyncio.Event) and isinstance(keeper_task, asyncio.Task):
+        keeper_stop.set()  # the worker retires: whatever it still holds is free at once
+        await asyncio.gather(keeper_task, return_exceptions=True)
 
 
 async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
@@ -270,3 +312,6 @@ async def _post_shutdown(application: Application) -> None:  # type: ignore[type
         svc = application.bot_data.get(SERVICES_KEY)
         if isinstance(svc, Services):
             await svc.engine.dispose()
+        inbox = application.update_queue
+        if isinstance(inbox, InboxQueue) and inbox.turns is not None:
+            await inbox.turns.engine.dispose()

@@ -11,7 +11,7 @@ import typer
 from admin import cli_help_texts as help_texts
 from admin import cli_texts as texts
 from admin.cli_common import EDGE, fail, say_error, settings_or_exit
-from bot.app import build_application
+from bot.app import POLLING_KEY, build_application
 from bot.logs import configure_logging
 from bot.preflight import Finding, Level, Preflight
 
@@ -86,4 +86,5 @@ def run(
             secret_token=secret,
         )
     else:
+        application.bot_data[POLLING_KEY] = True
         application.run_polling()

@@ -9,6 +9,7 @@ from telegram.error import Forbidden, NetworkError, RetryAfter
 
 from bot import texts
 from bot.services import Context
+from storage.processing import UpdateTakenOver
 
 log = logging.getLogger(__name__)
 
@@ -16,6 +17,9 @@ log = logging.getLogger(__name__)
 async def on_error(update: object, context: Context) -> None:
     """Log the failure (update id and chat type only, no personal data) and apologise."""
     error = context.error
+    if isinstance(error, UpdateTakenOver):  # another worker handles it; nothing to apologise for
+        log.info("update %s was taken over by another worker", error)
+        return
     if isinstance(error, (Forbidden, RetryAfter, NetworkError)):
         log.warning("telegram error while handling update: %s", type(error).__name__)
         return

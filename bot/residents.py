@@ -18,7 +18,7 @@ from telegram.ext import (
 )
 
 from bot import intake, knowledge, texts
-from bot.services import Context, services
+from bot.services import Context, Services, services
 from bot.understanding import bare, emergency, is_follow_up, typed_rating
 from delivery.cards import RATING_KEYS
 from storage.conversations import ConversationState
@@ -535,6 +535,17 @@ def flood_guard(guard: FloodGuard) -> TypeHandler[Update, Context, None]:
         raise ApplicationHandlerStop
 
     return TypeHandler(Update, check)
+
+
+async def answer_again(update: Update, svc: Services) -> None:
+    """A worker died after handling this update and maybe before answering it: a resident in
+    the middle of a report is asked the current step's question again (never handled twice)."""
+    chat = update.effective_chat
+    if chat is None or chat.type != "private":
+        return
+    state = await intake.get_state(svc, update)
+    if state.state is not None:
+        await intake.again(update, svc, state)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

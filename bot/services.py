@@ -18,6 +18,7 @@ from storage.district import District
 from storage.teams import Team
 from storage.tickets import Policy
 from storage.unit_of_work import UnitOfWork
+from storage.workers import new_worker_id
 
 
 @dataclass
@@ -49,6 +50,7 @@ class Services:
     # The knowledge base: answered at once only at or above this similarity (>1: off).
     knowledge_threshold: float = 0.5
     knowledge: KnowledgeCache = field(default_factory=lambda: KnowledgeCache())
+    worker_id: str = field(default_factory=new_worker_id)  # this process (storage/workers.py)
 
     def uow(self) -> UnitOfWork:
         """A new unit of work."""

@@ -10,6 +10,7 @@ them swapped.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 from collections.abc import Awaitable
@@ -17,6 +18,9 @@ from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+from bot.inbox import InboxQueue, chat_of
+from storage.processing import Processing, processing
 
 __all__ = ["MAX_QUEUED_PER_CHAT", "PerChatUpdateProcessor"]
 
@@ -30,8 +34,11 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     (an asyncio.Lock serves its waiters first come, first served), and at most
     `MAX_QUEUED_PER_CHAT` waiting, so one chat cannot take every slot."""
 
-    def __init__(self, max_concurrent_updates: int = 256) -> None:
+    def __init__(
+        self, max_concurrent_updates: int = 256, *, inbox: InboxQueue | None = None
+    ) -> None:
         super().__init__(max_concurrent_updates)
+        self.inbox = inbox
         self._locks: dict[int, asyncio.Lock] = {}
         self._holders: dict[int, int] = {}  # updates holding or awaiting each lock
         self.newest_update_id = 0  # the newest update that has reached the handlers
@@ -53,9 +60,9 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             self.in_progress -= 1
 
     async def _in_chat_order(self, update: object, coroutine: Awaitable[Any]) -> None:
-        key = _chat_of(update)
+        key = chat_of(update)
         if key is None:
-            await coroutine
+            await self._handle(update, coroutine)
             return
         if self._holders.get(key, 0) >= MAX_QUEUED_PER_CHAT:
             # A flood from one chat (the flood guard would drop these anyway): waiting updates
@@ -63,30 +70,48 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             log.warning("chat %s has %d updates waiting; dropping one", key, self._holders[key])
             if inspect.iscoroutine(coroutine):
                 coroutine.close()
+            if self.inbox is not None and isinstance(update, Update):
+                await self.inbox.finished(update.update_id)
             return
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._holders[key] = self._holders.get(key, 0) + 1
         try:
             async with lock:
-                await coroutine
+                await self._handle(update, coroutine)
         finally:
             self._holders[key] -= 1
             if not self._holders[key]:
                 del self._holders[key]
                 del self._locks[key]
 
+    async def _handle(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Run the handlers; their first commit marks the update processed with its effects
+        (storage/inbox.py); when they return, it is finished."""
+        if not isinstance(update, Update):
+            await coroutine
+            return
+        key = chat_of(update)
+        turns = self.inbox.turns if self.inbox is not None else None
+        turn = (
+            turns.turn(key, update.update_id)
+            if turns is not None and key is not None
+            else contextlib.nullcontext()
+        )
+        svc = self.inbox.services if self.inbox is not None else None
+        if svc is None:  # not stored: nothing to mark
+            await coroutine
+            return
+        async with turn:  # on PostgreSQL: no other worker handles this chat meanwhile
+            token = processing.set(Processing(update.update_id, svc.worker_id))
+            try:
+                await coroutine
+            finally:
+                processing.reset(token)
+            if self.inbox is not None:
+                await self.inbox.finished(update.update_id)
+
     async def initialize(self) -> None:
         """Nothing to set up."""
 
     async def shutdown(self) -> None:
         """Nothing to release."""
-
-
-def _chat_of(update: object) -> int | None:
-    if not isinstance(update, Update):
-        return None
-    if update.effective_chat is not None:
-        return update.effective_chat.id
-    if update.effective_user is not None:
-        return update.effective_user.id
-    return None

@@ -121,6 +121,7 @@ class OutboxSender:
                 limit=room,
                 lease=self.services.outbox_lease,
                 skip=set(self._in_flight.values()),
+                worker=self.services.worker_id,
             )
         for item in items:
             task = asyncio.create_task(self._deliver_one(item), name=f"outbox-{item.id}")

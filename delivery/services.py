@@ -28,6 +28,11 @@ class DeliveryServices(Protocol):
         """Set when something new is queued."""
         ...
 
+    @property
+    def worker_id(self) -> str:
+        """This process; its claims are taken over when it stops beating."""
+        ...
+
     def uow(self) -> UnitOfWork:
         """A new unit of work."""
         ...

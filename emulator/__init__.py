@@ -23,7 +23,7 @@ One emulator lives in one event loop.
 from emulator.core import DEFAULT_TOKEN, Emulator
 from emulator.driver import Person
 from emulator.errors import ApiError
-from emulator.faults import Counters, Fault, FaultKind, Faults
+from emulator.faults import Counters, Fault, FaultKind, Faults, Tripwire
 from emulator.limits import Limits
 from emulator.request import (
     IN_PROCESS_BASE_FILE_URL,
@@ -52,6 +52,7 @@ __all__ = [
     "Message",
     "Person",
     "Topic",
+    "Tripwire",
     "User",
     "in_process_builder",
 ]

@@ -12,7 +12,7 @@ from typing import Any
 
 from emulator.driver import Person
 from emulator.errors import ApiError, ConnectionDropped, not_found, unauthorized
-from emulator.faults import Counters, FaultKind, Faults
+from emulator.faults import Counters, FaultKind, Faults, Tripwire
 from emulator.limits import Limits
 from emulator.methods import BotApi
 from emulator.parameters import Parameters
@@ -47,6 +47,7 @@ class Emulator:
         )
         self.limits = limits if limits is not None else Limits()
         self.faults = Faults()
+        self.tripwires: list[Tripwire] = []
         self.counters = Counters()
         self.updates = UpdateQueue(on_poll=self.notify)
         self.privacy_mode = privacy_mode
@@ -56,6 +57,7 @@ class Emulator:
         self.files: dict[str, StoredFile] = {}
         self.commands: dict[str, list[JSON]] = {}
         self.webhook: WebhookPusher | None = None
+        self.webhook_resend_every = 0  # every n-th update POSTed twice (Telegram re-sending)
         self._user_ids = itertools.count(FIRST_USER_ID)
         self._group_ids = itertools.count(FIRST_GROUP_ID, -1)
         self._file_numbers = itertools.count(1)
@@ -241,6 +243,8 @@ class Emulator:
             if handler is None:
                 raise not_found()
             result = await self._serve(method, params, handler)
+            for wire in self.tripwires:
+                wire.check(method, dict(params.values))
         except ApiError as error:
             self.counters.errors[error.code] += 1
             if error.retry_after is not None:
@@ -291,13 +295,19 @@ class Emulator:
                 return stored.content
         return None
 
-    async def set_webhook(self, url: str | None, *, secret_token: str | None = None) -> None:
-        """Deliver updates by POSTing them to ``url`` from now on (``None``: back to polling)."""
+    async def set_webhook(
+        self, url: str | None, *, secret_token: str | None = None, resend_every: int = 0
+    ) -> None:
+        """Deliver updates by POSTing them to ``url`` from now on (``None``: back to polling);
+        ``resend_every=n`` POSTs every n-th update a second time, as Telegram does when it
+        thinks the answer came too late."""
         if self.webhook is not None:
             await self.webhook.stop()
             self.webhook = None
         if url is not None:
-            self.webhook = WebhookPusher(self.updates, url, secret_token=secret_token)
+            self.webhook = WebhookPusher(
+                self.updates, url, secret_token=secret_token, resend_every=resend_every
+            )
             self.webhook.start()
 
     async def close(self) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 
 class FaultKind(Enum):
@@ -136,3 +138,22 @@ class Faults:
                     self.pending.remove(fault)
                 return fault
         return None
+
+
+@dataclass
+class Tripwire:
+    """Runs ``action`` once, when a call of ``method`` whose parameters satisfy ``when`` has
+    taken effect and before its answer leaves: a test kills the bot's process exactly there
+    (the message sent, the bot never hearing so)."""
+
+    method: str
+    action: Callable[[], None]
+    when: Callable[[dict[str, Any]], bool] = lambda values: True
+    sprung: bool = False
+
+    def check(self, method: str, values: dict[str, Any]) -> None:
+        """Spring if this call is the one."""
+        if self.sprung or self.method.lower() != method.lower() or not self.when(values):
+            return
+        self.sprung = True
+        self.action()

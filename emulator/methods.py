@@ -102,7 +102,9 @@ class BotApi(MessagingMethods, TopicMethods):
         self.emu.updates.set_allowed(p.structure("allowed_updates"))
         if p.flag("drop_pending_updates"):
             self.emu.updates.drop_all()
-        await self.emu.set_webhook(url, secret_token=p.text("secret_token"))
+        await self.emu.set_webhook(
+            url, secret_token=p.text("secret_token"), resend_every=self.emu.webhook_resend_every
+        )
         return True
 
     async def delete_webhook(self, p: Parameters) -> bool:

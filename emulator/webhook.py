@@ -20,12 +20,15 @@ class WebhookPusher:
         *,
         secret_token: str | None = None,
         retry_delay: float = 0.5,
+        resend_every: int = 0,
     ) -> None:
         self.updates = updates
         self.url = url
         self.secret_token = secret_token
         self.retry_delay = retry_delay
+        self.resend_every = resend_every
         self.delivered = 0
+        self.resent = 0
         self.last_error: str | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -55,6 +58,10 @@ class WebhookPusher:
                         break  # poll again and retry from this update
                     self.updates.confirm(int(update["update_id"]) + 1)
                     self.delivered += 1
+                    # Every n-th: Telegram heard no answer in time and sends it again.
+                    resend = self.resend_every and self.delivered % self.resend_every == 0
+                    if resend and await self._post(client, update, headers):
+                        self.resent += 1
 
     async def _post(
         self, client: httpx.AsyncClient, update: dict[str, object], headers: dict[str, str]

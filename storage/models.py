@@ -350,6 +350,7 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     telegram_message_id: int | None = Field(default=None, sa_type=BigInteger)
     last_error: str | None = None
+    worker: str | None = Field(default=None, max_length=64)  # whose claim (storage/workers.py)
 
 
 class TicketMessage(SQLModel, table=True):
@@ -522,3 +523,31 @@ class Theme(SQLModel, table=True):
     name: str = Field(max_length=64)
     set_by: int | None = Field(default=None, sa_type=BigInteger)
     set_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class InboundUpdate(SQLModel, table=True):
+    """A Telegram update, stored before Telegram is told it arrived (storage/inbox.py)."""
+
+    __tablename__ = "inbound_updates"
+    __table_args__ = (Index("ix_inbound_updates_waiting", "processed_at", "update_id"),)
+
+    update_id: int = Field(
+        primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False}
+    )
+    chat_id: int | None = Field(default=None, sa_type=BigInteger)
+    payload: dict[str, Any] | None = Field(default=None, sa_type=JSONText)  # cleared when finished
+    worker: str | None = Field(default=None, max_length=64)  # the worker processing it
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    processed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # effects committed
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # handlers returned
+
+
+class Worker(SQLModel, table=True):
+    """A running bot process and its heartbeat: its claims die with it (storage/workers.py)."""
+
+    __tablename__ = "workers"
+
+    id: str = Field(primary_key=True, max_length=64)
+    poller: bool = False  # polls getUpdates (one per bot): a new poller replaces the old
+    started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    heartbeat_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -45,6 +45,7 @@ from storage.notices import (
 from storage.rows import dispatch_row, resident_row
 from storage.topics import ORPHAN
 from storage.unit_of_work import UnitOfWork
+from storage.workers import held_by_the_dead
 
 DEFAULT_LEASE = timedelta(minutes=2)
 
@@ -192,11 +193,13 @@ async def claim_due(
     lease: timedelta = DEFAULT_LEASE,
     now: datetime | None = None,
     skip: Collection[int] = (),
+    worker: str | None = None,
 ) -> list[OutboxItem]:
     """Claim messages that are due (or whose sender vanished mid-delivery), oldest first.
 
     `skip` lists rows the caller is still delivering, so it never claims its own again, even
-    when their lease has run out.
+    when their lease has run out. A claim of a worker that stopped beating (storage/workers.py)
+    is taken over at once; one without a worker only when its lease has run out.
     """
     now = now or utcnow()
     earlier = aliased(OutboxMessage)
@@ -208,7 +211,10 @@ async def claim_due(
                 (col(OutboxMessage.status) == OutboxStatus.PENDING)
                 & (col(OutboxMessage.next_attempt_at) <= now),
                 (col(OutboxMessage.status) == OutboxStatus.SENDING)
-                & (col(OutboxMessage.claimed_at) < now - lease),
+                & or_(
+                    col(OutboxMessage.claimed_at) < now - lease,
+                    held_by_the_dead(OutboxMessage.worker, now),
+                ),
             ),
             # Only the head of each chat's queue: a chat's messages arrive in order even when
             # several workers deliver, and one waiting for a retry holds back those after it.
@@ -250,7 +256,12 @@ async def claim_due(
                 table.c.status == row.status,
                 table.c.attempts == row.attempts,
             )
-            .values(status=OutboxStatus.SENDING, claimed_at=now, attempts=row.attempts + 1)
+            .values(
+                status=OutboxStatus.SENDING,
+                claimed_at=now,
+                attempts=row.attempts + 1,
+                worker=worker,
+            )
         )
         if claimed.rowcount != 1:
             continue

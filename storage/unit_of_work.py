@@ -8,6 +8,8 @@ from typing import Self
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.processing import mark_within, processing
+
 
 class UnitOfWork:
     """Opens a session on enter; `commit()` makes the changes stick, anything else rolls back."""
@@ -48,7 +50,14 @@ class UnitOfWork:
             self._session = None
 
     async def commit(self) -> None:
-        """Commit everything done in this unit of work."""
+        """Commit everything done in this unit of work; the first commit made while handling an
+        update also marks that update processed (storage/inbox.py)."""
+        current = processing.get()
+        if current is not None and not current.marked:
+            await mark_within(self.session, current.update_id, current.worker)
+            await self.session.commit()
+            current.marked = True
+            return
         await self.session.commit()
 
     async def flush(self) -> None:

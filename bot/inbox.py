@@ -1,0 +1,178 @@
+"""The application's update queue, made durable: an update is stored before Telegram is told
+it arrived, a re-sent one is dropped, and a dead worker's unprocessed updates are taken over.
+
+python-telegram-bot's Updater puts each update it fetched in `Application.update_queue` and only
+then confirms it: with the next getUpdates offset when polling, with the webhook's 200 (sent when
+the handler of the POST returns). `InboxQueue.put` stores the update first (storage/inbox.py),
+so an update Telegram forgets is in the database. `InboxKeeper` beats for this worker, takes
+over the updates (and, through the outbox's claim, the messages) of workers that stopped
+beating, and forgets old processed updates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telegram import Bot, Update
+
+from bot.services import Services
+from storage.inbox import ChatTurns, finish, prune, receive, take_over
+from storage.workers import BEAT, beat, register_worker, retire_worker
+
+__all__ = ["InboxKeeper", "InboxQueue", "chat_of"]
+
+log = logging.getLogger(__name__)
+
+PRUNE_EVERY = 3600  # beats between two prunes of processed updates
+AnswerAgain = Callable[[Update, Services], Awaitable[None]]
+
+
+def chat_of(update: object) -> int | None:
+    """The chat an update belongs to (its sender's for updates without a chat)."""
+    if not isinstance(update, Update):
+        return None
+    if update.effective_chat is not None:
+        return update.effective_chat.id
+    if update.effective_user is not None:
+        return update.effective_user.id
+    return None
+
+
+class InboxQueue(asyncio.Queue[object]):
+    """`Application.update_queue`: stores each update before it is confirmed to Telegram, once
+    the services are attached (`post_init`); before that it is a plain queue."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.services: Services | None = None
+        self.turns: ChatTurns | None = None  # several workers on PostgreSQL
+        self.ignored = 0  # updates Telegram sent again, dropped
+
+    async def put(self, item: object) -> None:
+        """Store an update, then queue it; one stored before is dropped."""
+        svc = self.services
+        if svc is not None and isinstance(item, Update):
+            async with svc.uow() as uow:
+                fresh = await receive(
+                    uow=uow,
+                    update_id=item.update_id,
+                    chat_id=chat_of(item),
+                    payload=item.to_dict(),
+                    worker=svc.worker_id,
+                )
+            if not fresh:
+                self.ignored += 1
+                log.info("update %s arrived again; ignored", item.update_id)
+                return
+        await super().put(item)
+
+    async def resume(self, item: Update) -> None:
+        """Queue an update already stored (taken over from a dead worker)."""
+        await super().put(item)
+
+    async def finished(self, update_id: int) -> None:
+        """Mark an update finished: its handlers returned (processed, answered)."""
+        if self.services is None:
+            return
+        try:
+            async with self.services.uow() as uow:
+                await finish(uow=uow, update_id=update_id, worker=self.services.worker_id)
+        except Exception:  # finished again only if this worker dies first
+            log.exception("could not mark update %s finished", update_id)
+
+
+class InboxKeeper:
+    """This worker's heartbeat, and the updates of dead workers taken over and processed."""
+
+    def __init__(
+        self,
+        services: Services,
+        queue: InboxQueue,
+        bot: Bot,
+        *,
+        poller: bool,
+        answer_again: AnswerAgain | None = None,
+    ) -> None:
+        self.services = services
+        self.queue = queue
+        self.bot = bot
+        self.poller = poller
+        self.answer_again = answer_again
+        self.taken = 0
+
+    async def start(self) -> None:
+        """Register this worker (a poller replaces the previous one) and take over at once."""
+        svc = self.services
+        async with svc.uow() as uow:
+            replaced = await register_worker(uow=uow, worker=svc.worker_id, poller=self.poller)
+        if replaced:
+            log.info("took over from %d earlier poller(s)", replaced)
+        await self.take_over()
+        svc.kick_outbox()  # the messages a dead worker held are free as well
+
+    async def take_over(self) -> int:
+        """Queue the unprocessed updates of dead workers, and answer again those processed
+        whose answer may not have gone out; returns how many."""
+        async with self.services.uow() as uow:
+            waiting = await take_over(uow=uow, worker=self.services.worker_id)
+        for row in waiting:
+            update = Update.de_json(row.payload, self.bot)
+            if update is None:
+                continue
+            if not row.processed:
+                await self.queue.resume(update)
+                continue
+            try:
+                if self.answer_again is not None:
+                    await self.answer_again(update, self.services)
+            except Exception:  # the resident can still ask again; never block the others
+                log.exception("could not answer update %s again", row.update_id)
+            await self.queue.finished(row.update_id)
+        if waiting:
+            self.taken += len(waiting)
+            log.info("processing %d update(s) a stopped worker left", len(waiting))
+        return len(waiting)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Beat and take over until `stop` is set; then retire, freeing what is left."""
+        svc = self.services
+        beats = 0
+        try:
+            while not stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), BEAT.total_seconds())
+                if stop.is_set():
+                    break
+                try:
+                    await self._beat(beats)
+                except Exception:  # the loop must survive a database hiccup
+                    log.exception("worker heartbeat failed")
+                beats += 1
+        finally:
+            with contextlib.suppress(Exception):
+                async with svc.uow() as uow:
+                    await retire_worker(uow=uow, worker=svc.worker_id)
+
+    async def _beat(self, beats: int) -> None:
+        svc = self.services
+        async with svc.uow() as uow:
+            alive = await beat(uow=uow, worker=svc.worker_id)
+        if not alive:  # a newer poller replaced this one: keep beating as a plain worker
+            log.warning("another poller started; this worker goes on without polling")
+            self.poller = False
+            async with svc.uow() as uow:
+                await register_worker(uow=uow, worker=svc.worker_id, poller=False)
+        await self.take_over()
+        if beats % PRUNE_EVERY == 0:
+            async with svc.uow() as uow:
+                await prune(uow=uow)
+
+
+def keeper_of(bot_data: dict[str, Any]) -> InboxKeeper | None:
+    """The running keeper, if any."""
+    found = bot_data.get("minyi.keeper")
+    return found if isinstance(found, InboxKeeper) else None

@@ -1,0 +1,70 @@
+"""Workers and their heartbeats: a claim (an outbox row, an inbound update) held by a worker
+that stopped beating is taken over at once, not after a long lease.
+
+Each bot process is a worker with a random id. It beats every `BEAT` seconds; a worker whose
+last beat is older than `DEAD_AFTER` is dead, and so is one whose row is gone (it stopped
+cleanly, or a new poller replaced it: a bot has one getUpdates poller, so a poller that starts
+knows the previous one is gone, and its claims are taken over the moment the new one starts).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, delete, exists, update
+from sqlmodel import SQLModel, col
+
+from storage.columns import utcnow
+from storage.models import Worker
+from storage.unit_of_work import UnitOfWork
+
+BEAT = timedelta(seconds=1)
+DEAD_AFTER = timedelta(seconds=5)  # a busy SQLite may hold a beat back a few seconds
+
+
+def new_worker_id() -> str:
+    """A fresh id for this process (never reused: a restarted process is a new worker)."""
+    return uuid.uuid4().hex[:16]
+
+
+async def register_worker(
+    *, uow: UnitOfWork, worker: str, poller: bool, now: datetime | None = None
+) -> int:
+    """Start beating; a poller replaces every earlier poller. Returns how many it replaced."""
+    now = now or utcnow()
+    replaced = 0
+    if poller:
+        table = SQLModel.metadata.tables[Worker.__tablename__]
+        gone = await uow.session.exec(
+            delete(table).where(table.c.poller.is_(True), table.c.id != worker)
+        )
+        replaced = int(gone.rowcount or 0)
+    uow.session.add(Worker(id=worker, poller=poller, started_at=now, heartbeat_at=now))
+    await uow.commit()
+    return replaced
+
+
+async def beat(*, uow: UnitOfWork, worker: str, now: datetime | None = None) -> bool:
+    """Record that the worker is alive; False if its row is gone (a newer poller replaced it)."""
+    table = SQLModel.metadata.tables[Worker.__tablename__]
+    done = await uow.session.exec(
+        update(table).where(table.c.id == worker).values(heartbeat_at=now or utcnow())
+    )
+    await uow.commit()
+    return bool(done.rowcount)
+
+
+async def retire_worker(*, uow: UnitOfWork, worker: str) -> None:
+    """A clean stop: the worker's remaining claims are free at once."""
+    table = SQLModel.metadata.tables[Worker.__tablename__]
+    await uow.session.exec(delete(table).where(table.c.id == worker))
+    await uow.commit()
+
+
+def held_by_the_dead(column: Any, now: datetime) -> ColumnElement[bool]:
+    """A condition on a claim's worker column: claimed by a worker that no longer beats."""
+    return col(column).is_not(None) & ~exists().where(
+        col(Worker.id) == column, col(Worker.heartbeat_at) >= now - DEAD_AFTER
+    )

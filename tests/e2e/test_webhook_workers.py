@@ -1,0 +1,154 @@
+"""Several webhook workers on PostgreSQL behind a proxy that sends each request to the next
+worker in turn: a chat's updates land on different workers, Telegram re-sends some, and still
+each update's effect happens once and every chat's answers come in order."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+import tornado.httpserver
+import tornado.web
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import select
+from telegram.ext import Application
+
+from admin.settings import load_settings
+from bot.app import Webhook, build_application, running
+from bot.inbox import InboxQueue
+from emulator import Emulator, EmulatorServer, Limits, Person
+from sandbox.walks import has, walk_intake
+from storage.database import session_factory
+from storage.district import bind_department
+from storage.inbox import unfinished
+from storage.models import Ticket
+from storage.unit_of_work import UnitOfWork
+from tests.e2e.test_webhook import free_port
+from tests.fakes import KeywordClassifier
+
+WORKERS = 3
+RESIDENTS = 4
+SECRET = "s3cret"
+
+
+@dataclass
+class Balancer:
+    """Each request to the next upstream in turn, skipping one that refuses the connection (as
+    a proxy's passive health check does); `answered(upstream)` runs after each 2xx."""
+
+    upstreams: list[str]
+    answered: Callable[[str], None] = lambda upstream: None
+    turn: itertools.count[int] = field(default_factory=itertools.count)
+
+
+class _Forward(tornado.web.RequestHandler):
+    def initialize(self, balancer: Balancer, client: httpx.AsyncClient) -> None:
+        self.balancer = balancer
+        self.client = client
+
+    def check_xsrf_cookie(self) -> None:
+        """Telegram sends no cookie."""
+
+    async def post(self) -> None:
+        headers = {
+            k: v
+            for k, v in self.request.headers.items()
+            if k.lower() in ("content-type", "x-telegram-bot-api-secret-token")
+        }
+        upstreams = self.balancer.upstreams
+        first = next(self.balancer.turn)
+        for i in range(len(upstreams)):
+            upstream = upstreams[(first + i) % len(upstreams)]
+            try:
+                answer = await self.client.post(
+                    upstream, content=self.request.body, headers=headers
+                )
+            except httpx.ConnectError:
+                continue
+            except httpx.HTTPError:
+                break
+            self.set_status(answer.status_code)
+            self.write(answer.content)
+            if answer.is_success:
+                self.balancer.answered(upstream)
+            return
+        self.set_status(502)
+
+
+@asynccontextmanager
+async def round_robin(balancer: Balancer) -> AsyncIterator[str]:
+    """A reverse proxy on loopback balancing per request (see `Balancer`)."""
+    port = free_port()
+    async with httpx.AsyncClient(timeout=30) as client:
+        app = tornado.web.Application(
+            [(r"/telegram", _Forward, {"balancer": balancer, "client": client})]
+        )
+        server = tornado.httpserver.HTTPServer(app)
+        server.listen(port, address="127.0.0.1")
+        try:
+            yield f"http://127.0.0.1:{port}/telegram"
+        finally:
+            server.stop()
+            await server.close_all_connections()
+
+
+async def test_three_webhook_workers_behind_a_round_robin_proxy(
+    engine: AsyncEngine, db_url: str
+) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("several workers share one database on PostgreSQL")
+    emu = Emulator(limits=Limits(enforce_rates=False))
+    emu.webhook_resend_every = 3  # Telegram re-sends every third update
+    group = emu.add_supergroup("城管局工作群", forum=True)
+    async with UnitOfWork(session_factory(engine)) as uow:
+        await bind_department(uow=uow, code="urban", chat_id=group.id, is_forum=True)
+    ports = [free_port() for _ in range(WORKERS)]
+    classifier = KeywordClassifier()
+    async with EmulatorServer(emu) as server, AsyncExitStack() as stack:
+        proxy = await stack.enter_async_context(
+            round_robin(Balancer([f"http://127.0.0.1:{port}/telegram" for port in ports]))
+        )
+        settings = load_settings(
+            database_url=db_url, telegram_api_base_url=server.base_url, telegram_bot_token=emu.token
+        )
+        workers: list[Application] = []  # type: ignore[type-arg]
+        for port in ports:
+            application = build_application(settings, classifier_loader=lambda s, d: classifier)
+            hook = Webhook(url=proxy, secret=SECRET, listen="127.0.0.1", port=port)
+            workers.append(await stack.enter_async_context(running(application, webhook=hook)))
+        people: list[Person] = [emu.add_user(f"居民{i}") for i in range(RESIDENTS)]
+        numbers = await asyncio.gather(
+            *(walk_intake(emu, p, f"{p.user.first_name}家楼下的路灯坏了") for p in people)
+        )
+        for number in numbers:
+            await emu.wait_for_message(group, has(number, "新诉求"), timeout=30)
+        for person in people:  # two at once from each chat: they reach different workers
+            await person.send_text(person.private_chat, "/my")
+            await person.send_text(person.private_chat, "/help")
+        for person in people:
+            await emu.wait_for_message(person.private_chat, has("使用说明"), timeout=30)
+        ignored = sum(
+            w.update_queue.ignored for w in workers if isinstance(w.update_queue, InboxQueue)
+        )
+        assert emu.webhook is not None
+        resent = emu.webhook.resent
+    await emu.close()
+    assert resent > 0
+    assert ignored == resent  # every re-sent update dropped, whichever worker had it
+    for person in people:  # each answer once, in the order of the conversation
+        said = [m.text or "" for m in person.private_chat.messages if m.sender.is_bot]
+        assert len(said) == len(set(said)), said
+        order = [
+            next(i for i, t in enumerate(said) if part in t)
+            for part in ("请核对", "已受理", "您的诉求（最近", "使用说明")
+        ]
+        assert order == sorted(order), said
+    async with UnitOfWork(session_factory(engine)) as uow:
+        tickets = (await uow.session.exec(select(Ticket.number))).all()
+        assert await unfinished(uow=uow) == []
+    assert sorted(tickets) == sorted(numbers)  # one ticket per report
