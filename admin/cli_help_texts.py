@@ -16,6 +16,9 @@ DEPARTMENTS = "部门：载入 load / 绑定工作群 bind / 列表 list"
 MEMBERS = "人员与角色：添加 add / 移除 remove / 改角色 set-role / 列表 list / 变动记录 history"
 MODEL = "分类模型：训练 train / 评估 evaluate / 批量预测 predict / 重新训练 retrain"
 EXPORT = "导出：诉求明细 tickets / 日报 digest / 诉求台账 register"
+TEMPLATES = "答复模板：列表 list / 添加 add / 删除 remove"
+KNOWLEDGE = "知识库：导入 import / 导出 export / 列表 list"
+IMPORT = "导入：诉求台账 register"
 
 # --- db, departments ----------------------------------------------------------------------
 DB_INIT = "创建或迁移数据库，并载入部门。"

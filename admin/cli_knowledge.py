@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from admin import cli_help_texts as help_texts
 from admin import cli_texts as texts
 from admin.cli_common import run_with_uow, settings_or_exit
 from storage.knowledge import DEFAULT_BASE, dump_base, import_entries, list_entries, read_base
@@ -14,7 +15,7 @@ from storage.unit_of_work import UnitOfWork
 
 __all__ = ["knowledge_app"]
 
-knowledge_app = typer.Typer(help="知识库: import / export / list", no_args_is_help=True)
+knowledge_app = typer.Typer(help=help_texts.KNOWLEDGE, no_args_is_help=True)
 
 
 @knowledge_app.command("import")

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from admin import cli_common as operator_cli
+from admin import cli_help_texts as help_texts
 from admin import cli_texts
 from admin.cli_reports import DAY_FORMATS, ExportFormat, _Sheet, cell_text, export_app
 from admin.digest import day_bounds
@@ -37,7 +38,7 @@ from storage.vocabulary import ANONYMOUS, channel_name
 
 __all__ = ["export_app", "import_app"]
 
-import_app = typer.Typer(help="导入: register", no_args_is_help=True)
+import_app = typer.Typer(help=help_texts.IMPORT, no_args_is_help=True)
 
 
 def _bad_row(bad: BadRow) -> str:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from admin import cli_help_texts as help_texts
 from admin import cli_texts as texts
 from admin.arguments import closure_code, department_code
 from admin.cli_common import fail, run_with_uow, settings_or_exit
@@ -16,7 +17,7 @@ from storage.vocabulary import closure_name
 
 __all__ = ["templates_app"]
 
-templates_app = typer.Typer(help="答复模板: list / add / remove", no_args_is_help=True)
+templates_app = typer.Typer(help=help_texts.TEMPLATES, no_args_is_help=True)
 
 
 def _code(word: str) -> str:

@@ -66,17 +66,17 @@ COMMANDS: dict[str, Entry] = {
         "model_app",
         "分类模型：训练 train / 评估 evaluate / 批量预测 predict / 重新训练 retrain",
     ),
-    "templates": Entry(
-        "admin.cli_templates", "templates_app", "答复模板：列表 list / 添加 add / 删除 remove"
-    ),
-    "knowledge": Entry(
-        "admin.cli_knowledge", "knowledge_app", "知识库：导入 import / 导出 export / 列表 list"
-    ),
     # admin.cli_register adds `export register` to admin.cli_reports' group.
     "export": Entry(
         "admin.cli_register",
         "export_app",
         "导出：诉求明细 tickets / 日报 digest / 诉求台账 register",
+    ),
+    "templates": Entry(
+        "admin.cli_templates", "templates_app", "答复模板：列表 list / 添加 add / 删除 remove"
+    ),
+    "knowledge": Entry(
+        "admin.cli_knowledge", "knowledge_app", "知识库：导入 import / 导出 export / 列表 list"
     ),
     "import": Entry("admin.cli_register", "import_app", "导入：诉求台账 register"),
 }

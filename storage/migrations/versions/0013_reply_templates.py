@@ -1,7 +1,7 @@
 """reply templates: per-department standard answers (答复口径)
 
-Revision ID: 0011_12345
-Revises: 0010_12345
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-07 03:25:00.000000
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011_12345"
-down_revision: str | None = "0010_12345"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """tickets: 延期 (extensions) approved so far and the one awaiting a supervisor
 
-Revision ID: 0010_12345
-Revises: 0009_12345
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-07 03:15:00.000000
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010_12345"
-down_revision: str | None = "0009_12345"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

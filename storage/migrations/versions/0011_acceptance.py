@@ -1,7 +1,7 @@
 """tickets: 签收 (acceptance) deadline, when accepted, reminded and escalated
 
-Revision ID: 0009_12345
-Revises: 0009_collect
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-07 03:00:00.000000
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009_12345"
-down_revision: str | None = "0009_collect"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

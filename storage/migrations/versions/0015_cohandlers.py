@@ -1,7 +1,7 @@
 """ticket co-handlers (协办): departments helping the lead department with a ticket
 
-Revision ID: 0013_12345
-Revises: 0012_12345
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-07 03:40:00.000000
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013_12345"
-down_revision: str | None = "0012_12345"
+revision: str = "0015"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,6 +1,6 @@
 """figure indexes: each period figure read per department from one index, in its order
 
-Revision ID: 0009_figures
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-07 04:00:00.000000
 """
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0009_figures"
+revision: str = "0009"
 down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

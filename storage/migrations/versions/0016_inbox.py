@@ -1,8 +1,8 @@
 """inbound updates and workers: every update stored before it is acknowledged; claims held by
 a worker's heartbeat
 
-Revision ID: 0009_inbox
-Revises: 0013_12345
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-07 03:00:00.000000
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009_inbox"
-down_revision: str | None = "0013_12345"
+revision: str = "0016"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """collectors: the campaign's own channel (代录, start links, 销号) and collectors' teams
 
-Revision ID: 0009_collect
-Revises: 0009_figures
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-07 03:20:00.000000
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009_collect"
-down_revision: str | None = "0009_figures"
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """knowledge base: question → answer entries and the direct answers given from them
 
-Revision ID: 0012_12345
-Revises: 0011_12345
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-07 03:45:00.000000
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012_12345"
-down_revision: str | None = "0011_12345"
+revision: str = "0014"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
