@@ -69,3 +69,21 @@ PORT = "webhook 端口"
 SECRET = "webhook 密钥（MINYI_WEBHOOK_SECRET）"
 DEMO_WORKDIR = "演示数据库和图表放在哪个目录"
 SANDBOX_WORKDIR = "试用数据库和图片放在哪个目录"
+
+# --- templates, knowledge, registers ---------------------------------------------------------
+TEMPLATES_LIST = "列出答复模板（可只看一个部门）。"
+TEMPLATES_ADD = "给部门添加一条答复模板。"
+TEMPLATES_REMOVE = "删除一条答复模板。"
+KNOWLEDGE_IMPORT = "从文件导入知识库条目（知识库里已有的问题跳过）。"
+KNOWLEDGE_EXPORT = "把全部知识库条目写成文件，可再用 `minyi knowledge import` 导入。"
+KNOWLEDGE_LIST = "列出知识库条目的问题。"
+IMPORT_REGISTER = (
+    "导入一个队的纸质诉求台账：每条合格的记录成为一件带办理记录的诉求；"
+    "有问题的行连同行号列出，整行不导入。同一文件只导入一次。"
+)
+EXPORT_REGISTER = "按纸质台账的列导出一个队的诉求台账。"
+REGISTER_FILE = "台账文件，xlsx 或 csv（UTF-8 或 GBK 编码）"
+REGISTER_TEAM = "民情书记队或网格的名称"
+REGISTER_OUT = "写入的文件"
+REGISTER_FORMAT = "文件格式：csv 或 xlsx"
+COLUMN = "台账里这一项的列名（与默认列名不同时指定）"

@@ -18,7 +18,7 @@ __all__ = ["knowledge_app"]
 knowledge_app = typer.Typer(help=help_texts.KNOWLEDGE, no_args_is_help=True)
 
 
-@knowledge_app.command("import")
+@knowledge_app.command("import", help=help_texts.KNOWLEDGE_IMPORT)
 def knowledge_import(
     file: Annotated[
         Path | None, typer.Argument(help="知识库 TOML 文件（默认：自带的默认知识库）")
@@ -36,7 +36,7 @@ def knowledge_import(
     typer.echo(texts.KNOWLEDGE_IMPORTED.format(added=added, total=len(pairs), count=count))
 
 
-@knowledge_app.command("export")
+@knowledge_app.command("export", help=help_texts.KNOWLEDGE_EXPORT)
 def knowledge_export(file: Annotated[Path, typer.Argument(help="写入的 TOML 文件")]) -> None:
     """Write every entry to a file `minyi knowledge import` reads back."""
     settings = settings_or_exit()
@@ -45,7 +45,7 @@ def knowledge_export(file: Annotated[Path, typer.Argument(help="写入的 TOML �
     typer.echo(texts.KNOWLEDGE_EXPORTED.format(count=len(entries), path=file))
 
 
-@knowledge_app.command("list")
+@knowledge_app.command("list", help=help_texts.KNOWLEDGE_LIST)
 def knowledge_list() -> None:
     """List the entries' questions."""
     settings = settings_or_exit()

@@ -48,18 +48,28 @@ def _bad_row(bad: BadRow) -> str:
     return cli_texts.REGISTER_BAD_ROW.format(row=bad.row, reasons=reasons)
 
 
-@import_app.command("register")
+@import_app.command("register", help=help_texts.IMPORT_REGISTER)
 def import_register_command(
-    file: Annotated[Path, typer.Argument(help="the register, .xlsx or .csv (UTF-8 or GBK)")],
-    team: Annotated[str, typer.Option("--team", help="the team whose register it is")],
-    day_column: Annotated[str, typer.Option("--date-column")] = "走访日期",
-    community_column: Annotated[str, typer.Option("--community-column")] = "社区",
-    person_column: Annotated[str, typer.Option("--person-column")] = "群众",
-    text_column: Annotated[str, typer.Option("--text-column")] = "诉求内容",
-    channel_column: Annotated[str, typer.Option("--channel-column")] = "渠道",
-    department_column: Annotated[str, typer.Option("--department-column")] = "承办部门",
-    outcome_column: Annotated[str, typer.Option("--outcome-column")] = "办理情况",
-    written_off_column: Annotated[str, typer.Option("--written-off-column")] = "是否销号",
+    file: Annotated[Path, typer.Argument(help=help_texts.REGISTER_FILE)],
+    team: Annotated[str, typer.Option("--team", help=help_texts.REGISTER_TEAM)],
+    day_column: Annotated[str, typer.Option("--date-column", help=help_texts.COLUMN)] = "走访日期",
+    community_column: Annotated[
+        str, typer.Option("--community-column", help=help_texts.COLUMN)
+    ] = "社区",
+    person_column: Annotated[str, typer.Option("--person-column", help=help_texts.COLUMN)] = "群众",
+    text_column: Annotated[str, typer.Option("--text-column", help=help_texts.COLUMN)] = "诉求内容",
+    channel_column: Annotated[
+        str, typer.Option("--channel-column", help=help_texts.COLUMN)
+    ] = "渠道",
+    department_column: Annotated[
+        str, typer.Option("--department-column", help=help_texts.COLUMN)
+    ] = "承办部门",
+    outcome_column: Annotated[
+        str, typer.Option("--outcome-column", help=help_texts.COLUMN)
+    ] = "办理情况",
+    written_off_column: Annotated[
+        str, typer.Option("--written-off-column", help=help_texts.COLUMN)
+    ] = "是否销号",
 ) -> None:
     """Import a team's register: each good row becomes a ticket with its history; bad rows are
     listed with their row numbers and left out whole. A file is imported once."""
@@ -153,13 +163,17 @@ async def write_register(
     return len(lines)
 
 
-@export_app.command("register")
+@export_app.command("register", help=help_texts.EXPORT_REGISTER)
 def export_register(
-    team: Annotated[str, typer.Option("--team", help="the team whose register to write")],
-    since: Annotated[datetime, typer.Option("--from", formats=DAY_FORMATS, help="YYYY-MM-DD")],
-    until: Annotated[datetime, typer.Option("--to", formats=DAY_FORMATS, help="YYYY-MM-DD")],
-    out: Annotated[Path, typer.Option("--out", help="the file to write")],
-    fmt: Annotated[ExportFormat, typer.Option("--format", help="csv or xlsx")] = ExportFormat.XLSX,
+    team: Annotated[str, typer.Option("--team", help=help_texts.REGISTER_TEAM)],
+    since: Annotated[
+        datetime, typer.Option("--from", formats=DAY_FORMATS, help=help_texts.DAY_FROM)
+    ],
+    until: Annotated[datetime, typer.Option("--to", formats=DAY_FORMATS, help=help_texts.DAY_TO)],
+    out: Annotated[Path, typer.Option("--out", help=help_texts.REGISTER_OUT)],
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", help=help_texts.REGISTER_FORMAT)
+    ] = ExportFormat.XLSX,
 ) -> None:
     """Write a team's register (诉求台账) in the paper register's columns."""
     settings = operator_cli.settings_or_exit()

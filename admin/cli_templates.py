@@ -26,7 +26,7 @@ def _code(word: str) -> str:
     return department_code(word, {d.code: d.name for d in district.departments}) or word.strip()
 
 
-@templates_app.command("list")
+@templates_app.command("list", help=help_texts.TEMPLATES_LIST)
 def templates_list(
     department: Annotated[str | None, typer.Argument(help="部门代码或名称")] = None,
 ) -> None:
@@ -49,7 +49,7 @@ def templates_list(
         )
 
 
-@templates_app.command("add")
+@templates_app.command("add", help=help_texts.TEMPLATES_ADD)
 def templates_add(
     department: Annotated[str, typer.Argument(help="部门代码或名称")],
     title: Annotated[str, typer.Argument(help="标题（按钮上显示）")],
@@ -84,7 +84,7 @@ def templates_add(
     )
 
 
-@templates_app.command("remove")
+@templates_app.command("remove", help=help_texts.TEMPLATES_REMOVE)
 def templates_remove(template_id: Annotated[int, typer.Argument(help="模板编号")]) -> None:
     """Remove a standard answer."""
     settings = settings_or_exit()

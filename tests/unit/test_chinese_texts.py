@@ -199,7 +199,8 @@ OPERATOR_WORDS = frozenset(
     {
         *("init", "upgrade", "load", "bind", "list", "add", "remove", "set-role", "history"),
         *("train", "evaluate", "predict", "retrain", "tickets", "digest", "head", "help"),
-        *("staff", "dispatcher", "supervisor", "admin", "csv", "xlsx"),
+        *("staff", "dispatcher", "supervisor", "admin", "collector", "csv", "xlsx"),
+        *("import", "export", "register", "templates", "knowledge"),
         *("CSV", "XLSX", "PNG", "TOML", "UTF", "GBK", "Excel", "SHA", "F1", "macro"),
         *("Telegram", "ID", "token", "traceback", "webhook", "YYYY", "MM", "DD"),
     }
