@@ -189,7 +189,12 @@ async def test_sigkill_mid_conversation_and_mid_backlog_loses_nothing(
             m.text for m in chat.messages if m.sender.is_bot and (m.text or "").startswith("通知")
         ]
         assert list(dict.fromkeys(notices)) == [f"通知{i}" for i in range(5)]
-        assert doubled(chat) <= 1, emu.transcript(chat)
+        # The bound is per kill and per chat: the first kill may ask a resident's current
+        # question again (an update handled, its finish not yet recorded), the second may send
+        # one backlog message twice (sent, not yet marked).
+        assert said(chat, has("在哪里")) in (1, 2), emu.transcript(chat)
+        assert len(notices) - len(set(notices)) <= 1, emu.transcript(chat)
+        assert doubled(chat) <= 2, emu.transcript(chat)
     async with uow:
         assert await unfinished(uow=uow) == []
         stored = (await uow.session.exec(select(InboundUpdate.update_id))).all()
