@@ -42,6 +42,7 @@ __all__ = [
     "parse_stats_args",
     "render_digest_text",
     "render_stats_text",
+    "report_time",
 ]
 
 TELEGRAM_LIMIT = 4096
@@ -321,7 +322,7 @@ def day_label(day: date) -> str:
 
 
 def report_time(digest: Digest) -> str | None:
-    """ "10:05" when the digest's day is not over yet, in the day's own time zone."""
+    """The report's time (10:05) when the digest's day is not over yet, in its time zone."""
     at = digest.until_now
     tz = digest.day_figures.until.tzinfo
     return None if at is None else f"{at.astimezone(tz):%H:%M}"
