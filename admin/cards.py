@@ -76,11 +76,11 @@ def promote_keyboard(number: str) -> InlineKeyboardMarkup:
     )
 
 
-def draft_keyboard(number: str) -> InlineKeyboardMarkup:
-    """The one button that sends a template's draft as it is (`s:use:<number>`)."""
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(texts.USE_DRAFT, callback_data=f"s:use:{number}")]]
-    )
+def draft_keyboard(number: str, *, reply: bool = False) -> InlineKeyboardMarkup:
+    """The one button that sends a template's draft as it is (`s:use:<number>`): as the 办结
+    answer, or (`reply`) as a reply."""
+    label = texts.USE_REPLY_DRAFT if reply else texts.USE_DRAFT
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=f"s:use:{number}")]])
 
 
 def template_list(name: str, templates: Sequence[TemplateView]) -> str:

@@ -74,6 +74,7 @@ CONVERSATION = "staff"
 LAST_ALBUM_KEY = "minyi.last_album"  # chat_data: the album whose first photo was relayed
 AWAITING_ANSWER = "answer"
 AWAITING_ORIGINAL = "original"
+REPLY_DRAFT = "reply_draft"  # a template inserted for a reply, waiting for the clerk's word
 
 
 # --- which ticket, and the pending 办结 of one member of staff ---------------------------------
@@ -412,7 +413,9 @@ async def templates(update: Update, context: Context, actor: Actor) -> None:
     else:
         async with svc.uow() as uow:
             rows = await list_templates(uow=uow, department_code=department.code)
-        await say(update, cards.template_list(department.name, rows))
+        number = await ticket_here(update, context)  # in a ticket's topic: offered as drafts
+        markup = cards.template_picker(number, rows) if number else None
+        await say(update, cards.template_list(department.name, rows), markup)
 
 
 async def cancel(update: Update, context: Context, actor: Actor) -> None:
@@ -433,6 +436,9 @@ async def on_text(update: Update, context: Context, actor: Actor) -> None:
     assert message is not None
     assert message.text is not None
     pending = await _pending(update, context)
+    if pending.state == REPLY_DRAFT:  # whatever the clerk writes now is their own reply
+        await _set_pending(update, context, ConversationState())
+        pending = ConversationState()
     if pending.state is not None and _answers(pending, update):
         await _continue_resolve(update, context, actor, pending, message.text)
         return
@@ -677,16 +683,20 @@ async def _insert_template(
     pending = await _pending(update, context)
     async with staff_services(context).uow() as uow:
         template = await get_template(uow=uow, template_id=template_id)
-    waiting = pending.state == AWAITING_ANSWER and pending.data.get("number") == number
-    if template is None or template.department_code != department or not waiting:
+    resolving = pending.state == AWAITING_ANSWER and pending.data.get("number") == number
+    if template is None or template.department_code != department:
         await query.answer(texts.BUTTON_STALE, show_alert=True)
         return
-    await _set_pending(
-        update, context, ConversationState(pending.state, {**pending.data, "draft": template.text})
-    )
+    if resolving:
+        state = ConversationState(pending.state, {**pending.data, "draft": template.text})
+        shown = texts.TEMPLATE_DRAFT
+    else:  # offered by /templates in the ticket's topic: a draft reply, not a 办结
+        state = ConversationState(REPLY_DRAFT, {"number": number, "draft": template.text})
+        shown = texts.TEMPLATE_REPLY_DRAFT
+    await _set_pending(update, context, state)
     await query.answer()
-    draft = texts.TEMPLATE_DRAFT.format(number=number, title=template.title, text=template.text)
-    await say(update, draft, cards.draft_keyboard(number))
+    draft = shown.format(number=number, title=template.title, text=template.text)
+    await say(update, draft, cards.draft_keyboard(number, reply=not resolving))
 
 
 async def _use_draft(update: Update, context: Context, actor: Actor, number: str) -> None:
@@ -695,12 +705,16 @@ async def _use_draft(update: Update, context: Context, actor: Actor, number: str
     assert query is not None
     pending = await _pending(update, context)
     draft = pending.data.get("draft")
-    if pending.state != AWAITING_ANSWER or pending.data.get("number") != number or not draft:
+    waiting = pending.state in (AWAITING_ANSWER, REPLY_DRAFT)
+    if not waiting or pending.data.get("number") != number or not draft:
         await query.answer(texts.NO_DRAFT, show_alert=True)
         return
     await query.answer()
     await query.edit_message_reply_markup(None)
     await _set_pending(update, context, ConversationState())
+    if pending.state == REPLY_DRAFT:
+        await _write(update, context, actor, number, str(draft), command="reply")
+        return
     await _resolve(update, context, actor, number, ClosureCode(pending.data["code"]), str(draft))
 
 

@@ -319,6 +319,11 @@ TEMPLATE_DRAFT = (
     "按「按此答复办结」发送；如需修改，请复制后修改并直接发送全文；发送 /cancel 取消。"
 )
 USE_DRAFT = "✅ 按此答复办结"
+USE_REPLY_DRAFT = "✅ 按此答复群众"
+TEMPLATE_REPLY_DRAFT = (
+    "📝 {number} 答复草稿（{title}）：\n\n{text}\n\n"
+    "按「按此答复群众」发送；如需修改，请复制后修改并直接发送全文。"
+)
 COHANDLER_ADDED = (
     "🤝 {number} 已请 {department} 协办：对方在其工作群的意见会转到这里；答复和办结仍由本部门负责。"
 )

@@ -14,6 +14,7 @@ from storage.conversations import load_state
 from storage.knowledge import direct_answers, import_entries, read_base
 from storage.members import add_member
 from storage.models import EventKind, Role, Ticket, TicketEvent
+from storage.templates import add_template
 from tests.e2e.conftest import World
 from tests.e2e.test_delivery import open_for, settle
 from tests.e2e.test_staff import WAIT, card_of, topic_named
@@ -319,3 +320,26 @@ async def test_cohandling_notes_reach_the_lead_and_only_the_lead_resolves(world:
     done = await emu.wait_for_message(resident.private_chat, has("已办结"), timeout=WAIT)
     assert "维保单位" in (done.text or "")
     assert not any("鸿运" in (m.text or "") for m in resident.private_chat.messages)
+
+
+async def test_a_template_offered_for_a_reply_is_sent_only_when_confirmed(world: World) -> None:
+    emu, urban, clerk = world.emu, world.urban, world.urban_clerk
+    async with world.uow as uow:
+        await add_template(
+            uow=uow, department_code="urban", title="已派人", text="已派维修人员前往，请您留意。"
+        )
+    resident = emu.add_user("孔先生")
+    number = await open_for(world, resident, "东门路灯一闪一闪的")
+    card = await card_of(world, urban, number)
+    thread = card.message_thread_id
+    await clerk.send_command(urban, "/templates", thread=thread)
+    offered = await emu.wait_for_message(urban, has("的答复模板"), thread_id=thread, timeout=WAIT)
+    await clerk.press_button(offered, "📋 已派人")
+    draft = await emu.wait_for_message(urban, has("答复草稿"), thread_id=thread, timeout=WAIT)
+    await settle(world)
+    assert not any("维修人员" in (m.text or "") for m in resident.private_chat.messages)
+    await clerk.press_button(draft, "✅ 按此答复群众")
+    sent = await emu.wait_for_message(resident.private_chat, has("维修人员"), timeout=WAIT)
+    assert "城市管理局" in (sent.text or "")
+    again = await clerk.press_button(draft, f"s:use:{number}", forge=True)
+    assert "没有待确认的答复草稿" in (await clerk.wait_for_answer(again) or "")
