@@ -150,7 +150,12 @@ def _out_of_fold(
     folds: int,
     jobs: int,
     progress: Progress | None,
-) -> _OutOfFold:
+    *,
+    final: bool = False,
+) -> tuple[_OutOfFold, _Fitted | None]:
+    """The folds' out-of-fold decisions and, when `final`, the fit on all rows, which needs
+    nothing from the folds: with several jobs it runs beside them (started first, the
+    biggest)."""
     from sklearn.model_selection import StratifiedKFold
 
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=config.random_state)
@@ -158,32 +163,41 @@ def _out_of_fold(
     n_classes = len(set(labels.tolist()))
     decisions = np.zeros((len(labels), 1 if n_classes == 2 else n_classes))
     fold_of = np.zeros(len(labels), dtype=np.intp)
+    whole: list[_Fitted] = []
+    done = 0
 
-    def one(index: int) -> int:
+    def one(index: int) -> Stage:
+        if index < 0:
+            whole.append(_fit(config, counts, None, labels))
+            return Stage.FINAL
         train, test = splits[index]
         fitted = _fit(config, counts, train, labels[train])
         decisions[test] = _decisions(fitted, counts, test)
         fold_of[test] = index
-        return index
+        return Stage.FOLD
 
-    done = 0
+    def heard(stage: Stage) -> None:
+        nonlocal done
+        if stage == Stage.FOLD:
+            done += 1
+        if progress is not None and stage == Stage.FOLD:
+            progress(stage, done, folds)
+        elif progress is not None:
+            progress(stage, 1, 1)
+
+    order = list(range(folds))
     if jobs > 1:
         from concurrent.futures import ThreadPoolExecutor, as_completed
 
         # scikit-learn's and SciPy's sparse arithmetic releases the GIL: threads share the counts.
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            for future in as_completed([pool.submit(one, i) for i in range(folds)]):
-                future.result()
-                done += 1
-                if progress is not None:
-                    progress(Stage.FOLD, done, folds)
+            futures = [pool.submit(one, i) for i in ([-1] if final else []) + order]
+            for future in as_completed(futures):
+                heard(future.result())
     else:
-        for index in range(folds):
-            one(index)
-            done += 1
-            if progress is not None:
-                progress(Stage.FOLD, done, folds)
-    return _OutOfFold(decisions, fold_of, folds)
+        for index in order + ([-1] if final else []):
+            heard(one(index))
+    return _OutOfFold(decisions, fold_of, folds), (whole[0] if whole else None)
 
 
 def _cross_fitted_probabilities(
@@ -250,10 +264,11 @@ def _cross_validate(
     folds: int,
     jobs: int,
     progress: Progress | None,
-) -> tuple[list[BlockCounts], _OutOfFold, CrossValidation]:
+    final: bool = False,
+) -> tuple[list[BlockCounts], _OutOfFold, CrossValidation, _Fitted | None]:
     counts = _count(texts, config, progress)
     y = np.asarray(labels, dtype=object)
-    oof = _out_of_fold(config, counts, y, folds, jobs, progress)
+    oof, fitted = _out_of_fold(config, counts, y, folds, jobs, progress, final=final)
     classes = tuple(sorted(set(labels)))
     probabilities = _cross_fitted_probabilities(oof, y, config.calibration)
     predicted = tuple(classes[i] for i in probabilities.argmax(axis=1))
@@ -264,7 +279,7 @@ def _cross_validate(
         predicted=predicted,
         evaluation=evaluate(list(labels), predicted, classes),
     )
-    return counts, oof, validation
+    return counts, oof, validation, fitted
 
 
 def cross_validate(
@@ -325,8 +340,8 @@ def train_model(
     texts, labels, dropped = _drop_rare(data, MIN_EXAMPLES_PER_LABEL)
     outer, inner = _fold_counts(labels, cv_folds or 1 << 30)
     folds = outer if cv_folds else min(inner, config.calibration_folds)
-    counts, oof, cv = _cross_validate(
-        texts, labels, config, folds=folds, jobs=jobs, progress=progress
+    _, oof, cv, fitted = _cross_validate(
+        texts, labels, config, folds=folds, jobs=jobs, progress=progress, final=True
     )
     validation = cv if cv_folds else None
     threshold = None
@@ -335,12 +350,11 @@ def train_model(
         threshold = choose_threshold(
             validation.confidences.tolist(), correct, max_error_rate=max_error_rate
         )
+    if fitted is None:  # final=True always fits it
+        raise RuntimeError("the final fit did not run")
     y = np.asarray(labels, dtype=object)
-    fitted = _fit(config, counts, None, y)
     member = _calibrator(fitted.linear, oof.decisions, y, config.calibration)
     pipeline = _assemble(config, fitted, member, folds)
-    if progress is not None:
-        progress(Stage.FINAL, 1, 1)
     counts_by_label = Counter(labels)
     metadata = ModelMetadata(
         labels=tuple(str(c) for c in pipeline.classes_),
