@@ -77,6 +77,8 @@ MISTAKES: list[tuple[list[str], dict[str, str], str]] = [
         "nowhere",
     ),
     (["model", "retrain", "--base-data", "missing.csv", "--out", "m"], {}, "missing.csv"),
+    (["model", "train", "--data", "names.csv", "--out", "m"], {}, "城市管理局 → urban"),
+    (["model", "train", "--data", "history.csv", "--out", "m"], {}, "至少需要两个部门"),
     (["members", "list"], {"MINYI_TIMEZONE": "Mars/Olympus"}, "MINYI_TIMEZONE"),
     (["members", "list"], {"MINYI_DEPARTMENTS": "/nowhere/d.toml"}, "MINYI_DEPARTMENTS"),
     (["members", "list"], {"DATABASE_URL": "mysql://root@localhost/x"}, "DATABASE_URL"),
@@ -100,6 +102,9 @@ def environment(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
     monkeypatch.setenv("TELEGRAM_API_BASE_URL", f"http://127.0.0.1:{port}/bot")
     (workdir / "history.csv").write_text("text,label\n路灯坏了,urban\n", encoding="utf-8")
+    (workdir / "names.csv").write_text(
+        "text,label\n路灯坏了,城市管理局\n停水了,公用事业服务中心\n", encoding="utf-8"
+    )
     return workdir
 
 
