@@ -124,15 +124,15 @@ class InboxKeeper:
         self.answer_again = answer_again
         self.taken = 0
 
-    async def start(self) -> None:
-        """Register this worker (a poller replaces the previous one) and take over at once."""
+    async def register(self) -> None:
+        """Register this worker; a poller replaces the previous one, whose claims (updates and
+        messages) are free at once."""
         svc = self.services
         async with svc.uow() as uow:
             replaced = await register_worker(uow=uow, worker=svc.worker_id, poller=self.poller)
         if replaced:
             log.info("took over from %d earlier poller(s)", replaced)
-        await self.take_over()
-        svc.kick_outbox()  # the messages a dead worker held are free as well
+        svc.kick_outbox()
 
     async def take_over(self) -> int:
         """Queue the unprocessed updates of dead workers, and answer again those processed
