@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Bot, Update
+from telegram.error import NetworkError
 
 from bot.services import Services
 from storage.inbox import ChatTurns, finish_all, prune, receive, take_over
@@ -68,6 +69,14 @@ class InboxQueue(asyncio.Queue[object]):
                         worker=svc.worker_id,
                         finished=finished,
                     )
+            except Exception as error:
+                self._done_ids.extend(finished)
+                # Not confirmed to Telegram, so it comes again: polling retries the same batch
+                # (python-telegram-bot's loop survives only Telegram's errors), a webhook 500s.
+                log.warning("could not store update %s: %s", item.update_id, type(error).__name__)
+                raise NetworkError(
+                    "the inbox is unavailable; the update will come again"
+                ) from error
             except BaseException:
                 self._done_ids.extend(finished)
                 raise
