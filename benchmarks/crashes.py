@@ -208,6 +208,7 @@ async def scenario(run: Run, residents: int, backlog: int, within: float) -> dic
     def delivered() -> int:
         return sum(1 for p in people for t in bot_texts(p.private_chat) if t.startswith("通知"))
 
+    polls = emu.counters.calls["getUpdates"]
     restarted = await run.start()
     backlog_started = await first_of(emu, lambda: delivered() > sent_before_kill, within, restarted)
     expected = {(p.private_chat.id, f"通知{i}") for p in people for i in range(backlog)}
@@ -223,6 +224,9 @@ async def scenario(run: Run, residents: int, backlog: int, within: float) -> dic
         )
 
     drained = await first_of(emu, lambda: distinct() == len(expected), within, restarted)
+    polling_again = await first_of(
+        emu, lambda: emu.counters.calls["getUpdates"] > polls, within, restarted
+    )
     await run.stop()
     per_chat = [
         sum(n - 1 for n in Counter(t for t in bot_texts(p.private_chat)).values() if n > 1)
@@ -248,6 +252,7 @@ async def scenario(run: Run, residents: int, backlog: int, within: float) -> dic
         "max_doubled_per_chat": max(per_chat),
         "backlog_in_order": in_order,
         "restart_to_backlog_started_s": _round(backlog_started),
+        "restart_to_polling_s": _round(polling_again),
         "restart_to_backlog_drained_s": _round(drained),
     }
 

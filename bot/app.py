@@ -181,6 +181,7 @@ def _post_init(
         )
         application.bot_data[SERVICES_KEY] = svc
         inbox = application.update_queue
+        keeper: InboxKeeper | None = None
         if isinstance(inbox, InboxQueue):
             inbox.services = svc
             polling = bool(application.bot_data.get(POLLING_KEY))
@@ -199,7 +200,17 @@ def _post_init(
                 poller=polling,
                 answer_again=residents.answer_again,
             )
-            await keeper.start()  # before polling: what a dead worker left goes first
+            await keeper.register()  # a new poller: the previous one's claims are free now
+        if run_sender:  # first, so a backlog starts at once
+            stop = asyncio.Event()
+            sender = OutboxSender(application.bot, svc)
+            application.bot_data["minyi.sender"] = sender
+            application.bot_data["minyi.sender_stop"] = stop
+            application.bot_data["minyi.sender_task"] = asyncio.create_task(
+                sender.run(stop), name="outbox-sender"
+            )
+        if keeper is not None:
+            await keeper.take_over()  # before polling: what a dead worker left goes first
             keeper_stop = asyncio.Event()
             application.bot_data["minyi.keeper"] = keeper
             application.bot_data["minyi.keeper_stop"] = keeper_stop
@@ -210,14 +221,6 @@ def _post_init(
         if run_jobs:
             supervision.schedule(application, digest_at=settings.digest_time, tz=settings.tz)
             collectors.schedule(application, tz=settings.tz)
-        if run_sender:
-            stop = asyncio.Event()
-            sender = OutboxSender(application.bot, svc)
-            application.bot_data["minyi.sender"] = sender
-            application.bot_data["minyi.sender_stop"] = stop
-            application.bot_data["minyi.sender_task"] = asyncio.create_task(
-                sender.run(stop), name="outbox-sender"
-            )
         log.info(
             "bot ready: %d departments, dispatch below confidence %.2f",
             len(district.codes),

@@ -18,9 +18,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Bot, Update
+from telegram.error import NetworkError
 
 from bot.services import Services
-from storage.inbox import ChatTurns, finish, prune, receive, take_over
+from storage.inbox import ChatTurns, finish_all, prune, receive, take_over
 from storage.workers import BEAT, beat, register_worker, retire_worker
 
 __all__ = ["InboxKeeper", "InboxQueue", "chat_of"]
@@ -51,19 +52,34 @@ class InboxQueue(asyncio.Queue[object]):
         self.services: Services | None = None
         self.turns: ChatTurns | None = None  # several workers on PostgreSQL
         self.ignored = 0  # updates Telegram sent again, dropped
+        self._done_ids: list[int] = []  # finished, recorded with the next receive or beat
 
     async def put(self, item: object) -> None:
         """Store an update, then queue it; one stored before is dropped."""
         svc = self.services
         if svc is not None and isinstance(item, Update):
-            async with svc.uow() as uow:
-                fresh = await receive(
-                    uow=uow,
-                    update_id=item.update_id,
-                    chat_id=chat_of(item),
-                    payload=item.to_dict(),
-                    worker=svc.worker_id,
-                )
+            finished, self._done_ids = self._done_ids, []
+            try:
+                async with svc.uow() as uow:
+                    fresh = await receive(
+                        uow=uow,
+                        update_id=item.update_id,
+                        chat_id=chat_of(item),
+                        payload=item.to_dict(),
+                        worker=svc.worker_id,
+                        finished=finished,
+                    )
+            except Exception as error:
+                self._done_ids.extend(finished)
+                # Not confirmed to Telegram, so it comes again: polling retries the same batch
+                # (python-telegram-bot's loop survives only Telegram's errors), a webhook 500s.
+                log.warning("could not store update %s: %s", item.update_id, type(error).__name__)
+                raise NetworkError(
+                    "the inbox is unavailable; the update will come again"
+                ) from error
+            except BaseException:
+                self._done_ids.extend(finished)
+                raise
             if not fresh:
                 self.ignored += 1
                 log.info("update %s arrived again; ignored", item.update_id)
@@ -74,15 +90,28 @@ class InboxQueue(asyncio.Queue[object]):
         """Queue an update already stored (taken over from a dead worker)."""
         await super().put(item)
 
-    async def finished(self, update_id: int) -> None:
-        """Mark an update finished: its handlers returned (processed, answered)."""
+    async def finished(self, update_id: int, *, at_once: bool = False) -> None:
+        """An update's handlers returned (processed, answered). Recorded with the next update
+        received or the next heartbeat, whichever comes first (a transaction saved per update;
+        a crash within that second only asks the resident's current question again), or
+        `at_once` (another worker may be waiting for it: `ChatTurns`)."""
         if self.services is None:
             return
+        self._done_ids.append(update_id)
+        if at_once:
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Record the updates finished so far."""
+        if self.services is None or not self._done_ids:
+            return
+        finished, self._done_ids = self._done_ids, []
         try:
             async with self.services.uow() as uow:
-                await finish(uow=uow, update_id=update_id, worker=self.services.worker_id)
-        except Exception:  # finished again only if this worker dies first
-            log.exception("could not mark update %s finished", update_id)
+                await finish_all(uow=uow, update_ids=finished, worker=self.services.worker_id)
+        except Exception:  # answered again only if this worker dies first
+            self._done_ids.extend(finished)
+            log.exception("could not record %d finished updates", len(finished))
 
 
 class InboxKeeper:
@@ -104,15 +133,15 @@ class InboxKeeper:
         self.answer_again = answer_again
         self.taken = 0
 
-    async def start(self) -> None:
-        """Register this worker (a poller replaces the previous one) and take over at once."""
+    async def register(self) -> None:
+        """Register this worker; a poller replaces the previous one, whose claims (updates and
+        messages) are free at once."""
         svc = self.services
         async with svc.uow() as uow:
             replaced = await register_worker(uow=uow, worker=svc.worker_id, poller=self.poller)
         if replaced:
             log.info("took over from %d earlier poller(s)", replaced)
-        await self.take_over()
-        svc.kick_outbox()  # the messages a dead worker held are free as well
+        svc.kick_outbox()
 
     async def take_over(self) -> int:
         """Queue the unprocessed updates of dead workers, and answer again those processed
@@ -154,11 +183,13 @@ class InboxKeeper:
                 beats += 1
         finally:
             with contextlib.suppress(Exception):
+                await self.queue.flush()
                 async with svc.uow() as uow:
                     await retire_worker(uow=uow, worker=svc.worker_id)
 
     async def _beat(self, beats: int) -> None:
         svc = self.services
+        await self.queue.flush()
         async with svc.uow() as uow:
             alive = await beat(uow=uow, worker=svc.worker_id)
         if not alive:  # a newer poller replaced this one: keep beating as a plain worker

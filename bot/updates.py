@@ -108,7 +108,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             finally:
                 processing.reset(token)
             if self.inbox is not None:
-                await self.inbox.finished(update.update_id)
+                await self.inbox.finished(update.update_id, at_once=turns is not None)
 
     async def initialize(self) -> None:
         """Nothing to set up."""

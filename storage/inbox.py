@@ -15,7 +15,7 @@ processed twice.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,6 +38,7 @@ __all__ = [
     "Processing",
     "Waiting",
     "finish",
+    "finish_all",
     "mark_processed",
     "processing",
     "prune",
@@ -68,9 +69,11 @@ async def receive(
     chat_id: int | None,
     payload: dict[str, Any],
     worker: str,
+    finished: Collection[int] = (),
     now: datetime | None = None,
 ) -> bool:
-    """Store an update for `worker` to process; False if it was stored before (a re-send)."""
+    """Store an update for `worker` to process; False if it was stored before (a re-send).
+    `finished`: updates of this worker finished since, marked in the same transaction."""
     values = {
         "update_id": update_id,
         "chat_id": chat_id,
@@ -83,6 +86,8 @@ async def receive(
     stored = await uow.session.exec(
         insert(table).values(**values).on_conflict_do_nothing(index_elements=["update_id"])
     )
+    if finished:
+        await finish_all(uow=uow, update_ids=finished, worker=worker, commit=False)
     await uow.commit()
     return bool(stored.rowcount)
 
@@ -100,17 +105,30 @@ async def finish(
 ) -> None:
     """The update's handlers returned: processed and answered; its payload is dropped. With
     `worker`: only while the update is still that worker's (not taken over meanwhile)."""
+    await finish_all(uow=uow, update_ids=[update_id], worker=worker, now=now)
+
+
+async def finish_all(
+    *,
+    uow: UnitOfWork,
+    update_ids: Collection[int],
+    worker: str | None = None,
+    now: datetime | None = None,
+    commit: bool = True,
+) -> None:
+    """`finish` for several updates in one statement."""
     now = now or utcnow()
     table = SQLModel.metadata.tables[InboundUpdate.__tablename__]
     mine = table.c.worker == worker if worker is not None else table.c.worker.is_not(None)
     await uow.session.exec(
         update(table)
-        .where(table.c.update_id == update_id, table.c.finished_at.is_(None), mine)
+        .where(table.c.update_id.in_(list(update_ids)), table.c.finished_at.is_(None), mine)
         .values(
             processed_at=func.coalesce(table.c.processed_at, now), finished_at=now, payload=None
         )
     )
-    await uow.session.commit()
+    if commit:
+        await uow.session.commit()
 
 
 async def take_over(

@@ -21,12 +21,13 @@ from telegram.ext import Application
 from admin.settings import load_settings
 from bot.app import Webhook, build_application, running
 from bot.inbox import InboxQueue
-from emulator import Emulator, EmulatorServer, Limits, Person
+from emulator import Emulator, EmulatorServer, Limits, Message, Person
 from sandbox.walks import has, walk_intake
 from storage.database import session_factory
 from storage.district import bind_department
 from storage.inbox import unfinished
-from storage.models import Ticket
+from storage.members import add_member
+from storage.models import Role, Ticket
 from storage.unit_of_work import UnitOfWork
 from tests.e2e.test_webhook import free_port
 from tests.fakes import KeywordClassifier
@@ -104,9 +105,19 @@ async def test_three_webhook_workers_behind_a_round_robin_proxy(
         pytest.skip("several workers share one database on PostgreSQL")
     emu = Emulator(limits=Limits(enforce_rates=False))
     emu.webhook_resend_every = 3  # Telegram re-sends every third update
-    group = emu.add_supergroup("城管局工作群", forum=True)
+    clerks = [emu.add_user("城管小李"), emu.add_user("城管小赵")]
+    group = emu.add_supergroup("城管局工作群", forum=True, members=clerks)
     async with UnitOfWork(session_factory(engine)) as uow:
         await bind_department(uow=uow, code="urban", chat_id=group.id, is_forum=True)
+    for clerk in clerks:
+        async with UnitOfWork(session_factory(engine)) as uow:
+            await add_member(
+                uow=uow,
+                user_id=clerk.id,
+                role=Role.STAFF,
+                department_code="urban",
+                display_name=clerk.user.first_name,
+            )
     ports = [free_port() for _ in range(WORKERS)]
     classifier = KeywordClassifier()
     async with EmulatorServer(emu) as server, AsyncExitStack() as stack:
@@ -125,8 +136,18 @@ async def test_three_webhook_workers_behind_a_round_robin_proxy(
         numbers = await asyncio.gather(
             *(walk_intake(emu, p, f"{p.user.first_name}家楼下的路灯坏了") for p in people)
         )
-        for number in numbers:
-            await emu.wait_for_message(group, has(number, "新诉求"), timeout=30)
+
+        def card(number: str) -> Message | None:
+            return next((m for m in group.messages if number in (m.text or "") and m.buttons), None)
+
+        await emu.wait_until(lambda: all(card(n) for n in numbers), timeout=30)
+        cards = [card(n) for n in numbers]
+        assert cards[0] is not None
+        # Two clerks press 认领 on the same card at once: the presses reach different workers.
+        presses = await asyncio.gather(*(c.press_button(cards[0], "认领") for c in clerks))
+        answers = [
+            await clerk.wait_for_answer(query) for clerk, query in zip(clerks, presses, strict=True)
+        ]
         for person in people:  # two at once from each chat: they reach different workers
             await person.send_text(person.private_chat, "/my")
             await person.send_text(person.private_chat, "/help")
@@ -148,6 +169,16 @@ async def test_three_webhook_workers_behind_a_round_robin_proxy(
             for part in ("请核对", "已受理", "您的诉求（最近", "使用说明")
         ]
         assert order == sorted(order), said
+    told = [a for a in answers if a and "已由" in a]
+    assert len(told) == 1, answers  # the second is told who has it
+    async with UnitOfWork(session_factory(engine)) as uow:
+        claimed = (
+            await uow.session.exec(
+                select(Ticket.assignee_user_id).where(Ticket.number == numbers[0])
+            )
+        ).one()
+    winner = next(c for c in clerks if c.id == claimed)
+    assert f"已由 {winner.user.first_name} 认领" in told[0]
     async with UnitOfWork(session_factory(engine)) as uow:
         tickets = (await uow.session.exec(select(Ticket.number))).all()
         assert await unfinished(uow=uow) == []
