@@ -276,6 +276,8 @@ C_SKIP = "跳过"
 C_NONE = "未填写"
 C_PHONE_CONSENTED = "已留（群众同意）"
 C_PHONE_NONE = "未留"
+THEME_OFFER = "🎯 与本月主题「{theme}」有关"
+THEME_CHOSEN = "✅ 已标记本月主题「{theme}」（点此取消）"
 C_SUMMARY = (
     "📝 请核对代录内容：\n"
     "渠道：{channel}\n群众：{person}\n住址：{address}\n诉求：{text}\n"

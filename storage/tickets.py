@@ -129,6 +129,7 @@ class Draft:
     voice_file_ids: tuple[str, ...] = ()
     phone: str | None = None
     phone_consent: bool = False
+    theme: str | None = None  # the month's theme, when the resident says it is about it
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,6 +312,7 @@ async def open_ticket(
         predicted_code=prediction.code if prediction else None,
         confidence=prediction.confidence if prediction else None,
         created_at=now,
+        theme=(draft.theme or "").strip()[:64] or None,
     )
     uow.session.add(ticket)
     await uow.flush()

@@ -285,6 +285,15 @@ async def test_the_months_theme_is_set_offered_when_recording_and_counted(world:
         world, zhou, channel="座谈", person="赵奶奶", request="有人上门推销保健品，说能治百病",
         on_the_spot="已讲解防骗知识并提醒家属", theme="打击养老诈骗",
     )  # fmt: skip
+    wang = world.emu.add_user("王阿姨")  # a resident may say it is about the theme too
+    await wang.send_text(
+        wang.private_chat, "荷韵花园有人冒充社保局上门推销养老理财，骗了好几个老人"
+    )
+    summary = await world.emu.wait_for_message(wang.private_chat, has("请核对"))
+    await wang.press_button(summary, "🎯 与本月主题「打击养老诈骗」有关")
+    summary = await world.emu.wait_for_message(wang.private_chat, has("请核对"))
+    await wang.press_button(summary, "✅ 确认提交")
+    await world.emu.wait_for_message(wang.private_chat, has("已受理"))
     await boss.send_command(boss.private_chat, "/digest")
     digest = await world.emu.wait_for_message(boss.private_chat, has("每月主题"))
-    assert "▪ 打击养老诈骗：收集诉求 1 件，其中现场解答 1 件" in (digest.text or "")
+    assert "▪ 打击养老诈骗：收集诉求 2 件，其中现场解答 1 件" in (digest.text or "")
