@@ -23,7 +23,7 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +36,7 @@ from sqlalchemy import (
     case,
     cast,
     func,
+    literal,
     or_,
     select,
 )
@@ -568,7 +569,8 @@ async def sample_texts(
 # - 销号率 = written off (closed and the resident told) ÷ the lines of the teams' registers
 #   (recorded by collectors or imported; a resident's own report is in none: no 销号率 for
 #   居民自报).
-# - 满意率 = (满意 + 基本满意) ÷ ratings given (by residents or at the collector's 回访).
+# - 满意率 = (满意 + 基本满意) ÷ ratings given to them (every rating, by the resident or at the
+#   collector's 回访, as `figures` counts them; 联系不上 is no rating).
 #
 # A cohort of the period's requests, followed to now: unlike `figures`, which counts each
 # resolution in the period it happened.
@@ -641,8 +643,8 @@ async def channel_figures(
             _count_if(and_(tickets.c.duplicate_of_id.is_not(None), ~direct)),
             _count_if(resolved),
             _count_if(tickets.c.written_off_at.is_not(None)),
-            _count_if(tickets.c.rating.in_([r.value for r in POSITIVE_RATINGS])),
-            _count_if(tickets.c.rating.in_([r.value for r in GIVEN_RATINGS])),
+            literal(0),  # ratings: counted from the events below
+            literal(0),
             _count_if(tickets.c.team.is_not(None)),  # in a team's register
         )
         .where(tickets.c.created_at >= since, tickets.c.created_at < until)
@@ -652,6 +654,33 @@ async def channel_figures(
     rows = [
         ChannelFigures(str(channel), *(int(n) for n in counts))
         for channel, *counts in (await connection.execute(query)).all()
+    ]
+    # 满意率 as in `figures`: every rating given (by the resident, or at the collector's 回访),
+    # not only the last one, here of the period's requests.
+    events = SQLModel.metadata.tables["ticket_events"]
+    rating = _json_text(uow.dialect, events.c.detail, "rating")
+    given = (
+        select(
+            tickets.c.channel,
+            _count_if(rating.in_([r.value for r in POSITIVE_RATINGS])),
+            _count_if(rating.in_([r.value for r in GIVEN_RATINGS])),
+        )
+        .select_from(events.join(tickets, tickets.c.id == events.c.ticket_id))
+        .where(
+            events.c.kind.in_([EventKind.RATED.value, EventKind.FOLLOWED_UP.value]),
+            tickets.c.created_at >= since,
+            tickets.c.created_at < until,
+        )
+        .group_by(tickets.c.channel)
+    )
+    ratings = {str(c): (int(p), int(n)) for c, p, n in (await connection.execute(given)).all()}
+    rows = [
+        replace(
+            row,
+            positive=ratings.get(row.channel, (0, 0))[0],
+            rated=ratings.get(row.channel, (0, 0))[1],
+        )
+        for row in rows
     ]
     order = [c.value for c in Channel]
     rows.sort(key=lambda r: order.index(r.channel) if r.channel in order else len(order))

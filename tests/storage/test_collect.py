@@ -35,7 +35,7 @@ from storage.models import (
 )
 from storage.notices import FollowUp, NoticeKind, TicketCard, decode
 from storage.queries import get_ticket
-from storage.tickets import resolve_ticket
+from storage.tickets import rate_ticket, resolve_ticket
 from storage.unit_of_work import UnitOfWork
 from tests import factories as f
 from tests.factories import NOW, POLICY
@@ -366,3 +366,29 @@ async def test_exports_carry_the_channel_the_team_and_the_write_off(uow: UnitOfW
     assert (row.channel, row.team, row.person_name) == ("visit", "市直第一民情书记队", "张大爷")
     assert row.written_off_at == NOW
     assert row.phone is None
+
+
+async def test_channel_satisfaction_counts_every_rating_as_the_department_figures_do(
+    uow: UnitOfWork,
+) -> None:
+    clerk = await f.staff(uow, "urban")
+    who = f.resident()
+    ticket = await f.ticket(uow, who)
+    for rating in (Rating.UNSATISFIED, Rating.SATISFIED):
+        async with uow:
+            await resolve_ticket(
+                uow=uow, actor=clerk, number=ticket.number, code=ClosureCode.FIXED,
+                answer="已修复", now=NOW + timedelta(hours=1),
+            )  # fmt: skip
+        async with uow:
+            await rate_ticket(
+                uow=uow, resident_user_id=who.user_id, number=ticket.number, rating=rating,
+                policy=POLICY, now=NOW + timedelta(hours=2),
+            )  # fmt: skip
+    async with uow:
+        rows = await channel_figures(uow=uow, since=NOW, until=NOW + timedelta(days=1))
+        departments = await figures(
+            uow=uow, since=NOW, until=NOW + timedelta(days=1), now=NOW + timedelta(hours=3)
+        )
+    assert (rows[-1].positive, rows[-1].rated) == (1, 2)
+    assert rows[-1].satisfaction_rate == departments.total.satisfaction_rate == 0.5
