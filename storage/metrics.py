@@ -347,13 +347,14 @@ async def figures(
         row = counts[code]
         row["closures"] = {**row.get("closures", {}), ClosureCode.NOT_OURS.value: int(n)}
 
-    # Ratings given in the period (every verdict counts, also one that reopened the ticket).
+    # Ratings given in the period (every verdict counts, also one that reopened the ticket; a
+    # collector's 回访 of a ticket nobody follows in Telegram is the resident's verdict too).
     edept = events.c.department_code
     rating = _json_text(dialect, events.c.detail, "rating")
     ratings = (
         select(edept, rating, func.count())
         .where(
-            events.c.kind == EventKind.RATED.value,
+            events.c.kind.in_([EventKind.RATED.value, EventKind.FOLLOWED_UP.value]),
             events.c.at >= since,
             events.c.at < until,
             *scoped(edept),

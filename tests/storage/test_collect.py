@@ -392,3 +392,31 @@ async def test_channel_satisfaction_counts_every_rating_as_the_department_figure
         )
     assert (rows[-1].positive, rows[-1].rated) == (1, 2)
     assert rows[-1].satisfaction_rate == departments.total.satisfaction_rate == 0.5
+
+
+async def test_the_collectors_follow_up_counts_in_the_departments_satisfaction(
+    uow: UnitOfWork,
+) -> None:
+    zhou = await f.collector(uow)
+    clerk = await f.staff(uow, "urban")
+    async with uow:
+        recorded = await record_ticket(
+            uow=uow, collector=zhou, record=HEARD, prediction=f.prediction("urban"),
+            policy=POLICY, now=NOW,
+        )  # fmt: skip
+    async with uow:
+        await resolve_ticket(
+            uow=uow, actor=clerk, number=recorded.ticket.number, code=ClosureCode.FIXED,
+            answer="已修复", now=NOW + timedelta(hours=1),
+        )  # fmt: skip
+    async with uow:
+        await record_follow_up(
+            uow=uow, collector=zhou, number=recorded.ticket.number, rating=Rating.BASICALLY,
+            policy=POLICY, now=NOW + timedelta(hours=2),
+        )  # fmt: skip
+    async with uow:
+        departments = await figures(
+            uow=uow, since=NOW, until=NOW + timedelta(days=1), now=NOW + timedelta(hours=3)
+        )
+    assert departments.department("urban").rated == 1
+    assert departments.department("urban").satisfaction_rate == 1.0
