@@ -15,7 +15,7 @@ from delivery import texts
 from storage.lifecycle import is_open
 from storage.models import Rating, Status
 from storage.notices import CardVia, DispatchCard, DispatchReason, StaffCard, TicketCard
-from storage.vocabulary import RATING_NAMES, status_name
+from storage.vocabulary import RATING_NAMES, channel_name, status_name
 
 # The resident's verdict buttons: `r:<number>:<key>`.
 RATING_KEYS: Mapping[str, Rating] = {
@@ -95,6 +95,8 @@ def card_text(card: StaffCard, names: Mapping[str, str], tz: ZoneInfo) -> str:
         text += texts.CARD_PHOTOS.format(count=len(card.photos))
     if card.voices:
         text += texts.CARD_VOICES.format(count=len(card.voices))
+    if card.team:
+        text += texts.CARD_RECORDED.format(team=card.team, channel=channel_name(card.channel))
     return text
 
 

@@ -144,6 +144,7 @@ async def test_sent_on_with_consent_then_the_resident_follows_by_the_link_once(
     card = await world.emu.wait_for_message(world.urban, has(number))
     assert "张大爷" in (card.text or "")
     assert "13800004444" in (card.text or "")  # the resident said staff may have it
+    assert "市直第一民情书记队代录（入户走访）" in (card.text or "")
     await seen(world, zhou.private_chat, "首问跟办", number, "已交办")
 
     mallory, zhang = world.emu.add_user("路人"), world.emu.add_user("张大爷")
