@@ -18,8 +18,9 @@ from storage.collect import (
     team_register,
     write_off,
 )
-from storage.errors import IllegalTransition, PermissionDenied
+from storage.errors import IllegalTransition, PermissionDenied, TeamRequired
 from storage.exports import ticket_rows
+from storage.members import add_member, set_role
 from storage.metrics import channel_figures, figures
 from storage.models import (
     Audience,
@@ -420,3 +421,13 @@ async def test_the_collectors_follow_up_counts_in_the_departments_satisfaction(
         )
     assert departments.department("urban").rated == 1
     assert departments.department("urban").satisfaction_rate == 1.0
+
+
+async def test_a_collector_has_a_team(uow: UnitOfWork) -> None:
+    boss = await f.member(uow, Role.SUPERVISOR)
+    async with uow:
+        with pytest.raises(TeamRequired):
+            await add_member(uow=uow, user_id=boss.user_id + 1, role=Role.COLLECTOR)
+    async with uow:
+        with pytest.raises(TeamRequired):  # no team to keep: add them as a collector instead
+            await set_role(uow=uow, user_id=boss.user_id, role=Role.COLLECTOR)
