@@ -669,6 +669,7 @@ async def channel_figures(
         .select_from(events.join(tickets, tickets.c.id == events.c.ticket_id))
         .where(
             events.c.kind.in_([EventKind.RATED.value, EventKind.FOLLOWED_UP.value]),
+            events.c.at >= since,  # a request is rated after it is collected: the index's range
             tickets.c.created_at >= since,
             tickets.c.created_at < until,
         )
