@@ -37,7 +37,7 @@ from telegram.ext import (
 
 from bot import intake, residents, texts
 from bot.services import Context, Services, services
-from bot.understanding import Intent, intent, phone_number
+from bot.understanding import Intent, emergency, intent, phone_number
 from classifiers.model import Prediction
 from delivery.cards import FOLLOW_UP_KEYS
 from storage.collect import (
@@ -175,6 +175,8 @@ def _prediction(data: dict[str, Any]) -> Prediction | None:
 def _route_to(svc: Services, data: dict[str, Any]) -> str | None:
     """Where 转办 sends it: the collector's choice, else the model when sure enough, else
     None (the dispatch desk)."""
+    if data.get("emergency"):
+        return None  # urgent: the dispatch desk, whatever else was chosen
     if data.get("department"):
         chosen = str(data["department"])
         return None if chosen == svc.district.dispatch.code else chosen
@@ -228,6 +230,17 @@ async def _on_request(update: Update, svc: Services, state: ConversationState, t
         await _say(update, problem)
         return
     state.data["text"] = text.strip()
+    found = emergency(text)
+    if found is not None:  # the number to call first; sent on, it goes to dispatch as urgent
+        state.data["emergency"] = f"{found.kind}:{found.number}"
+        await _say(
+            update,
+            texts.C_EMERGENCY.format(
+                number=found.number,
+                service=texts.EMERGENCY_SERVICES[found.number],
+                advice=texts.EMERGENCY_ADVICE.get(found.kind, ""),
+            ),
+        )
     await _save(svc, update, state, PHONE)
     await _say(
         update,
@@ -328,6 +341,7 @@ async def _submit(
             policy=svc.policy,
             department_code=data.get("department") or None,
             answer_on_spot=answer,
+            emergency=str(data.get("emergency", "")),
         )
     svc.kick_outbox()
     link = start_link(update.get_bot().username, recorded.start_code)

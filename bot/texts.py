@@ -334,3 +334,7 @@ C_THEME_IS = "本月主题：{theme}。督查人员可以用 /theme 主题 设�
 C_THEME_SET = "🎯 已将{month}月主题设为「{theme}」，民情书记代录时可以标记。"
 C_THEME_REFUSED = "只有督查人员或管理员可以设置本月主题。"
 C_THEME_USAGE = "主题请用简短的一句话，例如 /theme 打击养老诈骗"
+C_EMERGENCY = (
+    "🚨 这是紧急情况：请马上拨打 {number}（{service}），或请群众立即拨打！{advice}\n\n"
+    "登记后点“转办”，会作为紧急情况直接交区民意调度中心。"
+)

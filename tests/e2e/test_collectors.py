@@ -298,3 +298,24 @@ async def test_the_months_theme_is_set_offered_when_recording_and_counted(world:
     await boss.send_command(boss.private_chat, "/digest")
     digest = await world.emu.wait_for_message(boss.private_chat, has("每月主题"))
     assert "▪ 打击养老诈骗：收集诉求 2 件，其中现场解答 1 件" in (digest.text or "")
+
+
+async def test_an_emergency_heard_at_the_door_is_urgent_on_the_dispatch_desk(world: World) -> None:
+    zhou = await collector(world, "民情书记老周")
+    chat = zhou.private_chat
+    await zhou.send_command(chat, "/record")
+    await zhou.press_button(await world.emu.wait_for_message(chat, has("什么渠道")), "入户走访")
+    await zhou.press_button(await world.emu.wait_for_message(chat, has("称呼")), "匿名")
+    await zhou.press_button(await world.emu.wait_for_message(chat, has("住址")), "跳过")
+    await world.emu.wait_for_message(chat, has("原话"))
+    await zhou.send_text(chat, "隔壁老人晕倒了，叫不醒")
+    await world.emu.wait_for_message(chat, has("🚨", "120"))
+    asked = await world.emu.wait_for_message(chat, has("是否同意"))
+    await zhou.press_button(asked, "不留电话")
+    summary = await world.emu.wait_for_message(chat, has("请核对代录内容", "区民意调度中心"))
+    await zhou.press_button(summary, "c:send")
+    receipt = await world.emu.wait_for_message(chat, has("已登记并转办"))
+    found = NUMBER.search(receipt.text or "")
+    assert found is not None
+    card = await world.emu.wait_for_message(world.dispatch, has(found.group(0)))
+    assert "🚨" in (card.text or "")
