@@ -338,3 +338,6 @@ C_EMERGENCY = (
     "🚨 这是紧急情况：请马上拨打 {number}（{service}），或请群众立即拨打！{advice}\n\n"
     "登记后点“转办”，会作为紧急情况直接交区民意调度中心。"
 )
+C_RELAY_PROMPT = "请输入群众对诉求 {number} 的回答（按群众的原话），会转给承办部门。"
+C_RELAYED = "✅ 已把群众的回答转给诉求 {number} 的承办部门。"
+C_RELAY_FAILED = "诉求 {number} 现在不能代为回复（群众已扫码关注，或诉求已办结）。"

@@ -59,6 +59,12 @@ def follow_up_keyboard(number: str) -> InlineKeyboardMarkup:
     )
 
 
+def relay_keyboard(number: str) -> InlineKeyboardMarkup:
+    """Under a department's question to a resident nobody follows in Telegram: the collector
+    passes on the resident's answer."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton(texts.RELAY, callback_data=f"ca:{number}")]])
+
+
 def card_keyboard(number: str) -> InlineKeyboardMarkup:
     """Buttons on a department's ticket card."""
     return InlineKeyboardMarkup(

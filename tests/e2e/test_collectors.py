@@ -18,7 +18,7 @@ from sandbox.walks import has
 from storage.members import actor_for, add_member
 from storage.models import ClosureCode, Rating, Role, Status
 from storage.queries import get_ticket
-from storage.tickets import resolve_ticket
+from storage.tickets import ask_resident, resolve_ticket
 from storage.visits import queue_visit_reminders
 from tests.e2e.conftest import World
 
@@ -319,3 +319,29 @@ async def test_an_emergency_heard_at_the_door_is_urgent_on_the_dispatch_desk(wor
     assert found is not None
     card = await world.emu.wait_for_message(world.dispatch, has(found.group(0)))
     assert "🚨" in (card.text or "")
+
+
+async def test_the_collector_passes_on_the_residents_answer_to_a_departments_question(
+    world: World,
+) -> None:
+    zhou = await collector(world, "民情书记老周")
+    receipt = await record(
+        world, zhou, channel="入户走访", person="周大妈", request="小区路灯不亮快一周了"
+    )
+    found = NUMBER.search(receipt.text or "")
+    assert found is not None
+    number = found.group(0)
+    await world.emu.wait_for_message(world.urban, has(number))
+    async with world.uow as uow:
+        clerk = await actor_for(uow=uow, user_id=world.urban_clerk.id)
+        await ask_resident(uow=uow, actor=clerk, number=number, text="是哪一栋楼门口？")
+    world.app.bot_data[SERVICES_KEY].kick_outbox()
+    asked = await seen(world, zhou.private_chat, "首问跟办", number, "哪一栋")
+    await zhou.press_button(asked, "✍️ 代群众回复")
+    await world.emu.wait_for_message(zhou.private_chat, has("请输入群众对诉求"))
+    await zhou.send_text(zhou.private_chat, "3号楼东门口那两盏")
+    await world.emu.wait_for_message(zhou.private_chat, has("已把群众的回答转给"))
+    await world.emu.wait_for_message(world.urban, has("3号楼东门口那两盏"))
+    async with world.uow as uow:
+        ticket = await get_ticket(uow=uow, number=number)
+    assert not ticket.awaiting_resident  # the answer ends the pause
