@@ -37,7 +37,7 @@ from telegram.ext import (
 
 from bot import intake, residents, texts
 from bot.services import Context, Services, services
-from bot.understanding import Intent, intent, phone_number
+from bot.understanding import Intent, emergency, intent, phone_number
 from classifiers.model import Prediction
 from delivery.cards import FOLLOW_UP_KEYS
 from storage.collect import (
@@ -58,14 +58,14 @@ from storage.members import Actor, actor_for, collector_ids
 from storage.models import Channel
 from storage.routing import decide
 from storage.themes import current_theme, set_theme
-from storage.tickets import ResidentRef
+from storage.tickets import ResidentRef, add_resident_info
 from storage.visits import log_visit, queue_visit_reminders
 from storage.vocabulary import ANONYMOUS, CHANNEL_NAMES
 
 log = logging.getLogger(__name__)
 
 COLLECT = "collect"
-CHANNEL, PERSON, ADDRESS, REQUEST, PHONE, PHONE_NUMBER, SUMMARY, ANSWER = (
+CHANNEL, PERSON, ADDRESS, REQUEST, PHONE, PHONE_NUMBER, SUMMARY, ANSWER, RELAY = (
     "channel",
     "person",
     "address",
@@ -74,6 +74,7 @@ CHANNEL, PERSON, ADDRESS, REQUEST, PHONE, PHONE_NUMBER, SUMMARY, ANSWER = (
     "phone_number",
     "summary",
     "answer",
+    "relay",  # the resident's answer to a department's question, passed on by the collector
 )
 COLLECTOR_COMMANDS = [
     BotCommand("record", "代录群众诉求"),
@@ -175,6 +176,8 @@ def _prediction(data: dict[str, Any]) -> Prediction | None:
 def _route_to(svc: Services, data: dict[str, Any]) -> str | None:
     """Where 转办 sends it: the collector's choice, else the model when sure enough, else
     None (the dispatch desk)."""
+    if data.get("emergency"):
+        return None  # urgent: the dispatch desk, whatever else was chosen
     if data.get("department"):
         chosen = str(data["department"])
         return None if chosen == svc.district.dispatch.code else chosen
@@ -228,6 +231,17 @@ async def _on_request(update: Update, svc: Services, state: ConversationState, t
         await _say(update, problem)
         return
     state.data["text"] = text.strip()
+    found = emergency(text)
+    if found is not None:  # the number to call first; sent on, it goes to dispatch as urgent
+        state.data["emergency"] = f"{found.kind}:{found.number}"
+        await _say(
+            update,
+            texts.C_EMERGENCY.format(
+                number=found.number,
+                service=texts.EMERGENCY_SERVICES[found.number],
+                advice=texts.EMERGENCY_ADVICE.get(found.kind, ""),
+            ),
+        )
     await _save(svc, update, state, PHONE)
     await _say(
         update,
@@ -270,6 +284,28 @@ async def _ask_consent(update: Update, svc: Services, state: ConversationState, 
     )
 
 
+async def _on_relay(update: Update, svc: Services, state: ConversationState, text: str) -> None:
+    actor = await _collector(svc, update)
+    number = str(state.data.get("number", ""))
+    try:
+        async with svc.uow() as uow:
+            await add_resident_info(
+                uow=uow,
+                resident_user_id=0,
+                number=number,
+                text=text,
+                policy=svc.policy,
+                relayed_by=actor,
+            )
+    except DomainError:
+        await _save(svc, update, ConversationState(), None)
+        await _say(update, texts.C_RELAY_FAILED.format(number=number))
+        return
+    svc.kick_outbox()
+    await _save(svc, update, ConversationState(), None)
+    await _say(update, texts.C_RELAYED.format(number=number))
+
+
 Typed = Callable[[Update, Services, ConversationState, str], Awaitable[None]]
 
 
@@ -293,6 +329,7 @@ STEPS: dict[str, StepSpec] = {
     PHONE_NUMBER: StepSpec("电话", _on_phone_number, frozenset()),
     SUMMARY: StepSpec("确认", _on_summary, frozenset({"spot", "send", "dept", "to", "theme"})),
     ANSWER: StepSpec("现场答复", _on_answer, frozenset()),
+    RELAY: StepSpec("代群众回复", _on_relay, frozenset()),
 }
 
 
@@ -328,6 +365,7 @@ async def _submit(
             policy=svc.policy,
             department_code=data.get("department") or None,
             answer_on_spot=answer,
+            emergency=str(data.get("emergency", "")),
         )
     svc.kick_outbox()
     link = start_link(update.get_bot().username, recorded.start_code)
@@ -510,6 +548,21 @@ def _line(line: RegisterLine) -> str:
         person=line.person_name or ANONYMOUS,
         text=texts.snippet(line.text, 20),
     )
+
+
+async def on_relay(update: Update, context: Context) -> None:
+    """✍️ 代群众回复 under a department's question: the collector's next text is the answer."""
+    query = update.callback_query
+    assert query is not None
+    parts = (query.data or "").split(":")
+    svc = services(context)
+    actor = await _collector(svc, update)
+    if len(parts) != 2 or not residents.NUMBER.match(parts[1]) or actor is None:
+        await query.answer(texts.BUTTON_EXPIRED, show_alert=True)
+        return
+    await query.answer()
+    await _save(svc, update, ConversationState(None, {"number": parts[1]}), RELAY)
+    await _say(update, texts.C_RELAY_PROMPT.format(number=parts[1]))
 
 
 async def register(update: Update, context: Context) -> None:
@@ -706,6 +759,7 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
             CallbackQueryHandler(on_button, pattern=r"^c:"),
             CallbackQueryHandler(on_follow_up, pattern=r"^cv:"),
             CallbackQueryHandler(on_write_off, pattern=r"^cw:"),
+            CallbackQueryHandler(on_relay, pattern=r"^ca:"),
         ]
     )
 

@@ -12,6 +12,7 @@ resident left off; a press of an old button re-sends the current step's question
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from telegram import (
@@ -41,6 +42,7 @@ from classifiers.model import Prediction
 from storage.conversations import ConversationState, consume_state, load_state, save_state
 from storage.errors import InvalidInput, RateLimited
 from storage.routing import decide
+from storage.themes import current_theme
 from storage.tickets import MAX_TEXT_CHARS, Draft, ResidentRef, open_ticket
 
 INTAKE = "intake"
@@ -59,6 +61,7 @@ ADDING, REASON, FOLLOW_UP = "adding", "reason", "follow_up"
 CB_CONFIRM, CB_EDIT, CB_CANCEL, CB_DONE = "i:confirm", "i:edit", "i:cancel", "i:done"
 CB_PLACE, CB_PHOTOS, CB_PHONE = "i:place", "i:photos", "i:phone"
 CB_PHONE_YES, CB_PHONE_NO = "i:phone_yes", "i:phone_no"
+CB_THEME = "i:theme"  # the month's theme (每月一个主题), offered when one is set
 
 
 def conversation_key(update: Update) -> str:
@@ -113,21 +116,23 @@ def _phone_ok_keyboard() -> InlineKeyboardMarkup:
     )
 
 
-def _summary_keyboard() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
+def _summary_keyboard(theme: str | None = None, chosen: bool = False) -> InlineKeyboardMarkup:
+    rows = [
+        [InlineKeyboardButton(texts.CONFIRM, callback_data=CB_CONFIRM)],
         [
-            [InlineKeyboardButton(texts.CONFIRM, callback_data=CB_CONFIRM)],
-            [
-                InlineKeyboardButton(texts.ADD_PLACE, callback_data=CB_PLACE),
-                InlineKeyboardButton(texts.ADD_PHOTOS, callback_data=CB_PHOTOS),
-                InlineKeyboardButton(texts.ADD_PHONE, callback_data=CB_PHONE),
-            ],
-            [
-                InlineKeyboardButton(texts.EDIT, callback_data=CB_EDIT),
-                InlineKeyboardButton(texts.CANCEL, callback_data=CB_CANCEL),
-            ],
-        ]
-    )
+            InlineKeyboardButton(texts.ADD_PLACE, callback_data=CB_PLACE),
+            InlineKeyboardButton(texts.ADD_PHOTOS, callback_data=CB_PHOTOS),
+            InlineKeyboardButton(texts.ADD_PHONE, callback_data=CB_PHONE),
+        ],
+        [
+            InlineKeyboardButton(texts.EDIT, callback_data=CB_EDIT),
+            InlineKeyboardButton(texts.CANCEL, callback_data=CB_CANCEL),
+        ],
+    ]
+    if theme:
+        label = (texts.THEME_CHOSEN if chosen else texts.THEME_OFFER).format(theme=theme)
+        rows.append([InlineKeyboardButton(label, callback_data=CB_THEME)])
+    return InlineKeyboardMarkup(rows)
 
 
 # --- sending ----------------------------------------------------------------------------------
@@ -173,6 +178,10 @@ async def summary(
         if data.get("address")
         else (texts.PLACE_PIN if pinned else texts.NO_PLACE)
     )
+    async with svc.uow() as uow:
+        theme = await current_theme(uow=uow, day=datetime.now(svc.tz).date())
+    if data.get("theme") and data["theme"] != theme:
+        data.pop("theme")  # the month's theme changed meanwhile
     await _save(svc, update, state, CONFIRM)
     body = texts.SUMMARY.format(
         text=data["text"],
@@ -181,7 +190,8 @@ async def summary(
         phone=texts.PHONE_SHARED if data.get("phone") else texts.PHONE_NONE,
         routing=routing,
     )
-    await _say(update, (lead + "\n\n" if lead else "") + body, _summary_keyboard())
+    keyboard = _summary_keyboard(theme, bool(data.get("theme")))
+    await _say(update, (lead + "\n\n" if lead else "") + body, keyboard)
 
 
 async def _ask_photos(update: Update, svc: Services, state: ConversationState) -> None:
@@ -509,6 +519,7 @@ async def on_button(update: Update, context: Context, state: ConversationState) 
         CB_PLACE: (CONFIRM,),
         CB_PHOTOS: (CONFIRM,),
         CB_PHONE: (CONFIRM,),
+        CB_THEME: (CONFIRM,),
         CB_DONE: (PHOTOS,),
         CB_PHONE_YES: (PHONE_OK,),
         CB_PHONE_NO: (PHONE_OK,),
@@ -533,6 +544,11 @@ async def on_button(update: Update, context: Context, state: ConversationState) 
     elif data == CB_PHONE:
         await _ask_phone(update, svc, state)
     elif data == CB_DONE:
+        await summary(update, svc, state)
+    elif data == CB_THEME:
+        async with svc.uow() as uow:
+            theme = await current_theme(uow=uow, day=datetime.now(svc.tz).date())
+        state.data["theme"] = None if state.data.get("theme") else theme
         await summary(update, svc, state)
     else:
         await _phone_chosen(update, svc, state, consent=data == CB_PHONE_YES)
@@ -561,6 +577,7 @@ async def submit(update: Update, svc: Services, state: ConversationState) -> Non
         voice_file_ids=tuple(data.get("voices", [])),
         phone=data.get("phone"),
         phone_consent=bool(data.get("phone")),
+        theme=data.get("theme") or None,
     )
     try:
         async with svc.uow() as uow:

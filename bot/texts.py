@@ -276,6 +276,8 @@ C_SKIP = "跳过"
 C_NONE = "未填写"
 C_PHONE_CONSENTED = "已留（群众同意）"
 C_PHONE_NONE = "未留"
+THEME_OFFER = "🎯 与本月主题「{theme}」有关"
+THEME_CHOSEN = "✅ 已标记本月主题「{theme}」（点此取消）"
 C_SUMMARY = (
     "📝 请核对代录内容：\n"
     "渠道：{channel}\n群众：{person}\n住址：{address}\n诉求：{text}\n"
@@ -340,3 +342,10 @@ C_THEME_IS = "本月主题：{theme}。督查人员可以用 /theme 主题 设�
 C_THEME_SET = "🎯 已将{month}月主题设为「{theme}」，民情书记代录时可以标记。"
 C_THEME_REFUSED = "只有督查人员或管理员可以设置本月主题。"
 C_THEME_USAGE = "主题请用简短的一句话，例如 /theme 打击养老诈骗"
+C_EMERGENCY = (
+    "🚨 这是紧急情况：请马上拨打 {number}（{service}），或请群众立即拨打！{advice}\n\n"
+    "登记后点“转办”，会作为紧急情况直接交区民意调度中心。"
+)
+C_RELAY_PROMPT = "请输入群众对诉求 {number} 的回答（按群众的原话），会转给承办部门。"
+C_RELAYED = "✅ 已把群众的回答转给诉求 {number} 的承办部门。"
+C_RELAY_FAILED = "诉求 {number} 现在不能代为回复（群众已扫码关注，或诉求已办结）。"

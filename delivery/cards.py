@@ -22,7 +22,7 @@ from storage.notices import (
     StaffCard,
     TicketCard,
 )
-from storage.vocabulary import RATING_NAMES, status_name
+from storage.vocabulary import RATING_NAMES, channel_name, status_name
 
 # The resident's verdict buttons: `r:<number>:<key>`.
 RATING_KEYS: Mapping[str, Rating] = {
@@ -64,6 +64,12 @@ def follow_up_keyboard(number: str) -> InlineKeyboardMarkup:
             ]
         ]
     )
+
+
+def relay_keyboard(number: str) -> InlineKeyboardMarkup:
+    """Under a department's question to a resident nobody follows in Telegram: the collector
+    passes on the resident's answer."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton(texts.RELAY, callback_data=f"ca:{number}")]])
 
 
 def card_keyboard(number: str) -> InlineKeyboardMarkup:
@@ -108,6 +114,8 @@ def card_text(card: StaffCard, names: Mapping[str, str], tz: ZoneInfo) -> str:
         text += texts.CARD_PHOTOS.format(count=len(card.photos))
     if card.voices:
         text += texts.CARD_VOICES.format(count=len(card.voices))
+    if card.team:
+        text += texts.CARD_RECORDED.format(team=card.team, channel=channel_name(card.channel))
     return text
 
 

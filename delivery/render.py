@@ -303,6 +303,8 @@ def _follow_up(notice: FollowUp, names: Names) -> Rendered:
     if notice.code == ClosureCode.ON_THE_SPOT:
         step = texts.FOLLOW_UP_ON_THE_SPOT.format(text=notice.text)
     text = texts.FOLLOW_UP_HEAD.format(number=notice.number) + step
+    if notice.step == NoticeKind.QUESTION and not notice.linked:
+        return Rendered(text, cards.relay_keyboard(notice.number))
     if notice.step == NoticeKind.RESOLVED:
         if notice.linked:
             return Rendered(text + texts.FOLLOW_UP_LINKED)

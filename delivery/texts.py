@@ -46,13 +46,14 @@ FOLLOW_UP_STEPS = {
     "pending_dispatch": "正在由区民意调度中心确认承办部门。",
     "claimed": "{department} 已安排专人办理。",
     "reply": "{department} 答复：{text}",
-    "question": "{department} 想向群众了解：{text}（请转告群众，或请群众扫码关注后直接回复）",
+    "question": "{department} 想向群众了解：{text}（问过群众后点下面的按钮代为回复）",
     "resolved": "{department} 已办结（{code}）：{text}",
     "reopened": "已转回 {department} 重新办理。",
     "closed": "已办结归档（{rating}）。",
     "linked": "群众已扫码关注，后续进展和评价由群众本人接收。",
     "extension_approved": "{department} 的延期申请已获批准，办理时限顺延。",
 }
+RELAY = "✍️ 代群众回复"
 FOLLOW_UP_ON_THE_SPOT = "现场解答，已办结并销号。答复：{text}"
 FOLLOW_UP_ASK = "\n\n群众尚未扫码关注，请当面或电话回访后记录结果："
 FOLLOW_UP_LINKED = "\n（群众已关注，由群众本人评价）"
@@ -73,6 +74,7 @@ CARD_PHONE = "　电话：{phone}"
 CARD_PLACE = "地点：{place}\n"
 CARD_PIN = "定位：{lat:.5f}, {lon:.5f}\n"
 CARD_PHOTOS = "\n🖼 附照片 {count} 张"
+CARD_RECORDED = "\n📋 {team}代录（{channel}），办理进展同步告知该民情书记"
 CARD_CONFIDENCE = "\n（系统分派，置信度 {confidence:.0%}）"
 CARD_DISPATCHED = "\n（区民意调度中心人工分派）"
 CARD_REASSIGNED = "\n（他部门转办，理由：{reason}）"

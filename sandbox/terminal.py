@@ -40,7 +40,10 @@ from sandbox.demo import staff_district
 from storage import database
 from storage.columns import utcnow
 from storage.district import District, read_district
+from storage.members import add_member
+from storage.models import Role
 from storage.outbox import due_count
+from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +61,8 @@ HELP = """沙盒命令（以英文冒号开头；其他输入都作为当前身�
   :as resident            切换为群众（默认身份）
   :as staff 部门代码       切换为该部门工作人员，如 :as staff urban（也可写部门名称）
   :as dispatcher          切换为区民意调度中心调度员
-  :as supervisor          切换为督查室主任（可发 /digest、/stats）
+  :as supervisor          切换为督查室主任（可发 /digest、/stats、/theme 本月主题）
+  :as collector           切换为民情书记（/record 代录、/register 台账、/visit 登记走访）
   :topic [编号]            工作人员选择诉求话题（编号或末尾序号，如 :topic 1）；不带编号：列出话题
   :press N                按下最近一条带按钮消息的第 N 个按钮（也可写按钮文字，如 :press 满意）
   :location 纬度 经度      发送位置，如 :location 35.4012 116.5871
@@ -89,7 +93,9 @@ TOPIC_ITEM = "  {mark} {name}{closed}"
 TOPIC_CLOSED = "（已关闭）"
 TOPIC_NOT_FOUND = "本群没有编号为 {word} 的诉求话题。输入 :topic 查看本群话题。"
 TOPICS_ONLY_STAFF = "只有部门工作人员的群里有诉求话题；请先 :as staff 部门代码。"
-AS_USAGE = "用法：:as resident | :as staff 部门代码 | :as dispatcher | :as supervisor"
+AS_USAGE = (
+    "用法：:as resident | :as staff 部门代码 | :as dispatcher | :as supervisor | :as collector"
+)
 AS_UNKNOWN_DEPARTMENT = "没有这个部门：{word}。"
 AS_CURRENT = "当前身份：「{who}」（{where}）。"
 PRESS_USAGE = "用法：:press N（按钮序号）或 :press 按钮文字"
@@ -129,6 +135,8 @@ INTERRUPTED = "已退出沙盒。"
 RESIDENT_NAME = "王阿姨"
 DISPATCHER_NAME = "调度中心·老张"
 SUPERVISOR_NAME = "督查室·孙主任"
+COLLECTOR_NAME = "民情书记·老周"
+COLLECTOR_TEAM = "市直第一民情书记队"
 SUPERVISOR_SHORT = "孙主任"
 CLERK_NAMES = (
     "小刘",
@@ -155,6 +163,7 @@ MEDIA_LABELS = {
 RESIDENT_WORDS = {"resident", "群众", "居民"}
 DISPATCHER_WORDS = {"dispatcher", "dispatch", "调度", "调度员", "调度中心"}
 SUPERVISOR_WORDS = {"supervisor", "督查", "督查室", "主任"}
+COLLECTOR_WORDS = {"collector", "民情书记", "书记", "网格员"}
 STAFF_WORDS = {"staff", "部门", "工作人员"}
 GENERAL_WORDS = {"0", "主区", "general"}
 
@@ -162,6 +171,7 @@ GENERAL_WORDS = {"0", "主区", "general"}
 
 RESIDENT = "resident"
 SUPERVISOR = "supervisor"
+COLLECTOR = "collector"
 DEFAULT_PLACE = (35.4012, 116.5871)
 DEFAULT_PHONE = "13800001111"
 PHONE = re.compile(r"^\+?\d[\d-]{4,19}$")
@@ -426,6 +436,8 @@ class Sandbox:
             key = RESIDENT
         elif word in SUPERVISOR_WORDS:
             key = SUPERVISOR
+        elif word in COLLECTOR_WORDS:
+            key = COLLECTOR
         elif word in DISPATCHER_WORDS:
             key = self.district.dispatch.code
         else:
@@ -706,9 +718,21 @@ async def seat_everyone(settings: Settings, emu: Emulator) -> tuple[District, di
     clerks[district.dispatch.code] = emu.add_user(DISPATCHER_NAME)
     supervisor = emu.add_user(SUPERVISOR_NAME)
     groups = await staff_district(settings, emu, clerks, supervisor, SUPERVISOR_SHORT)
+    collector = emu.add_user(COLLECTOR_NAME)
+    engine = database.create_engine(settings.database_url)
+    async with UnitOfWork(database.session_factory(engine)) as uow:
+        await add_member(
+            uow=uow,
+            user_id=collector.id,
+            role=Role.COLLECTOR,
+            display_name=COLLECTOR_NAME,
+            team=COLLECTOR_TEAM,
+        )
+    await engine.dispose()
     seats = {
         RESIDENT: Seat(RESIDENT, resident, resident.private_chat, ":as resident"),
         SUPERVISOR: Seat(SUPERVISOR, supervisor, supervisor.private_chat, ":as supervisor"),
+        COLLECTOR: Seat(COLLECTOR, collector, collector.private_chat, ":as collector"),
     }
     for code, clerk in clerks.items():
         switch = ":as dispatcher" if code == district.dispatch.code else f":as staff {code}"

@@ -119,13 +119,15 @@ async def record_ticket(
     policy: Policy,
     department_code: str | None = None,
     answer_on_spot: str | None = None,
+    emergency: str = "",
     now: datetime | None = None,
 ) -> Recorded:
     """代录: a ticket on a resident's behalf, with the collector as recorder. With
     `answer_on_spot` it is closed at once as 现场解答 (直办, already 销号); otherwise it is sent
     on (转办): to `department_code` when the collector chose one (a training example when it
     differs from the model), else where the model is sure enough, else to the dispatch desk.
-    The phone is kept only with the resident's stated consent."""
+    The phone is kept only with the resident's stated consent. An `emergency` ("kind:number")
+    sent on goes to the dispatch desk as urgent, whatever the model or the collector chose."""
     now = now or utcnow()
     team = _require_collector(collector, Action.ANSWER_ON_SPOT)
     text = record.text.strip()
@@ -190,6 +192,18 @@ async def record_ticket(
             ticket.number, NoticeKind.CLOSED, False, text=answer, code=ClosureCode.ON_THE_SPOT
         )
         await announce(uow, step, ticket, Audience.COLLECTOR, done, now=now)
+    elif emergency:
+        step = require(ticket.number, ticket.status, Action.HOLD)
+        await _send_to_dispatch(
+            uow,
+            ticket,
+            (),
+            step=step,
+            now=now,
+            reason=DispatchReason.EMERGENCY,
+            actor=collector,
+            note=emergency,
+        )
     elif department_code is not None:
         department = await department_row(uow, department_code)
         if department.is_dispatch:

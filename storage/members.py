@@ -242,8 +242,11 @@ async def set_role(
     by: ChangedBy = OPERATOR,
 ) -> tuple[MemberView, list[MemberView]]:
     """Make one role the user's only role (keeping their name); returns (the role, those
-    taken away). The user must already hold some role: new people are added."""
+    taken away). The user must already hold some role: new people are added. A collector
+    needs a team: they are added with `add_member`."""
     await _validate_grant(uow, role, department_code)
+    if role == Role.COLLECTOR:
+        raise TeamRequired
     grants = await _grants(uow, user_id)
     if not grants:
         raise NoSuchGrant(user_id)

@@ -57,6 +57,7 @@ from sqlalchemy import (
     case,
     cast,
     func,
+    literal,
     null,
     or_,
     select,
@@ -571,7 +572,12 @@ async def figures(
             _count_if(rating.in_([r.value for r in POSITIVE_RATINGS])),
             _count_if(rating == Rating.UNRATED.value),
         )
-        .where(tickets.c.closed_at >= since, tickets.c.closed_at < until, *scoped(dept))
+        .where(
+            tickets.c.closed_at >= since,
+            tickets.c.closed_at < until,
+            *scoped(dept),
+            _not_direct(tickets),  # 直办: the channel figures count it
+        )
         .group_by(dept)
     )
     for code, rated, satisfied, unrated in (await connection.execute(closed)).all():
@@ -843,7 +849,8 @@ async def sample_texts(
 # - 销号率 = written off (closed and the resident told) ÷ the lines of the teams' registers
 #   (recorded by collectors or imported; a resident's own report is in none: no 销号率 for
 #   居民自报).
-# - 满意率 = (满意 + 基本满意) ÷ ratings given (by residents or at the collector's 回访).
+# - 满意率 = (满意 + 基本满意) ÷ ratings given to them (every rating, by the resident or at the
+#   collector's 回访, as `figures` counts them; 联系不上 is no rating).
 #
 # A cohort of the period's requests, followed to now: unlike `figures`, which counts each
 # resolution in the period it happened.
@@ -916,8 +923,8 @@ async def channel_figures(
             _count_if(and_(tickets.c.duplicate_of_id.is_not(None), ~direct)),
             _count_if(resolved),
             _count_if(tickets.c.written_off_at.is_not(None)),
-            _count_if(tickets.c.rating.in_([r.value for r in POSITIVE_RATINGS])),
-            _count_if(tickets.c.rating.in_([r.value for r in GIVEN_RATINGS])),
+            literal(0),  # ratings: counted from the events below
+            literal(0),
             _count_if(tickets.c.team.is_not(None)),  # in a team's register
         )
         .where(tickets.c.created_at >= since, tickets.c.created_at < until)
@@ -927,6 +934,34 @@ async def channel_figures(
     rows = [
         ChannelFigures(str(channel), *(int(n) for n in counts))
         for channel, *counts in (await connection.execute(query)).all()
+    ]
+    # 满意率 as in `figures`: every rating given (by the resident, or at the collector's 回访),
+    # not only the last one, here of the period's requests.
+    events = SQLModel.metadata.tables["ticket_events"]
+    rating = _json_text(uow.dialect, events.c.detail, "rating")
+    given = (
+        select(
+            tickets.c.channel,
+            _count_if(rating.in_([r.value for r in POSITIVE_RATINGS])),
+            _count_if(rating.in_([r.value for r in GIVEN_RATINGS])),
+        )
+        .select_from(events.join(tickets, tickets.c.id == events.c.ticket_id))
+        .where(
+            events.c.kind.in_([EventKind.RATED.value, EventKind.FOLLOWED_UP.value]),
+            events.c.at >= since,  # a request is rated after it is collected: the index's range
+            tickets.c.created_at >= since,
+            tickets.c.created_at < until,
+        )
+        .group_by(tickets.c.channel)
+    )
+    ratings = {str(c): (int(p), int(n)) for c, p, n in (await connection.execute(given)).all()}
+    rows = [
+        replace(
+            row,
+            positive=ratings.get(row.channel, (0, 0))[0],
+            rated=ratings.get(row.channel, (0, 0))[1],
+        )
+        for row in rows
     ]
     order = [c.value for c in Channel]
     rows.sort(key=lambda r: order.index(r.channel) if r.channel in order else len(order))

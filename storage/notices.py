@@ -119,6 +119,8 @@ class StaffCard:
     confidence: float | None = None
     due_at: datetime | None = None
     voices: tuple[str, ...] = ()
+    channel: str = "bot"  # storage.models.Channel: how the request reached the campaign
+    team: str | None = None  # the collector's team, when a collector recorded it (代录)
 
 
 # --- to the resident --------------------------------------------------------------------------

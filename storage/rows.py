@@ -82,4 +82,6 @@ def staff_card(ticket: Ticket, resident: Resident | None) -> StaffCard:
         confidence=ticket.confidence,
         due_at=ticket.due_at,
         voices=tuple(ticket.voice_file_ids or ()),
+        channel=ticket.channel,
+        team=ticket.team,
     )

@@ -145,6 +145,7 @@ class Draft:
     voice_file_ids: tuple[str, ...] = ()
     phone: str | None = None
     phone_consent: bool = False
+    theme: str | None = None  # the month's theme, when the resident says it is about it
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,6 +346,7 @@ async def open_ticket(
         predicted_code=prediction.code if prediction else None,
         confidence=prediction.confidence if prediction else None,
         created_at=now,
+        theme=(draft.theme or "").strip()[:64] or None,
     )
     uow.session.add(ticket)
     await uow.flush()
@@ -1027,11 +1029,19 @@ async def add_resident_info(
     voice_file_ids: Sequence[str] = (),
     policy: Policy,
     now: datetime | None = None,
+    relayed_by: Actor | None = None,
 ) -> TicketView:
     """The resident adds text, photos or voice messages to an open ticket; staff get it. An
-    answer to a question ends the pause: the deadline moves by the time spent waiting."""
+    answer to a question ends the pause: the deadline moves by the time spent waiting.
+    `relayed_by`: the collector who recorded the ticket passes on what its resident said,
+    while no resident follows it in Telegram (`resident_user_id` is then not used)."""
     now = now or utcnow()
-    ticket = await owned_ticket_row(uow, resident_user_id, number)
+    if relayed_by is None:
+        ticket = await owned_ticket_row(uow, resident_user_id, number)
+    else:
+        ticket = await ticket_row(uow, number)
+        if ticket.recorder_user_id != relayed_by.user_id or ticket.resident_id is not None:
+            raise PermissionDenied(Action.ADD_INFO)
     step = require(ticket.number, ticket.status, Action.ADD_INFO)
     if not text.strip() and not photo_file_ids and not voice_file_ids:
         raise InvalidInput("nothing to add")
@@ -1065,6 +1075,7 @@ async def add_resident_info(
             "photos": list(photo_file_ids),
             "voices": list(voice_file_ids),
             "answer": answered,
+            **({"relayed_by": relayed_by.user_id} if relayed_by else {}),
         },
     )
     department = await department_row(uow, ticket.department_code or "")

@@ -18,7 +18,7 @@ from sandbox.walks import has
 from storage.members import actor_for, add_member
 from storage.models import ClosureCode, Rating, Role, Status
 from storage.queries import get_ticket
-from storage.tickets import resolve_ticket
+from storage.tickets import ask_resident, resolve_ticket
 from storage.visits import queue_visit_reminders
 from tests.e2e.conftest import World
 
@@ -144,6 +144,7 @@ async def test_sent_on_with_consent_then_the_resident_follows_by_the_link_once(
     card = await world.emu.wait_for_message(world.urban, has(number))
     assert "张大爷" in (card.text or "")
     assert "13800004444" in (card.text or "")  # the resident said staff may have it
+    assert "市直第一民情书记队代录（入户走访）" in (card.text or "")
     await seen(world, zhou.private_chat, "首问跟办", number, "已交办")
 
     mallory, zhang = world.emu.add_user("路人"), world.emu.add_user("张大爷")
@@ -285,6 +286,62 @@ async def test_the_months_theme_is_set_offered_when_recording_and_counted(world:
         world, zhou, channel="座谈", person="赵奶奶", request="有人上门推销保健品，说能治百病",
         on_the_spot="已讲解防骗知识并提醒家属", theme="打击养老诈骗",
     )  # fmt: skip
+    wang = world.emu.add_user("王阿姨")  # a resident may say it is about the theme too
+    await wang.send_text(
+        wang.private_chat, "荷韵花园有人冒充社保局上门推销养老理财，骗了好几个老人"
+    )
+    summary = await world.emu.wait_for_message(wang.private_chat, has("请核对"))
+    await wang.press_button(summary, "🎯 与本月主题「打击养老诈骗」有关")
+    summary = await world.emu.wait_for_message(wang.private_chat, has("请核对"))
+    await wang.press_button(summary, "✅ 确认提交")
+    await world.emu.wait_for_message(wang.private_chat, has("已受理"))
     await boss.send_command(boss.private_chat, "/digest")
     digest = await world.emu.wait_for_message(boss.private_chat, has("每月主题"))
-    assert "▪ 打击养老诈骗：收集诉求 1 件，其中现场解答 1 件" in (digest.text or "")
+    assert "▪ 打击养老诈骗：收集诉求 2 件，其中现场解答 1 件" in (digest.text or "")
+
+
+async def test_an_emergency_heard_at_the_door_is_urgent_on_the_dispatch_desk(world: World) -> None:
+    zhou = await collector(world, "民情书记老周")
+    chat = zhou.private_chat
+    await zhou.send_command(chat, "/record")
+    await zhou.press_button(await world.emu.wait_for_message(chat, has("什么渠道")), "入户走访")
+    await zhou.press_button(await world.emu.wait_for_message(chat, has("称呼")), "匿名")
+    await zhou.press_button(await world.emu.wait_for_message(chat, has("住址")), "跳过")
+    await world.emu.wait_for_message(chat, has("原话"))
+    await zhou.send_text(chat, "隔壁老人晕倒了，叫不醒")
+    await world.emu.wait_for_message(chat, has("🚨", "120"))
+    asked = await world.emu.wait_for_message(chat, has("是否同意"))
+    await zhou.press_button(asked, "不留电话")
+    summary = await world.emu.wait_for_message(chat, has("请核对代录内容", "区民意调度中心"))
+    await zhou.press_button(summary, "c:send")
+    receipt = await world.emu.wait_for_message(chat, has("已登记并转办"))
+    found = NUMBER.search(receipt.text or "")
+    assert found is not None
+    card = await world.emu.wait_for_message(world.dispatch, has(found.group(0)))
+    assert "🚨" in (card.text or "")
+
+
+async def test_the_collector_passes_on_the_residents_answer_to_a_departments_question(
+    world: World,
+) -> None:
+    zhou = await collector(world, "民情书记老周")
+    receipt = await record(
+        world, zhou, channel="入户走访", person="周大妈", request="小区路灯不亮快一周了"
+    )
+    found = NUMBER.search(receipt.text or "")
+    assert found is not None
+    number = found.group(0)
+    await world.emu.wait_for_message(world.urban, has(number))
+    async with world.uow as uow:
+        clerk = await actor_for(uow=uow, user_id=world.urban_clerk.id)
+        await ask_resident(uow=uow, actor=clerk, number=number, text="是哪一栋楼门口？")
+    world.app.bot_data[SERVICES_KEY].kick_outbox()
+    asked = await seen(world, zhou.private_chat, "首问跟办", number, "哪一栋")
+    await zhou.press_button(asked, "✍️ 代群众回复")
+    await world.emu.wait_for_message(zhou.private_chat, has("请输入群众对诉求"))
+    await zhou.send_text(zhou.private_chat, "3号楼东门口那两盏")
+    await world.emu.wait_for_message(zhou.private_chat, has("已把群众的回答转给"))
+    await world.emu.wait_for_message(world.urban, has("3号楼东门口那两盏"))
+    async with world.uow as uow:
+        ticket = await get_ticket(uow=uow, number=number)
+    assert not ticket.awaiting_resident  # the answer ends the pause

@@ -83,3 +83,28 @@ def test_sandbox_ends_at_end_of_input(tmp_path: Path) -> None:
     assert "只有部门工作人员的群里有诉求话题" in done.stdout
     assert "已退出沙盒" in done.stdout
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_the_sandbox_plays_a_collector(tmp_path: Path) -> None:
+    script = "\n".join(
+        [
+            ":as collector",
+            "/record",
+            ":press 电话",
+            ":press 匿名",
+            ":press 跳过",
+            "楼下的路灯坏了好几天了",
+            ":press 不留电话",
+            ":press 1",
+            "已告知物业当天修好",
+            "/register",
+            ":quit",
+            "",
+        ]
+    )
+    done = _run(tmp_path / "sandbox", script)
+    out = done.stdout
+    assert done.returncode == 0, out[-3000:] + done.stderr[-3000:]
+    assert "现在您是「民情书记·老周」" in out
+    assert "已登记并现场解答" in out
+    assert "现场解答 1 件" in out

@@ -18,8 +18,9 @@ from storage.collect import (
     team_register,
     write_off,
 )
-from storage.errors import IllegalTransition, PermissionDenied
+from storage.errors import IllegalTransition, PermissionDenied, TeamRequired
 from storage.exports import ticket_rows
+from storage.members import add_member, set_role
 from storage.metrics import channel_figures, figures
 from storage.models import (
     Audience,
@@ -35,7 +36,7 @@ from storage.models import (
 )
 from storage.notices import FollowUp, NoticeKind, TicketCard, decode
 from storage.queries import get_ticket
-from storage.tickets import resolve_ticket
+from storage.tickets import rate_ticket, resolve_ticket
 from storage.unit_of_work import UnitOfWork
 from tests import factories as f
 from tests.factories import NOW, POLICY
@@ -366,3 +367,67 @@ async def test_exports_carry_the_channel_the_team_and_the_write_off(uow: UnitOfW
     assert (row.channel, row.team, row.person_name) == ("visit", "市直第一民情书记队", "张大爷")
     assert row.written_off_at == NOW
     assert row.phone is None
+
+
+async def test_channel_satisfaction_counts_every_rating_as_the_department_figures_do(
+    uow: UnitOfWork,
+) -> None:
+    clerk = await f.staff(uow, "urban")
+    who = f.resident()
+    ticket = await f.ticket(uow, who)
+    for rating in (Rating.UNSATISFIED, Rating.SATISFIED):
+        async with uow:
+            await resolve_ticket(
+                uow=uow, actor=clerk, number=ticket.number, code=ClosureCode.FIXED,
+                answer="已修复", now=NOW + timedelta(hours=1),
+            )  # fmt: skip
+        async with uow:
+            await rate_ticket(
+                uow=uow, resident_user_id=who.user_id, number=ticket.number, rating=rating,
+                policy=POLICY, now=NOW + timedelta(hours=2),
+            )  # fmt: skip
+    async with uow:
+        rows = await channel_figures(uow=uow, since=NOW, until=NOW + timedelta(days=1))
+        departments = await figures(
+            uow=uow, since=NOW, until=NOW + timedelta(days=1), now=NOW + timedelta(hours=3)
+        )
+    assert (rows[-1].positive, rows[-1].rated) == (1, 2)
+    assert rows[-1].satisfaction_rate == departments.total.satisfaction_rate == 0.5
+
+
+async def test_the_collectors_follow_up_counts_in_the_departments_satisfaction(
+    uow: UnitOfWork,
+) -> None:
+    zhou = await f.collector(uow)
+    clerk = await f.staff(uow, "urban")
+    async with uow:
+        recorded = await record_ticket(
+            uow=uow, collector=zhou, record=HEARD, prediction=f.prediction("urban"),
+            policy=POLICY, now=NOW,
+        )  # fmt: skip
+    async with uow:
+        await resolve_ticket(
+            uow=uow, actor=clerk, number=recorded.ticket.number, code=ClosureCode.FIXED,
+            answer="已修复", now=NOW + timedelta(hours=1),
+        )  # fmt: skip
+    async with uow:
+        await record_follow_up(
+            uow=uow, collector=zhou, number=recorded.ticket.number, rating=Rating.BASICALLY,
+            policy=POLICY, now=NOW + timedelta(hours=2),
+        )  # fmt: skip
+    async with uow:
+        departments = await figures(
+            uow=uow, since=NOW, until=NOW + timedelta(days=1), now=NOW + timedelta(hours=3)
+        )
+    assert departments.department("urban").rated == 1
+    assert departments.department("urban").satisfaction_rate == 1.0
+
+
+async def test_a_collector_has_a_team(uow: UnitOfWork) -> None:
+    boss = await f.member(uow, Role.SUPERVISOR)
+    async with uow:
+        with pytest.raises(TeamRequired):
+            await add_member(uow=uow, user_id=boss.user_id + 1, role=Role.COLLECTOR)
+    async with uow:
+        with pytest.raises(TeamRequired):  # no team to keep: add them as a collector instead
+            await set_role(uow=uow, user_id=boss.user_id, role=Role.COLLECTOR)

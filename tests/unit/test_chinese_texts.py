@@ -42,6 +42,7 @@ OPERATOR_MODULES = frozenset(
         "admin/cli.py",
         "admin/cli_common.py",
         "admin/cli_model.py",
+        "admin/cli_register.py",
         "admin/cli_reports.py",
         "admin/cli_retrain.py",
         "admin/cli_templates.py",
