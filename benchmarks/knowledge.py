@@ -34,7 +34,14 @@ def main() -> None:
     questions = tomllib.loads(args.set.read_text(encoding="utf-8"))["question"]
     segmentation.initialize()
     ids = {entry["question"]: number for number, entry in enumerate(entries, 1)}
-    matcher = KnowledgeMatcher([(ids[e["question"]], e["question"]) for e in entries])
+    matcher = KnowledgeMatcher(
+        [
+            (ids[e["question"]], q)
+            for e in entries
+            for q in [e["question"], *e.get("questions", [])]
+        ],
+        answers={ids[e["question"]]: e["answer"] for e in entries},
+    )
     started = time.perf_counter()
     best = [
         (matcher.best(q["text"]), ids.get(q["expected"]), is_question(q["text"])) for q in questions
