@@ -23,9 +23,10 @@ __all__ = ["DEFAULT_THRESHOLD", "KnowledgeMatch", "KnowledgeMatcher", "subject",
 DEFAULT_THRESHOLD = 0.5  # conservative: see docs/benchmarks.md (knowledge base)
 # How a question is asked, not what about: left out, so that two questions match on their
 # subject ("什么时候" alone must not make 公交 a question about 医保).
+# The longer alternatives come first: 在哪里 must not leave 里 behind as a shared subject.
 QUESTION_WORDS = re.compile(
-    "请问|什么时候|什么|怎么样|怎么|怎样|如何|哪里|哪儿|哪些|哪个|在哪|多少|"
-    "能不能|可不可以|可以|是否|需要|需不需要|要不要|吗|呢|吧|啥时候|啥|咋|去哪|找谁"
+    "请问|什么时候|什么|怎么样|怎么|怎样|如何|在哪里|去哪里|在哪儿|去哪儿|哪里|哪儿|哪些|哪个|"
+    "在哪|去哪|多少|能不能|可不可以|可以|是否|需不需要|需要|要不要|吗|呢|吧|啥时候|啥|咋|找谁"
 )
 # What is done or brought, not about what (办理, 材料, 申请, 补办): kept, but weighed little, and
 # never the subject two questions must share before one answers the other.

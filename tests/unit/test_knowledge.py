@@ -115,3 +115,8 @@ def test_further_phrasings_in_the_base_file_round_trip(tmp_path: Path) -> None:
     ]
     path.write_text(dump_base([EntryView(i, q, a, "file") for i, (q, a) in enumerate(pairs, 1)]))
     assert read_base(path) == pairs
+
+
+def test_where_to_ask_leaves_nothing_of_itself_behind() -> None:
+    assert subject(terms("身份证丢了在哪里补办？")) == {"w:身份证"}
+    assert subject(terms("狗证去哪里办？")) == subject(terms("狗证在哪儿办？"))
