@@ -1,7 +1,8 @@
 """Precision of the knowledge base's match on held-out questions, at several thresholds.
 
 Usage: python benchmarks/knowledge.py [--set tests/data/knowledge_heldout.toml]
-Builds the matcher over storage/knowledge.toml and, for each threshold, counts the answers given
+Builds the matcher over storage/knowledge.toml (every phrasing of an entry, and its answer)
+and, for each threshold, counts the answers given
 (best match at or above it), the correct ones (the expected entry), the wrong ones (another
 entry, or any answer to a message that has none), and the answerable questions missed. Prints
 one JSON object: precision = correct ÷ answered, recall = correct ÷ answerable.
