@@ -10,7 +10,14 @@ import typer
 from admin import cli_help_texts as help_texts
 from admin import cli_texts as texts
 from admin.cli_common import run_with_uow, settings_or_exit
-from storage.knowledge import DEFAULT_BASE, dump_base, import_entries, list_entries, read_base
+from storage.knowledge import (
+    DEFAULT_BASE,
+    dump_base,
+    import_entries,
+    list_entries,
+    phrasings,
+    read_base,
+)
 from storage.unit_of_work import UnitOfWork
 
 __all__ = ["knowledge_app"]
@@ -54,5 +61,7 @@ def knowledge_list() -> None:
         typer.echo(texts.KNOWLEDGE_NONE)
     for entry in entries:
         typer.echo(
-            texts.KNOWLEDGE_LINE.format(id=entry.id, source=entry.source, question=entry.question)
+            texts.KNOWLEDGE_LINE.format(
+                id=entry.id, source=entry.source, question=phrasings(entry.question)[0]
+            )
         )

@@ -1,7 +1,8 @@
 """Precision of the knowledge base's match on held-out questions, at several thresholds.
 
 Usage: python benchmarks/knowledge.py [--set tests/data/knowledge_heldout.toml]
-Builds the matcher over storage/knowledge.toml and, for each threshold, counts the answers given
+Builds the matcher over storage/knowledge.toml (every phrasing of an entry, and its answer)
+and, for each threshold, counts the answers given
 (best match at or above it), the correct ones (the expected entry), the wrong ones (another
 entry, or any answer to a message that has none), and the answerable questions missed. Prints
 one JSON object: precision = correct ÷ answered, recall = correct ÷ answerable.
@@ -34,7 +35,14 @@ def main() -> None:
     questions = tomllib.loads(args.set.read_text(encoding="utf-8"))["question"]
     segmentation.initialize()
     ids = {entry["question"]: number for number, entry in enumerate(entries, 1)}
-    matcher = KnowledgeMatcher([(ids[e["question"]], e["question"]) for e in entries])
+    matcher = KnowledgeMatcher(
+        [
+            (ids[e["question"]], q)
+            for e in entries
+            for q in [e["question"], *e.get("questions", [])]
+        ],
+        answers={ids[e["question"]]: e["answer"] for e in entries},
+    )
     started = time.perf_counter()
     best = [
         (matcher.best(q["text"]), ids.get(q["expected"]), is_question(q["text"])) for q in questions

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
@@ -16,7 +17,13 @@ from bot import texts
 from bot.services import Context, Services, services
 from classifiers.knowledge import KnowledgeMatch, KnowledgeMatcher
 from storage.errors import InvalidInput, PermissionDenied
-from storage.knowledge import base_version, list_entries, record_direct_answer, settle_direct_answer
+from storage.knowledge import (
+    base_version,
+    list_entries,
+    phrasings,
+    record_direct_answer,
+    settle_direct_answer,
+)
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +37,13 @@ async def _matcher(svc: Services) -> KnowledgeMatcher | None:
         entries = await list_entries(uow=uow)
     async with cache.lock:
         if version != cache.version:
-            pairs = [(e.id, e.question) for e in entries]
-            cache.matcher = await asyncio.to_thread(KnowledgeMatcher, pairs) if pairs else None
+            pairs = [(e.id, q) for e in entries for q in phrasings(e.question)]
+            answers = {e.id: e.answer for e in entries}
+            cache.matcher = (
+                await asyncio.to_thread(partial(KnowledgeMatcher, pairs, answers=answers))
+                if pairs
+                else None
+            )
             cache.version = version
     return cache.matcher
 

@@ -40,11 +40,25 @@ class EntryView:
     source: str
 
 
+def phrasings(question: str) -> list[str]:
+    """An entry's ways of asking its question: one a line, the first shown to people."""
+    return [line.strip() for line in question.splitlines() if line.strip()]
+
+
 def read_base(path: Path = DEFAULT_BASE) -> list[tuple[str, str]]:
-    """(question, answer) pairs from a TOML file of [[entry]] tables."""
+    """(question, answer) pairs from a TOML file of [[entry]] tables; an entry's further
+    phrasings (`questions = [...]`) follow its `question`, one a line."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-        pairs = [(str(e["question"]).strip(), str(e["answer"]).strip()) for e in data["entry"]]
+        pairs = [
+            (
+                "\n".join(
+                    p.strip() for p in [str(e["question"]), *map(str, e.get("questions", []))]
+                ).strip(),
+                str(e["answer"]).strip(),
+            )
+            for e in data["entry"]
+        ]
     except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError) as error:
         raise InvalidInput(f"not a knowledge base file: {path} ({error})") from None
     if any(not q or not a for q, a in pairs):
@@ -56,12 +70,11 @@ def dump_base(entries: Sequence[EntryView]) -> str:
     """The entries as a TOML file `read_base` reads back."""
     lines: list[str] = []
     for entry in entries:
-        lines += [
-            "[[entry]]",
-            f"question = {_toml_string(entry.question)}",
-            f"answer = {_toml_string(entry.answer)}",
-            "",
-        ]
+        first, *more = phrasings(entry.question) or [entry.question]
+        lines += ["[[entry]]", f"question = {_toml_string(first)}"]
+        if more:
+            lines.append(f"questions = [{', '.join(_toml_string(q) for q in more)}]")
+        lines += [f"answer = {_toml_string(entry.answer)}", ""]
     return "\n".join(lines)
 
 

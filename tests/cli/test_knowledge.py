@@ -27,3 +27,21 @@ def test_db_init_loads_the_default_base_once_and_export_round_trips(
     assert "新增 1 条" in minyi("knowledge", "import", "more.toml").out
     bad = minyi("knowledge", "import", "missing.toml")
     assert bad.code != 0
+
+
+def test_an_entry_with_several_phrasings_lists_its_first_and_exports_them_all(
+    minyi: Minyi, workdir: Path
+) -> None:
+    (workdir / "phrased.toml").write_text(
+        '[[entry]]\nquestion = "图书馆几点开门？"\nquestions = ["图书馆周末开不开？"]\n'
+        'answer = "区图书馆每天 9:00 开门。"\n',
+        encoding="utf-8",
+    )
+    assert minyi("db", "init").code == 0
+    assert "新增 1 条" in minyi("knowledge", "import", "phrased.toml").out
+    listed = minyi("knowledge", "list").out.splitlines()[-1]
+    assert "图书馆几点开门？" in listed
+    assert "周末" not in listed
+    assert minyi("knowledge", "export", "out.toml").code == 0
+    exported = (workdir / "out.toml").read_text(encoding="utf-8")
+    assert 'questions = ["图书馆周末开不开？"]' in exported

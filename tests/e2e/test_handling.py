@@ -286,6 +286,29 @@ async def test_a_question_answered_from_the_knowledge_base(world: World) -> None
     await emu.wait_for_message(chief.private_chat, has("直接答复 1 件"), timeout=WAIT)
 
 
+async def test_a_second_phrasing_answers_and_the_asking_words_alone_do_not(world: World) -> None:
+    emu = world.emu
+    async with world.uow as uow:
+        await import_entries(uow=uow, pairs=read_base())
+        await import_entries(
+            uow=uow,
+            pairs=[("图书馆几点开门？\n图书馆周末开不开？", "区图书馆每天9点开门，周末照常开放。")],
+        )
+    asker = emu.add_user("柴大爷")
+
+    await asker.send_text(asker.private_chat, "请问图书馆周末开门吗？")
+    answer = await emu.wait_for_message(asker.private_chat, has("解决您的问题了吗"), timeout=WAIT)
+    assert "周末照常开放" in (answer.text or "")
+    await asker.press_button(answer, "解决了")
+    await emu.wait_for_message(asker.private_chat, has("很高兴帮到您"), timeout=WAIT)
+
+    # Shares only 需要带什么材料 with 结婚登记: no answer, the normal intake.
+    other = emu.add_user("常阿姨")
+    await other.send_text(other.private_chat, "出国签证需要带什么材料？")
+    await emu.wait_for_message(other.private_chat, has("在哪里"), timeout=WAIT)
+    assert not any("解决您的问题了吗" in (m.text or "") for m in other.private_chat.messages)
+
+
 async def test_cohandling_notes_reach_the_lead_and_only_the_lead_resolves(world: World) -> None:
     emu, urban, housing = world.emu, world.urban, world.housing
     lead, helper = world.urban_clerk, world.housing_clerk

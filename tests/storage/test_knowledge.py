@@ -13,6 +13,7 @@ from storage.knowledge import (
     direct_answers,
     import_entries,
     list_entries,
+    phrasings,
     promote_answer,
     read_base,
     record_direct_answer,
@@ -136,3 +137,12 @@ async def test_retention_empties_old_questions_and_promotion_masks_numbers(uow: 
         row = await uow.session.get(DirectAnswer, answer_id)
     assert row is not None
     assert row.text == ""
+
+
+async def test_an_entry_keeps_its_further_phrasings(uow: UnitOfWork) -> None:
+    question = "社保卡丢了怎么补办？\n社保卡坏了去哪换？"
+    async with uow:
+        assert await import_entries(uow=uow, pairs=[(question, "到人社窗口补办。")]) == 1
+    async with uow:
+        (entry,) = await list_entries(uow=uow)
+    assert phrasings(entry.question) == ["社保卡丢了怎么补办？", "社保卡坏了去哪换？"]
