@@ -11,7 +11,7 @@ import typer
 from admin import cli_help_texts as help_texts
 from admin import cli_texts as texts
 from admin.cli_common import EDGE, fail, say_error, settings_or_exit
-from bot.app import POLLING_KEY, build_application
+from bot.app import POLLING_KEY, HealthPort, build_application
 from bot.logs import configure_logging
 from bot.preflight import Finding, Level, Preflight
 
@@ -65,6 +65,7 @@ def run(
     listen: str = typer.Option("0.0.0.0", help=help_texts.LISTEN),
     port: int = typer.Option(8443, help=help_texts.PORT),
     secret: str = typer.Option("", envvar="MINYI_WEBHOOK_SECRET", help=help_texts.SECRET),
+    health_port: int = typer.Option(0, help=help_texts.HEALTH_PORT),
 ) -> None:
     """连接 Telegram（或 TELEGRAM_API_BASE_URL）运行机器人：先检查并迁移数据库，再开始接收消息。"""
     settings = settings_or_exit()
@@ -76,7 +77,8 @@ def run(
     if report.count(Level.WARN):
         typer.echo(texts.RUN_WARNINGS.format(count=report.count(Level.WARN)))
     configure_logging().addFilter(TelegramErrorsInOneLine())
-    application = build_application(settings)
+    health = HealthPort(port=health_port, listen=listen) if health_port else None
+    application = build_application(settings, health=health)
     if webhook_url:
         application.run_webhook(
             listen=listen,
