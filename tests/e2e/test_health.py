@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +26,7 @@ from emulator import Emulator, EmulatorServer, Limits
 from storage import database
 from storage.outbox import pending_count
 from storage.unit_of_work import UnitOfWork
+from tests.command_line import Minyi
 from tests.e2e.test_webhook import free_port
 from tests.fakes import KeywordClassifier
 
@@ -107,3 +112,46 @@ async def test_a_webhook_worker_answers_its_health_checks(
         with pytest.raises(httpx.ConnectError):
             await healthz(client, health_port)
     await emu.close()
+
+
+async def test_minyi_run_webhook_serves_healthz_and_stops_cleanly_on_sigterm(
+    engine: AsyncEngine, db_url: str, workdir: Path, minyi: Minyi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real console script in webhook mode: healthy while it runs, exit 0 on SIGTERM."""
+    emu = Emulator(limits=Limits(enforce_rates=False))
+    port, health_port = free_port(), free_port()
+    async with EmulatorServer(emu) as server, httpx.AsyncClient(timeout=10) as client:
+        monkeypatch.setenv("TELEGRAM_BOT_TOKEN", emu.token)
+        monkeypatch.setenv("TELEGRAM_API_BASE_URL", server.base_url)
+        monkeypatch.setenv("MINYI_WEBHOOK_SECRET", "s3cret")
+        monkeypatch.setenv("DATABASE_URL", db_url)
+        assert (await asyncio.to_thread(minyi, "db", "init")).code == 0
+        process = await asyncio.create_subprocess_exec(
+            str(Path(sys.executable).with_name("minyi")),
+            "run",
+            "--webhook-url",
+            f"http://127.0.0.1:{port}/telegram",
+            "--listen",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--health-port",
+            str(health_port),
+            cwd=workdir,
+            env=dict(os.environ),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            await emu.wait_until(lambda: emu.webhook is not None, timeout=WAIT)
+            alice = emu.add_user("王阿姨")
+            await alice.send_text(alice.private_chat, "/start")
+            await emu.wait_for_message(alice.private_chat, timeout=WAIT)
+            status, body = await healthz(client, health_port)
+            assert status == 200, body
+        finally:
+            process.send_signal(signal.SIGTERM)
+            out, err = await asyncio.wait_for(process.communicate(), timeout=WAIT * 2)
+    await emu.close()
+    assert process.returncode == 0, err.decode()
+    assert "Traceback" not in out.decode() + err.decode()
