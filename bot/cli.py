@@ -4,6 +4,7 @@ command is assembled in minyi/cli.py)."""
 from __future__ import annotations
 
 import logging
+import socket
 from urllib.parse import urlparse
 
 import typer
@@ -46,6 +47,15 @@ def _print_for_run(finding: Finding) -> None:
         _print(finding)
 
 
+def _can_listen(listen: str, port: int) -> bool:
+    """Whether the port is free to serve on (checked before start-up, for a one-line error)."""
+    try:
+        with socket.create_server((listen, port)):
+            return True
+    except OSError:
+        return False
+
+
 def check() -> None:
     """逐项检查 `minyi run` 需要的一切，每项一行（✓ / ⚠ / ✗）；有 ✗ 时退出码为 1。"""
     settings = settings_or_exit()
@@ -71,6 +81,8 @@ def run(
     settings = settings_or_exit()
     if webhook_url and not secret:
         raise fail("MINYI_WEBHOOK_SECRET: webhook 模式需要一个密钥 (webhook mode needs a secret)")
+    if health_port and not _can_listen(listen, health_port):
+        raise fail(texts.HEALTH_PORT_BUSY.format(port=health_port))
     report = Preflight(settings, for_run=True, emit=_print_for_run).run()
     if report.failed:
         raise typer.Exit(code=1)

@@ -81,9 +81,6 @@ class _Healthz(tornado.web.RequestHandler):
         self.set_header("Cache-Control", "no-store")
         self.finish(json.dumps({"ok": health.ok, **asdict(health)}))
 
-    def log_exception(self, *args: object) -> None:
-        log.exception("health check failed")
-
 
 class HealthServer:
     """Serves `/healthz` in the bot's event loop; `start` and `stop` from post_init/post_stop."""

@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -17,6 +18,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from admin import cli_texts
 from admin.context import SERVICES_KEY
 from admin.settings import load_settings
 from bot.app import HEALTH_KEY, HealthPort, Webhook, build_application, running
@@ -155,3 +157,15 @@ async def test_minyi_run_webhook_serves_healthz_and_stops_cleanly_on_sigterm(
     await emu.close()
     assert process.returncode == 0, err.decode()
     assert "Traceback" not in out.decode() + err.decode()
+
+
+def test_a_busy_health_port_is_one_line_before_start_up(
+    workdir: Path, minyi: Minyi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "5000000001:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        ran = minyi("run", "--listen", "127.0.0.1", "--health-port", str(port))
+    assert ran.code != 0
+    assert ran.err_lines == ["错误: " + cli_texts.HEALTH_PORT_BUSY.format(port=port)]
+    assert "Traceback" not in ran.out + ran.err
