@@ -190,6 +190,9 @@ CHECK_NO_ADMINS = (
 CHECK_PASSED = "检查通过，可以运行 `minyi run`。"
 CHECK_PASSED_WARNINGS = "检查通过，有 {count} 个提醒（⚠）；可以运行 `minyi run`。"
 CHECK_FAILED = "{count} 项检查未通过：按 ✗ 行的提示处理后再运行 `minyi check`"
+HEALTH_PORT_BUSY = (
+    "健康检查端口 {port} 用不了（已被占用或没有权限）：换一个端口，或先停掉占用它的程序。"
+)
 RUN_WARNINGS = "有 {count} 个提醒（⚠），照常启动；处理后可用 `minyi check` 复查。"
 
 # --- minyi templates (答复口径) ------------------------------------------------------------------

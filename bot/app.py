@@ -17,6 +17,7 @@ from admin import members, staff, supervision
 from admin.context import SERVICES_KEY
 from admin.settings import Settings
 from bot import collectors, errors, residents
+from bot.health import HealthServer
 from bot.inbox import InboxKeeper, InboxQueue
 from bot.services import Services
 from bot.updates import PerChatUpdateProcessor
@@ -68,6 +69,7 @@ HANDLER_RETRIES = 2
 SENDER_STOP_SECONDS = 30
 CHAT_TURNS = 16  # chats a webhook worker on PostgreSQL handles at once, a connection each
 POLLING_KEY = "minyi.polling"  # set before post_init by whoever polls: this worker is the poller
+HEALTH_KEY = "minyi.health"
 ClassifierLoader = Callable[[Settings, District], Classifier]
 
 
@@ -103,12 +105,14 @@ def build_application(
     run_jobs: bool = True,
     rate_limiter: BaseRateLimiter[Any] | None = None,
     update_processor: BaseUpdateProcessor | None = None,
+    health: HealthPort | None = None,
 ) -> Application:  # type: ignore[type-arg]
     """Build the bot. Nothing touches the network or the database until it starts.
 
     Without a rate limiter it gets `FloodLimits`; without an update processor, updates of one
     chat are handled in order (`PerChatUpdateProcessor`). Updates pass through the inbox
-    (`InboxQueue`): stored before they are confirmed to Telegram, processed once.
+    (`InboxQueue`): stored before they are confirmed to Telegram, processed once. With `health`
+    the worker answers `GET /healthz` on that port (bot/health.py).
     """
     if rate_limiter is None:
         rate_limiter = FloodLimits(max_retries=HANDLER_RETRIES)
@@ -126,7 +130,7 @@ def build_application(
         .rate_limiter(rate_limiter)
         .concurrent_updates(update_processor)
         .update_queue(inbox)
-        .post_init(_post_init(settings, district, classifier_loader, run_sender, run_jobs))
+        .post_init(_post_init(settings, district, classifier_loader, run_sender, run_jobs, health))
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
     )
@@ -151,6 +155,7 @@ def _post_init(
     loader: ClassifierLoader,
     run_sender: bool,
     run_jobs: bool,
+    health: HealthPort | None = None,
 ) -> Callable[[Application], Any]:  # type: ignore[type-arg]
     async def post_init(application: Application) -> None:  # type: ignore[type-arg]
         engine = database.create_engine(settings.database_url)
@@ -217,6 +222,10 @@ def _post_init(
             application.bot_data["minyi.keeper_task"] = asyncio.create_task(
                 keeper.run(keeper_stop), name="inbox-keeper"
             )
+        if health is not None:
+            checks = HealthServer(svc, keeper, listen=health.listen, port=health.port)
+            checks.start()
+            application.bot_data[HEALTH_KEY] = checks
         await _set_commands(application)
         if run_jobs:
             supervision.schedule(application, digest_at=settings.digest_time, tz=settings.tz)
@@ -241,6 +250,14 @@ async def _set_commands(application: Application) -> None:  # type: ignore[type-
             await collectors.set_commands(application, svc)
     except Exception:  # commands are a convenience; never block start-up on them
         log.warning("could not register bot commands", exc_info=True)
+
+
+@dataclass(frozen=True, slots=True)
+class HealthPort:
+    """Where the worker answers `GET /healthz` (a port of its own, beside the webhook's)."""
+
+    port: int
+    listen: str = "0.0.0.0"
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,6 +310,9 @@ async def running(
 async def _post_stop(application: Application) -> None:  # type: ignore[type-arg]
     """Stop the outbox sender while the bot's HTTP client is still open (python-telegram-bot
     closes it in `shutdown`, before `post_shutdown`): claims in flight are sent or handed back."""
+    checks = application.bot_data.pop(HEALTH_KEY, None)
+    if isinstance(checks, HealthServer):  # a stopping worker is taken out of the proxy's turn
+        await checks.stop()
     stop = application.bot_data.get("minyi.sender_stop")
     task = application.bot_data.get("minyi.sender_task")
     if isinstance(stop, asyncio.Event) and isinstance(task, asyncio.Task) and not task.done():

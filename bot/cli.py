@@ -4,6 +4,7 @@ command is assembled in minyi/cli.py)."""
 from __future__ import annotations
 
 import logging
+import socket
 from urllib.parse import urlparse
 
 import typer
@@ -11,7 +12,7 @@ import typer
 from admin import cli_help_texts as help_texts
 from admin import cli_texts as texts
 from admin.cli_common import EDGE, fail, say_error, settings_or_exit
-from bot.app import POLLING_KEY, build_application
+from bot.app import POLLING_KEY, HealthPort, build_application
 from bot.logs import configure_logging
 from bot.preflight import Finding, Level, Preflight
 
@@ -46,6 +47,15 @@ def _print_for_run(finding: Finding) -> None:
         _print(finding)
 
 
+def _can_listen(listen: str, port: int) -> bool:
+    """Whether the port is free to serve on (checked before start-up, for a one-line error)."""
+    try:
+        with socket.create_server((listen, port)):
+            return True
+    except OSError:
+        return False
+
+
 def check() -> None:
     """逐项检查 `minyi run` 需要的一切，每项一行（✓ / ⚠ / ✗）；有 ✗ 时退出码为 1。"""
     settings = settings_or_exit()
@@ -65,18 +75,22 @@ def run(
     listen: str = typer.Option("0.0.0.0", help=help_texts.LISTEN),
     port: int = typer.Option(8443, help=help_texts.PORT),
     secret: str = typer.Option("", envvar="MINYI_WEBHOOK_SECRET", help=help_texts.SECRET),
+    health_port: int = typer.Option(0, help=help_texts.HEALTH_PORT),
 ) -> None:
     """连接 Telegram（或 TELEGRAM_API_BASE_URL）运行机器人：先检查并迁移数据库，再开始接收消息。"""
     settings = settings_or_exit()
     if webhook_url and not secret:
         raise fail("MINYI_WEBHOOK_SECRET: webhook 模式需要一个密钥 (webhook mode needs a secret)")
+    if health_port and not _can_listen(listen, health_port):
+        raise fail(texts.HEALTH_PORT_BUSY.format(port=health_port))
     report = Preflight(settings, for_run=True, emit=_print_for_run).run()
     if report.failed:
         raise typer.Exit(code=1)
     if report.count(Level.WARN):
         typer.echo(texts.RUN_WARNINGS.format(count=report.count(Level.WARN)))
     configure_logging().addFilter(TelegramErrorsInOneLine())
-    application = build_application(settings)
+    health = HealthPort(port=health_port, listen=listen) if health_port else None
+    application = build_application(settings, health=health)
     if webhook_url:
         application.run_webhook(
             listen=listen,

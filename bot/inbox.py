@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -132,6 +133,7 @@ class InboxKeeper:
         self.poller = poller
         self.answer_again = answer_again
         self.taken = 0
+        self.beat_at: float | None = None  # time.monotonic() of the last beat recorded
 
     async def register(self) -> None:
         """Register this worker; a poller replaces the previous one, whose claims (updates and
@@ -139,6 +141,7 @@ class InboxKeeper:
         svc = self.services
         async with svc.uow() as uow:
             replaced = await register_worker(uow=uow, worker=svc.worker_id, poller=self.poller)
+        self.beat_at = time.monotonic()
         if replaced:
             log.info("took over from %d earlier poller(s)", replaced)
         svc.kick_outbox()
@@ -197,6 +200,7 @@ class InboxKeeper:
             self.poller = False
             async with svc.uow() as uow:
                 await register_worker(uow=uow, worker=svc.worker_id, poller=False)
+        self.beat_at = time.monotonic()
         await self.take_over()
         if beats % PRUNE_EVERY == 0:
             async with svc.uow() as uow:

@@ -4,6 +4,7 @@
     python tests/e2e/bot_process.py queue DATABASE_URL MESSAGES_JSON # [[chat_id, text], …]
     python tests/e2e/bot_process.py run DATABASE_URL BASE_URL TOKEN  # poll until SIGTERM
     python tests/e2e/bot_process.py run DATABASE_URL BASE_URL TOKEN PORT PUBLIC_URL  # webhook
+    python tests/e2e/bot_process.py run DATABASE_URL BASE_URL TOKEN PORT PUBLIC_URL HEALTH_PORT
 
 Run from a checkout's root with that checkout's interpreter (the benchmark runs another
 worktree's code this way, to measure before and after); the classifier is the keyword fake.
@@ -21,7 +22,7 @@ from typing import Any
 sys.path.insert(0, os.getcwd())  # the checkout being run, for tests.fakes
 
 from admin.settings import load_settings
-from bot.app import Webhook, build_application, running
+from bot.app import HealthPort, Webhook, build_application, running
 from storage import database
 from storage.district import bind_department, load_departments, read_district
 from storage.members import add_member
@@ -76,13 +77,21 @@ async def queue(url: str, messages: list[tuple[int, str]]) -> None:
 WEBHOOK_SECRET = "s3cret"
 
 
-async def serve(url: str, base_url: str, token: str, webhook: Webhook | None = None) -> None:
-    """Poll (or serve the webhook) and deliver until SIGTERM or SIGINT."""
+async def serve(
+    url: str,
+    base_url: str,
+    token: str,
+    webhook: Webhook | None = None,
+    health: HealthPort | None = None,
+) -> None:
+    """Poll (or serve the webhook) and deliver until SIGTERM or SIGINT, then stop cleanly."""
     settings = load_settings(
         database_url=url, telegram_api_base_url=base_url, telegram_bot_token=token
     )
     classifier = KeywordClassifier()
-    application = build_application(settings, classifier_loader=lambda s, d: classifier)
+    application = build_application(
+        settings, classifier_loader=lambda s, d: classifier, health=health
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -101,11 +110,13 @@ def main(argv: list[str]) -> None:
     elif command == "queue":
         asyncio.run(queue(url, [(int(c), str(t)) for c, t in json.loads(rest[0])]))
     elif command == "run":
-        webhook = None
-        if len(rest) == 4:
+        webhook = health = None
+        if len(rest) >= 4:
             port, public = int(rest[2]), rest[3]
             webhook = Webhook(url=public, secret=WEBHOOK_SECRET, listen="127.0.0.1", port=port)
-        asyncio.run(serve(url, rest[0], rest[1], webhook))
+        if len(rest) == 5:
+            health = HealthPort(port=int(rest[4]), listen="127.0.0.1")
+        asyncio.run(serve(url, rest[0], rest[1], webhook, health))
     else:
         raise SystemExit(f"unknown command {command}")
 
