@@ -369,7 +369,7 @@ async def test_exports_carry_the_channel_the_team_and_the_write_off(uow: UnitOfW
     assert row.phone is None
 
 
-async def test_channel_satisfaction_counts_every_rating_as_the_department_figures_do(
+async def test_channel_satisfaction_counts_each_tickets_final_rating_as_the_department_figures_do(
     uow: UnitOfWork,
 ) -> None:
     clerk = await f.staff(uow, "urban")
@@ -391,8 +391,9 @@ async def test_channel_satisfaction_counts_every_rating_as_the_department_figure
         departments = await figures(
             uow=uow, since=NOW, until=NOW + timedelta(days=1), now=NOW + timedelta(hours=3)
         )
-    assert (rows[-1].positive, rows[-1].rated) == (1, 2)
-    assert rows[-1].satisfaction_rate == departments.total.satisfaction_rate == 0.5
+    # The 不满意 that reopened the ticket is not its final verdict: one ticket, one rating.
+    assert (rows[-1].positive, rows[-1].rated) == (1, 1)
+    assert rows[-1].satisfaction_rate == departments.total.satisfaction_rate == 1.0
 
 
 async def test_the_collectors_follow_up_counts_in_the_departments_satisfaction(
