@@ -848,8 +848,9 @@ async def sample_texts(
 # - 销号率 = written off (closed and the resident told) ÷ the lines of the teams' registers
 #   (recorded by collectors or imported; a resident's own report is in none: no 销号率 for
 #   居民自报).
-# - 满意率 = (满意 + 基本满意) ÷ ratings given to them (every rating, by the resident or at the
-#   collector's 回访, as `figures` counts them; 联系不上 is no rating).
+# - 满意率 = of the closed requests with a final rating (the resident's, or the one the collector
+#   recorded at the 回访), the share 满意 or 基本满意, as `figures` counts them; 联系不上 and
+#   未评价 are no rating.
 #
 # A cohort of the period's requests, followed to now: unlike `figures`, which counts each
 # resolution in the period it happened.
