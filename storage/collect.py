@@ -33,15 +33,10 @@ from storage.models import (
     Ticket,
 )
 from storage.notices import (
-    Closed,
     DispatchReason,
-    Escalation,
-    EscalationWhy,
     FollowUp,
     Linked,
     NoticeKind,
-    Reopened,
-    Rework,
 )
 from storage.outbox import announce
 from storage.routing import decide
@@ -50,12 +45,12 @@ from storage.tickets import (
     MAX_TEXT_CHARS,
     Policy,
     ResidentRef,
-    _close,
     _event,
     _example,
     _next_number,
     _route,
     _send_to_dispatch,
+    apply_verdict,
     upsert_resident,
 )
 from storage.unit_of_work import UnitOfWork
@@ -331,52 +326,20 @@ async def record_follow_up(
     else:
         action = Action.FOLLOW_UP_REJECT
     step = require(ticket.number, ticket.status, action)
-    ticket.rating = rating
-    _event(
+    await apply_verdict(
         uow,
         ticket,
-        EventKind.FOLLOWED_UP,
+        step,
+        rating=rating,
+        reason=reason,
+        policy=policy,
         now=now,
-        actor=collector,
-        detail={"rating": rating, "reason": reason.strip()},
+        event=EventKind.FOLLOWED_UP,
+        escalate=action == Action.FOLLOW_UP_FINAL,
+        collector=collector,
     )
-    department = await department_row(uow, ticket.department_code or "")
-    if action == Action.FOLLOW_UP_REJECT:
-        from_status = ticket.status
-        ticket.status = step.target
-        ticket.reopen_count += 1
-        ticket.resolved_at = None
-        ticket.closure_code = None
-        ticket.due_at = policy.deadlines.due_at(now, department.sla_hours)
-        ticket.reminded_at = ticket.overdue_at = ticket.escalated_at = None
-        _event(
-            uow,
-            ticket,
-            EventKind.REOPENED,
-            now=now,
-            actor=collector,
-            from_status=from_status,
-            detail={"reason": reason.strip()},
-        )
-        rework = Rework(ticket.number, reason.strip(), ticket.reopen_count)
-        await announce(
-            uow, step, ticket, Audience.DEPARTMENT, rework, now=now, department=department
-        )
-        await announce(
-            uow, step, ticket, Audience.RESIDENT, Reopened(ticket.number, department.code), now=now
-        )
-    else:
-        _close(uow, step, ticket, now=now)
-        if action != Action.NOT_REACHED:
-            ticket.written_off_at = now  # the collector told the resident in person
-        if action == Action.FOLLOW_UP_FINAL:
-            ticket.escalated_at = now
-            _event(uow, ticket, EventKind.ESCALATED, now=now, detail={"reason": "unsatisfied"})
-            escalation = Escalation(
-                ticket.number, department.code, EscalationWhy.UNSATISFIED, reason.strip()
-            )
-            await announce(uow, step, ticket, Audience.SUPERVISORS, escalation, now=now)
-        await announce(uow, step, ticket, Audience.RESIDENT, Closed(ticket.number, rating), now=now)
+    if ticket.status == Status.CLOSED and action != Action.NOT_REACHED:
+        ticket.written_off_at = now  # the collector told the resident in person
     uow.session.add(ticket)
     await uow.commit()
     return TicketView.of(ticket)

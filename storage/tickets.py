@@ -35,6 +35,7 @@ from storage.models import (
     Rating,
     Resident,
     Role,
+    Status,
     Ticket,
     TicketCohandler,
     TicketCounter,
@@ -1112,17 +1113,43 @@ async def rate_ticket(
     else:
         action = Action.REJECT
     step = _step(ticket, action)
-    ticket.rating = rating
-    _event(
+    await apply_verdict(
         uow,
         ticket,
-        EventKind.RATED,
+        step,
+        rating=rating,
+        reason=reason,
+        policy=policy,
         now=now,
-        resident=True,
-        detail={"rating": rating, "reason": reason.strip()},
+        event=EventKind.RATED,
+        escalate=action == Action.REJECT_FINAL,
     )
+    uow.session.add(ticket)
+    await uow.commit()
+    return TicketView.of(ticket)
+
+
+async def apply_verdict(
+    uow: UnitOfWork,
+    ticket: Ticket,
+    step: Step,
+    *,
+    rating: Rating,
+    reason: str,
+    policy: Policy,
+    now: datetime,
+    event: EventKind,
+    escalate: bool,
+    collector: Actor | None = None,
+) -> None:
+    """The resident's verdict on a resolved ticket, given by them (RATED) or heard at a
+    collector's 回访 (FOLLOWED_UP, `collector`): a step that reopens sends it back to the
+    department; any other closes it, with supervisors told when `escalate` (no reopens left)."""
+    by: dict[str, Any] = {"actor": collector} if collector else {"resident": True}
+    ticket.rating = rating
+    _event(uow, ticket, event, now=now, detail={"rating": rating, "reason": reason.strip()}, **by)
     department = await department_row(uow, ticket.department_code or "")
-    if action == Action.REJECT:
+    if step.target == Status.REOPENED:
         from_status = ticket.status
         ticket.status = step.target
         ticket.reopen_count += 1
@@ -1135,9 +1162,9 @@ async def rate_ticket(
             ticket,
             EventKind.REOPENED,
             now=now,
-            resident=True,
             from_status=from_status,
             detail={"reason": reason.strip()},
+            **by,
         )
         rework = Rework(ticket.number, reason.strip(), ticket.reopen_count)
         await announce(
@@ -1145,19 +1172,16 @@ async def rate_ticket(
         )
         reopened = Reopened(ticket.number, department.code)
         await announce(uow, step, ticket, Audience.RESIDENT, reopened, now=now)
-    else:
-        _close(uow, step, ticket, now=now)
-        if action == Action.REJECT_FINAL:
-            ticket.escalated_at = now
-            _event(uow, ticket, EventKind.ESCALATED, now=now, detail={"reason": "unsatisfied"})
-            escalation = Escalation(
-                ticket.number, department.code, EscalationWhy.UNSATISFIED, reason.strip()
-            )
-            await announce(uow, step, ticket, Audience.SUPERVISORS, escalation, now=now)
-        await announce(uow, step, ticket, Audience.RESIDENT, Closed(ticket.number, rating), now=now)
-    uow.session.add(ticket)
-    await uow.commit()
-    return TicketView.of(ticket)
+        return
+    _close(uow, step, ticket, now=now)
+    if escalate:
+        ticket.escalated_at = now
+        _event(uow, ticket, EventKind.ESCALATED, now=now, detail={"reason": "unsatisfied"})
+        escalation = Escalation(
+            ticket.number, department.code, EscalationWhy.UNSATISFIED, reason.strip()
+        )
+        await announce(uow, step, ticket, Audience.SUPERVISORS, escalation, now=now)
+    await announce(uow, step, ticket, Audience.RESIDENT, Closed(ticket.number, rating), now=now)
 
 
 def _close(uow: UnitOfWork, step: Step, ticket: Ticket, *, now: datetime) -> None:
