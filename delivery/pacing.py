@@ -3,7 +3,7 @@
 Telegram allows a bot about 30 messages per second overall, 20 per minute in one group, and
 about one per second in one private chat (with a short burst); going over costs a 429 and a
 pause, and a message sent to the chat before the pause is over lengthens it. `FloodLimits` is
-python-telegram-bot's rate-limiter hook, with aiolimiter's bucket for the bot as a whole and a
+python-telegram-bot's rate-limiter hook, with a token bucket for the bot as a whole and a
 bucket of its own per chat:
 
 - only requests that *post messages* spend tokens (an album spends one per item, as Telegram
@@ -13,7 +13,9 @@ bucket of its own per chat:
 - a chat has one message request in flight at a time, and its bucket counts each message when
   the answer comes back (Telegram took it no later): network and event-loop delays can bunch
   messages up on the way, and counting them as they left would let the bot get ahead of the
-  chat's real bucket; counting them as they were answered can only make it slower;
+  chat's real bucket; counting them as they were answered can only make it slower. The bot's
+  overall bucket does the same with many messages in flight: each holds its token from the
+  moment it leaves and is counted when answered, so the buckets run at Telegram's own rates;
 - a 429 pauses the chat it was about, for every caller (the next message of the chat is not
   yet on its way: see above), and the call is retried after it; a 429 about a chat the bot had
   left alone cannot be the chat's own limit, so it pauses every chat; a caller that passes
@@ -50,7 +52,6 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from aiolimiter import AsyncLimiter
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter
 
@@ -105,11 +106,13 @@ _DONE_ALREADY = (
 # Failures of a request that never reached Telegram.
 _NEVER_LEFT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
-# (messages, seconds). Each refills about 5-10 % slower than Telegram's published limit: the
-# network can deliver two requests closer together than they left, and a 429 costs a pause.
-OVERALL_RATE = (30.0, 1.05)
-GROUP_RATE = (20.0, 63.0)
-PRIVATE_RATE = (2.0, 2.2)  # a burst of two, then about one a second
+# (messages, seconds): Telegram's published limits themselves. No margin is needed: every
+# bucket counts a message when its answer comes back (Telegram took it no later), so the bot is
+# always at least one round trip behind Telegram's own buckets, never ahead, however the network
+# bunches requests up on the way (issue 17 item 5).
+OVERALL_RATE = (30.0, 1.0)
+GROUP_RATE = (20.0, 60.0)
+PRIVATE_RATE = (2.0, 2.0)  # a burst of two, then one a second
 _MAX_CHAT_LIMITERS = 4096  # idle ones are dropped beyond this
 MAX_QUIET_WAIT = 5.0  # seconds a caller without retries may be held for a paused chat
 PAUSE_MARGIN = 0.1  # seconds added to a retry_after, so the next try lands after it
@@ -139,7 +142,11 @@ class FloodLimits(BaseRateLimiter[int]):
         retry_budget: float = RETRY_BUDGET,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._overall = AsyncLimiter(*overall) if overall[0] else None
+        self._overall = (
+            _BotBucket(overall[0], overall[0] / overall[1], clock()) if overall[0] else None
+        )
+        self._overall_turn = asyncio.Lock()  # messages waiting for the bot's tokens, in order
+        self._answered = asyncio.Event()  # a message in flight was answered
         self._group_rate = group
         self._private_rate = private
         self._chats: dict[int | str, _ChatBucket] = {}
@@ -198,7 +205,10 @@ class FloodLimits(BaseRateLimiter[int]):
                 bucket = self._chat_bucket(chat) if messages and chat is not None else None
                 await self._spend(bucket, messages)
                 if self._paused_for(chat, messages) > 0:
-                    continue  # … or while it waited for its tokens (the bot's stay spent)
+                    if messages and self._overall is not None:
+                        self._overall.answered(self._clock(), messages)  # the bot's stay spent
+                        self._answered.set()
+                    continue  # … or while it waited for its tokens
                 tries += 1
                 try:
                     return await callback(*args, **kwargs)
@@ -209,8 +219,12 @@ class FloodLimits(BaseRateLimiter[int]):
                 except (BadRequest, NetworkError) as error:
                     failure = error
                 finally:
-                    if bucket is not None:  # Telegram took it (if it did) before this moment
-                        bucket.spend(self._clock(), messages)
+                    answered = self._clock()  # Telegram took it (if it did) before this moment
+                    if bucket is not None:
+                        bucket.spend(answered, messages)
+                    if messages and self._overall is not None:
+                        self._overall.answered(answered, messages)
+                        self._answered.set()
             if isinstance(failure, RetryAfter):
                 self.retried_after += 1
                 floods += 1
@@ -299,16 +313,22 @@ class FloodLimits(BaseRateLimiter[int]):
         return max(0.0, until - self._clock())
 
     async def _spend(self, bucket: _ChatBucket | None, messages: int) -> None:
-        """Wait until the chat's bucket has a message to give, then take the bot's tokens."""
+        """Wait until the chat's bucket has a message to give, then hold the bot's tokens (they
+        are counted when the answer comes back: `_BotBucket`)."""
         # Nobody else spends this chat's bucket meanwhile: the request holds the chat's turn.
         wait = bucket.wait(self._clock()) if bucket is not None else 0.0
         if wait > 0:
             await asyncio.sleep(wait)
-        if self._overall is not None:
-            # One token at a time: aiolimiter serves the smallest request first, so asking for
-            # ten at once could wait for ever behind a stream of single messages.
-            for _ in range(messages):
-                await self._overall.acquire()
+        if self._overall is None or not messages:
+            return
+        async with self._overall_turn:  # first come, first served: an album waits its turn
+            # Tokens come back as the bucket refills; when every token is held by a message in
+            # flight, only an answer frees one: wait for whichever comes first.
+            while (wait := self._overall.wait(self._clock(), messages)) > 0:
+                self._answered.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._answered.wait(), wait)
+            self._overall.hold(messages)
 
     def _chat_bucket(self, chat: int | str) -> _ChatBucket | None:
         bucket = self._chats.get(chat)
@@ -354,6 +374,11 @@ class _ChatBucket:
         self._refill(now)
         return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.per_second
 
+    def available(self, now: float) -> float:
+        """Tokens in the bucket at ``now``."""
+        self._refill(now)
+        return self.tokens
+
     def spend(self, now: float, count: int) -> None:
         """Count ``count`` messages as taken at ``now``."""
         self._refill(now)
@@ -363,6 +388,32 @@ class _ChatBucket:
         """Whether nothing was sent to the chat for long enough to have its whole burst."""
         self._refill(now)
         return self.tokens >= self.burst
+
+
+class _BotBucket:
+    """Telegram's overall bucket for the bot as far as the bot can be sure of it: like
+    `_ChatBucket`, a message is counted when its answer comes back, and many may be in flight
+    at once, so each holds its token from the moment it leaves until then: what is left to
+    spend never exceeds what Telegram's bucket has, whatever the delays on the way."""
+
+    def __init__(self, burst: float, per_second: float, now: float) -> None:
+        self._bucket = _ChatBucket(burst, per_second, now)
+        self.in_flight = 0
+
+    def wait(self, now: float, count: int = 1) -> float:
+        """Seconds until ``count`` more messages may leave (0: now)."""
+        free = self._bucket.available(now) - self.in_flight
+        need = min(count, self._bucket.burst)
+        return 0.0 if free >= need else (need - free) / self._bucket.per_second
+
+    def hold(self, count: int) -> None:
+        """``count`` messages leave now (after :meth:`wait` said yes)."""
+        self.in_flight += count
+
+    def answered(self, now: float, count: int) -> None:
+        """Their answer came back (or they failed): count them as taken at ``now``."""
+        self.in_flight -= count
+        self._bucket.spend(now, count)
 
 
 class _Turn:

@@ -12,7 +12,7 @@ from telegram import Chat, Message, Update
 from telegram.error import BadRequest, NetworkError, RetryAfter
 
 from bot.updates import MAX_QUEUED_PER_CHAT, PerChatUpdateProcessor
-from delivery.pacing import FloodLimits
+from delivery.pacing import OVERALL_RATE, FloodLimits, _BotBucket
 
 OFF = (0.0, 1.0)
 
@@ -138,6 +138,21 @@ async def test_edits_and_callback_answers_spend_no_message_tokens() -> None:
         )
     await request(limits, telegram, 1)
     assert telegram.calls == [1] * 6
+
+
+def test_the_bots_tokens_are_held_in_flight_and_counted_when_answered() -> None:
+    # Telegram's own overall bucket: 30 at once, 30 a second. The bot's holds a token for each
+    # message on its way and counts it when the answer comes back, so it can never be ahead.
+    burst, seconds = OVERALL_RATE
+    assert (burst, seconds) == (30.0, 1.0)  # Telegram's published limit, no margin
+    bucket = _BotBucket(burst, burst / seconds, now=0.0)
+    bucket.hold(30)  # thirty messages leave at once
+    assert bucket.wait(0.5) > 0  # the bucket refilled, but every token is held in flight
+    bucket.answered(2.0, 30)  # answered two seconds later: counted then, not at 0
+    assert bucket.wait(2.0) == pytest.approx(1 / 30)
+    assert bucket.wait(2.0 + 1 / 30) == pytest.approx(0, abs=1e-9)
+    bucket.hold(1)
+    assert bucket.wait(2.0 + 1 / 30) > 0  # the refilled token is held by the one in flight
 
 
 def _update(update_id: int, chat_id: int) -> Update:
