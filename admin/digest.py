@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from admin import texts
 from classifiers.keywords import hot_keywords
+from storage.columns import utcnow
 from storage.district import list_departments
 from storage.errors import InvalidInput, UnknownDepartment
 from storage.metrics import (
@@ -20,6 +21,7 @@ from storage.metrics import (
     Figures,
     MetricKey,
     Unit,
+    backlog,
     channel_figures,
     figures,
     sample_texts,
@@ -125,8 +127,13 @@ async def build_digest(
         # Segmenting the texts is CPU work in a thread, overlapping the SQL below and keeping
         # the event loop free for the bot.
         hot = group.create_task(asyncio.to_thread(_hotspots, samples))
-        day_figures = await figures(uow=uow, since=since, until=until, now=now)
-        month_figures = await figures(uow=uow, since=month_since, until=until, now=day_figures.now)
+        snapshot = await backlog(uow=uow, now=now or utcnow())  # open and overdue, once
+        day_figures = await figures(
+            uow=uow, since=since, until=until, now=snapshot.now, snapshot=snapshot
+        )
+        month_figures = await figures(
+            uow=uow, since=month_since, until=until, now=snapshot.now, snapshot=snapshot
+        )
         channels = await channel_figures(uow=uow, since=month_since, until=until)
         visits = await visits_against_schedule(uow=uow, first=day.replace(day=1), last=day)
         themes = await theme_counts(uow=uow, since=month_since, until=until)

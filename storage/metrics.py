@@ -78,6 +78,7 @@ from storage.unit_of_work import UnitOfWork
 __all__ = [
     "METRICS",
     "RESOLVING_CODES",
+    "Backlog",
     "ChannelFigures",
     "DepartmentFigures",
     "Figures",
@@ -85,6 +86,7 @@ __all__ = [
     "MetricKey",
     "Unit",
     "accepted_in_time",
+    "backlog",
     "channel_figures",
     "figures",
     "handling_hours",
@@ -434,6 +436,33 @@ def _packed_medians(rows: Iterable[Sequence[Any]]) -> dict[str, float]:
 # --- the figures -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """Open and overdue tickets per department at `now` (of one department, or all)."""
+
+    now: datetime
+    department_code: str | None
+    counts: Mapping[str, tuple[int, int]]  # department code → (open, overdue)
+
+
+async def backlog(*, uow: UnitOfWork, now: datetime, department_code: str | None = None) -> Backlog:
+    """The open and overdue tickets at `now`, per department; read-only."""
+    tickets, _, departments = _tables()
+    dept = tickets.c.department_code
+    overdue = and_(
+        tickets.c.status.in_([s.value for s in WORKABLE_STATUSES]), tickets.c.due_at < now
+    )
+    scope = dept == department_code if department_code else dept.in_(select(departments.c.code))
+    statement = (
+        select(dept, func.count(), _count_if(overdue))
+        .where(scope, tickets.c.status.in_([s.value for s in OPEN_STATUSES]))
+        .group_by(dept)
+    )
+    connection = await uow.session.connection()
+    rows = (await connection.execute(statement)).all()
+    return Backlog(now, department_code, {code: (int(n), int(late)) for code, n, late in rows})
+
+
 async def figures(
     *,
     uow: UnitOfWork,
@@ -441,8 +470,10 @@ async def figures(
     until: datetime,
     department_code: str | None = None,
     now: datetime | None = None,
+    snapshot: Backlog | None = None,
 ) -> Figures:
-    """Every metric for [since, until), per department and in total; read-only."""
+    """Every metric for [since, until), per department and in total; read-only. A `snapshot`
+    taken at the same `now` (and scope) saves reading the open tickets again."""
     if since.tzinfo is None or until.tzinfo is None:
         raise ValueError("since and until must be timezone-aware")
     now = now or utcnow()
@@ -652,20 +683,12 @@ async def figures(
             continue
         counts[code]["cohandled"] += int(n)
 
-    # Open and overdue now.
-    overdue = and_(
-        tickets.c.status.in_([s.value for s in WORKABLE_STATUSES]), tickets.c.due_at < now
-    )
-    backlog = (
-        select(dept, func.count(), _count_if(overdue))
-        .where(
-            *scoped(dept),
-            tickets.c.status.in_([s.value for s in OPEN_STATUSES]),
-        )
-        .group_by(dept)
-    )
-    for code, n, late in (await connection.execute(backlog)).all():
-        counts[code]["open"], counts[code]["overdue"] = int(n), int(late)
+    # Open and overdue now: the same for every period reported at `now` (the digest's day and
+    # month share one).
+    if snapshot is None or snapshot.now != now or snapshot.department_code != department_code:
+        snapshot = await backlog(uow=uow, now=now, department_code=department_code)
+    for code, (n, late) in snapshot.counts.items():
+        counts[code]["open"], counts[code]["overdue"] = n, late
 
     # Medians.
     if dialect == "postgresql":

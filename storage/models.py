@@ -215,7 +215,20 @@ class Ticket(SQLModel, table=True):
 
     __tablename__ = "tickets"
     __table_args__ = (
-        Index("ix_tickets_created_at", "created_at"),
+        # storage.metrics.channel_figures and storage.themes: a period's cohort, index-only (0020).
+        Index(
+            "ix_tickets_created_cover",
+            "created_at",
+            "channel",
+            "closure_code",
+            "duplicate_of_id",
+            "status",
+            "resolved_at",
+            "written_off_at",
+            "rating",
+            "team",
+            "theme",
+        ),
         Index("ix_tickets_resolved_at", "resolved_at"),
         Index("ix_tickets_status_department", "status", "department_code"),
         Index("ix_tickets_resident", "resident_id", "created_at"),
@@ -243,7 +256,9 @@ class Ticket(SQLModel, table=True):
         Index(
             "ix_tickets_department_first_reply", "department_code", "first_reply_at", "routed_at"
         ),
-        Index("ix_tickets_department_closed", "department_code", "closed_at", "rating"),
+        Index(
+            "ix_tickets_department_closed", "department_code", "closed_at", "rating", "closure_code"
+        ),
         Index("ix_tickets_department_open", "department_code", "status", "due_at"),
         Index("ix_tickets_closed_cover", "closed_at", "rating", "department_code"),
         Index("ix_tickets_team", "team", "created_at"),
