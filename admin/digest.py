@@ -128,11 +128,22 @@ async def build_digest(
         # the event loop free for the bot.
         hot = group.create_task(asyncio.to_thread(_hotspots, samples))
         snapshot = await backlog(uow=uow, now=now or utcnow())  # open and overdue, once
+        # `concurrently`: on PostgreSQL, on connections of their own (committed data only).
         day_figures = await figures(
-            uow=uow, since=since, until=until, now=snapshot.now, snapshot=snapshot
+            uow=uow,
+            since=since,
+            until=until,
+            now=snapshot.now,
+            snapshot=snapshot,
+            concurrently=True,
         )
         month_figures = await figures(
-            uow=uow, since=month_since, until=until, now=snapshot.now, snapshot=snapshot
+            uow=uow,
+            since=month_since,
+            until=until,
+            now=snapshot.now,
+            snapshot=snapshot,
+            concurrently=True,
         )
         channels = await channel_figures(uow=uow, since=month_since, until=until)
         visits = await visits_against_schedule(uow=uow, first=day.replace(day=1), last=day)
@@ -180,7 +191,12 @@ async def build_stats(
             raise UnknownDepartment(department_code, known)
     start, end = day_bounds(first=since, last=until, tz=tz)
     result = await figures(
-        uow=uow, since=start, until=end, department_code=department_code, now=now
+        uow=uow,
+        since=start,
+        until=end,
+        department_code=department_code,
+        now=now,
+        concurrently=True,  # on PostgreSQL; a report reads committed data only
     )
     channels = (
         () if department_code else tuple(await channel_figures(uow=uow, since=start, until=end))

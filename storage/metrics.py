@@ -41,8 +41,9 @@ Counts:
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -52,7 +53,9 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     ColumnElement,
+    Executable,
     Integer,
+    Select,
     and_,
     case,
     cast,
@@ -61,7 +64,7 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
 from storage.columns import utcnow
@@ -382,31 +385,36 @@ def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-async def _medians(
-    connection: AsyncConnection,
+def _median_statement(
     dialect: str,
     *,
     start: Any,
     end: Any,
     group: Any,
     where: Sequence[ColumnElement[bool]],
-) -> dict[str, float]:
-    """Median hours from `start` to `end` per group and in total (key TOTAL), in one scan."""
+) -> Select[Any]:
+    """Median hours from `start` to `end` per group and in total (`_medians` reads it), in one
+    scan."""
     if dialect == "postgresql":
         median = func.percentile_cont(0.5).within_group(_hours(dialect, end, start))
-        statement = (
+        return (
             select(group, func.grouping(group), median).where(*where).group_by(func.rollup(group))
         )
-        return {
-            TOTAL if is_total else str(key): round(float(value), 4)
-            for key, is_total, value in (await connection.execute(statement)).all()
-            if value is not None
-        }
     # SQLite has no percentile: fetch whole seconds packed per group (a few rows, not one per
     # ticket) and take the middle in Python; window functions are several times slower here.
     inner = select(group.label("key"), _seconds(start, end).label("s")).where(*where).subquery()
-    statement = select(inner.c.key, func.group_concat(inner.c.s)).group_by(inner.c.key)
-    return _packed_medians((await connection.execute(statement)).all())
+    return select(inner.c.key, func.group_concat(inner.c.s)).group_by(inner.c.key)
+
+
+def _medians(dialect: str, rows: Sequence[Any]) -> dict[str, float]:
+    """The medians per group and in total (key TOTAL) from `_median_statement`'s rows."""
+    if dialect == "postgresql":
+        return {
+            TOTAL if is_total else str(key): round(float(value), 4)
+            for key, is_total, value in rows
+            if value is not None
+        }
+    return _packed_medians(rows)
 
 
 def _seconds(start: Any, end: Any) -> ColumnElement[int]:
@@ -431,6 +439,70 @@ def _packed_medians(rows: Iterable[Sequence[Any]]) -> dict[str, float]:
     if merged:
         merged[TOTAL] = np.concatenate(list(merged.values()))
     return {key: round(float(np.median(values)) / 3600, 4) for key, values in merged.items()}
+
+
+READERS = 3  # PostgreSQL connections one report reads with at the same time
+
+
+class _Reader:
+    """Runs a report's independent statements. By default, one after another on the unit of
+    work's connection, each when its rows are awaited (in the order they are awaited). With
+    ``concurrently`` on PostgreSQL, every statement started is queued at once and `READERS`
+    connections of their own take them in turn, so the server works on several while the
+    client reads the rows of another; they see committed data only (a report reads nothing
+    else), each statement its own snapshot as on one connection at READ COMMITTED."""
+
+    def __init__(self, uow: UnitOfWork, *, concurrently: bool) -> None:
+        self._uow = uow
+        self._concurrent = concurrently and uow.dialect == "postgresql"
+        self._queue: list[tuple[Executable, asyncio.Future[Sequence[Any]]]] = []
+        self._lanes: asyncio.TaskGroup | None = None
+
+    async def __aenter__(self) -> _Reader:
+        if self._concurrent:
+            self._lanes = asyncio.TaskGroup()
+            await self._lanes.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        if self._lanes is not None:
+            if exc[0] is not None:
+                for _, future in self._queue:
+                    future.cancel()
+                self._queue.clear()
+            await self._lanes.__aexit__(*exc)
+
+    def start(self, statement: Executable) -> Awaitable[Sequence[Any]]:
+        """The statement's rows, to be awaited."""
+        if self._lanes is None:
+            return self._now(statement)
+        future: asyncio.Future[Sequence[Any]] = asyncio.get_running_loop().create_future()
+        self._queue.append((statement, future))
+        if len(self._queue) <= READERS:
+            self._lanes.create_task(self._lane())
+        return future
+
+    async def _now(self, statement: Executable) -> Sequence[Any]:
+        connection = await self._uow.session.connection()
+        return (await connection.execute(statement)).all()
+
+    async def _lane(self) -> None:
+        await asyncio.sleep(0)  # the statements started with this one are queued by now
+        if not self._queue:
+            return
+        engine = self._uow.session.bind
+        assert isinstance(engine, AsyncEngine)
+        async with engine.connect() as connection:
+            while self._queue:
+                statement, future = self._queue.pop(0)
+                if future.cancelled():
+                    continue
+                try:
+                    rows = (await connection.execute(statement)).all()
+                except Exception as error:  # raised where the rows are awaited, as it was
+                    future.set_exception(error)
+                else:
+                    future.set_result(rows)
 
 
 # --- the figures -------------------------------------------------------------------------------
@@ -471,14 +543,39 @@ async def figures(
     department_code: str | None = None,
     now: datetime | None = None,
     snapshot: Backlog | None = None,
+    concurrently: bool = False,
 ) -> Figures:
     """Every metric for [since, until), per department and in total; read-only. A `snapshot`
-    taken at the same `now` (and scope) saves reading the open tickets again."""
+    taken at the same `now` (and scope) saves reading the open tickets again. `concurrently`
+    (reports on committed data only): on PostgreSQL the statements run at the same time on
+    connections of their own (`_Reader`); SQLite runs them one after another either way."""
     if since.tzinfo is None or until.tzinfo is None:
         raise ValueError("since and until must be timezone-aware")
     now = now or utcnow()
+    async with _Reader(uow, concurrently=concurrently) as reader:
+        return await _figures(
+            reader,
+            uow=uow,
+            since=since,
+            until=until,
+            department_code=department_code,
+            now=now,
+            snapshot=snapshot,
+        )
+
+
+async def _figures(
+    reader: _Reader,
+    *,
+    uow: UnitOfWork,
+    since: datetime,
+    until: datetime,
+    department_code: str | None,
+    now: datetime,
+    snapshot: Backlog | None,
+) -> Figures:
+    """`figures`: every statement is started first (`reader`), then their rows are counted."""
     dialect = uow.dialect
-    connection = await uow.session.connection()
     tickets, events, departments = _tables()
     counts: dict[str, dict[str, Any]] = defaultdict(lambda: defaultdict(int))
 
@@ -516,11 +613,7 @@ async def figures(
         )
         .group_by(dept)
     )
-    for code, n, duplicates, done, routed, reassigned in (await connection.execute(received)).all():
-        row = counts[code]
-        row["received"], row["duplicates"] = int(n), int(duplicates)
-        row["received_resolved"] = int(done)
-        row["routed"], row["reassigned"] = int(routed), int(reassigned)
+    received_rows = reader.start(received)
 
     # Resolved in the period, by closure code, with the on-time share.
     resolved_in_period = [
@@ -558,14 +651,7 @@ async def figures(
         .group_by(dept)
     )
     handling_packed: list[tuple[str, str]] = []
-    for code, n, in_time, seconds, *by_code in (await connection.execute(resolved)).all():
-        handling_packed.append((code, seconds))
-        row = counts[code]
-        row["resolved"], row["resolved_on_time"] = int(n), int(in_time)
-        row["closures"] = {
-            **row.get("closures", {}),
-            **{c.value: int(k) for c, k in zip(codes, by_code, strict=True) if k},
-        }
+    resolved_rows = reader.start(resolved)
 
     # 非本部门职责: the department that said so is the one of the event before.
     before = events.alias("before")
@@ -586,11 +672,7 @@ async def figures(
         )
         .group_by(previous_department)
     )
-    for code, n in (await connection.execute(not_ours)).all():
-        if department_code and code != department_code:
-            continue
-        row = counts[code]
-        row["closures"] = {**row.get("closures", {}), ClosureCode.NOT_OURS.value: int(n)}
+    not_ours_rows = reader.start(not_ours)
 
     # Final ratings: tickets closed in the period, one verdict each (未评价 reported apart, never
     # in the denominator); an 不满意 that reopened a ticket is a reopen event, counted below.
@@ -610,9 +692,7 @@ async def figures(
         )
         .group_by(dept)
     )
-    for code, rated, satisfied, unrated in (await connection.execute(closed)).all():
-        row = counts[code]
-        row["rated"], row["satisfied"], row["unrated"] = int(rated), int(satisfied), int(unrated)
+    closed_rows = reader.start(closed)
 
     # Resolution and reopen events in the period (重开率; a reopen is an 不满意 rating).
     edept = events.c.department_code
@@ -630,8 +710,7 @@ async def figures(
         )
         .group_by(edept)
     )
-    for code, resolutions, reopened in (await connection.execute(lifecycle)).all():
-        counts[code]["resolutions"], counts[code]["reopened"] = int(resolutions), int(reopened)
+    lifecycle_rows = reader.start(lifecycle)
 
     # 签收: acceptance deadlines in the period, and those met.
     in_time = and_(
@@ -642,8 +721,7 @@ async def figures(
         .where(tickets.c.accept_due_at >= since, tickets.c.accept_due_at < until, *scoped(dept))
         .group_by(dept)
     )
-    for code, n, met in (await connection.execute(acceptance)).all():
-        counts[code]["accept_due"], counts[code]["accepted_in_time"] = int(n), int(met)
+    acceptance_rows = reader.start(acceptance)
 
     # 退单 and routings (退单率), 延期 approved and requested, by the event's department.
     handling_kinds = {
@@ -664,8 +742,7 @@ async def figures(
         )
         .group_by(edept, events.c.kind)
     )
-    for code, kind, n in (await connection.execute(handled)).all():
-        counts[code][handling_kinds[kind]] += int(n)
+    handled_rows = reader.start(handled)
 
     # 协办: counted for the department asked to help (the event's detail), not the lead.
     helper = _json_text(dialect, events.c.detail, "department")
@@ -678,10 +755,56 @@ async def figures(
         )
         .group_by(helper)
     )
-    for code, n in (await connection.execute(cohandled)).all():
-        if department_code and code != department_code:
-            continue
-        counts[code]["cohandled"] += int(n)
+    cohandled_rows = reader.start(cohandled)
+
+    # Medians.
+    handling_rows = (
+        reader.start(
+            _median_statement(
+                dialect,
+                start=tickets.c.routed_at,
+                end=tickets.c.resolved_at,
+                group=dept,
+                where=[*resolved_in_period, measured],
+            )
+        )
+        if dialect == "postgresql"
+        else None
+    )
+    response_rows = reader.start(
+        _median_statement(
+            dialect,
+            start=tickets.c.routed_at,
+            end=tickets.c.first_reply_at,
+            group=dept,
+            where=[
+                tickets.c.first_reply_at >= since,
+                tickets.c.first_reply_at < until,
+                tickets.c.routed_at.is_not(None),
+                tickets.c.first_reply_at >= tickets.c.routed_at,
+                *scoped(dept),
+            ],
+        )
+    )
+    names_rows = reader.start(
+        select(departments.c.code, departments.c.name, departments.c.is_dispatch).order_by(
+            departments.c.is_dispatch, departments.c.code
+        )
+    )
+    answers = SQLModel.metadata.tables["direct_answers"]
+    solved_rows = (
+        reader.start(
+            select(func.count())
+            .select_from(answers)
+            .where(
+                answers.c.decided_at >= since,
+                answers.c.decided_at < until,
+                answers.c.outcome == "solved",
+            )
+        )
+        if department_code is None
+        else None
+    )
 
     # Open and overdue now: the same for every period reported at `now` (the digest's day and
     # month share one).
@@ -690,42 +813,47 @@ async def figures(
     for code, (n, late) in snapshot.counts.items():
         counts[code]["open"], counts[code]["overdue"] = n, late
 
-    # Medians.
-    if dialect == "postgresql":
-        handling = await _medians(
-            connection,
-            dialect,
-            start=tickets.c.routed_at,
-            end=tickets.c.resolved_at,
-            group=dept,
-            where=[*resolved_in_period, measured],
-        )
-    else:
-        handling = _packed_medians(handling_packed)
-    response = await _medians(
-        connection,
-        dialect,
-        start=tickets.c.routed_at,
-        end=tickets.c.first_reply_at,
-        group=dept,
-        where=[
-            tickets.c.first_reply_at >= since,
-            tickets.c.first_reply_at < until,
-            tickets.c.routed_at.is_not(None),
-            tickets.c.first_reply_at >= tickets.c.routed_at,
-            *scoped(dept),
-        ],
+    # The rows, counted in the order the statements were written.
+    for code, n, duplicates, done, routed, reassigned in await received_rows:
+        row = counts[code]
+        row["received"], row["duplicates"] = int(n), int(duplicates)
+        row["received_resolved"] = int(done)
+        row["routed"], row["reassigned"] = int(routed), int(reassigned)
+    for code, n, in_time, seconds, *by_code in await resolved_rows:
+        handling_packed.append((code, seconds))
+        row = counts[code]
+        row["resolved"], row["resolved_on_time"] = int(n), int(in_time)
+        row["closures"] = {
+            **row.get("closures", {}),
+            **{c.value: int(k) for c, k in zip(codes, by_code, strict=True) if k},
+        }
+    for code, n in await not_ours_rows:
+        if department_code and code != department_code:
+            continue
+        row = counts[code]
+        row["closures"] = {**row.get("closures", {}), ClosureCode.NOT_OURS.value: int(n)}
+    for code, rated, satisfied, unrated in await closed_rows:
+        row = counts[code]
+        row["rated"], row["satisfied"], row["unrated"] = int(rated), int(satisfied), int(unrated)
+    for code, resolutions, reopened in await lifecycle_rows:
+        counts[code]["resolutions"], counts[code]["reopened"] = int(resolutions), int(reopened)
+    for code, n, met in await acceptance_rows:
+        counts[code]["accept_due"], counts[code]["accepted_in_time"] = int(n), int(met)
+    for code, kind, n in await handled_rows:
+        counts[code][handling_kinds[kind]] += int(n)
+    for code, n in await cohandled_rows:
+        if department_code and code != department_code:
+            continue
+        counts[code]["cohandled"] += int(n)
+    handling = (
+        _medians(dialect, await handling_rows)
+        if handling_rows is not None
+        else _packed_medians(handling_packed)
     )
+    response = _medians(dialect, await response_rows)
 
     names = {
-        str(code): (str(name), bool(is_dispatch))
-        for code, name, is_dispatch in (
-            await connection.execute(
-                select(departments.c.code, departments.c.name, departments.c.is_dispatch).order_by(
-                    departments.c.is_dispatch, departments.c.code
-                )
-            )
-        ).all()
+        str(code): (str(name), bool(is_dispatch)) for code, name, is_dispatch in await names_rows
     }
     wanted = [department_code] if department_code else list(names)
     rows = tuple(
@@ -739,18 +867,8 @@ async def figures(
         for code in [*wanted, *(c for c in counts if c not in wanted and c is not None)]
     )
     total = _sum(rows, response=response.get(TOTAL), handling=handling.get(TOTAL))
-    if department_code is None:
-        answers = SQLModel.metadata.tables["direct_answers"]
-        solved = (
-            select(func.count())
-            .select_from(answers)
-            .where(
-                answers.c.decided_at >= since,
-                answers.c.decided_at < until,
-                answers.c.outcome == "solved",
-            )
-        )
-        total = replace(total, direct_answers=int((await connection.execute(solved)).scalar_one()))
+    if solved_rows is not None:
+        total = replace(total, direct_answers=int((await solved_rows)[0][0]))
     return Figures(since=since, until=until, now=now, departments=rows, total=total)
 
 
