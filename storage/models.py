@@ -551,3 +551,14 @@ class Worker(SQLModel, table=True):
     poller: bool = False  # polls getUpdates (one per bot): a new poller replaces the old
     started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     heartbeat_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Lease(SQLModel, table=True):
+    """A role one live worker holds at a time (the scheduler): held while the holder beats,
+    taken over by compare-and-set when it stops (storage/leases.py)."""
+
+    __tablename__ = "leases"
+
+    name: str = Field(primary_key=True, max_length=32)
+    worker: str | None = Field(default=None, max_length=64)
+    since: datetime | None = Field(default=None, sa_type=UTCDateTime)
