@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     digest_time: time = Field(default=time(8, 0), alias="MINYI_DIGEST_TIME")
     office_hours: str = Field(default="08:30-12:00,13:30-17:30", alias="MINYI_OFFICE_HOURS")
     rating_window_days: int = Field(default=3, alias="MINYI_RATING_WINDOW_DAYS", ge=1)
+    # Seconds between two deadline sweeps (签收, reminders, 催办, 督办), on the scheduler
+    deadline_sweep_seconds: float = Field(default=300, alias="MINYI_DEADLINE_SWEEP_SECONDS", gt=0)
     # 签收: working hours a department has to accept a routed ticket (unset: one working day)
     accept_hours: float | None = Field(default=None, alias="MINYI_ACCEPT_HOURS", gt=0)
     # 退单: working days after routing within which a department may send a ticket back

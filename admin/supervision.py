@@ -193,13 +193,19 @@ async def unrated_job(context: Context) -> None:
         svc.kick_outbox()
 
 
-def schedule(application: Application, *, digest_at: time, tz: ZoneInfo) -> None:  # type: ignore[type-arg]
+def schedule(
+    application: Application,  # type: ignore[type-arg]
+    *,
+    digest_at: time,
+    tz: ZoneInfo,
+    sweep_every: timedelta = DEADLINE_SWEEP_EVERY,
+) -> None:
     """Put the supervision jobs on the application's job queue (time-zone aware)."""
     jobs = application.job_queue
     if jobs is None:
         raise RuntimeError("python-telegram-bot was installed without the job-queue extra")
     jobs.run_daily(digest_job, time=digest_at.replace(tzinfo=tz), name="digest")
-    jobs.run_repeating(deadline_job, interval=DEADLINE_SWEEP_EVERY, first=10, name="deadlines")
+    jobs.run_repeating(deadline_job, interval=sweep_every, first=10, name="deadlines")
     jobs.run_repeating(unrated_job, interval=UNRATED_SWEEP_EVERY, first=30, name="unrated")
 
 

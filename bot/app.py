@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
@@ -19,6 +20,7 @@ from admin.settings import Settings
 from bot import collectors, errors, residents
 from bot.health import HealthServer
 from bot.inbox import InboxKeeper, InboxQueue
+from bot.leadership import LeaderJobQueue, Leadership, lead, step_down
 from bot.services import Services
 from bot.updates import PerChatUpdateProcessor
 from classifiers import segmentation
@@ -130,6 +132,7 @@ def build_application(
         .rate_limiter(rate_limiter)
         .concurrent_updates(update_processor)
         .update_queue(inbox)
+        .job_queue(LeaderJobQueue())  # jobs run on one worker at a time (bot/leadership.py)
         .post_init(_post_init(settings, district, classifier_loader, run_sender, run_jobs, health))
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
@@ -222,13 +225,23 @@ def _post_init(
             application.bot_data["minyi.keeper_task"] = asyncio.create_task(
                 keeper.run(keeper_stop), name="inbox-keeper"
             )
+        leadership: Leadership | None = None
+        if run_jobs:  # before the jobs: a lone worker is the scheduler from the start
+            leadership = await lead(application.bot_data, application.job_queue, svc, keeper)
         if health is not None:
-            checks = HealthServer(svc, keeper, listen=health.listen, port=health.port)
+            checks = HealthServer(
+                svc, keeper, listen=health.listen, port=health.port, leadership=leadership
+            )
             checks.start()
             application.bot_data[HEALTH_KEY] = checks
         await _set_commands(application)
         if run_jobs:
-            supervision.schedule(application, digest_at=settings.digest_time, tz=settings.tz)
+            supervision.schedule(
+                application,
+                digest_at=settings.digest_time,
+                tz=settings.tz,
+                sweep_every=timedelta(seconds=settings.deadline_sweep_seconds),
+            )
             collectors.schedule(application, tz=settings.tz)
         log.info(
             "bot ready: %d departments, dispatch below confidence %.2f",
@@ -321,6 +334,7 @@ async def _post_stop(application: Application) -> None:  # type: ignore[type-arg
             await asyncio.wait_for(task, timeout=SENDER_STOP_SECONDS)
         except TimeoutError:  # its claims expire after the lease; another worker takes them
             log.warning("outbox sender did not stop within %d s", SENDER_STOP_SECONDS)
+    await step_down(application.bot_data)  # the keeper's retirement then frees the lease
     keeper_stop = application.bot_data.get("minyi.keeper_stop")
     keeper_task = application.bot_data.get("minyi.keeper_task")
     if isinstance(keeper_stop, asyncio.Event) and isinstance(keeper_task, asyncio.Task):

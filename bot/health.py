@@ -4,7 +4,8 @@ proxy's and the orchestrator's health checks.
 200 with a short JSON when the worker can do its work, 503 with the same JSON when it cannot:
 the database does not answer (within `DATABASE_TIMEOUT`), or the worker's heartbeat is stale
 (older than `storage.workers.DEAD_AFTER`: the others already treat it as dead and take its
-claims). The JSON never carries residents' data, only counts and this worker's id.
+claims). It names the worker's role: the leader runs the scheduled jobs (bot/leadership.py).
+The JSON never carries residents' data, only counts and this worker's id.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import tornado.web
 from sqlalchemy import text
 
 from bot.inbox import InboxKeeper
+from bot.leadership import Leadership
 from bot.services import Services
 from storage.outbox import pending_count
 from storage.workers import DEAD_AFTER
@@ -39,6 +41,7 @@ class Health:
     database: bool
     heartbeat_age: float | None  # seconds since this worker's last recorded beat
     backlog: int | None  # outbox messages not yet delivered (None: database unreachable)
+    role: str | None = None  # 'leader' (runs the scheduled jobs) or 'follower'; None: no jobs
 
     @property
     def ok(self) -> bool:
@@ -50,7 +53,9 @@ class Health:
         )
 
 
-async def check_health(services: Services, keeper: InboxKeeper | None) -> Health:
+async def check_health(
+    services: Services, keeper: InboxKeeper | None, leadership: Leadership | None = None
+) -> Health:
     """Ask the database (bounded in time) and read this worker's last beat."""
     backlog: int | None = None
     try:
@@ -67,6 +72,7 @@ async def check_health(services: Services, keeper: InboxKeeper | None) -> Health
         database=backlog is not None,
         heartbeat_age=age,
         backlog=backlog,
+        role=leadership.role if leadership is not None else None,
     )
 
 
@@ -85,16 +91,25 @@ class _Healthz(tornado.web.RequestHandler):
 class HealthServer:
     """Serves `/healthz` in the bot's event loop; `start` and `stop` from post_init/post_stop."""
 
-    def __init__(self, services: Services, keeper: InboxKeeper | None, *, listen: str, port: int):
+    def __init__(
+        self,
+        services: Services,
+        keeper: InboxKeeper | None,
+        *,
+        listen: str,
+        port: int,
+        leadership: Leadership | None = None,
+    ):
         self.services = services
         self.keeper = keeper
+        self.leadership = leadership
         self.listen = listen
         self.port = port
         self._server: tornado.httpserver.HTTPServer | None = None
 
     async def check(self) -> Health:
         """The worker's health now."""
-        return await check_health(self.services, self.keeper)
+        return await check_health(self.services, self.keeper, self.leadership)
 
     def start(self) -> None:
         """Listen on the health port."""

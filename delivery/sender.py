@@ -47,6 +47,7 @@ from storage.outbox import (
 )
 from storage.topics import Creation, claim_topic, settle_topic
 from storage.vocabulary import status_name
+from storage.wakeups import OutboxListener
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +70,22 @@ def backoff(attempts: int) -> float:
 class OutboxSender:
     """Claims due outbox rows and sends them; run one per worker (claims never overlap)."""
 
-    def __init__(self, bot: ExtBot[Any], services: DeliveryServices, *, batch: int = 100) -> None:
+    def __init__(
+        self,
+        bot: ExtBot[Any],
+        services: DeliveryServices,
+        *,
+        batch: int = 100,
+        listen: bool = True,
+    ) -> None:
         self.bot = bot
         self.services = services
         self.batch = batch
+        # On PostgreSQL, rows queued by any worker wake this sender at once (storage/wakeups.py);
+        # the idle poll stays for rows that become due later and for a lost connection.
+        self.listener: OutboxListener | None = None
+        if listen and services.engine.dialect.name == "postgresql":
+            self.listener = OutboxListener(services.engine.url, services.kick_outbox)
         self._next_ok: dict[int, float] = {}
         self.topics = TopicKeeper(bot, services, self._pace)
         self.sent = 0
@@ -87,10 +100,15 @@ class OutboxSender:
         return bool(self._in_flight)
 
     async def run(self, stop: asyncio.Event, *, idle: float = 1.0) -> None:
-        """Deliver until `stop` is set, claiming again whenever a handler queues something or
-        a chat's message has gone out (its next one is due)."""
+        """Deliver until `stop` is set, claiming again whenever a handler queues something, a
+        chat's message has gone out (its next one is due), another worker queued something (a
+        notification on PostgreSQL), or after `idle` seconds (rows scheduled for later)."""
         wakeup = self.services.outbox_wakeup
         self._stop = stop
+        unlisten = asyncio.Event()
+        listening = None
+        if self.listener is not None:
+            listening = asyncio.create_task(self.listener.run(unlisten), name="outbox-listener")
         try:
             while not stop.is_set():
                 wakeup.clear()
@@ -103,7 +121,10 @@ class OutboxSender:
                     continue
                 await _first_of(wakeup.wait(), stop.wait(), seconds=idle)
         finally:
+            unlisten.set()
             await self._drain()
+            if listening is not None:
+                await asyncio.gather(listening, return_exceptions=True)
 
     async def deliver_once(self) -> int:
         """Claim what is due and deliver it; returns how many rows were claimed."""

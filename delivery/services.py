@@ -7,11 +7,18 @@ from datetime import timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from storage.unit_of_work import UnitOfWork
 
 
 class DeliveryServices(Protocol):
     """The slice of the bot's services the sender uses."""
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The database (on PostgreSQL the sender listens for queued rows on its own connection)."""
+        ...
 
     @property
     def tz(self) -> ZoneInfo:

@@ -215,7 +215,7 @@ class Ticket(SQLModel, table=True):
 
     __tablename__ = "tickets"
     __table_args__ = (
-        # storage.metrics.channel_figures and storage.themes: a period's cohort, index-only (0020).
+        # storage.metrics.channel_figures and storage.themes: a period's cohort, index-only (0019).
         Index(
             "ix_tickets_created_cover",
             "created_at",
@@ -566,3 +566,14 @@ class Worker(SQLModel, table=True):
     poller: bool = False  # polls getUpdates (one per bot): a new poller replaces the old
     started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     heartbeat_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Lease(SQLModel, table=True):
+    """A role one live worker holds at a time (the scheduler): held while the holder beats,
+    taken over by compare-and-set when it stops (storage/leases.py)."""
+
+    __tablename__ = "leases"
+
+    name: str = Field(primary_key=True, max_length=32)
+    worker: str | None = Field(default=None, max_length=64)
+    since: datetime | None = Field(default=None, sa_type=UTCDateTime)

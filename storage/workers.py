@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, delete, exists, update
 from sqlmodel import SQLModel, col
 
 from storage.columns import utcnow
-from storage.models import Worker
+from storage.models import Lease, Worker
 from storage.unit_of_work import UnitOfWork
 
 BEAT = timedelta(seconds=1)
@@ -57,9 +57,13 @@ async def beat(*, uow: UnitOfWork, worker: str, now: datetime | None = None) -> 
 
 
 async def retire_worker(*, uow: UnitOfWork, worker: str) -> None:
-    """A clean stop: the worker's remaining claims are free at once."""
+    """A clean stop: the worker's remaining claims, and the leases it holds, are free at once."""
     table = SQLModel.metadata.tables[Worker.__tablename__]
     await uow.session.exec(delete(table).where(table.c.id == worker))
+    leases = SQLModel.metadata.tables[Lease.__tablename__]
+    await uow.session.exec(
+        update(leases).where(leases.c.worker == worker).values(worker=None, since=None)
+    )
     await uow.commit()
 
 
