@@ -35,7 +35,9 @@ answer. createForumTopic is never repeated here (a second topic would stay): the
 one topic per ticket by itself.
 
 Handlers and the outbox sender share one instance (it is the Application's), so together they
-stay inside the limits.
+stay inside the limits. Webhook workers on PostgreSQL also share the buckets through the
+database: `FloodLimits.shared` (delivery/shared_pace.py) is asked for each message's slot once
+the worker's own tokens are spent, and told of every 429.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ import math
 import time
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from aiolimiter import AsyncLimiter
@@ -63,6 +65,7 @@ __all__ = [
     "RETRY_BUDGET",
     "TRANSIENT_RETRIES",
     "FloodLimits",
+    "SharedLimits",
 ]
 
 log = logging.getLogger(__name__)
@@ -117,6 +120,32 @@ PAUSE_MARGIN = 0.1  # seconds added to a retry_after, so the next try lands afte
 Result = bool | dict[str, Any] | list[dict[str, Any]]
 
 
+class SharedLimits(Protocol):
+    """Buckets shared with the bot's other workers (delivery/shared_pace.py)."""
+
+    async def reserve(
+        self,
+        chat: int | str | None,
+        messages: int,
+        *,
+        chat_rate: tuple[float, float],
+        overall_rate: tuple[float, float],
+        patience: float | None,
+    ) -> float | None:
+        """Wait for the message's shared slot; the seconds beyond ``patience`` if too far."""
+
+    async def pause(
+        self,
+        chat: int | str | None,
+        seconds: float,
+        *,
+        every_chat: bool,
+        chat_rate: tuple[float, float],
+        overall_rate: tuple[float, float],
+    ) -> None:
+        """Keep a 429's pause for every worker."""
+
+
 class FloodLimits(BaseRateLimiter[int]):
     """Overall, per-group and per-private-chat token buckets; retries a 429 per chat, and a
     transient failure with backoff (see the module's docstring for what is repeated).
@@ -140,6 +169,8 @@ class FloodLimits(BaseRateLimiter[int]):
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._overall = AsyncLimiter(*overall) if overall[0] else None
+        self._overall_rate = overall
+        self.shared: SharedLimits | None = None  # set by the composition root (webhook workers)
         self._group_rate = group
         self._private_rate = private
         self._chats: dict[int | str, _ChatBucket] = {}
@@ -197,6 +228,16 @@ class FloodLimits(BaseRateLimiter[int]):
                 idle = self._idle(chat)
                 bucket = self._chat_bucket(chat) if messages and chat is not None else None
                 await self._spend(bucket, messages)
+                if self.shared is not None and messages:
+                    beyond = await self.shared.reserve(
+                        chat,
+                        messages,
+                        chat_rate=self._chat_rate(chat),
+                        overall_rate=self._overall_rate,
+                        patience=None if retries else MAX_QUIET_WAIT,
+                    )
+                    if beyond is not None:
+                        raise RetryAfter(retry_after=timedelta(seconds=math.ceil(beyond)))
                 if self._paused_for(chat, messages) > 0:
                     continue  # … or while it waited for its tokens (the bot's stay spent)
                 tries += 1
@@ -205,6 +246,14 @@ class FloodLimits(BaseRateLimiter[int]):
                 except RetryAfter as error:
                     # Recorded before the next request of this chat gets its turn.
                     self._pause(chat, _seconds(error.retry_after), every_chat=idle)
+                    if self.shared is not None:
+                        await self.shared.pause(
+                            chat,
+                            _seconds(error.retry_after) + PAUSE_MARGIN,
+                            every_chat=idle,
+                            chat_rate=self._chat_rate(chat),
+                            overall_rate=self._overall_rate,
+                        )
                     failure = error
                 except (BadRequest, NetworkError) as error:
                     failure = error
@@ -309,6 +358,11 @@ class FloodLimits(BaseRateLimiter[int]):
             # ten at once could wait for ever behind a stream of single messages.
             for _ in range(messages):
                 await self._overall.acquire()
+
+    def _chat_rate(self, chat: int | str | None) -> tuple[float, float]:
+        if chat is None:
+            return (0.0, 1.0)
+        return self._group_rate if isinstance(chat, str) or chat < 0 else self._private_rate
 
     def _chat_bucket(self, chat: int | str) -> _ChatBucket | None:
         bucket = self._chats.get(chat)

@@ -551,3 +551,13 @@ class Worker(SQLModel, table=True):
     poller: bool = False  # polls getUpdates (one per bot): a new poller replaces the old
     started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     heartbeat_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PaceSlot(SQLModel, table=True):
+    """One of Telegram's buckets shared by the webhook workers on PostgreSQL: the bot's ('*')
+    or a chat's, as the time its next message is theoretically due (storage/pace.py)."""
+
+    __tablename__ = "pace"
+
+    key: str = Field(primary_key=True, max_length=32)  # '*' or the chat id
+    tat: datetime = Field(sa_type=UTCDateTime)

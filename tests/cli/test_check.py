@@ -29,9 +29,9 @@ def test_an_old_schema_is_named_and_run_migrates_it(minyi: Minyi, workdir: Path)
     minyi("db", "init")
     command.downgrade(database.alembic_config("sqlite+aiosqlite:///data/minyi.sqlite3"), "0007")
     checked = minyi("check")
-    assert "✗ 数据库结构是旧版本 0007，程序需要 0016：运行 `minyi db upgrade`" in checked.out
+    assert "✗ 数据库结构是旧版本 0007，程序需要 0018：运行 `minyi db upgrade`" in checked.out
     ran = minyi("run")
-    assert "✓ 数据库：data/minyi.sqlite3，结构 0016（最新）" in ran.out
+    assert "✓ 数据库：data/minyi.sqlite3，结构 0018（最新）" in ran.out
     assert ran.err_lines[0].startswith("✗ 连不上 Telegram")
 
 
