@@ -185,7 +185,8 @@ def _post_init(
             limiter.shared = application.bot_data[PACE_KEY] = SharedPace(
                 database.create_engine(
                     settings.database_url, pool_size=PACE_CONNECTIONS, max_overflow=0
-                )
+                ),
+                connections=PACE_CONNECTIONS,
             )
         classifier = await asyncio.to_thread(loader, settings, district)
         office_hours = parse_office_hours(settings.office_hours)

@@ -145,6 +145,16 @@ class SharedLimits(Protocol):
     ) -> None:
         """Keep a 429's pause for every worker."""
 
+    async def settle(
+        self,
+        chat: int | str | None,
+        messages: int,
+        *,
+        chat_rate: tuple[float, float],
+        took: float,
+    ) -> None:
+        """The answer came back ``took`` seconds after the message left."""
+
 
 class FloodLimits(BaseRateLimiter[int]):
     """Overall, per-group and per-private-chat token buckets; retries a 429 per chat, and a
@@ -241,6 +251,7 @@ class FloodLimits(BaseRateLimiter[int]):
                 if self._paused_for(chat, messages) > 0:
                     continue  # … or while it waited for its tokens (the bot's stay spent)
                 tries += 1
+                left = self._clock()
                 try:
                     return await callback(*args, **kwargs)
                 except RetryAfter as error:
@@ -260,6 +271,13 @@ class FloodLimits(BaseRateLimiter[int]):
                 finally:
                     if bucket is not None:  # Telegram took it (if it did) before this moment
                         bucket.spend(self._clock(), messages)
+                    if self.shared is not None and messages:
+                        await self.shared.settle(
+                            chat,
+                            messages,
+                            chat_rate=self._chat_rate(chat),
+                            took=self._clock() - left,
+                        )
             if isinstance(failure, RetryAfter):
                 self.retried_after += 1
                 floods += 1

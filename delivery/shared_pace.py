@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 
 TIMEOUT = 2.0  # seconds the database has to answer a reservation
 RETRY_AFTER_OUTAGE = 10.0  # seconds a worker paces alone before asking the database again
+# A message answered later than this after its slot is counted again at its answer (the rates
+# keep a margin of about 0.1 s per message for what happens on the way).
+SETTLE_AFTER = 0.05
 _FAILURES = (SQLAlchemyError, OSError, TimeoutError)
 
 Rate = tuple[float, float]  # (messages, seconds), as in delivery.pacing
@@ -38,14 +41,23 @@ Rate = tuple[float, float]  # (messages, seconds), as in delivery.pacing
 class SharedPace:
     """The buckets the webhook workers share (see the module's docstring)."""
 
-    def __init__(self, engine: AsyncEngine, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        connections: int = 4,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.engine = engine
         self.buckets = SharedBuckets(engine)
+        # Reservations queue here, not for the pool: the timeout is the database's alone.
+        self._connections = asyncio.Semaphore(connections)
         self._clock = clock
         self._down_until = 0.0
         self.reserved = 0  # messages that left at a shared slot (seen by tests and benchmarks)
         self.waited = 0.0  # seconds spent waiting for shared slots
         self.outages = 0  # times the worker fell back to its own limits
+        self.settled = 0  # messages counted again at their answer
 
     async def reserve(
         self,
@@ -60,16 +72,17 @@ class SharedPace:
         have to wait beyond ``patience`` (nothing is reserved then)."""
         while self._clock() >= self._down_until:
             try:
-                got = await asyncio.wait_for(
-                    self.buckets.reserve(
-                        chat=None if chat is None else str(chat),
-                        messages=messages,
-                        chat_bucket=Bucket(*chat_rate),
-                        overall=Bucket(*overall_rate),
-                        patience=patience,
-                    ),
-                    TIMEOUT,
-                )
+                async with self._connections:
+                    got = await asyncio.wait_for(
+                        self.buckets.reserve(
+                            chat=None if chat is None else str(chat),
+                            messages=messages,
+                            chat_bucket=Bucket(*chat_rate),
+                            overall=Bucket(*overall_rate),
+                            patience=patience,
+                        ),
+                        TIMEOUT,
+                    )
             except _FAILURES as error:
                 self._fall_back(error)
                 return None
@@ -102,13 +115,36 @@ class SharedPace:
             holds.append((OVERALL, Bucket(*overall_rate)))
         try:
             for key, bucket in holds:
-                await asyncio.wait_for(
-                    self.buckets.hold(key=key, seconds=seconds, bucket=bucket), TIMEOUT
-                )
+                async with self._connections:
+                    await asyncio.wait_for(
+                        self.buckets.hold(key=key, seconds=seconds, bucket=bucket), TIMEOUT
+                    )
         except _FAILURES as error:
             self._fall_back(error)
 
+    async def settle(
+        self, chat: int | str | None, messages: int, *, chat_rate: Rate, took: float
+    ) -> None:
+        """The answer came back ``took`` seconds after the message left: if that is long, count
+        it again in its chat's bucket now, before the chat's next message is reserved."""
+        if chat is None or took <= SETTLE_AFTER or self._clock() < self._down_until:
+            return
+        try:
+            async with self._connections:
+                await asyncio.wait_for(
+                    self.buckets.settle(
+                        key=str(chat), messages=messages, bucket=Bucket(*chat_rate)
+                    ),
+                    TIMEOUT,
+                )
+        except _FAILURES as error:
+            self._fall_back(error)
+        else:
+            self.settled += 1
+
     def _fall_back(self, error: BaseException) -> None:
+        if self._clock() < self._down_until:
+            return  # said already: other requests of the same outage
         self.outages += 1
         self._down_until = self._clock() + RETRY_AFTER_OUTAGE
         log.warning(

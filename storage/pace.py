@@ -14,8 +14,12 @@ agree on it whatever their own clocks say), and then waits until that slot:
   moment it was reserved;
 - only within ``patience`` seconds (the outbox is told rather than held past its lease).
 
-A 429 moves a bucket's ``tat`` on so that its next slot is after the pause (`hold`), for every
-worker. Rows are locked chat first, then the bot's, so reservations never deadlock.
+A message whose answer comes back well after its slot is counted again then (`settle`): a slow
+network or a busy event loop must not let another worker's next message to the chat arrive
+early. A 429 moves a bucket's ``tat`` on so that its next slot is after the pause (`hold`),
+for every worker. Rows are locked chat first, then the bot's, so reservations never deadlock;
+a bucket's row is made (idle) before its first reservation, so two workers reserving in a new
+bucket at once wait for each other's lock like any others.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ __all__ = ["OVERALL", "Bucket", "Reservation", "SharedBuckets"]
 
 OVERALL = "*"  # the bot's own bucket
 FOREVER = 1e6  # seconds: patience without a limit
+KNOWN_KEYS = 65536  # buckets a worker remembers having made (forgotten all at once beyond)
 
 _SECONDS = "make_interval(secs => CAST({} AS double precision))"
 
@@ -102,6 +107,22 @@ ON CONFLICT (key) DO UPDATE SET tat = greatest(pace.tat, EXCLUDED.tat)
 )
 
 
+# A bucket's row, idle, if it has none yet.
+_MAKE = text(
+    """
+INSERT INTO pace (key, tat) VALUES (:key, clock_timestamp() - interval '1 day')
+ON CONFLICT (key) DO NOTHING
+"""
+)
+
+# A message counted again when its answer came back (Telegram took it no later).
+_SETTLE = text(
+    f"""
+UPDATE pace SET tat = greatest(tat, clock_timestamp() + {_interval("step")}) WHERE key = :key
+"""
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Bucket:
     """A token bucket of ``burst`` messages refilled over ``period`` seconds; a burst of 0 paces
@@ -139,6 +160,7 @@ class SharedBuckets:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._made: set[str] = set()
 
     async def reserve(
         self,
@@ -164,6 +186,12 @@ class SharedBuckets:
                 chat_step=chat_bucket.step(messages),
             )
         async with self.engine.connect() as connection:
+            for key in (chat, OVERALL):
+                if key is not None and key not in self._made:
+                    await connection.execute(_MAKE, {"key": key})
+                    if len(self._made) >= KNOWN_KEYS:
+                        self._made.clear()
+                    self._made.add(key)
             row = (await connection.execute(statement, params)).one()
         return Reservation(bool(row.reserved), row.at, row.now)
 
@@ -172,3 +200,8 @@ class SharedBuckets:
         now: Telegram's pause after a 429, for every worker."""
         async with self.engine.connect() as connection:
             await connection.execute(_HOLD, {"key": key, "until": seconds + bucket.tolerance(1)})
+
+    async def settle(self, *, key: str, messages: int, bucket: Bucket) -> None:
+        """Count ``messages`` to the chat ``key`` as taken now (their answer just came back)."""
+        async with self.engine.connect() as connection:
+            await connection.execute(_SETTLE, {"key": key, "step": bucket.step(messages)})
