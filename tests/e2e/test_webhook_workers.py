@@ -229,8 +229,10 @@ async def test_three_webhook_workers_keep_one_pace_and_earn_no_429(
         for command in ("/help", "/my", "/help", "/my"):
             await writer.send_text(writer.private_chat, command)
         await emu.wait_until(
-            lambda: all(texts_in(p.private_chat) for p in people)
-            and len(texts_in(writer.private_chat)) >= 4,
+            lambda: (
+                all(texts_in(p.private_chat) for p in people)
+                and len(texts_in(writer.private_chat)) >= 4
+            ),
             timeout=60,
         )
         limiters = [w.bot.rate_limiter for w in workers if isinstance(w.bot, ExtBot)]
