@@ -6,6 +6,8 @@
     python tests/e2e/bot_process.py run DATABASE_URL BASE_URL TOKEN PORT PUBLIC_URL  # webhook
     python tests/e2e/bot_process.py run DATABASE_URL BASE_URL TOKEN PORT PUBLIC_URL HEALTH_PORT
 
+With MINYI_BENCH_LOCAL_PACE=1 a webhook worker paces itself alone (no shared buckets), to
+measure what the shared pace buys.
 Run from a checkout's root with that checkout's interpreter (the benchmark runs another
 worktree's code this way, to measure before and after); the classifier is the keyword fake.
 """
@@ -90,7 +92,10 @@ async def serve(
     )
     classifier = KeywordClassifier()
     application = build_application(
-        settings, classifier_loader=lambda s, d: classifier, health=health
+        settings,
+        classifier_loader=lambda s, d: classifier,
+        health=health,
+        shared_pace=os.environ.get("MINYI_BENCH_LOCAL_PACE") != "1",
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -5,15 +5,9 @@ each update's effect happens once and every chat's answers come in order."""
 from __future__ import annotations
 
 import asyncio
-import itertools
-from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
+from contextlib import AsyncExitStack
 
-import httpx
 import pytest
-import tornado.httpserver
-import tornado.web
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 from telegram.ext import Application, ExtBot
@@ -33,74 +27,13 @@ from storage.models import Audience, Role, Ticket
 from storage.notices import Digest
 from storage.outbox import enqueue
 from storage.unit_of_work import UnitOfWork
+from tests.e2e.fleet import Balancer, free_port, round_robin
 from tests.e2e.test_delivery import texts_in
-from tests.e2e.test_webhook import free_port
 from tests.fakes import KeywordClassifier
 
 WORKERS = 3
 RESIDENTS = 4
 SECRET = "s3cret"
-
-
-@dataclass
-class Balancer:
-    """Each request to the next upstream in turn, skipping one that refuses the connection (as
-    a proxy's passive health check does); `answered(upstream)` runs after each 2xx."""
-
-    upstreams: list[str]
-    answered: Callable[[str], None] = lambda upstream: None
-    turn: itertools.count[int] = field(default_factory=itertools.count)
-
-
-class _Forward(tornado.web.RequestHandler):
-    def initialize(self, balancer: Balancer, client: httpx.AsyncClient) -> None:
-        self.balancer = balancer
-        self.client = client
-
-    def check_xsrf_cookie(self) -> None:
-        """Telegram sends no cookie."""
-
-    async def post(self) -> None:
-        headers = {
-            k: v
-            for k, v in self.request.headers.items()
-            if k.lower() in ("content-type", "x-telegram-bot-api-secret-token")
-        }
-        upstreams = self.balancer.upstreams
-        first = next(self.balancer.turn)
-        for i in range(len(upstreams)):
-            upstream = upstreams[(first + i) % len(upstreams)]
-            try:
-                answer = await self.client.post(
-                    upstream, content=self.request.body, headers=headers
-                )
-            except httpx.ConnectError:
-                continue
-            except httpx.HTTPError:
-                break
-            self.set_status(answer.status_code)
-            self.write(answer.content)
-            if answer.is_success:
-                self.balancer.answered(upstream)
-            return
-        self.set_status(502)
-
-
-@asynccontextmanager
-async def round_robin(balancer: Balancer) -> AsyncIterator[str]:
-    """A reverse proxy on loopback balancing per request (see `Balancer`)."""
-    port = free_port()
-    async with httpx.AsyncClient(timeout=30) as client:
-        app = tornado.web.Application(
-            [(r"/telegram", _Forward, {"balancer": balancer, "client": client})]
-        )
-        server = tornado.httpserver.HTTPServer(app)
-        server.listen(port, address="127.0.0.1")
-        try:
-            yield f"http://127.0.0.1:{port}/telegram"
-        finally:
-            server.stop()
-            await server.close_all_connections()
 
 
 async def test_three_webhook_workers_behind_a_round_robin_proxy(
