@@ -29,7 +29,7 @@ only* to show what a proposed fix would buy; they are off by default and echoed 
 project dependency) on the bot during the intake phase.
 
 ``--workers N`` (PostgreSQL only) runs N webhook workers instead, each a process of its own
-(tests/e2e/bot_process.py, the keyword classifier) behind a round-robin proxy on loopback
+(tests/e2e/bot_process.py, with the fake classifier below) behind a round-robin proxy on loopback
 (tests/e2e/fleet.py), as behind a load balancer: the residents' updates spread over them and
 every worker runs an outbox sender. ``--kill-one`` SIGKILLs the first worker once a third of the
 residents are confirmed and starts another in its place; ``--redeliver SHARE`` makes the
@@ -1129,7 +1129,7 @@ async def run_workers(options: Options, database_url: str) -> dict[str, Any]:
     ]
     if options.redeliver:
         emu.webhook_resend_every = max(1, round(1 / options.redeliver))
-    env = {"PTB_TIMEDELTA": "true"}
+    env = {"PTB_TIMEDELTA": "true", "MINYI_BENCH_CLASSIFIER": "spread"}
     if "per-process-pace" in options.what_if:
         env["MINYI_BENCH_LOCAL_PACE"] = "1"
     hard_deadline = clock() + options.timeout
@@ -1210,7 +1210,7 @@ async def run_workers(options: Options, database_url: str) -> dict[str, Any]:
         "workers": options.workers,
         "database": options.database,
         "limits": "on" if options.limits else "off",
-        "classifier": "keyword fake (tests/e2e/bot_process.py)",
+        "classifier": "fake (spread over the departments)",
         "what_if": list(options.what_if),
         "kill_one": killed or (False if not options.kill_one else "not reached"),
         "redeliver_share": options.redeliver,
