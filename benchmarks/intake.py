@@ -6,7 +6,8 @@ Usage:
         [--bot-process separate|same] [--timeout S] [--seed N] [--what-if FLAG ...]
         [--count-sql] [--profile FILE]
     .venv/bin/python benchmarks/intake.py --workers N --database postgres [--residents N]
-        [--limits on|off] [--kill-one] [--redeliver SHARE] [--what-if per-process-pace]
+        [--limits on|off] [--kill-one] [--redeliver SHARE] [--backlog N]
+        [--what-if per-process-pace]
 
 Starts the Bot API emulator over HTTP on 127.0.0.1 (EmulatorServer) and the real bot
 (bot.app.build_application + running: handlers, FloodLimits, outbox sender) with the shipped
@@ -34,7 +35,9 @@ project dependency) on the bot during the intake phase.
 every worker runs an outbox sender. ``--kill-one`` SIGKILLs the first worker once a third of the
 residents are confirmed and starts another in its place; ``--redeliver SHARE`` makes the
 emulator send that share of updates twice (Telegram re-sending a webhook it heard no answer to);
-``--what-if per-process-pace`` has each worker pace itself alone (as before the shared pace).
+``--backlog N`` queues N plain notices to the residents as they start (every worker's sender
+takes its share); ``--what-if per-process-pace`` has each worker pace itself alone (as before
+the shared pace).
 The JSON then says whether every update's effect happened exactly once (a ticket per report,
 one confirmation and one card each), what was lost, doubled or out of order, the 429s by cause,
 and the messages per second against the ceiling of Telegram's limits for that mix.
@@ -92,7 +95,17 @@ from emulator.state import JSON
 from storage import database
 from storage.district import District, bind_department, load_departments, read_district
 from storage.inbox import unfinished
-from storage.models import InboundUpdate, OutboxMessage, OutboxStatus, Resident, Status, Ticket
+from storage.models import (
+    Audience,
+    InboundUpdate,
+    OutboxMessage,
+    OutboxStatus,
+    Resident,
+    Status,
+    Ticket,
+)
+from storage.notices import Digest
+from storage.outbox import enqueue
 from storage.unit_of_work import UnitOfWork
 from tests.e2e.fleet import Balancer, free_port, round_robin, webhook_worker
 
@@ -872,6 +885,7 @@ class Options:
     workers: int = 0
     kill_one: bool = False
     redeliver: float = 0.0
+    backlog: int = 0
 
 
 def start_profiler(pid: int, path: str, seconds: float) -> subprocess.Popen[bytes] | None:
@@ -1171,6 +1185,8 @@ async def run_workers(options: Options, database_url: str) -> dict[str, Any]:
             emu.counters.retry_after_issued = 0
             emu.limits.refusals.clear()
             killer = asyncio.create_task(kill_one()) if options.kill_one else None
+            if options.backlog:  # every worker's sender takes its share at once
+                await queue_backlog(database_url, world, options.backlog)
             await asyncio.gather(
                 *(
                     walk(
@@ -1214,6 +1230,7 @@ async def run_workers(options: Options, database_url: str) -> dict[str, Any]:
         "what_if": list(options.what_if),
         "kill_one": killed or (False if not options.kill_one else "not reached"),
         "redeliver_share": options.redeliver,
+        "backlog": options.backlog,
         "completed": len(done) == options.residents and drained_at is not None,
         "reports": options.residents,
         "tickets": len(tickets),
@@ -1257,6 +1274,26 @@ async def run_workers(options: Options, database_url: str) -> dict[str, Any]:
         },
         "worker_log": str(log),
     }
+
+
+async def queue_backlog(database_url: str, world: World, count: int) -> None:
+    """`count` plain notices to the residents in turn, queued in one transaction (as a digest
+    or a deadline sweep would queue many at once)."""
+    engine = database.create_engine(database_url)
+    try:
+        async with UnitOfWork(database.session_factory(engine)) as uow:
+            for index in range(count):
+                person = world.people[index % len(world.people)]
+                await enqueue(
+                    uow=uow,
+                    chat_id=person.private_chat.id,
+                    notice=Digest(f"通知{index}"),
+                    audience=Audience.DISPATCH,
+                    commit=False,
+                )
+            await uow.commit()
+    finally:
+        await engine.dispose()
 
 
 def out_of_order(world: World) -> int:
@@ -1336,6 +1373,9 @@ def parse(argv: list[str] | None = None) -> Options:
     parser.add_argument("--workers", type=int, default=0, help="webhook workers (PostgreSQL)")
     parser.add_argument("--kill-one", action="store_true", help="SIGKILL a worker mid-run")
     parser.add_argument("--redeliver", type=float, default=0.0, help="share of updates re-sent")
+    parser.add_argument(
+        "--backlog", type=int, default=0, help="notices queued to the residents at the start"
+    )
     args = parser.parse_args(argv)
     if args.residents < 1:
         parser.error("--residents must be at least 1")
@@ -1360,6 +1400,7 @@ def parse(argv: list[str] | None = None) -> Options:
         workers=max(0, args.workers),
         kill_one=args.kill_one,
         redeliver=min(1.0, max(0.0, args.redeliver)),
+        backlog=max(0, args.backlog) if args.workers else 0,
     )
 
 
