@@ -5,6 +5,9 @@ Usage:
         [--limits on|off] [--classifier model|fake] [--photos F] [--think S]
         [--bot-process separate|same] [--timeout S] [--seed N] [--what-if FLAG ...]
         [--count-sql] [--profile FILE]
+    .venv/bin/python benchmarks/intake.py --workers N --database postgres [--residents N]
+        [--limits on|off] [--kill-one] [--redeliver SHARE] [--backlog N]
+        [--what-if per-process-pace]
 
 Starts the Bot API emulator over HTTP on 127.0.0.1 (EmulatorServer) and the real bot
 (bot.app.build_application + running: handlers, FloodLimits, outbox sender) with the shipped
@@ -25,6 +28,19 @@ one event loop, as the end-to-end tests do. ``--what-if`` flags change the bot *
 only* to show what a proposed fix would buy; they are off by default and echoed in the output.
 ``--count-sql`` counts the bot's transactions and statements; ``--profile`` runs py-spy (not a
 project dependency) on the bot during the intake phase.
+
+``--workers N`` (PostgreSQL only) runs N webhook workers instead, each a process of its own
+(tests/e2e/bot_process.py, with the fake classifier below) behind a round-robin proxy on loopback
+(tests/e2e/fleet.py), as behind a load balancer: the residents' updates spread over them and
+every worker runs an outbox sender. ``--kill-one`` SIGKILLs the first worker once a third of the
+residents are confirmed and starts another in its place; ``--redeliver SHARE`` makes the
+emulator send that share of updates twice (Telegram re-sending a webhook it heard no answer to);
+``--backlog N`` queues N plain notices to the residents as they start (every worker's sender
+takes its share); ``--what-if per-process-pace`` has each worker pace itself alone (as before
+the shared pace).
+The JSON then says whether every update's effect happened exactly once (a ticket per report,
+one confirmation and one card each), what was lost, doubled or out of order, the 429s by cause,
+and the messages per second against the ceiling of Telegram's limits for that mix.
 
 Prints one JSON object. The script always stops by itself (``--timeout``).
 """
@@ -78,8 +94,20 @@ from emulator.parameters import Parameters
 from emulator.state import JSON
 from storage import database
 from storage.district import District, bind_department, load_departments, read_district
-from storage.models import OutboxMessage, OutboxStatus, Resident, Status, Ticket
+from storage.inbox import unfinished
+from storage.models import (
+    Audience,
+    InboundUpdate,
+    OutboxMessage,
+    OutboxStatus,
+    Resident,
+    Status,
+    Ticket,
+)
+from storage.notices import Digest
+from storage.outbox import enqueue
 from storage.unit_of_work import UnitOfWork
+from tests.e2e.fleet import Balancer, free_port, round_robin, webhook_worker
 
 POSTGRES_ADMIN = os.environ.get("MINYI_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 CORPUS = Path(__file__).resolve().parents[1] / "classifiers" / "corpus"
@@ -91,6 +119,8 @@ WHAT_IF = {
     "in any order (the bot itself keeps each chat in order)",
     "stock-limiter": "python-telegram-bot's own AIORateLimiter (its defaults: 30/s overall, "
     "20/min per group, private chats unpaced) with the same 429 retries as the bot's",
+    "per-process-pace": "each webhook worker paces itself alone, without the buckets shared "
+    "in PostgreSQL (--workers only)",
 }
 SETUP_CALLS = {"getMe", "deleteWebhook", "setMyCommands", "getUpdates"}
 POLL = 0.1  # seconds between outbox checks while draining
@@ -852,6 +882,10 @@ class Options:
     what_if: tuple[str, ...]
     profile: str | None
     count_sql: bool
+    workers: int = 0
+    kill_one: bool = False
+    redeliver: float = 0.0
+    backlog: int = 0
 
 
 def start_profiler(pid: int, path: str, seconds: float) -> subprocess.Popen[bytes] | None:
@@ -1093,6 +1127,202 @@ def report(
     return result
 
 
+# --- several webhook workers -------------------------------------------------------------------
+
+
+async def run_workers(options: Options, database_url: str) -> dict[str, Any]:
+    """N webhook workers behind a round-robin proxy; the residents walk the intake; optionally a
+    worker is killed and replaced, and Telegram re-sends a share of updates."""
+    limits = Limits() if options.limits else Limits(enforce_rates=False)
+    emu = Emulator(limits=limits)
+    arrivals = Arrivals(emu)
+    world = await prepare(database_url, emu, options.residents)
+    plans = make_plans(options.residents, options.photos, options.seed)
+    outcomes = [
+        Outcome(p.private_chat.id, plan) for p, plan in zip(world.people, plans, strict=True)
+    ]
+    if options.redeliver:
+        emu.webhook_resend_every = max(1, round(1 / options.redeliver))
+    env = {"PTB_TIMEDELTA": "true", "MINYI_BENCH_CLASSIFIER": "spread"}
+    if "per-process-pace" in options.what_if:
+        env["MINYI_BENCH_LOCAL_PACE"] = "1"
+    hard_deadline = clock() + options.timeout
+    ports = [free_port() for _ in range(options.workers)]
+    balancer = Balancer([f"http://127.0.0.1:{port}/telegram" for port in ports])
+    processes: list[asyncio.subprocess.Process] = []
+    killed: dict[str, Any] = {}
+    log = Path(tempfile.gettempdir()) / f"minyi-bench-workers-{os.getpid()}.log"
+    async with EmulatorServer(emu) as server, round_robin(balancer) as public:
+
+        async def start(port: int) -> asyncio.subprocess.Process:
+            process = await webhook_worker(server, database_url, port, public, log, env=env)
+            processes.append(process)
+            return process
+
+        async def kill_one() -> None:
+            """SIGKILL the first worker once a third of the residents are confirmed, then
+            start another in its place behind the proxy."""
+            while sum(o.confirmed is not None for o in outcomes) < max(1, options.residents // 3):
+                if clock() > hard_deadline:
+                    return
+                await asyncio.sleep(0.05)
+            victim = processes[0]
+            victim.send_signal(signal.SIGKILL)
+            await victim.wait()
+            killed["at_confirmed"] = sum(o.confirmed is not None for o in outcomes)
+            started = clock()
+            port = free_port()
+            await start(port)
+            killed["replacement_start_s"] = round(clock() - started, 2)
+            balancer.upstreams = [f"http://127.0.0.1:{port}/telegram", *balancer.upstreams[1:]]
+
+        try:
+            started = clock()
+            for port in ports:
+                await start(port)
+            startup = clock() - started
+            load_before = os.getloadavg()
+            emu.counters.retry_after_issued = 0
+            emu.limits.refusals.clear()
+            killer = asyncio.create_task(kill_one()) if options.kill_one else None
+            if options.backlog:  # every worker's sender takes its share at once
+                await queue_backlog(database_url, world, options.backlog)
+            await asyncio.gather(
+                *(
+                    walk(
+                        emu, person, outcome, arrivals, think=options.think, deadline=hard_deadline
+                    )
+                    for person, outcome in zip(world.people, outcomes, strict=True)
+                )
+            )
+            if killer is not None:
+                await killer
+            drained_at, pending = await drain(database_url, hard_deadline)
+            load_after = os.getloadavg()
+        finally:
+            for process in processes:
+                if process.returncode is None:
+                    process.send_signal(signal.SIGTERM)
+            for process in processes:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(process.wait(), STOP_GRACE)
+                if process.returncode is None:
+                    process.kill()
+        assert emu.webhook is not None
+        resent, delivered = emu.webhook.resent, emu.webhook.delivered
+    await emu.close()
+    tickets, _ = await read_store(database_url)
+    updates, left = await inbox_counts(database_url)
+    done = [o for o in outcomes if o.confirmed is not None]
+    firsts = [o.first_action for o in outcomes if o.first_action is not None]
+    start_at = min(firsts) if firsts else clock()
+    end = max(arrivals.at.values(), default=start_at)
+    messages = check_delivery(world, tickets, outcomes)
+    utilisation = limit_utilisation(emu, limits, arrivals, start_at, end)
+    utilisation.pop("messages_per_second", None)
+    return {
+        "benchmark": "intake --workers",
+        "residents": options.residents,
+        "workers": options.workers,
+        "database": options.database,
+        "limits": "on" if options.limits else "off",
+        "classifier": "fake (spread over the departments)",
+        "what_if": list(options.what_if),
+        "kill_one": killed or (False if not options.kill_one else "not reached"),
+        "redeliver_share": options.redeliver,
+        "backlog": options.backlog,
+        "completed": len(done) == options.residents and drained_at is not None,
+        "reports": options.residents,
+        "tickets": len(tickets),
+        "residents_confirmed": len(done),
+        "resident_errors": dict(Counter(o.error for o in outcomes if o.error)),
+        "exactly_once": (
+            len(tickets) == options.residents
+            and messages["lost"] == 0
+            and messages["duplicated"] == 0
+            and not left
+        ),
+        "updates": {
+            "delivered": delivered,
+            "resent_by_telegram": resent,
+            "stored": updates,
+            "unfinished": left,
+        },
+        "lost": messages["lost"],
+        "doubled": messages["duplicated"],
+        "private_chat_repeats": messages["private_chat_repeats"],
+        "out_of_order_chats": out_of_order(world),
+        "outbox_left_undelivered": pending[OutboxStatus.PENDING] + pending[OutboxStatus.SENDING],
+        "retry_after_429": emu.counters.retry_after_issued,
+        "retry_after_429_by_cause": dict(limits.refusals),
+        "retry_after_429_earned_early": limits.early_retries,
+        "msgs_per_s": utilisation["achieved_msgs_per_s"],
+        "ceiling_msgs_per_s_for_this_mix": utilisation["max_msgs_per_s_for_this_mix"],
+        "share_of_ceiling": (
+            round(utilisation["pct_of_limits"] / 100, 3) if utilisation["pct_of_limits"] else None
+        ),
+        "limits_utilisation": utilisation,
+        "wall_s": round(end - start_at, 2),
+        "workers_startup_s": round(startup, 2),
+        "confirm_to_accepted": percentiles(
+            [o.confirmed - o.confirm_pressed for o in done if o.confirmed and o.confirm_pressed]
+        ),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "load_average_before": [round(v, 2) for v in load_before],
+            "load_average_after": [round(v, 2) for v in load_after],
+        },
+        "worker_log": str(log),
+    }
+
+
+async def queue_backlog(database_url: str, world: World, count: int) -> None:
+    """`count` plain notices to the residents in turn, queued in one transaction (as a digest
+    or a deadline sweep would queue many at once)."""
+    engine = database.create_engine(database_url)
+    try:
+        async with UnitOfWork(database.session_factory(engine)) as uow:
+            for index in range(count):
+                person = world.people[index % len(world.people)]
+                await enqueue(
+                    uow=uow,
+                    chat_id=person.private_chat.id,
+                    notice=Digest(f"通知{index}"),
+                    audience=Audience.DISPATCH,
+                    commit=False,
+                )
+            await uow.commit()
+    finally:
+        await engine.dispose()
+
+
+def out_of_order(world: World) -> int:
+    """Residents' chats where the bot's words came out of the intake's order: the 已受理 notice
+    (from the outbox) before the summary it confirms (from a handler)."""
+    count = 0
+    for person in world.people:
+        said = [
+            m.text or m.caption or "" for m in world.emu.messages(person.private_chat) if m.from_bot
+        ]
+        summary = next((i for i, t in enumerate(said) if "请核对" in t or "已提交" in t), None)
+        accepted = next((i for i, t in enumerate(said) if "已受理" in t), None)
+        count += summary is not None and accepted is not None and accepted < summary
+    return count
+
+
+async def inbox_counts(database_url: str) -> tuple[int, int]:
+    """Updates stored in the inbox, and how many of them were never finished."""
+    engine = database.create_engine(database_url)
+    uow = UnitOfWork(database.session_factory(engine))
+    try:
+        async with uow:
+            stored = len((await uow.session.exec(select(InboundUpdate.update_id))).all())
+            left = len(await unfinished(uow=uow))
+    finally:
+        await engine.dispose()
+    return stored, left
+
+
 @contextlib.contextmanager
 def fresh_database(kind: str) -> Iterator[str]:
     """A migrated, empty database URL; removed afterwards."""
@@ -1128,7 +1358,9 @@ def parse(argv: list[str] | None = None) -> Options:
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--limits", choices=["on", "off"], default="off")
     parser.add_argument("--classifier", choices=["model", "fake"], default="model")
-    parser.add_argument("--photos", type=float, default=0.25, help="share sending one photo")
+    parser.add_argument(
+        "--photos", type=float, help="share sending one photo (0.25; with --workers 0)"
+    )
     parser.add_argument("--think", type=float, default=0.0, help="seconds before each answer")
     parser.add_argument("--bot-process", choices=["separate", "same"], default="separate")
     parser.add_argument("--timeout", type=float, help="seconds; default 120 + 2 per resident")
@@ -1138,15 +1370,26 @@ def parse(argv: list[str] | None = None) -> Options:
     parser.add_argument(
         "--count-sql", action="store_true", help="count the bot's transactions and statements"
     )
+    parser.add_argument("--workers", type=int, default=0, help="webhook workers (PostgreSQL)")
+    parser.add_argument("--kill-one", action="store_true", help="SIGKILL a worker mid-run")
+    parser.add_argument("--redeliver", type=float, default=0.0, help="share of updates re-sent")
+    parser.add_argument(
+        "--backlog", type=int, default=0, help="notices queued to the residents at the start"
+    )
     args = parser.parse_args(argv)
     if args.residents < 1:
         parser.error("--residents must be at least 1")
+    photos = (0.0 if args.workers else 0.25) if args.photos is None else args.photos
+    if args.workers and args.database != "postgres":
+        parser.error("--workers runs on PostgreSQL only (--database postgres)")
+    if (args.kill_one or args.redeliver or "per-process-pace" in args.what_if) and not args.workers:
+        parser.error("--kill-one, --redeliver and per-process-pace go with --workers")
     return Options(
         residents=args.residents,
         database=args.database,
         limits=args.limits == "on",
         classifier=args.classifier,
-        photos=min(1.0, max(0.0, args.photos)),
+        photos=min(1.0, max(0.0, photos)),
         think=max(0.0, args.think),
         separate=args.bot_process == "separate",
         timeout=args.timeout or 120 + 2 * args.residents,
@@ -1154,6 +1397,10 @@ def parse(argv: list[str] | None = None) -> Options:
         what_if=tuple(dict.fromkeys(args.what_if)),
         profile=args.profile,
         count_sql=args.count_sql,
+        workers=max(0, args.workers),
+        kill_one=args.kill_one,
+        redeliver=min(1.0, max(0.0, args.redeliver)),
+        backlog=max(0, args.backlog) if args.workers else 0,
     )
 
 
@@ -1163,7 +1410,7 @@ def main(argv: list[str] | None = None) -> None:
     options = parse(argv)
     quiet_logging()
     with fresh_database(options.database) as url:
-        result = asyncio.run(run(options, url))
+        result = asyncio.run(run_workers(options, url) if options.workers else run(options, url))
     print(json.dumps(result, ensure_ascii=False, indent=2))
 
 

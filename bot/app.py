@@ -11,7 +11,13 @@ from datetime import timedelta
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
-from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, BaseUpdateProcessor
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    BaseRateLimiter,
+    BaseUpdateProcessor,
+    ExtBot,
+)
 from telegram.request import BaseRequest
 
 from admin import members, staff, supervision
@@ -28,6 +34,7 @@ from classifiers.artifact import load_model
 from classifiers.model import Classifier, RoutingModel
 from delivery.pacing import FloodLimits
 from delivery.sender import OutboxSender
+from delivery.shared_pace import SharedPace
 from storage import database
 from storage.district import District, read_district
 from storage.inbox import ChatTurns
@@ -72,6 +79,8 @@ SENDER_STOP_SECONDS = 30
 CHAT_TURNS = 16  # chats a webhook worker on PostgreSQL handles at once, a connection each
 POLLING_KEY = "minyi.polling"  # set before post_init by whoever polls: this worker is the poller
 HEALTH_KEY = "minyi.health"
+PACE_KEY = "minyi.pace"
+PACE_CONNECTIONS = 4  # a reservation holds one for a single statement
 ClassifierLoader = Callable[[Settings, District], Classifier]
 
 
@@ -108,13 +117,15 @@ def build_application(
     rate_limiter: BaseRateLimiter[Any] | None = None,
     update_processor: BaseUpdateProcessor | None = None,
     health: HealthPort | None = None,
+    shared_pace: bool = True,
 ) -> Application:  # type: ignore[type-arg]
     """Build the bot. Nothing touches the network or the database until it starts.
 
     Without a rate limiter it gets `FloodLimits`; without an update processor, updates of one
     chat are handled in order (`PerChatUpdateProcessor`). Updates pass through the inbox
     (`InboxQueue`): stored before they are confirmed to Telegram, processed once. With `health`
-    the worker answers `GET /healthz` on that port (bot/health.py).
+    the worker answers `GET /healthz` on that port (bot/health.py). Webhook workers on
+    PostgreSQL pace the bot together (delivery/shared_pace.py) unless `shared_pace` is off.
     """
     if rate_limiter is None:
         rate_limiter = FloodLimits(max_retries=HANDLER_RETRIES)
@@ -133,7 +144,11 @@ def build_application(
         .concurrent_updates(update_processor)
         .update_queue(inbox)
         .job_queue(LeaderJobQueue())  # jobs run on one worker at a time (bot/leadership.py)
-        .post_init(_post_init(settings, district, classifier_loader, run_sender, run_jobs, health))
+        .post_init(
+            _post_init(
+                settings, district, classifier_loader, run_sender, run_jobs, health, shared_pace
+            )
+        )
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
     )
@@ -159,9 +174,23 @@ def _post_init(
     run_sender: bool,
     run_jobs: bool,
     health: HealthPort | None = None,
+    shared_pace: bool = True,
 ) -> Callable[[Application], Any]:  # type: ignore[type-arg]
     async def post_init(application: Application) -> None:  # type: ignore[type-arg]
         engine = database.create_engine(settings.database_url)
+        limiter = application.bot.rate_limiter if isinstance(application.bot, ExtBot) else None
+        if (
+            shared_pace
+            and isinstance(limiter, FloodLimits)
+            and not application.bot_data.get(POLLING_KEY)
+            and not database.is_sqlite(settings.database_url)
+        ):  # webhook workers on PostgreSQL: one pace for all of them
+            limiter.shared = application.bot_data[PACE_KEY] = SharedPace(
+                database.create_engine(
+                    settings.database_url, pool_size=PACE_CONNECTIONS, max_overflow=0
+                ),
+                connections=PACE_CONNECTIONS,
+            )
         classifier = await asyncio.to_thread(loader, settings, district)
         office_hours = parse_office_hours(settings.office_hours)
         calendar = WorkingCalendar(office_hours, settings.tz)
@@ -352,3 +381,6 @@ async def _post_shutdown(application: Application) -> None:  # type: ignore[type
         inbox = application.update_queue
         if isinstance(inbox, InboxQueue) and inbox.turns is not None:
             await inbox.turns.engine.dispose()
+        pace = application.bot_data.get(PACE_KEY)
+        if isinstance(pace, SharedPace):
+            await pace.close()

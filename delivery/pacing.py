@@ -37,7 +37,9 @@ answer. createForumTopic is never repeated here (a second topic would stay): the
 one topic per ticket by itself.
 
 Handlers and the outbox sender share one instance (it is the Application's), so together they
-stay inside the limits.
+stay inside the limits. Webhook workers on PostgreSQL also share the buckets through the
+database: `FloodLimits.shared` (delivery/shared_pace.py) is asked for each message's slot once
+the worker's own tokens are spent, and told of every 429.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ import math
 import time
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
@@ -64,6 +66,7 @@ __all__ = [
     "RETRY_BUDGET",
     "TRANSIENT_RETRIES",
     "FloodLimits",
+    "SharedLimits",
 ]
 
 log = logging.getLogger(__name__)
@@ -120,6 +123,42 @@ PAUSE_MARGIN = 0.1  # seconds added to a retry_after, so the next try lands afte
 Result = bool | dict[str, Any] | list[dict[str, Any]]
 
 
+class SharedLimits(Protocol):
+    """Buckets shared with the bot's other workers (delivery/shared_pace.py)."""
+
+    async def reserve(
+        self,
+        chat: int | str | None,
+        messages: int,
+        *,
+        chat_rate: tuple[float, float],
+        overall_rate: tuple[float, float],
+        patience: float | None,
+    ) -> float | None:
+        """Wait for the message's shared slot; the seconds beyond ``patience`` if too far."""
+
+    async def pause(
+        self,
+        chat: int | str | None,
+        seconds: float,
+        *,
+        every_chat: bool,
+        chat_rate: tuple[float, float],
+        overall_rate: tuple[float, float],
+    ) -> None:
+        """Keep a 429's pause for every worker."""
+
+    async def settle(
+        self,
+        chat: int | str | None,
+        messages: int,
+        *,
+        chat_rate: tuple[float, float],
+        took: float,
+    ) -> None:
+        """The answer came back ``took`` seconds after the message left."""
+
+
 class FloodLimits(BaseRateLimiter[int]):
     """Overall, per-group and per-private-chat token buckets; retries a 429 per chat, and a
     transient failure with backoff (see the module's docstring for what is repeated).
@@ -147,6 +186,8 @@ class FloodLimits(BaseRateLimiter[int]):
         )
         self._overall_turn = asyncio.Lock()  # messages waiting for the bot's tokens, in order
         self._answered = asyncio.Event()  # a message in flight was answered
+        self._overall_rate = overall
+        self.shared: SharedLimits | None = None  # set by the composition root (webhook workers)
         self._group_rate = group
         self._private_rate = private
         self._chats: dict[int | str, _ChatBucket] = {}
@@ -204,17 +245,41 @@ class FloodLimits(BaseRateLimiter[int]):
                 idle = self._idle(chat)
                 bucket = self._chat_bucket(chat) if messages and chat is not None else None
                 await self._spend(bucket, messages)
+                if self.shared is not None and messages:
+                    try:
+                        beyond = await self.shared.reserve(
+                            chat,
+                            messages,
+                            chat_rate=self._chat_rate(chat),
+                            overall_rate=self._overall_rate,
+                            patience=None if retries else MAX_QUIET_WAIT,
+                        )
+                    except BaseException:
+                        self._give_back(messages)  # never left: the bot's tokens are free again
+                        raise
+                    if beyond is not None:
+                        self._give_back(messages)
+                        raise RetryAfter(retry_after=timedelta(seconds=math.ceil(beyond)))
                 if self._paused_for(chat, messages) > 0:
                     if messages and self._overall is not None:
                         self._overall.answered(self._clock(), messages)  # the bot's stay spent
                         self._answered.set()
                     continue  # … or while it waited for its tokens
                 tries += 1
+                left = self._clock()
                 try:
                     return await callback(*args, **kwargs)
                 except RetryAfter as error:
                     # Recorded before the next request of this chat gets its turn.
                     self._pause(chat, _seconds(error.retry_after), every_chat=idle)
+                    if self.shared is not None:
+                        await self.shared.pause(
+                            chat,
+                            _seconds(error.retry_after) + PAUSE_MARGIN,
+                            every_chat=idle,
+                            chat_rate=self._chat_rate(chat),
+                            overall_rate=self._overall_rate,
+                        )
                     failure = error
                 except (BadRequest, NetworkError) as error:
                     failure = error
@@ -225,6 +290,13 @@ class FloodLimits(BaseRateLimiter[int]):
                     if messages and self._overall is not None:
                         self._overall.answered(answered, messages)
                         self._answered.set()
+                    if self.shared is not None and messages:
+                        await self.shared.settle(
+                            chat,
+                            messages,
+                            chat_rate=self._chat_rate(chat),
+                            took=answered - left,
+                        )
             if isinstance(failure, RetryAfter):
                 self.retried_after += 1
                 floods += 1
@@ -330,6 +402,17 @@ class FloodLimits(BaseRateLimiter[int]):
                     await asyncio.wait_for(self._answered.wait(), wait)
             self._overall.hold(messages)
 
+    def _give_back(self, messages: int) -> None:
+        """Messages that held the bot's tokens but will not leave: free them uncounted."""
+        if messages and self._overall is not None:
+            self._overall.release(messages)
+            self._answered.set()
+
+    def _chat_rate(self, chat: int | str | None) -> tuple[float, float]:
+        if chat is None:
+            return (0.0, 1.0)
+        return self._group_rate if isinstance(chat, str) or chat < 0 else self._private_rate
+
     def _chat_bucket(self, chat: int | str) -> _ChatBucket | None:
         bucket = self._chats.get(chat)
         if bucket is None:
@@ -409,6 +492,10 @@ class _BotBucket:
     def hold(self, count: int) -> None:
         """``count`` messages leave now (after :meth:`wait` said yes)."""
         self.in_flight += count
+
+    def release(self, count: int) -> None:
+        """They did not leave after all (the shared pace said later): nothing to count."""
+        self.in_flight -= count
 
     def answered(self, now: float, count: int) -> None:
         """Their answer came back (or they failed): count them as taken at ``now``."""

@@ -577,3 +577,13 @@ class Lease(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=32)
     worker: str | None = Field(default=None, max_length=64)
     since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class PaceSlot(SQLModel, table=True):
+    """One of Telegram's buckets shared by the webhook workers on PostgreSQL: the bot's ('*')
+    or a chat's, as the time its next message is theoretically due (storage/pace.py)."""
+
+    __tablename__ = "pace"
+
+    key: str = Field(primary_key=True, max_length=32)  # '*' or the chat id
+    tat: datetime = Field(sa_type=UTCDateTime)

@@ -24,7 +24,7 @@ POSTGRES_ADMIN_DSN = os.environ.get(
     "MINYI_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
 )
 TABLES = (
-    "inbound_updates, workers, leases, "
+    "inbound_updates, workers, leases, pace, "
     "outbox, topic_claims, ticket_messages, ticket_events, labelled_examples, direct_answers, "
     "knowledge_entries, ticket_cohandlers, tickets, reply_templates, residents, members, "
     "ticket_counters, conversations, job_runs, member_audit, departments, visits, themes"

@@ -6,6 +6,9 @@
     python tests/e2e/bot_process.py run DATABASE_URL BASE_URL TOKEN PORT PUBLIC_URL  # webhook
     python tests/e2e/bot_process.py run DATABASE_URL BASE_URL TOKEN PORT PUBLIC_URL HEALTH_PORT
 
+With MINYI_BENCH_LOCAL_PACE=1 a webhook worker paces itself alone (no shared buckets), to
+measure what the shared pace buys; with MINYI_BENCH_CLASSIFIER=spread it routes with
+benchmarks/intake.py's fake classifier (reports spread over every department) instead.
 Run from a checkout's root with that checkout's interpreter (the benchmark runs another
 worktree's code this way, to measure before and after); the classifier is the keyword fake.
 """
@@ -21,10 +24,11 @@ from typing import Any
 
 sys.path.insert(0, os.getcwd())  # the checkout being run, for tests.fakes
 
-from admin.settings import load_settings
+from admin.settings import Settings, load_settings
 from bot.app import HealthPort, Webhook, build_application, running
+from classifiers.model import Classifier
 from storage import database
-from storage.district import bind_department, load_departments, read_district
+from storage.district import District, bind_department, load_departments, read_district
 from storage.members import add_member
 from storage.models import Audience, Role
 from storage.notices import Digest
@@ -88,9 +92,20 @@ async def serve(
     settings = load_settings(
         database_url=url, telegram_api_base_url=base_url, telegram_bot_token=token
     )
-    classifier = KeywordClassifier()
+    keywords = KeywordClassifier()
+
+    def classifier(settings: Settings, district: District) -> Classifier:
+        if os.environ.get("MINYI_BENCH_CLASSIFIER") != "spread":
+            return keywords
+        from benchmarks.intake import fake_loader
+
+        return fake_loader(settings, district)
+
     application = build_application(
-        settings, classifier_loader=lambda s, d: classifier, health=health
+        settings,
+        classifier_loader=classifier,
+        health=health,
+        shared_pace=os.environ.get("MINYI_BENCH_LOCAL_PACE") != "1",
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

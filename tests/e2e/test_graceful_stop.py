@@ -22,10 +22,8 @@ from storage.inbox import unfinished
 from storage.models import InboundUpdate, OutboxMessage, OutboxStatus, Worker
 from storage.unit_of_work import UnitOfWork
 from tests.e2e.bot_process import queue
+from tests.e2e.fleet import Balancer, free_port, round_robin, webhook_worker
 from tests.e2e.test_crashes import SETTLE, _district, _outbox_settled, doubled, said
-from tests.e2e.test_webhook import free_port
-from tests.e2e.test_webhook_workers import Balancer, round_robin
-from tests.e2e.test_worker_crash import webhook_worker
 
 NOTICES = 5
 

@@ -29,7 +29,7 @@ from storage import database
 from storage.outbox import pending_count
 from storage.unit_of_work import UnitOfWork
 from tests.command_line import Minyi
-from tests.e2e.test_webhook import free_port
+from tests.e2e.fleet import free_port
 from tests.fakes import KeywordClassifier
 
 WAIT = 30.0

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from admin.settings import load_settings
@@ -14,14 +12,8 @@ from sandbox.walks import has, walk_intake
 from storage.database import session_factory
 from storage.district import bind_department
 from storage.unit_of_work import UnitOfWork
+from tests.e2e.fleet import free_port
 from tests.fakes import KeywordClassifier
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 async def test_a_report_in_webhook_mode(engine: AsyncEngine, db_url: str) -> None:

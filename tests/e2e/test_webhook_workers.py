@@ -5,97 +5,35 @@ each update's effect happens once and every chat's answers come in order."""
 from __future__ import annotations
 
 import asyncio
-import itertools
-from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
+from contextlib import AsyncExitStack
 
-import httpx
 import pytest
-import tornado.httpserver
-import tornado.web
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
-from telegram.ext import Application
+from telegram.ext import Application, ExtBot
 
 from admin.settings import load_settings
 from bot.app import Webhook, build_application, running
 from bot.inbox import InboxQueue
+from delivery.pacing import FloodLimits
+from delivery.shared_pace import SharedPace
 from emulator import Emulator, EmulatorServer, Limits, Message, Person
 from sandbox.walks import has, walk_intake
 from storage.database import session_factory
 from storage.district import bind_department
 from storage.inbox import unfinished
 from storage.members import add_member
-from storage.models import Role, Ticket
+from storage.models import Audience, Role, Ticket
+from storage.notices import Digest
+from storage.outbox import enqueue
 from storage.unit_of_work import UnitOfWork
-from tests.e2e.test_webhook import free_port
+from tests.e2e.fleet import Balancer, free_port, round_robin
+from tests.e2e.test_delivery import texts_in
 from tests.fakes import KeywordClassifier
 
 WORKERS = 3
 RESIDENTS = 4
 SECRET = "s3cret"
-
-
-@dataclass
-class Balancer:
-    """Each request to the next upstream in turn, skipping one that refuses the connection (as
-    a proxy's passive health check does); `answered(upstream)` runs after each 2xx."""
-
-    upstreams: list[str]
-    answered: Callable[[str], None] = lambda upstream: None
-    turn: itertools.count[int] = field(default_factory=itertools.count)
-
-
-class _Forward(tornado.web.RequestHandler):
-    def initialize(self, balancer: Balancer, client: httpx.AsyncClient) -> None:
-        self.balancer = balancer
-        self.client = client
-
-    def check_xsrf_cookie(self) -> None:
-        """Telegram sends no cookie."""
-
-    async def post(self) -> None:
-        headers = {
-            k: v
-            for k, v in self.request.headers.items()
-            if k.lower() in ("content-type", "x-telegram-bot-api-secret-token")
-        }
-        upstreams = self.balancer.upstreams
-        first = next(self.balancer.turn)
-        for i in range(len(upstreams)):
-            upstream = upstreams[(first + i) % len(upstreams)]
-            try:
-                answer = await self.client.post(
-                    upstream, content=self.request.body, headers=headers
-                )
-            except httpx.ConnectError:
-                continue
-            except httpx.HTTPError:
-                break
-            self.set_status(answer.status_code)
-            self.write(answer.content)
-            if answer.is_success:
-                self.balancer.answered(upstream)
-            return
-        self.set_status(502)
-
-
-@asynccontextmanager
-async def round_robin(balancer: Balancer) -> AsyncIterator[str]:
-    """A reverse proxy on loopback balancing per request (see `Balancer`)."""
-    port = free_port()
-    async with httpx.AsyncClient(timeout=30) as client:
-        app = tornado.web.Application(
-            [(r"/telegram", _Forward, {"balancer": balancer, "client": client})]
-        )
-        server = tornado.httpserver.HTTPServer(app)
-        server.listen(port, address="127.0.0.1")
-        try:
-            yield f"http://127.0.0.1:{port}/telegram"
-        finally:
-            server.stop()
-            await server.close_all_connections()
 
 
 async def test_three_webhook_workers_behind_a_round_robin_proxy(
@@ -183,3 +121,65 @@ async def test_three_webhook_workers_behind_a_round_robin_proxy(
         tickets = (await uow.session.exec(select(Ticket.number))).all()
         assert await unfinished(uow=uow) == []
     assert sorted(tickets) == sorted(numbers)  # one ticket per report
+
+
+async def test_three_webhook_workers_keep_one_pace_and_earn_no_429(
+    engine: AsyncEngine, db_url: str
+) -> None:
+    # Telegram's limits enforced. Three workers each send their share of a backlog to 150
+    # residents (every worker runs a sender: alone, each would keep to 30/s and the three
+    # together to 90/s), and one resident sends four commands at once, answered by different
+    # workers (alone, each would let its own answers through at once).
+    if not db_url.startswith("postgresql"):
+        pytest.skip("several workers share one database on PostgreSQL")
+    emu = Emulator(limits=Limits())
+    people = [emu.add_user(f"居民{i}") for i in range(150)]
+    writer = emu.add_user("钱大爷")
+    async with UnitOfWork(session_factory(engine)) as uow:
+        for person in people:
+            await enqueue(
+                uow=uow,
+                chat_id=person.private_chat.id,
+                notice=Digest(f"给{person.user.first_name}的通知"),
+                audience=Audience.DISPATCH,
+                commit=False,
+            )
+        await uow.commit()
+    ports = [free_port() for _ in range(WORKERS)]
+    classifier = KeywordClassifier()
+    async with EmulatorServer(emu) as server, AsyncExitStack() as stack:
+        proxy = await stack.enter_async_context(
+            round_robin(Balancer([f"http://127.0.0.1:{port}/telegram" for port in ports]))
+        )
+        settings = load_settings(
+            database_url=db_url, telegram_api_base_url=server.base_url, telegram_bot_token=emu.token
+        )
+        workers: list[Application] = []  # type: ignore[type-arg]
+        for port in ports:
+            application = build_application(settings, classifier_loader=lambda s, d: classifier)
+            hook = Webhook(url=proxy, secret=SECRET, listen="127.0.0.1", port=port)
+            workers.append(await stack.enter_async_context(running(application, webhook=hook)))
+        for command in ("/help", "/my", "/help", "/my"):
+            await writer.send_text(writer.private_chat, command)
+        await emu.wait_until(
+            lambda: (
+                all(texts_in(p.private_chat) for p in people)
+                and len(texts_in(writer.private_chat)) >= 4
+            ),
+            timeout=120,
+        )
+        limiters = [w.bot.rate_limiter for w in workers if isinstance(w.bot, ExtBot)]
+        paces = [
+            limiter.shared
+            for limiter in limiters
+            if isinstance(limiter, FloodLimits) and isinstance(limiter.shared, SharedPace)
+        ]
+        shared = [pace.reserved for pace in paces]
+        outages = sum(pace.outages for pace in paces)  # fell back to their own limits
+    await emu.close()
+    assert len(shared) == WORKERS
+    assert all(shared)  # every worker sent at slots of the shared buckets
+    assert emu.counters.retry_after_issued == 0, (emu.limits.refusals, outages)
+    for person in people:
+        assert texts_in(person.private_chat) == [f"给{person.user.first_name}的通知"]
+    assert len(texts_in(writer.private_chat)) == 4

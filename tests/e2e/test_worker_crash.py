@@ -8,8 +8,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -21,33 +19,8 @@ from storage.database import session_factory
 from storage.inbox import unfinished
 from storage.models import Ticket
 from storage.unit_of_work import UnitOfWork
-from tests.e2e.test_crashes import HARNESS, ROOT, SETTLE, _district, doubled, said
-from tests.e2e.test_webhook import free_port
-from tests.e2e.test_webhook_workers import Balancer, round_robin
-
-
-async def webhook_worker(
-    server: EmulatorServer, db_url: str, port: int, public: str, log: Path
-) -> asyncio.subprocess.Process:
-    """A webhook worker in a process of its own, once it serves."""
-    with log.open("ab") as err:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            str(HARNESS),
-            "run",
-            db_url,
-            server.base_url,
-            server.emulator.token,
-            str(port),
-            public,
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=err,
-        )
-    assert process.stdout is not None
-    ready = await asyncio.wait_for(process.stdout.readline(), SETTLE)
-    assert ready.strip() == b"ready", ready
-    return process
+from tests.e2e.fleet import Balancer, free_port, round_robin, webhook_worker
+from tests.e2e.test_crashes import SETTLE, _district, doubled, said
 
 
 async def test_a_killed_webhook_workers_updates_are_finished_by_the_others(
