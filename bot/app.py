@@ -18,7 +18,7 @@ from admin.context import SERVICES_KEY
 from admin.settings import Settings
 from bot import collectors, errors, residents
 from bot.health import HealthServer
-from bot.inbox import InboxKeeper, InboxQueue
+from bot.inbox import InboxKeeper, InboxQueue, store_batches
 from bot.services import Services
 from bot.updates import PerChatUpdateProcessor
 from classifiers import segmentation
@@ -198,6 +198,8 @@ def _post_init(
                     ),
                     slots=CHAT_TURNS,
                 )
+            if polling and application.updater is not None:  # a batch a transaction
+                store_batches(application.updater, inbox)
             keeper = InboxKeeper(
                 svc,
                 inbox,

@@ -44,6 +44,7 @@ from storage.errors import InvalidInput, RateLimited
 from storage.routing import decide
 from storage.themes import current_theme
 from storage.tickets import MAX_TEXT_CHARS, Draft, ResidentRef, open_ticket
+from storage.unit_of_work import UnitOfWork
 
 INTAKE = "intake"
 PREDICTION = "prediction"  # the model's guess for the draft's text, made at the summary
@@ -73,7 +74,12 @@ def conversation_key(update: Update) -> str:
 async def get_state(svc: Services, update: Update) -> ConversationState:
     """The resident's saved conversation state."""
     async with svc.uow() as uow:
-        return await load_state(uow=uow, name=INTAKE, key=conversation_key(update))
+        return await read_state(uow, update)
+
+
+async def read_state(uow: UnitOfWork, update: Update) -> ConversationState:
+    """`get_state` inside the caller's unit of work (read with what else it needs)."""
+    return await load_state(uow=uow, name=INTAKE, key=conversation_key(update))
 
 
 async def put_state(svc: Services, update: Update, state: ConversationState) -> None:
@@ -178,11 +184,12 @@ async def summary(
         if data.get("address")
         else (texts.PLACE_PIN if pinned else texts.NO_PLACE)
     )
-    async with svc.uow() as uow:
+    async with svc.uow() as uow:  # the month's theme, read and saved with the summary
         theme = await current_theme(uow=uow, day=datetime.now(svc.tz).date())
-    if data.get("theme") and data["theme"] != theme:
-        data.pop("theme")  # the month's theme changed meanwhile
-    await _save(svc, update, state, CONFIRM)
+        if data.get("theme") and data["theme"] != theme:
+            data.pop("theme")  # the month's theme changed meanwhile
+        state.state = CONFIRM
+        await save_state(uow=uow, name=INTAKE, key=conversation_key(update), state=state)
     body = texts.SUMMARY.format(
         text=data["text"],
         place=place,

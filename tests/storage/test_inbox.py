@@ -14,11 +14,13 @@ from sqlmodel import col, select
 from storage.conversations import ConversationState, load_state, save_state
 from storage.database import session_factory
 from storage.inbox import (
+    Arrived,
     ChatTurns,
     finish,
     mark_processed,
     processing,
     receive,
+    receive_all,
     take_over,
     unfinished,
     unprocessed,
@@ -62,6 +64,24 @@ async def test_an_update_sent_again_is_stored_once(uow: UnitOfWork) -> None:
         await finish(uow=uow, update_id=10)
     assert not await _receive(uow, 10)  # still known once processed
     assert await _waiting(uow) == []
+
+
+async def test_a_batch_is_stored_in_one_transaction_and_its_resends_are_told_apart(
+    uow: UnitOfWork,
+) -> None:
+    assert await _receive(uow, 11)
+    async with uow:
+        fresh = await receive_all(
+            uow=uow,
+            updates=[Arrived(n, 77, _update(n)) for n in (11, 12, 13)],
+            worker="a",
+            finished=[11],
+            now=NOW,
+        )
+    assert fresh == {12, 13}  # 11 was stored before: a re-send
+    assert await _waiting(uow) == [12, 13]  # 11 finished in the same transaction
+    async with uow:
+        assert await receive_all(uow=uow, updates=[], worker="a") == set()
 
 
 async def test_the_handlers_commit_marks_its_update_with_its_effects(uow: UnitOfWork) -> None:

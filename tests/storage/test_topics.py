@@ -60,8 +60,7 @@ async def settle(uow: UnitOfWork, ticket_id: int, thread_id: int) -> int:
 async def topics(uow: UnitOfWork, ticket_id: int) -> tuple[tuple[int, int], ...]:
     async with uow:
         found = await ticket_topics(uow=uow, ticket_id=ticket_id)
-    assert found is not None
-    return found.topics
+    return found.topics if found is not None else ()  # None: no topic yet
 
 
 async def number_of_thread(uow: UnitOfWork, thread_id: int) -> str | None:
