@@ -39,7 +39,13 @@ from bot.understanding import (
     small_talk,
 )
 from classifiers.model import Prediction
-from storage.conversations import ConversationState, consume_state, load_state, save_state
+from storage.conversations import (
+    ConversationState,
+    consume_state,
+    load_state,
+    read_together,
+    save_state,
+)
 from storage.errors import InvalidInput, RateLimited
 from storage.routing import decide
 from storage.themes import current_theme
@@ -47,6 +53,7 @@ from storage.tickets import MAX_TEXT_CHARS, Draft, ResidentRef, open_ticket
 from storage.unit_of_work import UnitOfWork
 
 INTAKE = "intake"
+read_together(INTAKE)  # a chat's conversations are read at once
 PREDICTION = "prediction"  # the model's guess for the draft's text, made at the summary
 DESCRIBE, PLACE, CONFIRM, PHOTOS, PHONE, PHONE_OK, EDIT = (
     "describe",

@@ -48,7 +48,14 @@ from storage.outbox import (
     ticket_card_message,
     ticket_topics,
 )
-from storage.topics import Creation, TopicClaimed, claim_topic, settle_topic
+from storage.topics import (
+    Creation,
+    GroupPlace,
+    TopicClaimed,
+    claim_topic,
+    group_places,
+    settle_topic,
+)
 from storage.unit_of_work import UnitOfWork
 from storage.vocabulary import status_name
 
@@ -100,6 +107,7 @@ class OutboxSender:
         self._stop = asyncio.Event()
         self._in_flight: dict[asyncio.Task[None], int] = {}  # task → outbox row id
         self._acks: list[Ack] = []  # sent, recorded with the next claim
+        self._places: dict[int, GroupPlace] = {}  # row id → where in its group, read with it
         self._acked = asyncio.Event()  # an ack is waiting (wakes `_drain`)
 
     @property
@@ -142,6 +150,7 @@ class OutboxSender:
         try:
             async with self.services.uow() as uow:
                 topics = await self._record(uow, acks)
+                items: list[OutboxItem] = []
                 if room > 0:
                     items = await claim_due(
                         uow=uow,
@@ -149,10 +158,10 @@ class OutboxSender:
                         lease=self.services.outbox_lease,
                         skip=set(self._in_flight.values()),
                         worker=self.services.worker_id,
+                        commit=False,
                     )
-                else:
-                    items = []
-                    await uow.commit()
+                    await self._read_places(uow, items)
+                await uow.commit()
         except Exception as error:
             for ack in acks:  # its task fails: the row is sent again after the lease, once
                 if not ack.recorded.done():
@@ -170,8 +179,26 @@ class OutboxSender:
             task.add_done_callback(self._finished)
         return len(items)
 
+    async def _read_places(self, uow: UnitOfWork, items: list[OutboxItem]) -> None:
+        """Where in their groups the claimed messages about tickets go, read with the claim."""
+        about = [i for i in items if i.audience != Audience.RESIDENT and i.ticket_id is not None]
+        places = await group_places(
+            uow=uow,
+            pairs=[(i.ticket_id, i.chat_id) for i in about if i.ticket_id is not None],
+            cards_for=[
+                (i.ticket_id, i.chat_id)
+                for i in about
+                if i.ticket_id is not None and not isinstance(i.notice, TicketCard)
+            ],
+        )
+        for item in about:
+            if item.ticket_id is not None:
+                self._places[item.id] = places[(item.ticket_id, item.chat_id)]
+
     def _finished(self, task: asyncio.Task[None]) -> None:
-        self._in_flight.pop(task, None)
+        row = self._in_flight.pop(task, None)
+        if row is not None:
+            self._places.pop(row, None)
         if not task.cancelled() and task.exception() is not None:
             log.error("outbox delivery crashed", exc_info=task.exception())
         self.services.kick_outbox()  # the chat's next message may be due now
@@ -372,6 +399,13 @@ class OutboxSender:
         """Where in a group a ticket's message goes: its forum topic, or a reply to its card."""
         if item.audience == Audience.RESIDENT or item.ticket_id is None:
             return None, None
+        known = self._places.pop(item.id, None)
+        if known is not None:  # read with the claim
+            if not known.forum:
+                return None, (None if isinstance(item.notice, TicketCard) else known.card)
+            if known.thread_id is not None:
+                return known.thread_id, None
+            return await self._topic(item), None
         async with self.services.uow() as uow:  # the group, and its topic or card, together
             department = await department_for_chat(uow=uow, chat_id=item.chat_id)
             if department is not None and department.is_forum:

@@ -26,7 +26,13 @@ class ConversationState:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-NAMES: set[str] = set()  # every conversation name loaded so far: one key's are read together
+NAMES: set[str] = set()  # the conversations a key may have: read together (`read_together`)
+
+
+def read_together(*names: str) -> None:
+    """Declare conversation names (at import): while an update is handled, `load_state` reads
+    every declared name under the key at once."""
+    NAMES.update(names)
 
 
 def _copy(state: ConversationState) -> ConversationState:

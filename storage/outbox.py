@@ -194,6 +194,7 @@ async def claim_due(
     now: datetime | None = None,
     skip: Collection[int] = (),
     worker: str | None = None,
+    commit: bool = True,
 ) -> list[OutboxItem]:
     """Claim messages that are due (or whose sender vanished mid-delivery), oldest first.
 
@@ -272,7 +273,8 @@ async def claim_due(
                 attempts=row.attempts + 1,
             )
         )
-    await uow.commit()
+    if commit:  # else the caller commits (reading what it needs for the claimed rows first)
+        await uow.commit()
     return items
 
 
