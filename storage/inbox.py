@@ -175,12 +175,15 @@ async def finish_all(
 async def take_over(
     *, uow: UnitOfWork, worker: str, now: datetime | None = None, limit: int = 500
 ) -> list[Waiting]:
-    """Claim the unfinished updates of dead workers, oldest first, for `worker` to finish."""
+    """Claim the unfinished updates of dead workers, oldest first, for `worker` to finish.
+    Never `worker`'s own: it is alive, even when its last beat looks old (a beat that waited
+    for a connection behind busy handlers records the time it was asked for)."""
     now = now or utcnow()
     query = (
         select(InboundUpdate)
         .where(
             col(InboundUpdate.finished_at).is_(None),
+            col(InboundUpdate.worker) != worker,
             held_by_the_dead(InboundUpdate.worker, now),
         )
         .order_by(col(InboundUpdate.update_id))

@@ -124,6 +124,19 @@ async def test_a_dead_workers_updates_are_taken_over_once(uow: UnitOfWork) -> No
     assert [w.update_id for w in again] == [22, 23]  # b never registered: dead, taken by c
 
 
+async def test_a_worker_whose_beat_looks_old_never_takes_its_own_updates_over(
+    uow: UnitOfWork,
+) -> None:
+    async with uow:
+        await register_worker(uow=uow, worker="busy", poller=True, now=NOW)
+    await _receive(uow, 31, worker="busy")
+    later = NOW + DEAD_AFTER + timedelta(seconds=5)  # its beat waited behind busy handlers
+    async with uow:
+        assert await take_over(uow=uow, worker="busy", now=later) == []
+    async with uow:  # another worker does take them: "busy" looks dead
+        assert [w.update_id for w in await take_over(uow=uow, worker="other", now=later)] == [31]
+
+
 async def test_a_new_poller_replaces_the_old_one_at_once(uow: UnitOfWork) -> None:
     async with uow:
         await register_worker(uow=uow, worker="old", poller=True, now=NOW)
