@@ -9,6 +9,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
 from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, BaseUpdateProcessor
 from telegram.request import BaseRequest
@@ -70,6 +72,7 @@ SENDER_STOP_SECONDS = 30
 CHAT_TURNS = 16  # chats a webhook worker on PostgreSQL handles at once, a connection each
 POLLING_KEY = "minyi.polling"  # set before post_init by whoever polls: this worker is the poller
 HEALTH_KEY = "minyi.health"
+BEAT_ENGINE_KEY = "minyi.beat_engine"  # the heartbeat's own connection (bot/inbox.py)
 ClassifierLoader = Callable[[Settings, District], Classifier]
 
 
@@ -206,6 +209,7 @@ def _post_init(
                 application.bot,
                 poller=polling,
                 answer_again=residents.answer_again,
+                beats=_beat_sessions(application, settings.database_url),
             )
             await keeper.register()  # a new poller: the previous one's claims are free now
         if run_sender:  # first, so a backlog starts at once
@@ -330,6 +334,19 @@ async def _post_stop(application: Application) -> None:  # type: ignore[type-arg
         await asyncio.gather(keeper_task, return_exceptions=True)
 
 
+def _beat_sessions(
+    application: Application,  # type: ignore[type-arg]
+    url: str,
+) -> async_sessionmaker[AsyncSession] | None:
+    """The heartbeat's own engine, one connection (none for in-memory SQLite: another
+    connection would be another database)."""
+    if database.is_sqlite(url) and database.sqlite_file(url) is None:
+        return None
+    engine = database.create_engine(url, pool_size=1, max_overflow=0)
+    application.bot_data[BEAT_ENGINE_KEY] = engine
+    return database.session_factory(engine)
+
+
 async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
     try:
         await _post_stop(application)  # in case stop was never called
@@ -337,6 +354,9 @@ async def _post_shutdown(application: Application) -> None:  # type: ignore[type
         svc = application.bot_data.get(SERVICES_KEY)
         if isinstance(svc, Services):
             await svc.engine.dispose()
+        beats = application.bot_data.get(BEAT_ENGINE_KEY)
+        if isinstance(beats, AsyncEngine):
+            await beats.dispose()
         inbox = application.update_queue
         if isinstance(inbox, InboxQueue) and inbox.turns is not None:
             await inbox.turns.engine.dispose()

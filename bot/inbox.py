@@ -18,12 +18,15 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, cast
 
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Bot, Update
 from telegram.error import NetworkError
 from telegram.ext import Updater
 
 from bot.services import Services
 from storage.inbox import Arrived, ChatTurns, finish_all, prune, receive_all, take_over
+from storage.unit_of_work import UnitOfWork
 from storage.workers import BEAT, beat, register_worker, retire_worker
 
 __all__ = ["BatchStoringBot", "InboxKeeper", "InboxQueue", "chat_of", "store_batches"]
@@ -177,8 +180,11 @@ class InboxKeeper:
         *,
         poller: bool,
         answer_again: AnswerAgain | None = None,
+        beats: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
         self.services = services
+        # The heartbeat's own connection (a pool of one), so busy handlers cannot hold it back.
+        self.beats = beats or services.sessions
         self.queue = queue
         self.bot = bot
         self.poller = poller
@@ -245,12 +251,10 @@ class InboxKeeper:
         svc = self.services
         finished = self.queue.take_finished()
         try:
-            async with svc.uow() as uow:  # the updates finished since, with the beat
+            async with UnitOfWork(self.beats) as uow:  # the updates finished since, with it
+                alive = await beat(uow=uow, worker=svc.worker_id, commit=not finished)
                 if finished:
-                    await finish_all(
-                        uow=uow, update_ids=finished, worker=svc.worker_id, commit=False
-                    )
-                alive = await beat(uow=uow, worker=svc.worker_id)
+                    await finish_all(uow=uow, update_ids=finished, worker=svc.worker_id)
         except BaseException:
             self.queue.give_back(finished)
             raise

@@ -11,11 +11,13 @@ resident left off; a press of an old button re-sends the current step's question
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
 from telegram import (
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
@@ -23,6 +25,7 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
+from telegram.error import BadRequest
 
 from bot import texts
 from bot.knowledge import answer_question
@@ -51,6 +54,8 @@ from storage.routing import decide
 from storage.themes import current_theme
 from storage.tickets import MAX_TEXT_CHARS, Draft, ResidentRef, open_ticket
 from storage.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 INTAKE = "intake"
 read_together(INTAKE)  # a chat's conversations are read at once
@@ -517,6 +522,16 @@ async def again(update: Update, svc: Services, state: ConversationState) -> None
         await summary(update, svc, state)
 
 
+async def _ack(query: CallbackQuery, text: str | None = None, *, alert: bool = False) -> None:
+    """Answer a button press. One answered already, or too old to answer (its update was taken
+    over from a worker thought dead, that may have answered it), is still acted on: the
+    resident pressed it, and the report must be filed."""
+    try:
+        await query.answer(text, show_alert=alert)
+    except BadRequest:
+        log.info("button press %s could not be answered; acting on it anyway", query.id)
+
+
 async def on_button(update: Update, context: Context, state: ConversationState) -> None:
     """The intake's buttons; an old button re-sends the question of the step the resident is at."""
     svc = services(context)
@@ -524,7 +539,7 @@ async def on_button(update: Update, context: Context, state: ConversationState) 
     assert query is not None
     data = query.data or ""
     if data == CB_CANCEL and state.state is not None:
-        await query.answer()
+        await _ack(query)
         await _cancelled(update, svc)
         return
     valid = {
@@ -540,12 +555,12 @@ async def on_button(update: Update, context: Context, state: ConversationState) 
     }
     if state.state not in valid.get(data, ()):
         if state.state in STEPS:
-            await query.answer()
+            await _ack(query)
             await again(update, svc, state)  # the resident may never have seen the question
         else:
-            await query.answer(texts.BUTTON_EXPIRED, show_alert=True)
+            await _ack(query, texts.BUTTON_EXPIRED, alert=True)
         return
-    await query.answer()
+    await _ack(query)
     if data == CB_CONFIRM:
         await submit(update, svc, state)
     elif data == CB_EDIT:

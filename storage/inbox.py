@@ -177,14 +177,14 @@ async def take_over(
 ) -> list[Waiting]:
     """Claim the unfinished updates of dead workers, oldest first, for `worker` to finish.
     Never `worker`'s own: it is alive, even when its last beat looks old (a beat that waited
-    for a connection behind busy handlers records the time it was asked for)."""
-    now = now or utcnow()
+    for a connection behind busy handlers records the time it was asked for). A worker is
+    dead when silent for `DEAD_AFTER` by the database's clock (`now`: by that time instead)."""
     query = (
         select(InboundUpdate)
         .where(
             col(InboundUpdate.finished_at).is_(None),
             col(InboundUpdate.worker) != worker,
-            held_by_the_dead(InboundUpdate.worker, now),
+            held_by_the_dead(InboundUpdate.worker, now, dialect=uow.dialect),
         )
         .order_by(col(InboundUpdate.update_id))
         .limit(limit)

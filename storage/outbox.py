@@ -202,7 +202,7 @@ async def claim_due(
     when their lease has run out. A claim of a worker that stopped beating (storage/workers.py)
     is taken over at once; one without a worker only when its lease has run out.
     """
-    now = now or utcnow()
+    given, now = now, now or utcnow()  # the dead: by the database clock unless given
     earlier = aliased(OutboxMessage)
     query = (
         select(OutboxMessage, Ticket.number)  # the ticket's number in the same read
@@ -215,7 +215,7 @@ async def claim_due(
                 (col(OutboxMessage.status) == OutboxStatus.SENDING)
                 & or_(
                     col(OutboxMessage.claimed_at) < now - lease,
-                    held_by_the_dead(OutboxMessage.worker, now),
+                    held_by_the_dead(OutboxMessage.worker, given, dialect=uow.dialect),
                 ),
             ),
             # Only the head of each chat's queue: a chat's messages arrive in order even when
