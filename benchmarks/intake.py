@@ -78,6 +78,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import asyncpg
+import greenlet
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
@@ -335,11 +336,38 @@ class BotConfig:
     count_sql: bool = False
 
 
+PROJECT = Path(__file__).resolve().parent.parent
+OWN_PACKAGES = ("bot", "delivery", "storage", "admin")
+
+
+def sql_source() -> str:
+    """Where the running statement comes from: the outermost and innermost functions of this
+    project on the stack of the coroutine that called SQLAlchemy ("entry > storage function");
+    SQLAlchemy's async layer runs the statement in a greenlet whose parent holds that stack."""
+    current = greenlet.getcurrent()
+    frame = current.parent.gr_frame if current.parent is not None else sys._getframe(1)
+    names: list[str] = []
+    while frame is not None:
+        path = Path(frame.f_code.co_filename)
+        if (
+            path.is_relative_to(PROJECT)
+            and path.relative_to(PROJECT).parts[0] in OWN_PACKAGES
+            and path.name != "unit_of_work.py"
+        ):
+            names.append(f"{path.parent.name}/{path.stem}.{frame.f_code.co_qualname}")
+        frame = frame.f_back
+    if not names:
+        return "-"
+    return names[0] if len(names) == 1 else f"{names[-1]} > {names[0]}"
+
+
 class SqlCounter:
-    """Counts the bot's transactions and statements (``--count-sql``; diagnostics only)."""
+    """Counts the bot's transactions and statements (``--count-sql``; diagnostics only), also
+    by source (`sql_source`)."""
 
     def __init__(self) -> None:
         self.counts: Counter[str] = Counter()
+        self.by_source: defaultdict[str, Counter[str]] = defaultdict(Counter)
         self._original = database.create_engine
 
     def install(self) -> None:
@@ -358,12 +386,14 @@ class SqlCounter:
     def _counting(self, name: str) -> Callable[..., None]:
         def count(*_: Any) -> None:
             self.counts[name] += 1
+            self.by_source[sql_source()][name] += 1
 
         return count
 
     def _statement(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         verb = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "?"
         self.counts[f"statement {verb}"] += 1
+        self.by_source[sql_source()][verb] += 1
 
 
 class FakeClassifier:
@@ -457,15 +487,21 @@ async def serve_bot(
     async with running(application):
         cpu_at_ready = cpu_seconds()
         sql_at_ready = Counter(sql.counts)
+        sources_at_ready = {k: Counter(v) for k, v in sql.by_source.items()}
         ready()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), config.lifetime)
         cpu_used = cpu_seconds() - cpu_at_ready
         sender = application.bot_data.get("minyi.sender")
         sql_counts = dict(sql.counts - sql_at_ready)
+        sql_sources = {
+            source: dict(counts - sources_at_ready.get(source, Counter()))
+            for source, counts in sql.by_source.items()
+        }
     stats: dict[str, Any] = {"cpu_s": round(cpu_used, 2), "pid": os.getpid()}
     if config.count_sql:
         stats["sql"] = sql_counts
+        stats["sql_by_source"] = {k: v for k, v in sql_sources.items() if v}
     if isinstance(sender, OutboxSender):
         stats.update(sent=sender.sent, retried=sender.retried, failed=sender.failed)
     return stats
@@ -1107,6 +1143,16 @@ def report(
         "sql_per_ticket": (
             {k: round(v / len(tickets), 1) for k, v in sorted(bot_stats["sql"].items())}
             if tickets and "sql" in bot_stats
+            else None
+        ),
+        "sql_per_ticket_by_source": (
+            {
+                source: {k: round(v / len(tickets), 2) for k, v in sorted(counts.items())}
+                for source, counts in sorted(
+                    bot_stats.pop("sql_by_source").items(), key=lambda item: -sum(item[1].values())
+                )
+            }
+            if tickets and "sql_by_source" in bot_stats
             else None
         ),
         "cpu_s_emulator_and_residents": round(cpu_here, 2) if options.separate else None,

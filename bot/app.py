@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
 from telegram.ext import (
     Application,
@@ -25,7 +27,7 @@ from admin.context import SERVICES_KEY
 from admin.settings import Settings
 from bot import collectors, errors, residents
 from bot.health import HealthServer
-from bot.inbox import InboxKeeper, InboxQueue
+from bot.inbox import InboxKeeper, InboxQueue, store_batches
 from bot.leadership import LeaderJobQueue, Leadership, lead, step_down
 from bot.services import Services
 from bot.updates import PerChatUpdateProcessor
@@ -81,6 +83,7 @@ POLLING_KEY = "minyi.polling"  # set before post_init by whoever polls: this wor
 HEALTH_KEY = "minyi.health"
 PACE_KEY = "minyi.pace"
 PACE_CONNECTIONS = 4  # a reservation holds one for a single statement
+BEAT_ENGINE_KEY = "minyi.beat_engine"  # the heartbeat's own connection (bot/inbox.py)
 ClassifierLoader = Callable[[Settings, District], Classifier]
 
 
@@ -230,12 +233,15 @@ def _post_init(
                     ),
                     slots=CHAT_TURNS,
                 )
+            if polling and application.updater is not None:  # a batch a transaction
+                store_batches(application.updater, inbox)
             keeper = InboxKeeper(
                 svc,
                 inbox,
                 application.bot,
                 poller=polling,
                 answer_again=residents.answer_again,
+                beats=_beat_sessions(application, settings.database_url),
             )
             await keeper.register()  # a new poller: the previous one's claims are free now
         if run_sender:  # first, so a backlog starts at once
@@ -371,6 +377,19 @@ async def _post_stop(application: Application) -> None:  # type: ignore[type-arg
         await asyncio.gather(keeper_task, return_exceptions=True)
 
 
+def _beat_sessions(
+    application: Application,  # type: ignore[type-arg]
+    url: str,
+) -> async_sessionmaker[AsyncSession] | None:
+    """The heartbeat's own engine, one connection (none for in-memory SQLite: another
+    connection would be another database)."""
+    if database.is_sqlite(url) and database.sqlite_file(url) is None:
+        return None
+    engine = database.create_engine(url, pool_size=1, max_overflow=0)
+    application.bot_data[BEAT_ENGINE_KEY] = engine
+    return database.session_factory(engine)
+
+
 async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
     try:
         await _post_stop(application)  # in case stop was never called
@@ -378,6 +397,9 @@ async def _post_shutdown(application: Application) -> None:  # type: ignore[type
         svc = application.bot_data.get(SERVICES_KEY)
         if isinstance(svc, Services):
             await svc.engine.dispose()
+        beats = application.bot_data.get(BEAT_ENGINE_KEY)
+        if isinstance(beats, AsyncEngine):
+            await beats.dispose()
         inbox = application.update_queue
         if isinstance(inbox, InboxQueue) and inbox.turns is not None:
             await inbox.turns.engine.dispose()

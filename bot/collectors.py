@@ -52,7 +52,13 @@ from storage.collect import (
     write_off,
 )
 from storage.columns import utcnow
-from storage.conversations import ConversationState, consume_state, load_state, save_state
+from storage.conversations import (
+    ConversationState,
+    consume_state,
+    load_state,
+    read_together,
+    save_state,
+)
 from storage.errors import DomainError, IllegalTransition, PermissionDenied, TicketNotFound
 from storage.members import Actor, actor_for, collector_ids
 from storage.models import Channel
@@ -65,6 +71,7 @@ from storage.vocabulary import ANONYMOUS, CHANNEL_NAMES
 log = logging.getLogger(__name__)
 
 COLLECT = "collect"
+read_together(COLLECT)  # a chat's conversations are read at once
 CHANNEL, PERSON, ADDRESS, REQUEST, PHONE, PHONE_NUMBER, SUMMARY, ANSWER, RELAY = (
     "channel",
     "person",

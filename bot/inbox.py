@@ -15,17 +15,21 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, cast
 
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Bot, Update
 from telegram.error import NetworkError
+from telegram.ext import Updater
 
 from bot.services import Services
-from storage.inbox import ChatTurns, finish_all, prune, receive, take_over
+from storage.inbox import Arrived, ChatTurns, finish_all, prune, receive_all, take_over
+from storage.unit_of_work import UnitOfWork
 from storage.workers import BEAT, beat, register_worker, retire_worker
 
-__all__ = ["InboxKeeper", "InboxQueue", "chat_of"]
+__all__ = ["BatchStoringBot", "InboxKeeper", "InboxQueue", "chat_of", "store_batches"]
 
 log = logging.getLogger(__name__)
 
@@ -54,33 +58,46 @@ class InboxQueue(asyncio.Queue[object]):
         self.turns: ChatTurns | None = None  # several workers on PostgreSQL
         self.ignored = 0  # updates Telegram sent again, dropped
         self._done_ids: list[int] = []  # finished, recorded with the next receive or beat
+        self._stored: dict[int, bool] = {}  # stored by `store` (fresh?), not yet queued
+
+    async def store(self, updates: Sequence[Update]) -> None:
+        """Store a getUpdates batch in one transaction before it is confirmed (polling: the
+        next getUpdates confirms it); `put` then only queues them."""
+        if self.services is None or not updates:
+            return
+        fresh = await self._receive(updates)
+        for update in updates:
+            self._stored[update.update_id] = update.update_id in fresh
+
+    async def _receive(self, updates: Sequence[Update]) -> set[int]:
+        svc = self.services
+        assert svc is not None
+        finished, self._done_ids = self._done_ids, []
+        try:
+            async with svc.uow() as uow:
+                return await receive_all(
+                    uow=uow,
+                    updates=[Arrived(u.update_id, chat_of(u), u.to_dict()) for u in updates],
+                    worker=svc.worker_id,
+                    finished=finished,
+                )
+        except Exception as error:
+            self._done_ids.extend(finished)
+            # Not confirmed to Telegram, so it comes again: polling retries the same batch
+            # (python-telegram-bot's loop survives only Telegram's errors), a webhook 500s.
+            ids = ", ".join(str(u.update_id) for u in updates)
+            log.warning("could not store update %s: %s", ids, type(error).__name__)
+            raise NetworkError("the inbox is unavailable; the update will come again") from error
+        except BaseException:
+            self._done_ids.extend(finished)
+            raise
 
     async def put(self, item: object) -> None:
-        """Store an update, then queue it; one stored before is dropped."""
-        svc = self.services
-        if svc is not None and isinstance(item, Update):
-            finished, self._done_ids = self._done_ids, []
-            try:
-                async with svc.uow() as uow:
-                    fresh = await receive(
-                        uow=uow,
-                        update_id=item.update_id,
-                        chat_id=chat_of(item),
-                        payload=item.to_dict(),
-                        worker=svc.worker_id,
-                        finished=finished,
-                    )
-            except Exception as error:
-                self._done_ids.extend(finished)
-                # Not confirmed to Telegram, so it comes again: polling retries the same batch
-                # (python-telegram-bot's loop survives only Telegram's errors), a webhook 500s.
-                log.warning("could not store update %s: %s", item.update_id, type(error).__name__)
-                raise NetworkError(
-                    "the inbox is unavailable; the update will come again"
-                ) from error
-            except BaseException:
-                self._done_ids.extend(finished)
-                raise
+        """Store an update (unless `store` did), then queue it; one stored before is dropped."""
+        if self.services is not None and isinstance(item, Update):
+            fresh = self._stored.pop(item.update_id, None)
+            if fresh is None:
+                fresh = item.update_id in await self._receive([item])
             if not fresh:
                 self.ignored += 1
                 log.info("update %s arrived again; ignored", item.update_id)
@@ -102,6 +119,15 @@ class InboxQueue(asyncio.Queue[object]):
         if at_once:
             await self.flush()
 
+    def take_finished(self) -> list[int]:
+        """The updates finished and not yet recorded, for the caller to record."""
+        finished, self._done_ids = self._done_ids, []
+        return finished
+
+    def give_back(self, finished: list[int]) -> None:
+        """`take_finished`'s updates the caller could not record."""
+        self._done_ids.extend(finished)
+
     async def flush(self) -> None:
         """Record the updates finished so far."""
         if self.services is None or not self._done_ids:
@@ -115,6 +141,34 @@ class InboxQueue(asyncio.Queue[object]):
             log.exception("could not record %d finished updates", len(finished))
 
 
+class BatchStoringBot:
+    """The polling Updater's bot: each getUpdates batch is stored in one transaction
+    (`InboxQueue.store`) before the Updater queues it and the next getUpdates confirms it,
+    instead of one transaction per update. Everything else goes to the real bot."""
+
+    def __init__(self, bot: Bot, queue: InboxQueue, updater: Updater) -> None:
+        self._bot = bot
+        self._queue = queue
+        self._updater = updater
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._bot, name)
+
+    async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
+        """Fetch a batch and store it; the Updater's last call while stopping (it only
+        confirms what was queued) stores nothing: what it fetched comes again."""
+        updates = await self._bot.get_updates(*args, **kwargs)
+        if self._updater.running:
+            await self._queue.store(updates)
+        return updates
+
+
+def store_batches(updater: Updater, queue: InboxQueue) -> None:
+    """Make the polling `updater` store each batch at once (`BatchStoringBot`)."""
+    if not isinstance(updater.bot, BatchStoringBot):
+        updater.bot = cast(Bot, BatchStoringBot(updater.bot, queue, updater))
+
+
 class InboxKeeper:
     """This worker's heartbeat, and the updates of dead workers taken over and processed."""
 
@@ -126,8 +180,11 @@ class InboxKeeper:
         *,
         poller: bool,
         answer_again: AnswerAgain | None = None,
+        beats: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
         self.services = services
+        # The heartbeat's own connection (a pool of one), so busy handlers cannot hold it back.
+        self.beats = beats or services.sessions
         self.queue = queue
         self.bot = bot
         self.poller = poller
@@ -192,9 +249,15 @@ class InboxKeeper:
 
     async def _beat(self, beats: int) -> None:
         svc = self.services
-        await self.queue.flush()
-        async with svc.uow() as uow:
-            alive = await beat(uow=uow, worker=svc.worker_id)
+        finished = self.queue.take_finished()
+        try:
+            async with UnitOfWork(self.beats) as uow:  # the updates finished since, with it
+                alive = await beat(uow=uow, worker=svc.worker_id, commit=not finished)
+                if finished:
+                    await finish_all(uow=uow, update_ids=finished, worker=svc.worker_id)
+        except BaseException:
+            self.queue.give_back(finished)
+            raise
         if not alive:  # a newer poller replaced this one: keep beating as a plain worker
             log.warning("another poller started; this worker goes on without polling")
             self.poller = False

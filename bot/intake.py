@@ -11,11 +11,13 @@ resident left off; a press of an old button re-sends the current step's question
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
 from telegram import (
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
@@ -23,6 +25,7 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
+from telegram.error import BadRequest
 
 from bot import texts
 from bot.knowledge import answer_question
@@ -39,13 +42,23 @@ from bot.understanding import (
     small_talk,
 )
 from classifiers.model import Prediction
-from storage.conversations import ConversationState, consume_state, load_state, save_state
+from storage.conversations import (
+    ConversationState,
+    consume_state,
+    load_state,
+    read_together,
+    save_state,
+)
 from storage.errors import InvalidInput, RateLimited
 from storage.routing import decide
 from storage.themes import current_theme
 from storage.tickets import MAX_TEXT_CHARS, Draft, ResidentRef, open_ticket
+from storage.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 INTAKE = "intake"
+read_together(INTAKE)  # a chat's conversations are read at once
 PREDICTION = "prediction"  # the model's guess for the draft's text, made at the summary
 DESCRIBE, PLACE, CONFIRM, PHOTOS, PHONE, PHONE_OK, EDIT = (
     "describe",
@@ -73,7 +86,12 @@ def conversation_key(update: Update) -> str:
 async def get_state(svc: Services, update: Update) -> ConversationState:
     """The resident's saved conversation state."""
     async with svc.uow() as uow:
-        return await load_state(uow=uow, name=INTAKE, key=conversation_key(update))
+        return await read_state(uow, update)
+
+
+async def read_state(uow: UnitOfWork, update: Update) -> ConversationState:
+    """`get_state` inside the caller's unit of work (read with what else it needs)."""
+    return await load_state(uow=uow, name=INTAKE, key=conversation_key(update))
 
 
 async def put_state(svc: Services, update: Update, state: ConversationState) -> None:
@@ -178,11 +196,12 @@ async def summary(
         if data.get("address")
         else (texts.PLACE_PIN if pinned else texts.NO_PLACE)
     )
-    async with svc.uow() as uow:
+    async with svc.uow() as uow:  # the month's theme, read and saved with the summary
         theme = await current_theme(uow=uow, day=datetime.now(svc.tz).date())
-    if data.get("theme") and data["theme"] != theme:
-        data.pop("theme")  # the month's theme changed meanwhile
-    await _save(svc, update, state, CONFIRM)
+        if data.get("theme") and data["theme"] != theme:
+            data.pop("theme")  # the month's theme changed meanwhile
+        state.state = CONFIRM
+        await save_state(uow=uow, name=INTAKE, key=conversation_key(update), state=state)
     body = texts.SUMMARY.format(
         text=data["text"],
         place=place,
@@ -503,6 +522,16 @@ async def again(update: Update, svc: Services, state: ConversationState) -> None
         await summary(update, svc, state)
 
 
+async def _ack(query: CallbackQuery, text: str | None = None, *, alert: bool = False) -> None:
+    """Answer a button press. One answered already, or too old to answer (its update was taken
+    over from a worker thought dead, that may have answered it), is still acted on: the
+    resident pressed it, and the report must be filed."""
+    try:
+        await query.answer(text, show_alert=alert)
+    except BadRequest:
+        log.info("button press %s could not be answered; acting on it anyway", query.id)
+
+
 async def on_button(update: Update, context: Context, state: ConversationState) -> None:
     """The intake's buttons; an old button re-sends the question of the step the resident is at."""
     svc = services(context)
@@ -510,7 +539,7 @@ async def on_button(update: Update, context: Context, state: ConversationState) 
     assert query is not None
     data = query.data or ""
     if data == CB_CANCEL and state.state is not None:
-        await query.answer()
+        await _ack(query)
         await _cancelled(update, svc)
         return
     valid = {
@@ -526,12 +555,12 @@ async def on_button(update: Update, context: Context, state: ConversationState) 
     }
     if state.state not in valid.get(data, ()):
         if state.state in STEPS:
-            await query.answer()
+            await _ack(query)
             await again(update, svc, state)  # the resident may never have seen the question
         else:
-            await query.answer(texts.BUTTON_EXPIRED, show_alert=True)
+            await _ack(query, texts.BUTTON_EXPIRED, alert=True)
         return
-    await query.answer()
+    await _ack(query)
     if data == CB_CONFIRM:
         await submit(update, svc, state)
     elif data == CB_EDIT:

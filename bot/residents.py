@@ -27,6 +27,8 @@ from storage.lifecycle import Action, allowed
 from storage.models import Rating
 from storage.queries import open_ticket_for_resident, resident_ticket, resident_tickets
 from storage.tickets import MAX_TEXT_CHARS, add_resident_info, rate_ticket
+from storage.unit_of_work import UnitOfWork
+from storage.views import TicketView
 
 FLOOD_GROUP = -2  # first of all; collectors' recording conversation comes next (group -1)
 PRIVATE = filters.ChatType.PRIVATE
@@ -239,7 +241,10 @@ async def on_text(update: Update, context: Context) -> None:
     if found is not None:
         await intake.report_emergency(update, context, text, found)
         return
-    state = await intake.get_state(svc, update)
+    user_id = update.effective_user.id
+    async with svc.uow() as uow:  # the conversation, and without one the resident's tickets
+        state = await intake.read_state(uow, update)
+        tickets = await _tickets(uow, user_id) if state.state is None else None
     if state.state == intake.REASON:
         await intake.put_state(svc, update, ConversationState())
         if await _rate(update, context, state.data["number"], Rating.UNSATISFIED, text[:500]):
@@ -256,10 +261,10 @@ async def on_text(update: Update, context: Context) -> None:
     if state.state is not None:
         await intake.on_text(update, context, state)
         return
-    user_id = update.effective_user.id
-    async with svc.uow() as uow:
-        waiting = await open_ticket_for_resident(uow=uow, resident_user_id=user_id)
-        recent = await resident_tickets(uow=uow, resident_user_id=user_id, limit=5)
+    if tickets is None:
+        async with svc.uow() as uow:
+            tickets = await _tickets(uow, user_id)
+    waiting, recent = tickets
     if waiting is not None:
         await _add_info(update, context, waiting.number, text=text)
         return
@@ -278,6 +283,13 @@ async def on_text(update: Update, context: Context) -> None:
         await message.reply_text(offer, reply_markup=follow_up_keyboard(open_one.number))
         return
     await intake.begin(update, context, text)
+
+
+async def _tickets(uow: UnitOfWork, user_id: int) -> tuple[TicketView | None, list[TicketView]]:
+    """The resident's ticket waiting for more information, and the latest five."""
+    waiting = await open_ticket_for_resident(uow=uow, resident_user_id=user_id)
+    recent = await resident_tickets(uow=uow, resident_user_id=user_id, limit=5)
+    return waiting, list(recent)
 
 
 def follow_up_keyboard(number: str) -> InlineKeyboardMarkup:

@@ -14,6 +14,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Coroutine
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -38,14 +39,24 @@ from storage.models import Audience, Status
 from storage.notices import DispatchCard, Notice, Photos, TicketCard, Voices
 from storage.outbox import (
     OutboxItem,
+    TicketTopics,
     claim_due,
     follow_chat_migration,
     mark_failed,
     mark_sent,
     retry_later,
     ticket_card_message,
+    ticket_topics,
 )
-from storage.topics import Creation, claim_topic, settle_topic
+from storage.topics import (
+    Creation,
+    GroupPlace,
+    TopicClaimed,
+    claim_topic,
+    group_places,
+    settle_topic,
+)
+from storage.unit_of_work import UnitOfWork
 from storage.vocabulary import status_name
 from storage.wakeups import OutboxListener
 
@@ -56,6 +67,21 @@ MAX_BACKOFF = 300.0
 NO_RETRIES = 0  # a 429 comes back at once: the row is rescheduled, not held past its lease
 IN_FLIGHT = 256  # messages claimed and not yet sent, at most (most wait in the rate limiter)
 TOPIC_BUSY_WAIT = 2.0  # seconds before a message waits again for its topic another worker makes
+
+
+@dataclass(slots=True)
+class Ack:
+    """A message Telegram took, waiting to be recorded with the next claim (`mark_sent`), and,
+    for a resident's message about a ticket, the ticket's topics read in that transaction."""
+
+    item: OutboxItem
+    message_id: int | None
+    thread_id: int | None
+    purpose: str | None
+    follow_ups: list[Notice]
+    recorded: asyncio.Future[TicketTopics | None] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
 
 
 class TopicBusy(Exception):
@@ -93,6 +119,9 @@ class OutboxSender:
         self.failed = 0
         self._stop = asyncio.Event()
         self._in_flight: dict[asyncio.Task[None], int] = {}  # task → outbox row id
+        self._acks: list[Ack] = []  # sent, recorded with the next claim
+        self._places: dict[int, GroupPlace] = {}  # row id → where in its group, read with it
+        self._acked = asyncio.Event()  # an ack is waiting (wakes `_drain`)
 
     @property
     def busy(self) -> bool:
@@ -133,33 +162,108 @@ class OutboxSender:
         return claimed
 
     async def _claim_more(self) -> int:
+        """Record the messages sent since the last pass and claim the next ones, in one
+        transaction: a chat's next message is due once its previous one is recorded."""
         room = min(self.batch, IN_FLIGHT - len(self._in_flight))
-        if room <= 0:
+        acks, self._acks = self._acks, []
+        if room <= 0 and not acks:
             return 0
-        async with self.services.uow() as uow:
-            items = await claim_due(
-                uow=uow,
-                limit=room,
-                lease=self.services.outbox_lease,
-                skip=set(self._in_flight.values()),
-                worker=self.services.worker_id,
-            )
+        try:
+            async with self.services.uow() as uow:
+                topics = await self._record(uow, acks)
+                items: list[OutboxItem] = []
+                if room > 0:
+                    items = await claim_due(
+                        uow=uow,
+                        limit=room,
+                        lease=self.services.outbox_lease,
+                        skip=set(self._in_flight.values()),
+                        worker=self.services.worker_id,
+                        commit=False,
+                    )
+                    await self._read_places(uow, items)
+                await uow.commit()
+        except Exception as error:
+            for ack in acks:  # its task fails: the row is sent again after the lease, once
+                if not ack.recorded.done():
+                    ack.recorded.set_exception(error)
+            raise
+        except BaseException:  # cancelled: recorded by `_drain`
+            self._acks[:0] = acks
+            raise
+        for ack, found in zip(acks, topics, strict=True):
+            if not ack.recorded.done():
+                ack.recorded.set_result(found)
         for item in items:
             task = asyncio.create_task(self._deliver_one(item), name=f"outbox-{item.id}")
             self._in_flight[task] = item.id
             task.add_done_callback(self._finished)
         return len(items)
 
+    async def _read_places(self, uow: UnitOfWork, items: list[OutboxItem]) -> None:
+        """Where in their groups the claimed messages about tickets go, read with the claim."""
+        about = [i for i in items if i.audience != Audience.RESIDENT and i.ticket_id is not None]
+        places = await group_places(
+            uow=uow,
+            pairs=[(i.ticket_id, i.chat_id) for i in about if i.ticket_id is not None],
+            cards_for=[
+                (i.ticket_id, i.chat_id)
+                for i in about
+                if i.ticket_id is not None and not isinstance(i.notice, TicketCard)
+            ],
+        )
+        for item in about:
+            if item.ticket_id is not None:
+                self._places[item.id] = places[(item.ticket_id, item.chat_id)]
+
     def _finished(self, task: asyncio.Task[None]) -> None:
-        self._in_flight.pop(task, None)
+        row = self._in_flight.pop(task, None)
+        if row is not None:
+            self._places.pop(row, None)
         if not task.cancelled() and task.exception() is not None:
             log.error("outbox delivery crashed", exc_info=task.exception())
         self.services.kick_outbox()  # the chat's next message may be due now
 
+    async def _record(self, uow: UnitOfWork, acks: list[Ack]) -> list[TicketTopics | None]:
+        """Mark `acks` sent (no commit); the topics of the tickets residents were told about."""
+        found: list[TicketTopics | None] = []
+        for ack in acks:
+            item = ack.item
+            await mark_sent(
+                uow=uow,
+                item=item,
+                message_id=ack.message_id,
+                thread_id=ack.thread_id,
+                purpose=ack.purpose,
+                follow_ups=ack.follow_ups,
+                commit=False,
+            )
+            resident = item.audience == Audience.RESIDENT and item.ticket_id is not None
+            if resident and item.ticket_id is not None:
+                found.append(await ticket_topics(uow=uow, ticket_id=item.ticket_id))
+            else:
+                found.append(None)
+        return found
+
     async def _drain(self) -> None:
-        """Wait for the messages in flight (after a stop they hand themselves back)."""
-        while self._in_flight:
-            await asyncio.gather(*list(self._in_flight), return_exceptions=True)
+        """Wait for the messages in flight (after a stop they hand themselves back), recording
+        those sent meanwhile."""
+        while self._in_flight or self._acks:
+            if self._acks:
+                await self._claim_more_or_log()
+                continue
+            self._acked.clear()
+            acked = asyncio.ensure_future(self._acked.wait())
+            try:
+                await asyncio.wait([*self._in_flight, acked], return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                acked.cancel()
+
+    async def _claim_more_or_log(self) -> None:
+        try:
+            await self._claim_more()
+        except Exception:
+            log.exception("could not record the messages sent")
 
     async def _deliver_one(self, item: OutboxItem) -> None:
         if self._stop.is_set():  # stopping: hand it back at once for another worker
@@ -222,19 +326,19 @@ class OutboxSender:
                 follow_ups.append(Photos(card.number, card.photos))
             if card.voices:
                 follow_ups.append(Voices(card.number, card.voices))
-        async with svc.uow() as uow:
-            await mark_sent(
-                uow=uow,
-                item=item,
-                message_id=message.message_id if message else None,
-                thread_id=thread_id,
-                purpose=rendered.purpose if item.audience != Audience.RESIDENT else None,
-                follow_ups=follow_ups,
-            )
-        if follow_ups:
-            svc.kick_outbox()
-        if item.audience == Audience.RESIDENT and item.ticket_id is not None:
-            await self.topics.sync(item.ticket_id)  # every lifecycle change tells the resident
+        ack = Ack(
+            item=item,
+            message_id=message.message_id if message else None,
+            thread_id=thread_id,
+            purpose=rendered.purpose if item.audience != Audience.RESIDENT else None,
+            follow_ups=follow_ups,
+        )
+        self._acks.append(ack)  # recorded with the next claim, at once (one transaction)
+        self._acked.set()
+        svc.kick_outbox()
+        found = await ack.recorded
+        if found is not None:  # every lifecycle change tells the resident
+            await self.topics.apply(found)
         self.sent += 1
         log.info("delivered %s %s for %s", item.audience, item.kind, item.ticket_number or "-")
 
@@ -316,35 +420,51 @@ class OutboxSender:
         """Where in a group a ticket's message goes: its forum topic, or a reply to its card."""
         if item.audience == Audience.RESIDENT or item.ticket_id is None:
             return None, None
-        async with self.services.uow() as uow:
+        known = self._places.pop(item.id, None)
+        if known is not None:  # read with the claim
+            if not known.forum:
+                return None, (None if isinstance(item.notice, TicketCard) else known.card)
+            if known.thread_id is not None:
+                return known.thread_id, None
+            return await self._topic(item), None
+        async with self.services.uow() as uow:  # the group, and its topic or card, together
             department = await department_for_chat(uow=uow, chat_id=item.chat_id)
-            card = await ticket_card_message(
-                uow=uow, ticket_id=item.ticket_id, chat_id=item.chat_id
-            )
+            if department is not None and department.is_forum:
+                claim = await self._claim_topic(uow, item)
+            else:
+                card = await ticket_card_message(
+                    uow=uow, ticket_id=item.ticket_id, chat_id=item.chat_id
+                )
         if department is None or not department.is_forum:
             return None, (None if isinstance(item.notice, TicketCard) else card)
-        return await self._topic(item), None
+        return await self._topic(item, claim=claim), None
 
-    async def _topic(self, item: OutboxItem, *, lost: int | None = None) -> int:
+    async def _claim_topic(
+        self, uow: UnitOfWork, item: OutboxItem, lost: int | None = None
+    ) -> TopicClaimed:
+        assert item.ticket_id is not None
+        return await claim_topic(
+            uow=uow,
+            ticket_id=item.ticket_id,
+            chat_id=item.chat_id,
+            name=_topic_name(item),
+            holder=item.id,
+            attempt=item.attempts,
+            lease=self.services.outbox_lease,
+            lost_thread=lost,
+        )
+
+    async def _topic(
+        self, item: OutboxItem, *, lost: int | None = None, claim: TopicClaimed | None = None
+    ) -> int:
         """The ticket's forum topic in the item's group, opened if it has none: one per ticket,
         whatever the workers, restarts and lost answers (see storage/topics.py). `lost`: the
-        topic Telegram says is gone; the ticket gets a new one."""
+        topic Telegram says is gone; the ticket gets a new one. `claim`: already made."""
         assert item.ticket_id is not None
-        # Named as a newly routed ticket; kept in step with the ticket after each change.
-        name = TOPIC_NAME.format(
-            number=item.ticket_number, status=status_name(Status.ROUTED, staff=True)
-        )[:128]
-        async with self.services.uow() as uow:
-            claim = await claim_topic(
-                uow=uow,
-                ticket_id=item.ticket_id,
-                chat_id=item.chat_id,
-                name=name,
-                holder=item.id,
-                attempt=item.attempts,
-                lease=self.services.outbox_lease,
-                lost_thread=lost,
-            )
+        name = _topic_name(item)
+        if claim is None:
+            async with self.services.uow() as uow:
+                claim = await self._claim_topic(uow, item, lost)
         if claim.outcome == Creation.KNOWN and claim.thread_id is not None:
             return claim.thread_id
         if claim.outcome == Creation.BUSY:
@@ -386,6 +506,13 @@ class OutboxSender:
         async with self.services.uow() as uow:
             await mark_failed(uow=uow, item=item, error=error, blocked=blocked)
         self.services.kick_outbox()
+
+
+def _topic_name(item: OutboxItem) -> str:
+    """Named as a newly routed ticket; kept in step with the ticket after each change."""
+    return TOPIC_NAME.format(
+        number=item.ticket_number, status=status_name(Status.ROUTED, staff=True)
+    )[:128]
 
 
 async def _first_of(*waits: Coroutine[Any, Any, Any], seconds: float) -> None:

@@ -16,7 +16,7 @@ from telegram.error import BadRequest, TelegramError
 from delivery.cards import topic_state
 from delivery.services import DeliveryServices
 from delivery.texts import TOPIC_DUPLICATE, TOPIC_NAME
-from storage.outbox import ticket_topics
+from storage.outbox import TicketTopics, ticket_topics
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +39,11 @@ class TopicKeeper:
         """Bring every topic of the ticket in line with its current state."""
         async with self.services.uow() as uow:
             found = await ticket_topics(uow=uow, ticket_id=ticket_id)
-        if found is None:
-            return
+        if found is not None:
+            await self.apply(found)
+
+    async def apply(self, found: TicketTopics) -> None:
+        """`sync` with the ticket's topics already read."""
         for chat_id, thread_id in found.topics:
             current = chat_id == found.department_chat_id or chat_id in found.cohandler_chat_ids
             name, closed = topic_state(found.number, found.status, current=current)

@@ -15,7 +15,7 @@ processed twice.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,6 +34,7 @@ from storage.unit_of_work import UnitOfWork
 from storage.workers import held_by_the_dead
 
 __all__ = [
+    "Arrived",
     "ChatTurns",
     "Processing",
     "Waiting",
@@ -43,6 +44,7 @@ __all__ = [
     "processing",
     "prune",
     "receive",
+    "receive_all",
     "take_over",
     "unfinished",
     "unprocessed",
@@ -62,6 +64,15 @@ class Waiting:
     processed: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Arrived:
+    """An update as Telegram sent it, to store."""
+
+    update_id: int
+    chat_id: int | None
+    payload: dict[str, Any]
+
+
 async def receive(
     *,
     uow: UnitOfWork,
@@ -74,22 +85,52 @@ async def receive(
 ) -> bool:
     """Store an update for `worker` to process; False if it was stored before (a re-send).
     `finished`: updates of this worker finished since, marked in the same transaction."""
-    values = {
-        "update_id": update_id,
-        "chat_id": chat_id,
-        "payload": payload,
-        "worker": worker,
-        "received_at": now or utcnow(),
-    }
+    fresh = await receive_all(
+        uow=uow,
+        updates=[Arrived(update_id, chat_id, payload)],
+        worker=worker,
+        finished=finished,
+        now=now,
+    )
+    return update_id in fresh
+
+
+async def receive_all(
+    *,
+    uow: UnitOfWork,
+    updates: Sequence[Arrived],
+    worker: str,
+    finished: Collection[int] = (),
+    now: datetime | None = None,
+) -> set[int]:
+    """Store several updates (a getUpdates batch) in one transaction; returns the ids not
+    stored before (the others are re-sends). `finished` as for `receive`."""
+    received_at = now or utcnow()
+    rows = [
+        {
+            "update_id": u.update_id,
+            "chat_id": u.chat_id,
+            "payload": u.payload,
+            "worker": worker,
+            "received_at": received_at,
+        }
+        for u in updates
+    ]
     table = SQLModel.metadata.tables[InboundUpdate.__tablename__]
     insert = postgresql.insert if uow.dialect == "postgresql" else sqlite.insert
-    stored = await uow.session.exec(
-        insert(table).values(**values).on_conflict_do_nothing(index_elements=["update_id"])
-    )
+    fresh: set[int] = set()
+    if rows:
+        stored = await uow.session.exec(
+            insert(table)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["update_id"])
+            .returning(table.c.update_id)
+        )
+        fresh = {int(update_id) for (update_id,) in stored.all()}
     if finished:
         await finish_all(uow=uow, update_ids=finished, worker=worker, commit=False)
     await uow.commit()
-    return bool(stored.rowcount)
+    return fresh
 
 
 async def mark_processed(
@@ -134,13 +175,16 @@ async def finish_all(
 async def take_over(
     *, uow: UnitOfWork, worker: str, now: datetime | None = None, limit: int = 500
 ) -> list[Waiting]:
-    """Claim the unfinished updates of dead workers, oldest first, for `worker` to finish."""
-    now = now or utcnow()
+    """Claim the unfinished updates of dead workers, oldest first, for `worker` to finish.
+    Never `worker`'s own: it is alive, even when its last beat looks old (a beat that waited
+    for a connection behind busy handlers records the time it was asked for). A worker is
+    dead when silent for `DEAD_AFTER` by the database's clock (`now`: by that time instead)."""
     query = (
         select(InboundUpdate)
         .where(
             col(InboundUpdate.finished_at).is_(None),
-            held_by_the_dead(InboundUpdate.worker, now),
+            col(InboundUpdate.worker) != worker,
+            held_by_the_dead(InboundUpdate.worker, now, dialect=uow.dialect),
         )
         .order_by(col(InboundUpdate.update_id))
         .limit(limit)

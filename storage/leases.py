@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import exists, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -20,7 +21,7 @@ from sqlmodel import SQLModel, col, select
 from storage.columns import utcnow
 from storage.models import Lease, Worker
 from storage.unit_of_work import UnitOfWork
-from storage.workers import DEAD_AFTER
+from storage.workers import DEAD_AFTER, database_now
 
 SCHEDULER = "scheduler"  # runs the job queue: digest, deadline sweeps, reminders
 
@@ -37,8 +38,10 @@ class Holding:
 async def hold(
     *, uow: UnitOfWork, worker: str, name: str = SCHEDULER, now: datetime | None = None
 ) -> Holding:
-    """Keep the lease if `worker` holds it, take it if it is free or its holder is dead."""
-    now = now or utcnow()
+    """Keep the lease if `worker` holds it, take it if it is free or its holder is dead
+    (silent for `DEAD_AFTER` by the database's clock, the one heartbeats are written with,
+    unless `now` is given)."""
+    since: Any = now - DEAD_AFTER if now is not None else database_now(uow.dialect, DEAD_AFTER)
     table = SQLModel.metadata.tables[Lease.__tablename__]
     read = select(table.c.name, table.c.worker).where(table.c.name == name)
     current = (await uow.session.exec(read)).first()
@@ -52,15 +55,13 @@ async def hold(
     if holder == worker:
         await uow.commit()
         return Holding(held=True)
-    alive = exists().where(
-        col(Worker.id) == table.c.worker, col(Worker.heartbeat_at) >= now - DEAD_AFTER
-    )
+    alive = exists().where(col(Worker.id) == table.c.worker, col(Worker.heartbeat_at) >= since)
     same = table.c.worker.is_(None) if holder is None else table.c.worker == holder
     registered = exists().where(col(Worker.id) == worker)
     taken = await uow.session.exec(
         update(table)
         .where(table.c.name == name, same, ~alive, registered)
-        .values(worker=worker, since=now)
+        .values(worker=worker, since=now or utcnow())
     )
     await uow.commit()
     if not taken.rowcount:
@@ -72,10 +73,10 @@ async def holder_of(
     *, uow: UnitOfWork, name: str = SCHEDULER, now: datetime | None = None
 ) -> str | None:
     """The live worker holding the lease, if any."""
-    now = now or utcnow()
+    since: Any = now - DEAD_AFTER if now is not None else database_now(uow.dialect, DEAD_AFTER)
     found = await uow.session.exec(
         select(Lease.worker)
         .join(Worker, col(Worker.id) == col(Lease.worker))
-        .where(Lease.name == name, col(Worker.heartbeat_at) >= now - DEAD_AFTER)
+        .where(Lease.name == name, col(Worker.heartbeat_at) >= since)
     )
     return found.first()

@@ -194,6 +194,7 @@ async def claim_due(
     now: datetime | None = None,
     skip: Collection[int] = (),
     worker: str | None = None,
+    commit: bool = True,
 ) -> list[OutboxItem]:
     """Claim messages that are due (or whose sender vanished mid-delivery), oldest first.
 
@@ -201,10 +202,11 @@ async def claim_due(
     when their lease has run out. A claim of a worker that stopped beating (storage/workers.py)
     is taken over at once; one without a worker only when its lease has run out.
     """
-    now = now or utcnow()
+    given, now = now, now or utcnow()  # the dead: by the database clock unless given
     earlier = aliased(OutboxMessage)
     query = (
-        select(OutboxMessage)
+        select(OutboxMessage, Ticket.number)  # the ticket's number in the same read
+        .outerjoin(Ticket, col(Ticket.id) == col(OutboxMessage.ticket_id))
         .where(
             col(OutboxMessage.id).not_in(list(skip)),
             or_(
@@ -213,7 +215,7 @@ async def claim_due(
                 (col(OutboxMessage.status) == OutboxStatus.SENDING)
                 & or_(
                     col(OutboxMessage.claimed_at) < now - lease,
-                    held_by_the_dead(OutboxMessage.worker, now),
+                    held_by_the_dead(OutboxMessage.worker, given, dialect=uow.dialect),
                 ),
             ),
             # Only the head of each chat's queue: a chat's messages arrive in order even when
@@ -228,15 +230,10 @@ async def claim_due(
         .limit(limit)
     )
     if uow.dialect == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    rows = list((await uow.session.exec(query)).all())
-    numbers: dict[int, str] = {}
-    ticket_ids = {r.ticket_id for r in rows if r.ticket_id is not None}
-    if ticket_ids:
-        found = await uow.session.exec(
-            select(Ticket.id, Ticket.number).where(col(Ticket.id).in_(ticket_ids))
-        )
-        numbers = {tid: number for tid, number in found.all() if tid is not None}
+        query = query.with_for_update(of=OutboxMessage, skip_locked=True)
+    found = list((await uow.session.exec(query)).all())
+    rows = [row for row, _ in found]
+    numbers = {row.id: number for row, number in found if number is not None}
     table = SQLModel.metadata.tables[OutboxMessage.__tablename__]
     items: list[OutboxItem] = []
     for row in rows:
@@ -269,14 +266,15 @@ async def claim_due(
             OutboxItem(
                 id=row.id,
                 ticket_id=row.ticket_id,
-                ticket_number=numbers.get(row.ticket_id) if row.ticket_id else None,
+                ticket_number=numbers.get(row.id),
                 audience=Audience(row.audience),
                 chat_id=row.chat_id,
                 notice=notice,
                 attempts=row.attempts + 1,
             )
         )
-    await uow.commit()
+    if commit:  # else the caller commits (reading what it needs for the claimed rows first)
+        await uow.commit()
     return items
 
 
@@ -315,9 +313,11 @@ async def mark_sent(
     purpose: str | None = None,
     follow_ups: Sequence[Notice] = (),
     now: datetime | None = None,
+    commit: bool = True,
 ) -> None:
     """Record a delivery, which Telegram message now stands for the ticket, and queue its
-    follow-up messages (a card's photos and voice messages) in the same transaction."""
+    follow-up messages (a card's photos and voice messages) in the same transaction (`commit`
+    False: the caller commits, with other rows' acknowledgements)."""
     now = now or utcnow()
     # Sent is sent, even if this worker's lease ran out meanwhile; unless another worker
     # already recorded it, which is the one duplicate the Bot API cannot prevent.
@@ -356,7 +356,8 @@ async def mark_sent(
                 now=now,
             )
         )
-    await uow.commit()
+    if commit:
+        await uow.commit()
 
 
 async def retry_later(*, uow: UnitOfWork, item: OutboxItem, at: datetime, error: str) -> None:
@@ -517,15 +518,8 @@ class TicketTopics:
 
 
 async def ticket_topics(*, uow: UnitOfWork, ticket_id: int) -> TicketTopics | None:
-    """The ticket's state and every forum topic made for it."""
-    ticket = await uow.session.get(Ticket, ticket_id)
-    if ticket is None:
-        return None
-    department = (
-        await uow.session.get(Department, ticket.department_code)
-        if ticket.department_code
-        else None
-    )
+    """The ticket's state and every forum topic made for it; None for a ticket without a
+    topic (one read) or no ticket."""
     rows = await uow.session.exec(
         select(TicketMessage.chat_id, TicketMessage.thread_id)
         .where(
@@ -539,15 +533,27 @@ async def ticket_topics(*, uow: UnitOfWork, ticket_id: int) -> TicketTopics | No
     for chat_id, thread_id in rows.all():
         if thread_id is not None:
             topics[(chat_id, thread_id)] = None
+    if not topics:
+        return None
+    found = (
+        await uow.session.exec(
+            select(Ticket.number, Ticket.status, Department.chat_id)
+            .outerjoin(Department, col(Department.code) == col(Ticket.department_code))
+            .where(Ticket.id == ticket_id)
+        )
+    ).first()
+    if found is None:
+        return None
+    number, status, department_chat_id = found
     helpers = await uow.session.exec(
         select(Department.chat_id)
         .join(TicketCohandler, col(TicketCohandler.department_code) == col(Department.code))
         .where(TicketCohandler.ticket_id == ticket_id)
     )
     return TicketTopics(
-        number=ticket.number,
-        status=ticket.status,
-        department_chat_id=department.chat_id if department else None,
+        number=number,
+        status=status,
+        department_chat_id=department_chat_id,
         topics=tuple(topics),
         cohandler_chat_ids=tuple(c for c in helpers.all() if c is not None),
     )

@@ -1,11 +1,12 @@
 """Which update the current task is handling, so its handler's commit marks it processed in the
-same transaction (storage/inbox.py explains the inbox)."""
+same transaction (storage/inbox.py explains the inbox), and what it has read already."""
 
 from __future__ import annotations
 
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import SQLModel
@@ -23,6 +24,9 @@ class Processing:
     update_id: int
     worker: str
     marked: bool = False
+    # Rows this update has read, by (kind, key), so it does not read them again
+    # (storage/conversations.py keeps the conversation states here).
+    loaded: dict[tuple[str, str], Any] = field(default_factory=dict)
 
 
 class UpdateTakenOver(Exception):

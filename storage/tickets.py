@@ -75,7 +75,6 @@ from storage.rows import (
     dispatch_row,
     owned_ticket_row,
     resident_row,
-    routable_codes,
     staff_card,
     ticket_row,
 )
@@ -327,12 +326,15 @@ async def open_ticket(
     )
     if recent.one() >= policy.tickets_per_hour and not emergency:
         raise RateLimited(policy.tickets_per_hour, 60)
+    # The district's departments in one SELECT: the routable codes, the target and the desk.
+    departments = {d.code: d for d in (await uow.session.exec(select(Department))).all()}
     decision = decide(
         None if emergency else prediction,
         threshold=policy.dispatch_threshold,
-        known=await routable_codes(uow),
+        known=frozenset(code for code, d in departments.items() if not d.is_dispatch),
     )
-    target = await department_row(uow, decision.route_to) if decision.route_to else None
+    target = departments.get(decision.route_to) if decision.route_to else None
+    desk = next((d for d in departments.values() if d.is_dispatch), None)
     ticket = Ticket(
         number=await _next_number(uow, policy, now),
         resident_id=resident_id,
@@ -365,6 +367,7 @@ async def open_ticket(
             now=now,
             reason=DispatchReason.EMERGENCY if emergency else DispatchReason.LOW_CONFIDENCE,
             note=emergency,
+            dispatch=desk,
         )
     await uow.commit()
     return TicketView.of(ticket)
@@ -380,9 +383,10 @@ async def _send_to_dispatch(
     reason: DispatchReason,
     actor: Actor | None = None,
     note: str = "",
+    dispatch: Department | None = None,  # the desk, when the caller has read it already
 ) -> None:
     from_status = ticket.status
-    dispatch = await dispatch_row(uow)
+    dispatch = dispatch or await dispatch_row(uow)
     ticket.status = step.target
     ticket.department_code = dispatch.code
     ticket.routed_at = None

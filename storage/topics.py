@@ -31,16 +31,17 @@ ticket's topics. Topics made before claims existed were carried over by the migr
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import update
+from sqlalchemy import and_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import SQLModel, col, select
 
 from storage.columns import utcnow
-from storage.models import Ticket, TicketMessage, TopicClaim
+from storage.models import Department, Ticket, TicketMessage, TopicClaim
 from storage.unit_of_work import UnitOfWork
 
 TOPIC = "topic"
@@ -249,3 +250,68 @@ async def found_topic(
             )
     await uow.commit()
     return FoundTopic(number, adopted or current == thread_id, current)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupPlace:
+    """Where a ticket's message goes in a group, read when the message is claimed: whether the
+    group is a department's forum, the ticket's topic there if it has one, else its latest
+    card there (when asked for)."""
+
+    forum: bool
+    thread_id: int | None = None
+    card: int | None = None
+
+
+async def group_places(
+    *,
+    uow: UnitOfWork,
+    pairs: Collection[tuple[int, int]],
+    cards_for: Collection[tuple[int, int]] = (),
+) -> dict[tuple[int, int], GroupPlace]:
+    """`GroupPlace` of each (ticket_id, chat_id) in one read (two with `cards_for`, the pairs
+    whose latest card message is wanted outside forums), instead of reads per message."""
+    if not pairs:
+        return {}
+    tickets = {ticket for ticket, _ in pairs}
+    chats = {chat for _, chat in pairs}
+    rows = await uow.session.exec(
+        select(Department.chat_id, Department.is_forum, TopicClaim.ticket_id, TopicClaim.thread_id)
+        .outerjoin(
+            TopicClaim,
+            and_(
+                col(TopicClaim.chat_id) == col(Department.chat_id),
+                col(TopicClaim.ticket_id).in_(tickets),
+                col(TopicClaim.thread_id).is_not(None),
+            ),
+        )
+        .where(col(Department.chat_id).in_(chats))
+    )
+    forums: dict[int, bool] = {}
+    threads: dict[tuple[int, int], int] = {}
+    for chat_id, is_forum, ticket_id, thread_id in rows.all():
+        if chat_id is None:
+            continue
+        forums[chat_id] = forums.get(chat_id, False) or bool(is_forum)
+        if ticket_id is not None and thread_id is not None:
+            threads[(ticket_id, chat_id)] = thread_id
+    cards: dict[tuple[int, int], int | None] = {}
+    wanted = [pair for pair in cards_for if not forums.get(pair[1])]
+    if wanted:
+        found = await uow.session.exec(
+            select(TicketMessage.ticket_id, TicketMessage.chat_id, TicketMessage.message_id)
+            .where(
+                col(TicketMessage.ticket_id).in_({ticket for ticket, _ in wanted}),
+                col(TicketMessage.chat_id).in_({chat for _, chat in wanted}),
+                TicketMessage.purpose == "card",
+            )
+            .order_by(col(TicketMessage.id))
+        )
+        for ticket_id, chat_id, message_id in found.all():
+            cards[(ticket_id, chat_id)] = message_id  # the latest wins
+    return {
+        pair: GroupPlace(
+            forum=forums.get(pair[1], False), thread_id=threads.get(pair), card=cards.get(pair)
+        )
+        for pair in pairs
+    }

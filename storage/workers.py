@@ -13,7 +13,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, exists, update
+from sqlalchemy import ColumnElement, DateTime, delete, exists, func, literal, update
 from sqlmodel import SQLModel, col
 
 from storage.columns import utcnow
@@ -46,13 +46,26 @@ async def register_worker(
     return replaced
 
 
-async def beat(*, uow: UnitOfWork, worker: str, now: datetime | None = None) -> bool:
-    """Record that the worker is alive; False if its row is gone (a newer poller replaced it)."""
+def database_now(dialect: str, before: timedelta = timedelta(0)) -> ColumnElement[Any]:
+    """The database's clock (less `before`) when the statement runs, not when it was asked
+    for: a beat held up waiting for a connection or a lock records the time it was written.
+    SQLite gets text in the form SQLAlchemy stores (microseconds, millisecond precision)."""
+    if dialect == "postgresql":
+        return func.clock_timestamp(type_=DateTime(timezone=True)) - before
+    shift = literal(f"-{before.total_seconds():.6f} seconds")
+    return func.strftime("%Y-%m-%d %H:%M:%f000", "now", shift)
+
+
+async def beat(
+    *, uow: UnitOfWork, worker: str, now: datetime | None = None, commit: bool = True
+) -> bool:
+    """Record that the worker is alive (the database's clock unless `now` is given); False if
+    its row is gone (a newer poller replaced it)."""
     table = SQLModel.metadata.tables[Worker.__tablename__]
-    done = await uow.session.exec(
-        update(table).where(table.c.id == worker).values(heartbeat_at=now or utcnow())
-    )
-    await uow.commit()
+    at = now if now is not None else database_now(uow.dialect)
+    done = await uow.session.exec(update(table).where(table.c.id == worker).values(heartbeat_at=at))
+    if commit:
+        await uow.commit()
     return bool(done.rowcount)
 
 
@@ -67,8 +80,12 @@ async def retire_worker(*, uow: UnitOfWork, worker: str) -> None:
     await uow.commit()
 
 
-def held_by_the_dead(column: Any, now: datetime) -> ColumnElement[bool]:
-    """A condition on a claim's worker column: claimed by a worker that no longer beats."""
+def held_by_the_dead(
+    column: Any, now: datetime | None = None, *, dialect: str = "sqlite"
+) -> ColumnElement[bool]:
+    """A condition on a claim's worker column: claimed by a worker that no longer beats, that
+    is silent for `DEAD_AFTER` by the database's clock (the one `beat` writes) unless `now`."""
+    since: Any = now - DEAD_AFTER if now is not None else database_now(dialect, DEAD_AFTER)
     return col(column).is_not(None) & ~exists().where(
-        col(Worker.id) == column, col(Worker.heartbeat_at) >= now - DEAD_AFTER
+        col(Worker.id) == column, col(Worker.heartbeat_at) >= since
     )

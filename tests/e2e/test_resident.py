@@ -159,6 +159,27 @@ async def test_a_double_tap_on_confirm_files_one_ticket(world: World) -> None:
     assert len(mine) == 1
 
 
+async def test_a_confirm_press_that_cannot_be_answered_still_files_the_report(
+    world: World,
+) -> None:
+    # Taken over from a worker thought dead, the press was answered there already (or is older
+    # than Telegram keeps it): answering it fails, and the report is filed all the same.
+    ivy = world.emu.add_user("严大爷")
+    chat = ivy.private_chat
+    await ivy.send_text(chat, "小区门口的下水道堵了")
+    await world.emu.wait_for_message(chat, has("在哪里"))
+    await ivy.send_text(chat, "跳过")
+    summary = await world.emu.wait_for_message(chat, has("请核对"))
+    query = await ivy.press_button(summary, "✅ 确认提交")
+    query.answered = True  # before the bot sees it: its answer is refused
+    await world.emu.wait_for_message(chat, has("已受理"))
+    await settle(world)
+    async with world.uow as uow:
+        mine = await resident_tickets(uow=uow, resident_user_id=ivy.id)
+    assert len(mine) == 1
+    assert query.answer_text is None  # the bot's answer never got through
+
+
 async def test_a_forged_rating_button_changes_nothing(world: World) -> None:
     hal = world.emu.add_user("韩先生")
     number = await report(world, hal, "小区门口路灯坏了")

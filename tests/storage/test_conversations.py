@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from storage.conversations import (
     ConversationState,
     consume_state,
@@ -11,6 +14,7 @@ from storage.conversations import (
     purge_conversations,
     save_state,
 )
+from storage.processing import Processing, processing
 from storage.unit_of_work import UnitOfWork
 from tests.factories import NOW
 
@@ -42,3 +46,45 @@ async def test_abandoned_drafts_are_purged_only_with_apply(uow: UnitOfWork) -> N
         assert await purge_conversations(uow=uow, idle_before=later, apply=True) == 1
     async with uow:
         assert await purge_conversations(uow=uow, idle_before=later, apply=False) == 0
+
+
+async def test_an_update_reads_its_chats_conversations_once(
+    engine: AsyncEngine, uow: UnitOfWork
+) -> None:
+    async with uow:
+        await save_state(uow=uow, name="intake", key="9", state=ConversationState("place"), now=NOW)
+        await save_state(uow=uow, name="collect", key="9", state=ConversationState("menu"), now=NOW)
+    reads: list[str] = []
+
+    def count(_c: object, _cur: object, statement: str, *_: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            reads.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    token = processing.set(Processing(update_id=1, worker="w", marked=True))
+    try:
+        async with uow:
+            intake = await load_state(uow=uow, name="intake", key="9", now=NOW)
+        async with uow:
+            collect = await load_state(uow=uow, name="collect", key="9", now=NOW)
+            again = await load_state(uow=uow, name="intake", key="9", now=NOW)
+        assert (intake.state, collect.state, again.state) == ("place", "menu", "place")
+        assert len(reads) == 1  # both names under the key, in one SELECT
+        async with uow:  # saved: kept for the rest of the update, overwriting without a read
+            await save_state(
+                uow=uow, name="intake", key="9", state=ConversationState("phone", {"a": 1})
+            )
+        async with uow:
+            saved = await load_state(uow=uow, name="intake", key="9", now=NOW)
+        assert (saved.state, saved.data, len(reads)) == ("phone", {"a": 1}, 1)
+        async with uow:  # consumed: read again
+            assert await consume_state(uow=uow, name="intake", key="9", expected="phone")
+            await uow.commit()
+            assert (await load_state(uow=uow, name="intake", key="9")).state is None
+        assert len(reads) == 2
+    finally:
+        processing.reset(token)
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
+    async with uow:  # outside an update: what was stored
+        assert (await load_state(uow=uow, name="collect", key="9", now=NOW)).state == "menu"
+        assert (await load_state(uow=uow, name="intake", key="9", now=NOW)).state is None

@@ -8,27 +8,36 @@ import asyncio
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
 from storage.conversations import ConversationState, load_state, save_state
 from storage.database import session_factory
 from storage.inbox import (
+    Arrived,
     ChatTurns,
     finish,
     mark_processed,
     processing,
     receive,
+    receive_all,
     take_over,
     unfinished,
     unprocessed,
 )
-from storage.models import Audience, InboundUpdate
+from storage.models import Audience, InboundUpdate, Worker
 from storage.notices import Digest
 from storage.outbox import claim_due, enqueue
 from storage.processing import Processing, UpdateTakenOver
 from storage.unit_of_work import UnitOfWork
-from storage.workers import DEAD_AFTER, beat, register_worker, retire_worker
+from storage.workers import (
+    DEAD_AFTER,
+    beat,
+    database_now,
+    register_worker,
+    retire_worker,
+)
 from tests.factories import NOW
 
 
@@ -62,6 +71,24 @@ async def test_an_update_sent_again_is_stored_once(uow: UnitOfWork) -> None:
         await finish(uow=uow, update_id=10)
     assert not await _receive(uow, 10)  # still known once processed
     assert await _waiting(uow) == []
+
+
+async def test_a_batch_is_stored_in_one_transaction_and_its_resends_are_told_apart(
+    uow: UnitOfWork,
+) -> None:
+    assert await _receive(uow, 11)
+    async with uow:
+        fresh = await receive_all(
+            uow=uow,
+            updates=[Arrived(n, 77, _update(n)) for n in (11, 12, 13)],
+            worker="a",
+            finished=[11],
+            now=NOW,
+        )
+    assert fresh == {12, 13}  # 11 was stored before: a re-send
+    assert await _waiting(uow) == [12, 13]  # 11 finished in the same transaction
+    async with uow:
+        assert await receive_all(uow=uow, updates=[], worker="a") == set()
 
 
 async def test_the_handlers_commit_marks_its_update_with_its_effects(uow: UnitOfWork) -> None:
@@ -102,6 +129,19 @@ async def test_a_dead_workers_updates_are_taken_over_once(uow: UnitOfWork) -> No
     async with uow:
         again = await take_over(uow=uow, worker="c", now=later)
     assert [w.update_id for w in again] == [22, 23]  # b never registered: dead, taken by c
+
+
+async def test_a_worker_whose_beat_looks_old_never_takes_its_own_updates_over(
+    uow: UnitOfWork,
+) -> None:
+    async with uow:
+        await register_worker(uow=uow, worker="busy", poller=True, now=NOW)
+    await _receive(uow, 31, worker="busy")
+    later = NOW + DEAD_AFTER + timedelta(seconds=5)  # its beat waited behind busy handlers
+    async with uow:
+        assert await take_over(uow=uow, worker="busy", now=later) == []
+    async with uow:  # another worker does take them: "busy" looks dead
+        assert [w.update_id for w in await take_over(uow=uow, worker="other", now=later)] == [31]
 
 
 async def test_a_new_poller_replaces_the_old_one_at_once(uow: UnitOfWork) -> None:
@@ -222,3 +262,57 @@ async def test_a_worker_thought_dead_cannot_commit_an_update_taken_over(uow: Uni
         assert (await load_state(uow=uow, name="intake", key="71")).state is None
         await finish(uow=uow, update_id=71, worker="slow")  # not its to finish either
     assert await _waiting(uow) == [taken.update_id]
+
+
+async def _silent(uow: UnitOfWork, worker: str) -> None:
+    """Register `worker` with a last beat `DEAD_AFTER` and more ago by the database's clock
+    (its next beat is late: it waits behind busy handlers, or its process is stalled)."""
+    async with uow:
+        await register_worker(uow=uow, worker=worker, poller=False)
+    async with uow:
+        table = Worker.__table__
+        old = database_now(uow.dialect, DEAD_AFTER + timedelta(seconds=1))
+        await uow.session.exec(update(table).where(table.c.id == worker).values(heartbeat_at=old))
+        await uow.commit()
+
+
+async def test_a_late_beat_written_with_the_database_clock_keeps_the_updates(
+    uow: UnitOfWork,
+) -> None:
+    await _silent(uow, "late")
+    async with uow:
+        await register_worker(uow=uow, worker="other", poller=False)
+    await _receive(uow, 61, worker="late")
+    async with uow:
+        before = (await uow.session.exec(select(Worker).where(Worker.id == "late"))).one()
+    async with uow:  # the late beat arrives: the time it is written, by the database
+        assert await beat(uow=uow, worker="late")
+    async with uow:
+        after = (await uow.session.exec(select(Worker).where(Worker.id == "late"))).one()
+    assert after.heartbeat_at > before.heartbeat_at
+    assert after.heartbeat_at.tzinfo is not None
+    async with uow:  # judged by the same clock: alive, nothing to take
+        assert await take_over(uow=uow, worker="other") == []
+
+
+async def test_a_late_workers_update_taken_over_is_filed_by_exactly_one(uow: UnitOfWork) -> None:
+    await _silent(uow, "late")
+    async with uow:
+        await register_worker(uow=uow, worker="other", poller=False)
+    await _receive(uow, 62, worker="late")
+    async with uow:  # "late" is still handling 62 when "other" decides it is dead
+        assert [w.update_id for w in await take_over(uow=uow, worker="other")] == [62]
+    async with uow:  # the late worker's beat comes now; too late for 62
+        assert await beat(uow=uow, worker="late")
+    with pytest.raises(UpdateTakenOver):  # its effects are rolled back, it tells nobody
+        async with uow:
+            await mark_processed(uow=uow, update_id=62, worker="late")
+    async with uow:
+        await mark_processed(uow=uow, update_id=62, worker="other")
+    async with uow:
+        row = (
+            await uow.session.exec(select(InboundUpdate).where(InboundUpdate.update_id == 62))
+        ).one()
+    assert (row.worker, row.processed_at is not None) == ("other", True)
+    async with uow:  # alive again: it takes nothing back, and nothing is taken from it twice
+        assert await take_over(uow=uow, worker="late") == []

@@ -9,13 +9,17 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.database import create_engine, session_factory
+from storage.district import bind_department
+from storage.models import TicketMessage
 from storage.outbox import ticket_for_message, ticket_topics
 from storage.topics import (
     Creation,
     FoundTopic,
+    GroupPlace,
     TopicClaimed,
     claim_topic,
     found_topic,
+    group_places,
     settle_topic,
 )
 from storage.unit_of_work import UnitOfWork
@@ -60,8 +64,7 @@ async def settle(uow: UnitOfWork, ticket_id: int, thread_id: int) -> int:
 async def topics(uow: UnitOfWork, ticket_id: int) -> tuple[tuple[int, int], ...]:
     async with uow:
         found = await ticket_topics(uow=uow, ticket_id=ticket_id)
-    assert found is not None
-    return found.topics
+    return found.topics if found is not None else ()  # None: no topic yet
 
 
 async def number_of_thread(uow: UnitOfWork, thread_id: int) -> str | None:
@@ -154,3 +157,31 @@ async def test_two_workers_claim_at_once_and_one_creates(engine: AsyncEngine, db
     finally:
         for worker in workers:
             await worker.dispose()
+
+
+async def test_where_claimed_messages_go_is_read_at_once(uow: UnitOfWork) -> None:
+    plain_group = -100_888
+    async with uow:
+        await bind_department(uow=uow, code="urban", chat_id=GROUP, is_forum=True)
+    async with uow:
+        await bind_department(uow=uow, code="utilities", chat_id=plain_group, is_forum=False)
+    with_topic, without = await f.ticket(uow), await f.ticket(uow, text="自来水管漏水三天了")
+    assert await claim(uow, with_topic.id, holder=1) == TopicClaimed(Creation.CREATE)
+    await settle(uow, with_topic.id, 501)
+    async with uow:
+        for message_id in (7, 9):  # the card was posted twice: the latest counts
+            uow.session.add(
+                TicketMessage(
+                    ticket_id=without.id, chat_id=plain_group, message_id=message_id, purpose="card"
+                )
+            )
+        await uow.commit()
+    pairs = [(with_topic.id, GROUP), (without.id, GROUP), (without.id, plain_group), (1, -1)]
+    async with uow:
+        places = await group_places(uow=uow, pairs=pairs, cards_for=[(without.id, plain_group)])
+    assert places == {
+        (with_topic.id, GROUP): GroupPlace(forum=True, thread_id=501),
+        (without.id, GROUP): GroupPlace(forum=True),  # no topic yet: the sender claims one
+        (without.id, plain_group): GroupPlace(forum=False, card=9),
+        (1, -1): GroupPlace(forum=False),  # not a department's group
+    }
