@@ -205,6 +205,8 @@ def dispatch_card(
         text=notice.card.text,
         place=_place(notice.card),
     )
+    if notice.card.photos:
+        text += texts.CARD_PHOTOS.format(count=len(notice.card.photos))
     if notice.card.voices:
         text += texts.CARD_VOICES.format(count=len(notice.card.voices))
     if notice.reason == DispatchReason.EMERGENCY:

@@ -322,7 +322,7 @@ class OutboxSender:
         follow_ups: list[Notice] = []
         if isinstance(item.notice, TicketCard | DispatchCard):
             card = item.notice.card
-            if card.photos and isinstance(item.notice, TicketCard):
+            if card.photos:  # dispatch sees them too, while the ticket is held there
                 follow_ups.append(Photos(card.number, card.photos))
             if card.voices:
                 follow_ups.append(Voices(card.number, card.voices))

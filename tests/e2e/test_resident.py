@@ -69,6 +69,31 @@ async def test_unsure_report_goes_to_dispatch_with_candidates(world: World) -> N
     assert ticket.phone is None
 
 
+async def test_photos_of_a_held_ticket_reach_dispatch_and_then_the_department(
+    world: World,
+) -> None:
+    bob = world.emu.add_user("李先生")
+    number = await report(world, bob, "我想咨询一下我们这边的那个事情怎么办理比较好", photo=True)
+    card = await world.emu.wait_for_message(world.dispatch, has(number))
+    assert "附照片 1 张" in (card.text or "")
+    photos = await world.emu.wait_for_message(
+        world.dispatch, lambda m: "photo" in m.media, thread_id=card.message_thread_id
+    )
+    assert photos.message_thread_id == card.message_thread_id
+    await world.dispatcher.press_button(card, f"d:{number}:urban")
+    routed = await world.emu.wait_for_message(
+        world.urban, lambda m: number in (m.text or "") and bool(m.buttons)
+    )
+    again = await world.emu.wait_for_message(
+        world.urban, lambda m: "photo" in m.media, thread_id=routed.message_thread_id
+    )
+    assert again.message_thread_id == routed.message_thread_id
+    async with world.uow as uow:
+        ticket = await get_ticket(uow=uow, number=number)
+    assert (ticket.status, ticket.department_code) == (Status.ROUTED, "urban")
+    assert len(ticket.photo_file_ids) == 1
+
+
 async def test_my_and_status_show_only_ones_own_tickets(world: World) -> None:
     alice, mallory = world.emu.add_user("王阿姨"), world.emu.add_user("路人")
     number = await report(world, alice, "小区电梯坏了三天了没人修")
