@@ -1404,9 +1404,7 @@ def parse(argv: list[str] | None = None) -> Options:
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--limits", choices=["on", "off"], default="off")
     parser.add_argument("--classifier", choices=["model", "fake"], default="model")
-    parser.add_argument(
-        "--photos", type=float, help="share sending one photo (0.25; with --workers 0)"
-    )
+    parser.add_argument("--photos", type=float, default=0.25, help="share sending one photo")
     parser.add_argument("--think", type=float, default=0.0, help="seconds before each answer")
     parser.add_argument("--bot-process", choices=["separate", "same"], default="separate")
     parser.add_argument("--timeout", type=float, help="seconds; default 120 + 2 per resident")
@@ -1425,7 +1423,6 @@ def parse(argv: list[str] | None = None) -> Options:
     args = parser.parse_args(argv)
     if args.residents < 1:
         parser.error("--residents must be at least 1")
-    photos = (0.0 if args.workers else 0.25) if args.photos is None else args.photos
     if args.workers and args.database != "postgres":
         parser.error("--workers runs on PostgreSQL only (--database postgres)")
     if (args.kill_one or args.redeliver or "per-process-pace" in args.what_if) and not args.workers:
@@ -1435,7 +1432,7 @@ def parse(argv: list[str] | None = None) -> Options:
         database=args.database,
         limits=args.limits == "on",
         classifier=args.classifier,
-        photos=min(1.0, max(0.0, photos)),
+        photos=min(1.0, max(0.0, args.photos)),
         think=max(0.0, args.think),
         separate=args.bot_process == "separate",
         timeout=args.timeout or 120 + 2 * args.residents,
