@@ -26,7 +26,7 @@ from storage.members import add_member
 from storage.models import InboundUpdate, Role, Status, Ticket
 from storage.unit_of_work import UnitOfWork
 from tests.e2e.fleet import Balancer, free_port, round_robin, webhook_worker
-from tests.e2e.test_crashes import SETTLE, _outbox_settled, doubled, said
+from tests.e2e.test_crashes import SETTLE, _outbox_settled, doubled
 
 WORKERS = 3
 KILLS = 1
@@ -139,6 +139,7 @@ async def test_a_fleet_of_webhook_workers_loses_a_worker_and_keeps_every_effect_
             workers.append(await webhook_worker(server, db_url, ports[-1], public, log, env=env))
             balancer.upstreams = [urls[-1], *urls[1:WORKERS]]
 
+        replacing = asyncio.create_task(replace())
         try:
             workers.extend(
                 await asyncio.gather(
@@ -161,17 +162,17 @@ async def test_a_fleet_of_webhook_workers_loses_a_worker_and_keeps_every_effect_
                 )
             )
             balancer.answered = kill_first  # mid-way: while the staff work the tickets
-            replacing = asyncio.create_task(replace())
             await asyncio.gather(
                 *(
                     _lifecycle(emu, person, number, *staffed[code])
                     for person, number, (_, code) in zip(residents, numbers, REPORTS, strict=True)
                 )
             )
-            await asyncio.wait_for(replacing, SETTLE)
+            await asyncio.wait_for(replacing, SETTLE)  # the kill happened, the new one serves
             uow = UnitOfWork(session_factory(engine))
             await _outbox_settled(uow)
         finally:
+            replacing.cancel()
             for process in workers:
                 if process.returncode is None:
                     process.send_signal(signal.SIGTERM)
@@ -201,7 +202,6 @@ async def test_a_fleet_of_webhook_workers_loses_a_worker_and_keeps_every_effect_
         stages = _stages(chat)
         assert set(stages) == set(range(len(STAGES))), emu.transcript(chat)  # none lost
         assert stages == sorted(stages), emu.transcript(chat)  # in conversation order
-        assert said(chat, has("已受理")) >= 1
         assert doubled(chat) <= KILLS, f"{bound}\n{emu.transcript(chat)}"
     for group, _ in staffed.values():  # (a forum's service messages carry no text)
         assert _repeated(group) <= KILLS, f"{bound}\n{emu.transcript(group)}"
