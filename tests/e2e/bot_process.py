@@ -6,6 +6,7 @@
     python tests/e2e/bot_process.py run DATABASE_URL BASE_URL TOKEN PORT PUBLIC_URL  # webhook
     python tests/e2e/bot_process.py run DATABASE_URL BASE_URL TOKEN PORT PUBLIC_URL HEALTH_PORT
 
+With MINYI_WORKER_LOG=info the worker logs its own events at INFO to stderr (bot.logs).
 With MINYI_BENCH_LOCAL_PACE=1 a webhook worker paces itself alone (no shared buckets), to
 measure what the shared pace buys; with MINYI_BENCH_CLASSIFIER=spread it routes with
 benchmarks/intake.py's fake classifier (reports spread over every department) instead.
@@ -26,6 +27,7 @@ sys.path.insert(0, os.getcwd())  # the checkout being run, for tests.fakes
 
 from admin.settings import Settings, load_settings
 from bot.app import HealthPort, Webhook, build_application, running
+from bot.logs import configure_logging
 from classifiers.model import Classifier
 from storage import database
 from storage.district import District, bind_department, load_departments, read_district
@@ -119,6 +121,8 @@ async def serve(
 def main(argv: list[str]) -> None:
     """Dispatch one of the commands above."""
     command, url, *rest = argv
+    if os.environ.get("MINYI_WORKER_LOG") == "info":
+        configure_logging()
     if command == "prepare":
         database.upgrade(url)
         asyncio.run(prepare(url, json.loads(rest[0])))

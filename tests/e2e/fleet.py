@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import os
 import socket
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -37,11 +39,18 @@ def free_port() -> int:
 @dataclass
 class Balancer:
     """Each request to the next upstream in turn, skipping one that refuses the connection (as
-    a proxy's passive health check does); `answered(upstream)` runs after each 2xx."""
+    a proxy's passive health check does); `answered(upstream)` runs after each 2xx, and
+    `acknowledged` counts the 2xx answers by update id (more than one: Telegram sent it again)."""
 
     upstreams: list[str]
     answered: Callable[[str], None] = lambda upstream: None
     turn: itertools.count[int] = field(default_factory=itertools.count)
+    acknowledged: Counter[int] = field(default_factory=Counter)
+
+    @property
+    def sent_again(self) -> int:
+        """Deliveries of an update the workers had already acknowledged."""
+        return sum(n - 1 for n in self.acknowledged.values())
 
 
 class _Forward(tornado.web.RequestHandler):
@@ -73,6 +82,9 @@ class _Forward(tornado.web.RequestHandler):
             self.set_status(answer.status_code)
             self.write(answer.content)
             if answer.is_success:
+                update_id = json.loads(self.request.body).get("update_id")
+                if isinstance(update_id, int):
+                    self.balancer.acknowledged[update_id] += 1
                 self.balancer.answered(upstream)
             return
         self.set_status(502)
