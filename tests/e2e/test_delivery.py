@@ -145,8 +145,12 @@ async def test_a_worker_that_died_holding_claims_is_taken_over_once(world: World
     svc.outbox_lease = timedelta(hours=1)  # the live sender leaves the dead worker's claims alone
     person = world.emu.add_user("郑阿姨")
     chat = person.private_chat
-    await queue_texts(world, *((chat.id, f"提醒{i}") for i in range(3)))
-    async with world.uow as uow:
+    async with world.uow as uow:  # queued and the head claimed in one transaction: the live
+        for i in range(3):  # sender, woken when it commits (NOTIFY), cannot claim it first
+            notice = Digest(f"提醒{i}")
+            await enqueue(
+                uow=uow, chat_id=chat.id, notice=notice, audience=Audience.DISPATCH, commit=False
+            )
         claimed = await claim_due(uow=uow)  # a worker claims the chat's head, then dies
     assert [c.notice for c in claimed] == [Digest("提醒0")]
     kick(world)
