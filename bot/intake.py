@@ -507,6 +507,9 @@ async def again(update: Update, svc: Services, state: ConversationState) -> None
     """Send the current step's question again (its message may have been lost)."""
     if state.state == PLACE:
         await _say(update, texts.ASK_PLACE, _place_keyboard())
+    elif state.state == PHOTOS and state.data.get("photos"):  # say what has arrived so far
+        count = len(state.data["photos"])
+        await _say(update, texts.PHOTO_SAVED.format(count=count), _done_keyboard())
     elif state.state == PHOTOS:
         await _say(update, texts.ASK_PHOTOS.format(limit=svc.max_photos), _done_keyboard())
     elif state.state == PHONE:

@@ -176,6 +176,22 @@ async def test_an_old_button_sends_the_current_question_again(world: World) -> N
     assert again.text
 
 
+async def test_asked_again_while_sending_photos_the_resident_hears_how_many_arrived(
+    world: World,
+) -> None:
+    """The question of the photo step asked again (an old button, or a worker that died before
+    answering a photo) says how many photos are in, so nobody sends the same photo twice."""
+    he = world.emu.add_user("何阿姨")
+    summary = await said(world, he, "荷韵花园3号楼楼道灯不亮", "请核对")
+    await he.press_button(summary, "🖼 照片")
+    await world.emu.wait_for_message(he.private_chat, has("现场照片"))
+    await he.send_photo(he.private_chat)
+    await world.emu.wait_for_message(he.private_chat, has("已收到第 1 张"))
+    await he.press_button(summary, "📍 位置")  # a button of the step before
+    again = await world.emu.wait_for_message(he.private_chat, has("已收到第 1 张"))
+    assert "好了" in (again.text or "")
+
+
 async def resolve(world: World, number: str) -> None:
     """The department answers and closes the ticket (through the store, as staff would)."""
     async with world.uow as uow:
