@@ -191,6 +191,7 @@ class InboxKeeper:
         self.answer_again = answer_again
         self.taken = 0
         self.beat_at: float | None = None  # time.monotonic() of the last beat recorded
+        self._taking: asyncio.Task[None] | None = None
 
     async def register(self) -> None:
         """Register this worker; a poller replaces the previous one, whose claims (updates and
@@ -205,26 +206,52 @@ class InboxKeeper:
 
     async def take_over(self) -> int:
         """Queue the unprocessed updates of dead workers, and answer again those processed
-        whose answer may not have gone out; returns how many."""
+        whose answer may not have gone out (all at once: each waits for Telegram's pace on its
+        own chat); returns how many."""
         async with self.services.uow() as uow:
             waiting = await take_over(uow=uow, worker=self.services.worker_id)
+        answers: list[Awaitable[None]] = []
         for row in waiting:
-            update = Update.de_json(row.payload, self.bot)
-            if update is None:
-                continue
-            if not row.processed:
-                await self.queue.resume(update)
-                continue
             try:
-                if self.answer_again is not None:
-                    await self.answer_again(update, self.services)
-            except Exception:  # the resident can still ask again; never block the others
-                log.exception("could not answer update %s again", row.update_id)
-            await self.queue.finished(row.update_id)
+                update = Update.de_json(row.payload, self.bot)
+            except (KeyError, TypeError, ValueError):
+                update = None
+            if update is None:  # nothing anyone could act on; it must not hold the rest back
+                log.warning("update %s could not be read back; dropped", row.update_id)
+                await self.queue.finished(row.update_id)
+                continue
+            if row.processed:
+                answers.append(self._answer_again(row.update_id, update))
+            else:
+                await self.queue.resume(update)
+        await asyncio.gather(*answers)
         if waiting:
             self.taken += len(waiting)
             log.info("processing %d update(s) a stopped worker left", len(waiting))
         return len(waiting)
+
+    async def _answer_again(self, update_id: int, update: Update) -> None:
+        try:
+            if self.answer_again is not None:
+                await self.answer_again(update, self.services)
+        except Exception:  # the resident can still ask again; never block the others
+            log.exception("could not answer update %s again", update_id)
+        await self.queue.finished(update_id)
+
+    def _take_over_aside(self) -> None:
+        """Start taking over unless a take-over is still running. Never awaited by the beat:
+        answering a dead worker's updates again waits for Telegram's pace, and a beat held
+        back that long makes this live worker look dead to the others, who would take over its
+        own updates in turn."""
+        if self._taking is not None and not self._taking.done():
+            return
+        self._taking = asyncio.create_task(self._take_over_logged(), name="inbox-take-over")
+
+    async def _take_over_logged(self) -> None:
+        try:
+            await self.take_over()
+        except Exception:  # the next beat tries again
+            log.exception("taking over a stopped worker's updates failed")
 
     async def run(self, stop: asyncio.Event) -> None:
         """Beat and take over until `stop` is set; then retire, freeing what is left."""
@@ -242,6 +269,10 @@ class InboxKeeper:
                     log.exception("worker heartbeat failed")
                 beats += 1
         finally:
+            if self._taking is not None:  # what it claimed and did not finish is freed below
+                self._taking.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await self._taking
             with contextlib.suppress(Exception):
                 await self.queue.flush()
                 async with svc.uow() as uow:
@@ -264,7 +295,7 @@ class InboxKeeper:
             async with svc.uow() as uow:
                 await register_worker(uow=uow, worker=svc.worker_id, poller=False)
         self.beat_at = time.monotonic()
-        await self.take_over()
+        self._take_over_aside()
         if beats % PRUNE_EVERY == 0:
             async with svc.uow() as uow:
                 await prune(uow=uow)
