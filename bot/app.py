@@ -43,6 +43,7 @@ from storage.inbox import ChatTurns
 from storage.places import read_places
 from storage.teams import read_teams
 from storage.tickets import Policy
+from storage.workers import live_workers
 from storage.worktime import WorkingCalendar, parse_office_hours
 
 log = logging.getLogger(__name__)
@@ -244,6 +245,7 @@ def _post_init(
                 beats=_beat_sessions(application, settings.database_url),
             )
             await keeper.register()  # a new poller: the previous one's claims are free now
+            await _check_connections(svc, webhook=not polling)
         if run_sender:  # first, so a backlog starts at once
             stop = asyncio.Event()
             sender = OutboxSender(application.bot, svc)
@@ -375,6 +377,26 @@ async def _post_stop(application: Application) -> None:  # type: ignore[type-arg
     if isinstance(keeper_stop, asyncio.Event) and isinstance(keeper_task, asyncio.Task):
         keeper_stop.set()  # the worker retires: whatever it still holds is free at once
         await asyncio.gather(keeper_task, return_exceptions=True)
+
+
+def connections_per_worker(*, webhook: bool) -> int:
+    """The most PostgreSQL connections one worker opens: its pool, the heartbeat's, the
+    sender's LISTEN and, for a webhook worker, the shared pace's and the chat turns'."""
+    shared = PACE_CONNECTIONS + CHAT_TURNS if webhook else 0
+    return database.POOL_SIZE + database.POOL_OVERFLOW + 1 + 1 + shared
+
+
+async def _check_connections(svc: Services, *, webhook: bool) -> None:
+    """One warning line when the live workers together could exhaust PostgreSQL's connections."""
+    room = await database.connection_room(svc.engine)
+    if room is None:
+        return
+    async with svc.uow() as uow:
+        workers = await live_workers(uow=uow)
+    each = connections_per_worker(webhook=webhook)
+    shortfall = database.connection_shortfall(room=room, workers=max(1, workers), each=each)
+    if shortfall is not None:
+        log.warning(shortfall)
 
 
 def _beat_sessions(

@@ -10,7 +10,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -32,6 +32,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+POOL_SIZE, POOL_OVERFLOW = 5, 10  # a PostgreSQL engine's connections kept, and more when busy
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine; SQLite gets WAL, foreign keys, a busy timeout and its folder.
     Statement parameters (residents' texts, names, addresses) never appear in errors.
@@ -50,6 +53,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_size", POOL_SIZE)
+    kwargs.setdefault("max_overflow", POOL_OVERFLOW)
     return create_async_engine(url, **kwargs)
 
 
@@ -114,3 +119,29 @@ async def schema_state(engine: AsyncEngine) -> SchemaState:
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
     known = current is None or current in {rev.revision for rev in script.walk_revisions()}
     return SchemaState(current=current, head=head_revision(), known=known)
+
+
+async def connection_room(engine: AsyncEngine) -> int | None:
+    """How many connections PostgreSQL lets ordinary roles open at once (`max_connections` less
+    the superusers' reserve); None for SQLite, which has no such limit."""
+    if engine.dialect.name != "postgresql":
+        return None
+    async with engine.connect() as connection:
+        limit = (await connection.execute(text("SHOW max_connections"))).scalar_one()
+        reserved = (
+            await connection.execute(text("SHOW superuser_reserved_connections"))
+        ).scalar_one()
+    return int(limit) - int(reserved)
+
+
+def connection_shortfall(*, room: int, workers: int, each: int) -> str | None:
+    """The operator's one line when `workers` opening up to `each` connections could exhaust
+    PostgreSQL's `room` (then a busy worker's handlers fail with "too many clients")."""
+    needed = workers * each
+    if needed <= room:
+        return None
+    return (
+        f"PostgreSQL lets this role open {room} connections and {workers} worker(s) may open up "
+        f"to {needed} ({each} each): raise max_connections to at least {needed + 10} "
+        "(e.g. postgres -c max_connections=...) or run fewer workers"
+    )

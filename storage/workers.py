@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, DateTime, delete, exists, func, literal, update
-from sqlmodel import SQLModel, col
+from sqlmodel import SQLModel, col, select
 
 from storage.columns import utcnow
 from storage.models import Lease, Worker
@@ -89,3 +89,12 @@ def held_by_the_dead(
     return col(column).is_not(None) & ~exists().where(
         col(Worker.id) == column, col(Worker.heartbeat_at) >= since
     )
+
+
+async def live_workers(*, uow: UnitOfWork) -> int:
+    """How many workers beat now (this one included once registered)."""
+    since = database_now(uow.dialect, DEAD_AFTER)
+    found = await uow.session.exec(
+        select(func.count()).select_from(Worker).where(col(Worker.heartbeat_at) >= since)
+    )
+    return int(found.one())
