@@ -155,6 +155,90 @@ def test_the_bots_tokens_are_held_in_flight_and_counted_when_answered() -> None:
     assert bucket.wait(2.0 + 1 / 30) > 0  # the refilled token is held by the one in flight
 
 
+class Ticking:
+    """A clock that moves a second on at every look: the bot's bucket refills between looks."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+class Gated:
+    """Telegram that holds the first message to arrive until told to answer it."""
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+        self.arrived = asyncio.Event()
+        self.answer = asyncio.Event()
+
+    def call(self, chat_id: int) -> Any:
+        async def send() -> dict[str, Any]:
+            self.calls.append(chat_id)
+            if len(self.calls) == 1:
+                self.arrived.set()
+                await self.answer.wait()
+            return {"ok": True}
+
+        return send
+
+
+async def queued(limits: FloodLimits, count: int) -> None:
+    """Wait until ``count`` messages wait for the bot's tokens."""
+    while limits.waiting < count:
+        await asyncio.sleep(0)
+
+
+async def test_a_groups_message_gets_the_bots_next_token_before_private_chats() -> None:
+    # One token a second, held by a message in flight: the others queue for the bot's bucket.
+    limits = FloodLimits(overall=(1.0, 1.0), group=OFF, private=OFF, clock=Ticking())
+    telegram = Gated()
+
+    async def send(chat_id: int) -> Any:
+        return await limits.process_request(
+            telegram.call(chat_id), (), {}, "sendMessage", {"chat_id": chat_id}, 0
+        )
+
+    first = asyncio.create_task(send(1))
+    await telegram.arrived.wait()
+    private = [asyncio.create_task(send(2))]
+    await queued(limits, 1)
+    private.append(asyncio.create_task(send(3)))
+    await queued(limits, 2)
+    group = asyncio.create_task(send(-100))  # came last, goes first
+    await queued(limits, 3)
+    telegram.answer.set()
+    await asyncio.gather(first, group, *private)
+    assert telegram.calls == [1, -100, 2, 3]  # private chats keep their order
+    assert limits.waiting == 0
+
+
+async def test_a_message_that_gives_up_waiting_for_the_bots_tokens_holds_up_no_other() -> None:
+    limits = FloodLimits(overall=(1.0, 1.0), group=OFF, private=OFF, clock=Ticking())
+    telegram = Gated()
+
+    async def send(chat_id: int) -> Any:
+        return await limits.process_request(
+            telegram.call(chat_id), (), {}, "sendMessage", {"chat_id": chat_id}, 0
+        )
+
+    first = asyncio.create_task(send(1))
+    await telegram.arrived.wait()
+    group = asyncio.create_task(send(-100))
+    await queued(limits, 1)
+    private = asyncio.create_task(send(2))
+    await queued(limits, 2)
+    group.cancel()  # the head of the queue goes away (a stopping worker, a handler's timeout)
+    with pytest.raises(asyncio.CancelledError):
+        await group
+    telegram.answer.set()
+    await asyncio.gather(first, private)
+    assert telegram.calls == [1, 2]
+    assert limits.waiting == 0
+
+
 def _update(update_id: int, chat_id: int) -> Update:
     chat = Chat(chat_id, Chat.PRIVATE)
     return Update(update_id, message=Message(update_id, datetime.now(UTC), chat))
