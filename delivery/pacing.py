@@ -17,7 +17,8 @@ bucket of its own per chat:
   overall bucket does the same with many messages in flight: each holds its token from the
   moment it leaves and is counted when answered, so the buckets run at Telegram's own rates;
 - when the bot's bucket binds, a group's message gets the next token before a private chat's
-  (a group waits 3 s for every token of its 20 a minute it could not spend; a private chat one);
+  if waiting its turn would leave the group's bucket full (a group's unspent tokens are lost
+  then, and each costs it 3 s at the end; below full, the residents' answers go first);
 - a 429 pauses the chat it was about, for every caller (the next message of the chat is not
   yet on its way: see above), and the call is retried after it; a 429 about a chat the bot had
   left alone cannot be the chat's own limit, so it pauses every chat; a caller that passes
@@ -190,6 +191,7 @@ class FloodLimits(BaseRateLimiter[int]):
         )
         self._waiting: list[_Waiter] = []  # messages waiting for the bot's tokens (a heap)
         self._arrivals = itertools.count()  # the order they came in, within a rank
+        self._queued = 0  # messages (album items) of those waiting
         self._answered = asyncio.Event()  # a message in flight was answered, or the head changed
         self._overall_rate = overall
         self.shared: SharedLimits | None = None  # set by the composition root (webhook workers)
@@ -400,27 +402,39 @@ class FloodLimits(BaseRateLimiter[int]):
             await asyncio.sleep(wait)
         if self._overall is None or not messages:
             return
-        await self._take_overall(_rank(chat), messages)
+        await self._take_overall(self._rank(chat, bucket), messages)
 
     @property
     def waiting(self) -> int:
         """Messages waiting for the bot's tokens (seen by tests)."""
         return len(self._waiting)
 
-    async def _take_overall(self, rank: int, messages: int) -> None:
-        """Hold ``messages`` of the bot's tokens, in turn: groups' messages first, then private
-        chats', each in the order they came (an album waits its turn whole).
+    def _rank(self, chat: int | str | None, bucket: _ChatBucket | None) -> int:
+        """0 for a group's message that would find its group's bucket full if it waited its turn
+        behind the messages already waiting for the bot's tokens, 1 for every other.
 
-        When the bot's bucket binds, a message that waits for it waits in order of rank: a
-        group's before a private chat's. A group has 20 messages a minute: a token of its
-        bucket left unspent while its bucket is full is lost, and each of its messages still
-        waiting when the bot's traffic ebbs goes out one every 3 s; a private chat's delay
-        costs it at most a second. A group has one message in flight and waiting at a time
-        (its turn), so private chats are never held back by more than one message per group.
-        Only the head of the queue waits for the tokens; the others wait to become the head."""
+        A group has 20 messages a minute: while its bucket is full, what it refills is lost,
+        and each message the group still has when the bot's traffic ebbs beyond what its
+        bucket holds goes out one every 3 s. Below full, waiting loses the group nothing (its
+        tokens keep), while every message to a resident delays the resident's next step; so a
+        group goes first only when waiting would cost it tokens. The bot's tokens are the
+        deadline's measure: the messages ahead need ``waiting / 30`` s of them."""
+        if bucket is None or self._overall is None or _rank_of_chat(chat):
+            return 1
+        turn = self._queued / self._overall.per_second
+        filled = bucket.available(self._clock()) + turn * bucket.per_second
+        return 0 if filled >= bucket.burst else 1
+
+    async def _take_overall(self, rank: int, messages: int) -> None:
+        """Hold ``messages`` of the bot's tokens, in turn: by rank (`_rank`), then in the order
+        they came (an album waits its turn whole). Only the head of the queue waits for the
+        tokens; the others wait to become the head. A group has one message in flight and
+        waiting at a time (its turn), so private chats are never held back by more than one
+        message per group."""
         assert self._overall is not None
         me = _Waiter(rank, next(self._arrivals), messages)
         heapq.heappush(self._waiting, me)
+        self._queued += messages
         if self._waiting[0] is me:
             self._answered.set()  # the head it displaced goes back to waiting for its turn
         try:
@@ -434,6 +448,7 @@ class FloodLimits(BaseRateLimiter[int]):
                 wait = self._overall.wait(self._clock(), messages)
                 if wait <= 0:
                     heapq.heappop(self._waiting)
+                    self._queued -= messages
                     self._overall.hold(messages)
                     if self._waiting:
                         self._waiting[0].turn.set()
@@ -444,6 +459,7 @@ class FloodLimits(BaseRateLimiter[int]):
         except BaseException:
             if me in self._waiting:  # cancelled while waiting: the next one gets its turn
                 self._waiting.remove(me)
+                self._queued -= messages
                 heapq.heapify(self._waiting)
                 if self._waiting:
                     self._waiting[0].turn.set()
@@ -528,6 +544,7 @@ class _BotBucket:
 
     def __init__(self, burst: float, per_second: float, now: float) -> None:
         self._bucket = _ChatBucket(burst, per_second, now)
+        self.per_second = per_second
         self.in_flight = 0
 
     def wait(self, now: float, count: int = 1) -> float:
@@ -610,8 +627,8 @@ def _chat_key(chat_id: object) -> int | str | None:
     return str(chat_id)  # "@channelusername"
 
 
-def _rank(chat: int | str | None) -> int:
-    """Which messages get the bot's next token first: groups' (0), then the rest (1)."""
+def _rank_of_chat(chat: int | str | None) -> int:
+    """0 for a group (or channel), 1 for a private chat or none."""
     return 0 if isinstance(chat, str) or (chat is not None and chat < 0) else 1
 
 

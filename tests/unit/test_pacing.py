@@ -12,7 +12,7 @@ from telegram import Chat, Message, Update
 from telegram.error import BadRequest, NetworkError, RetryAfter
 
 from bot.updates import MAX_QUEUED_PER_CHAT, PerChatUpdateProcessor
-from delivery.pacing import OVERALL_RATE, PRIVATE_RATE, FloodLimits, _BotBucket
+from delivery.pacing import GROUP_RATE, OVERALL_RATE, PRIVATE_RATE, FloodLimits, _BotBucket
 
 OFF = (0.0, 1.0)
 
@@ -167,9 +167,10 @@ class Ticking:
 
 
 class Gated:
-    """Telegram that holds the first message to arrive until told to answer it."""
+    """Telegram that holds a message to one chat until told to answer it."""
 
-    def __init__(self) -> None:
+    def __init__(self, held: int) -> None:
+        self.held = held
         self.calls: list[int] = []
         self.arrived = asyncio.Event()
         self.answer = asyncio.Event()
@@ -177,7 +178,7 @@ class Gated:
     def call(self, chat_id: int) -> Any:
         async def send() -> dict[str, Any]:
             self.calls.append(chat_id)
-            if len(self.calls) == 1:
+            if chat_id == self.held:
                 self.arrived.set()
                 await self.answer.wait()
             return {"ok": True}
@@ -186,21 +187,31 @@ class Gated:
 
 
 async def queued(limits: FloodLimits, count: int) -> None:
-    """Wait until ``count`` messages wait for the bot's tokens."""
-    while limits.waiting < count:
-        await asyncio.sleep(0)
+    """Let the tasks run until ``count`` messages wait for the bot's tokens."""
+    for _ in range(1000):
+        if limits.waiting >= count:
+            return
+        await asyncio.sleep(0)  # one turn of the loop: no time passes
+    raise AssertionError(f"{limits.waiting} messages wait, not {count}")
 
 
-async def test_a_groups_message_gets_the_bots_next_token_before_private_chats() -> None:
-    # One token a second, held by a message in flight: the others queue for the bot's bucket.
-    limits = FloodLimits(overall=(1.0, 1.0), group=OFF, private=OFF, clock=Ticking())
-    telegram = Gated()
+def paced(group: tuple[float, float]) -> tuple[FloodLimits, Gated, Any]:
+    """The bot's bucket at one token a second, and a message to chat 1 that holds it until
+    answered: the messages after it queue for the bot's tokens."""
+    limits = FloodLimits(overall=(1.0, 1.0), group=group, private=OFF, clock=Ticking())
+    telegram = Gated(held=1)
 
     async def send(chat_id: int) -> Any:
         return await limits.process_request(
             telegram.call(chat_id), (), {}, "sendMessage", {"chat_id": chat_id}, 0
         )
 
+    return limits, telegram, send
+
+
+async def test_a_group_whose_bucket_is_full_gets_the_bots_next_token_before_private_chats() -> None:
+    # Waiting would cost the group what its full bucket refills meanwhile: it goes first.
+    limits, telegram, send = paced(GROUP_RATE)
     first = asyncio.create_task(send(1))
     await telegram.arrived.wait()
     private = [asyncio.create_task(send(2))]
@@ -215,15 +226,27 @@ async def test_a_groups_message_gets_the_bots_next_token_before_private_chats() 
     assert limits.waiting == 0
 
 
+async def test_a_group_with_tokens_to_spare_waits_its_turn_behind_residents() -> None:
+    # 20 messages, refilled over 20 hours: after one message the bucket is not full again for
+    # hours, so waiting costs the group nothing and the residents' answers go first.
+    limits, telegram, send = paced((20.0, 72000.0))
+    await send(-100)
+    first = asyncio.create_task(send(1))
+    await telegram.arrived.wait()
+    private = [asyncio.create_task(send(2))]
+    await queued(limits, 1)
+    private.append(asyncio.create_task(send(3)))
+    await queued(limits, 2)
+    group = asyncio.create_task(send(-100))
+    await queued(limits, 3)
+    telegram.answer.set()
+    await asyncio.gather(first, group, *private)
+    assert telegram.calls == [-100, 1, 2, 3, -100]
+    assert limits.waiting == 0
+
+
 async def test_a_message_that_gives_up_waiting_for_the_bots_tokens_holds_up_no_other() -> None:
-    limits = FloodLimits(overall=(1.0, 1.0), group=OFF, private=OFF, clock=Ticking())
-    telegram = Gated()
-
-    async def send(chat_id: int) -> Any:
-        return await limits.process_request(
-            telegram.call(chat_id), (), {}, "sendMessage", {"chat_id": chat_id}, 0
-        )
-
+    limits, telegram, send = paced(GROUP_RATE)
     first = asyncio.create_task(send(1))
     await telegram.arrived.wait()
     group = asyncio.create_task(send(-100))
