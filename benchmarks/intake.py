@@ -69,7 +69,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
@@ -83,7 +83,7 @@ import greenlet
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
-from telegram.ext import AIORateLimiter, BaseRateLimiter, ExtBot, SimpleUpdateProcessor
+from telegram.ext import AIORateLimiter, BaseRateLimiter, SimpleUpdateProcessor
 
 from admin.settings import Settings, load_settings
 from bot.app import HANDLER_RETRIES, build_application, load_classifier, running
@@ -465,35 +465,42 @@ def machine_busy_seconds() -> float:
     return busy / os.sysconf("SC_CLK_TCK")
 
 
-class CreationStamps:
-    """When each message the handlers send came into being: the moment the handler asked the
-    rate limiter to send it, on `time.monotonic` (one clock for every process on the machine).
-    The outbox's messages are not stamped here (their rows' ``created_at`` say when they were
-    queued; the sender asks for one only after the chat's previous one was sent)."""
+class StampingLimiter(BaseRateLimiter[Any]):
+    """The bot's rate limiter, noting when each message a handler sends came into being: the
+    moment the handler handed it over, on `time.monotonic` (one clock for every process on the
+    machine). The outbox's messages are not noted here: their rows' ``created_at`` say when
+    they were queued (the sender hands one over only after its chat's previous one was sent)."""
 
-    def __init__(self) -> None:
+    def __init__(self, limiter: BaseRateLimiter[Any]) -> None:
+        self.limiter = limiter
         self.made: list[tuple[int, int, float]] = []  # (chat id, messages, monotonic seconds)
 
-    def install(self, limiter: BaseRateLimiter[Any]) -> None:
-        """Stamp every message request the limiter is given by a handler (this instance only)."""
-        original = limiter.process_request
+    async def initialize(self) -> None:
+        """The limiter's own."""
+        await self.limiter.initialize()
 
-        async def process_request(
-            callback: Any,
-            args: Any,
-            kwargs: dict[str, Any],
-            endpoint: str,
-            data: dict[str, Any],
-            rate_limit_args: Any,
-        ) -> Any:
-            chat = data.get("chat_id")
-            if endpoint in MESSAGE_ENDPOINTS and rate_limit_args != NO_RETRIES and chat is not None:
-                items = data.get("media")
-                count = len(items) if isinstance(items, list | tuple) and items else 1
-                self.made.append((int(chat), count, time.monotonic()))
-            return await original(callback, args, kwargs, endpoint, data, rate_limit_args)
+    async def shutdown(self) -> None:
+        """The limiter's own."""
+        await self.limiter.shutdown()
 
-        limiter.process_request = process_request  # type: ignore[method-assign]
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: Any,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        """Note a handler's message, then hand the request to the limiter."""
+        chat = data.get("chat_id")
+        if endpoint in MESSAGE_ENDPOINTS and rate_limit_args != NO_RETRIES and chat is not None:
+            items = data.get("media")
+            count = len(items) if isinstance(items, list | tuple) and items else 1
+            self.made.append((int(chat), count, time.monotonic()))
+        return await self.limiter.process_request(
+            callback, args, kwargs, endpoint, data, rate_limit_args
+        )
 
 
 async def serve_bot(
@@ -511,15 +518,14 @@ async def serve_bot(
         telegram_bot_token=config.token,
     )
     loader = fake_loader if config.classifier == "fake" else load_classifier
+    # build_application's own default when no what-if gives one
+    stamped = StampingLimiter(parts.rate_limiter or FloodLimits(max_retries=HANDLER_RETRIES))
     application = build_application(
         settings,
         classifier_loader=loader,
-        rate_limiter=parts.rate_limiter,
+        rate_limiter=stamped,
         update_processor=parts.update_processor,
     )
-    stamps = CreationStamps()
-    if isinstance(application.bot, ExtBot) and application.bot.rate_limiter is not None:
-        stamps.install(application.bot.rate_limiter)
     async with running(application):
         cpu_at_ready = cpu_seconds()
         sql_at_ready = Counter(sql.counts)
@@ -537,7 +543,7 @@ async def serve_bot(
     stats: dict[str, Any] = {
         "cpu_s": round(cpu_used, 2),
         "pid": os.getpid(),
-        "handler_messages_made": stamps.made,
+        "handler_messages_made": stamped.made,
     }
     if config.count_sql:
         stats["sql"] = sql_counts
