@@ -17,8 +17,8 @@ bucket of its own per chat:
   overall bucket does the same with many messages in flight: each holds its token from the
   moment it leaves and is counted when answered, so the buckets run at Telegram's own rates;
 - when the bot's bucket binds, a group's message gets the next token before a private chat's
-  if waiting its turn would leave the group's bucket full (a group's unspent tokens are lost
-  then, and each costs it 3 s at the end; below full, the residents' answers go first);
+  if waiting its turn would cost the group a message of its refill (a full bucket's refill is
+  lost, and each message costs a group 3 s at the end); else the residents' answers go first;
 - a 429 pauses the chat it was about, for every caller (the next message of the chat is not
   yet on its way: see above), and the call is retried after it; a 429 about a chat the bot had
   left alone cannot be the chat's own limit, so it pauses every chat; a caller that passes
@@ -410,20 +410,21 @@ class FloodLimits(BaseRateLimiter[int]):
         return len(self._waiting)
 
     def _rank(self, chat: int | str | None, bucket: _ChatBucket | None) -> int:
-        """0 for a group's message that would find its group's bucket full if it waited its turn
-        behind the messages already waiting for the bot's tokens, 1 for every other.
+        """0 for a group's message whose group would lose a whole message of its refill if it
+        waited its turn behind the messages already waiting for the bot's tokens, 1 for every
+        other.
 
         A group has 20 messages a minute: while its bucket is full, what it refills is lost,
         and each message the group still has when the bot's traffic ebbs beyond what its
         bucket holds goes out one every 3 s. Below full, waiting loses the group nothing (its
-        tokens keep), while every message to a resident delays the resident's next step; so a
-        group goes first only when waiting would cost it tokens. The bot's tokens are the
-        deadline's measure: the messages ahead need ``waiting / 30`` s of them."""
+        tokens keep), while every message to a resident delays the resident's next step, and
+        with it every message after; so a group goes first only when waiting would cost it a
+        message. The messages ahead need ``waiting / 30`` s of the bot's tokens."""
         if bucket is None or self._overall is None or _rank_of_chat(chat):
             return 1
         turn = self._queued / self._overall.per_second
         filled = bucket.available(self._clock()) + turn * bucket.per_second
-        return 0 if filled >= bucket.burst else 1
+        return 0 if filled >= bucket.burst + 1 else 1
 
     async def _take_overall(self, rank: int, messages: int) -> None:
         """Hold ``messages`` of the bot's tokens, in turn: by rank (`_rank`), then in the order

@@ -209,9 +209,10 @@ def paced(group: tuple[float, float]) -> tuple[FloodLimits, Gated, Any]:
     return limits, telegram, send
 
 
-async def test_a_group_whose_bucket_is_full_gets_the_bots_next_token_before_private_chats() -> None:
-    # Waiting would cost the group what its full bucket refills meanwhile: it goes first.
-    limits, telegram, send = paced(GROUP_RATE)
+async def test_a_group_that_would_lose_messages_waiting_goes_before_private_chats() -> None:
+    # Two messages ahead take two seconds of the bot's tokens; a full bucket refilling one a
+    # second would lose two messages meanwhile: the group goes first.
+    limits, telegram, send = paced((20.0, 20.0))
     first = asyncio.create_task(send(1))
     await telegram.arrived.wait()
     private = [asyncio.create_task(send(2))]
@@ -223,6 +224,24 @@ async def test_a_group_whose_bucket_is_full_gets_the_bots_next_token_before_priv
     telegram.answer.set()
     await asyncio.gather(first, group, *private)
     assert telegram.calls == [1, -100, 2, 3]  # private chats keep their order
+    assert limits.waiting == 0
+
+
+async def test_a_group_that_would_lose_less_than_a_message_waits_its_turn() -> None:
+    # Telegram's 20 a minute: two seconds behind the residents cost a full bucket two thirds of
+    # a message, while going first would delay two residents' next steps.
+    limits, telegram, send = paced(GROUP_RATE)
+    first = asyncio.create_task(send(1))
+    await telegram.arrived.wait()
+    private = [asyncio.create_task(send(2))]
+    await queued(limits, 1)
+    private.append(asyncio.create_task(send(3)))
+    await queued(limits, 2)
+    group = asyncio.create_task(send(-100))
+    await queued(limits, 3)
+    telegram.answer.set()
+    await asyncio.gather(first, group, *private)
+    assert telegram.calls == [1, 2, 3, -100]
     assert limits.waiting == 0
 
 
