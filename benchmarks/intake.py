@@ -42,6 +42,12 @@ The JSON then says whether every update's effect happened exactly once (a ticket
 one confirmation and one card each), what was lost, doubled or out of order, the 429s by cause,
 and the messages per second against the ceiling of Telegram's limits for that mix.
 
+With limits on, two ceilings: ``limits_utilisation`` counts every message the emulator accepted
+as if it existed when the first resident started; ``limits_utilisation_given_arrivals``
+releases each only when it came into being (a handler's when the handler handed it to the
+rate limiter, stamped in the bot's process; an outbox message when its row was queued) and
+gives a bound no pacer can beat and one schedule that keeps all three limits at once.
+
 Prints one JSON object. The script always stops by itself (``--timeout``).
 """
 
