@@ -42,6 +42,12 @@ The JSON then says whether every update's effect happened exactly once (a ticket
 one confirmation and one card each), what was lost, doubled or out of order, the 429s by cause,
 and the messages per second against the ceiling of Telegram's limits for that mix.
 
+With limits on, two ceilings: ``limits_utilisation`` counts every message the emulator accepted
+as if it existed when the first resident started; ``limits_utilisation_given_arrivals``
+releases each only when it came into being (a handler's when the handler handed it to the
+rate limiter, stamped in the bot's process; an outbox message when its row was queued) and
+gives a bound no pacer can beat and one schedule that keeps all three limits at once.
+
 Prints one JSON object. The script always stops by itself (``--timeout``).
 """
 
@@ -53,6 +59,7 @@ import contextlib
 import csv
 import json
 import logging
+import math
 import multiprocessing
 import os
 import platform
@@ -68,9 +75,9 @@ import tempfile
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -88,8 +95,8 @@ from admin.settings import Settings, load_settings
 from bot.app import HANDLER_RETRIES, build_application, load_classifier, running
 from bot.understanding import emergency, is_vague, small_talk
 from classifiers.model import Classifier, Prediction
-from delivery.pacing import GROUP_RATE, FloodLimits
-from delivery.sender import OutboxSender
+from delivery.pacing import GROUP_RATE, MESSAGE_ENDPOINTS, FloodLimits
+from delivery.sender import NO_RETRIES, OutboxSender
 from emulator import Chat, Emulator, EmulatorServer, Limits, Message, Person
 from emulator.parameters import Parameters
 from emulator.state import JSON
@@ -464,10 +471,49 @@ def machine_busy_seconds() -> float:
     return busy / os.sysconf("SC_CLK_TCK")
 
 
+class StampingLimiter(BaseRateLimiter[Any]):
+    """The bot's rate limiter, noting when each message a handler sends came into being: the
+    moment the handler handed it over, on `time.monotonic` (one clock for every process on the
+    machine). The outbox's messages are not noted here: their rows' ``created_at`` say when
+    they were queued (the sender hands one over only after its chat's previous one was sent)."""
+
+    def __init__(self, limiter: BaseRateLimiter[Any]) -> None:
+        self.limiter = limiter
+        self.made: list[tuple[int, int, float]] = []  # (chat id, messages, monotonic seconds)
+
+    async def initialize(self) -> None:
+        """The limiter's own."""
+        await self.limiter.initialize()
+
+    async def shutdown(self) -> None:
+        """The limiter's own."""
+        await self.limiter.shutdown()
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: Any,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        """Note a handler's message, then hand the request to the limiter."""
+        chat = data.get("chat_id")
+        if endpoint in MESSAGE_ENDPOINTS and rate_limit_args != NO_RETRIES and chat is not None:
+            items = data.get("media")
+            count = len(items) if isinstance(items, list | tuple) and items else 1
+            self.made.append((int(chat), count, time.monotonic()))
+        return await self.limiter.process_request(
+            callback, args, kwargs, endpoint, data, rate_limit_args
+        )
+
+
 async def serve_bot(
     config: BotConfig, ready: Callable[[], None], stop: asyncio.Event
 ) -> dict[str, Any]:
-    """Run the real bot until `stop` (or its lifetime ends); returns the sender's counters."""
+    """Run the real bot until `stop` (or its lifetime ends); returns the sender's counters and
+    when each handler's message came into being (`CreationStamps`)."""
     parts = what_if_parts(config.what_if)
     sql = SqlCounter()
     if config.count_sql:
@@ -478,10 +524,12 @@ async def serve_bot(
         telegram_bot_token=config.token,
     )
     loader = fake_loader if config.classifier == "fake" else load_classifier
+    # build_application's own default when no what-if gives one
+    stamped = StampingLimiter(parts.rate_limiter or FloodLimits(max_retries=HANDLER_RETRIES))
     application = build_application(
         settings,
         classifier_loader=loader,
-        rate_limiter=parts.rate_limiter,
+        rate_limiter=stamped,
         update_processor=parts.update_processor,
     )
     async with running(application):
@@ -498,7 +546,11 @@ async def serve_bot(
             source: dict(counts - sources_at_ready.get(source, Counter()))
             for source, counts in sql.by_source.items()
         }
-    stats: dict[str, Any] = {"cpu_s": round(cpu_used, 2), "pid": os.getpid()}
+    stats: dict[str, Any] = {
+        "cpu_s": round(cpu_used, 2),
+        "pid": os.getpid(),
+        "handler_messages_made": stamped.made,
+    }
     if config.count_sql:
         stats["sql"] = sql_counts
         stats["sql_by_source"] = {k: v for k, v in sql_sources.items() if v}
@@ -858,6 +910,162 @@ def limit_utilisation(
     }
 
 
+Rate = tuple[float, float]  # (burst, messages per second) of a token bucket
+
+
+@dataclass(slots=True)
+class Bucket:
+    """A token bucket as the emulator keeps it: full at first, refilled continuously."""
+
+    burst: float
+    per_second: float
+    tokens: float
+    updated: float
+
+    def at(self, now: float) -> float:
+        """Tokens at ``now`` (refills first)."""
+        if now > self.updated:
+            self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.per_second)
+            self.updated = now
+        return self.tokens
+
+    def next_token(self, now: float) -> float:
+        """When one whole token is there (``now`` if it is)."""
+        return now + max(0.0, 1 - self.at(now)) / self.per_second
+
+
+def alone_from(bucket: Bucket, releases: list[float], now: float) -> float:
+    """When the last of ``releases`` (sorted) could leave from ``now`` through ``bucket`` as it
+    is now, and nothing else (the bucket is left as it was)."""
+    copy = Bucket(bucket.burst, bucket.per_second, bucket.tokens, bucket.updated)
+    sent = now
+    for made in releases:
+        sent = copy.next_token(max(made, sent))
+        copy.at(sent)
+        copy.tokens -= 1
+    return sent
+
+
+def alone(releases: list[float], rate: Rate, start: float) -> float:
+    """When the last of ``releases`` (sorted) could leave through one bucket and nothing else:
+    each as soon as it exists and the bucket has a token (the best any schedule can do)."""
+    return alone_from(Bucket(rate[0], rate[1], rate[0], start), releases, start)
+
+
+def one_schedule(
+    releases: dict[int, list[float]], rates: dict[int, Rate], overall: Rate, start: float
+) -> float:
+    """When the last message leaves in one schedule that keeps all three limits at once, made
+    knowing every message's creation time in advance: whenever the bot's bucket has a token and
+    some chat's bucket has one for a message that exists, the message goes of the chat that
+    would finish last on its own limit from then (the critical one). The best possible is no
+    later than this (and no earlier than `alone` says)."""
+    bot = Bucket(overall[0], overall[1], overall[0], start)
+    chats = {chat: Bucket(r[0], r[1], r[0], start) for chat, r in rates.items()}
+    heads = dict.fromkeys(releases, 0)
+    left = sum(len(times) for times in releases.values())
+    now = last = start
+    eps = 1e-9
+    while left:
+        ready: list[int] = []
+        soonest = math.inf
+        for chat, index in heads.items():
+            times = releases[chat]
+            if index == len(times):
+                continue
+            if times[index] > now:
+                soonest = min(soonest, times[index])
+            elif chats[chat].at(now) >= 1 - eps:
+                ready.append(chat)
+            else:
+                soonest = min(soonest, chats[chat].next_token(now))
+        if ready and bot.at(now) >= 1 - eps:
+            chat = max(ready, key=lambda c: alone_from(chats[c], releases[c][heads[c] :], now))
+            chats[chat].tokens -= 1
+            bot.tokens -= 1
+            heads[chat] += 1
+            left -= 1
+            last = now
+            continue
+        now = bot.next_token(now) if ready else soonest
+    return last
+
+
+def limits_given_arrivals(
+    emu: Emulator,
+    limits: Limits,
+    arrivals: Arrivals,
+    made: dict[int, list[float]],
+    start: float,
+    end: float,
+) -> dict[str, Any]:
+    """The ceiling of `limit_utilisation` with each message released only when it came into
+    being (``made``: creation times per chat, on this process's clock): a message cannot leave
+    before it exists, and a group's last cards exist only when its last residents confirm.
+
+    ``shortest_possible_s`` is a bound no pacer can beat (each of the three limits alone, over
+    the creation times); ``one_schedule_s`` is when one schedule that keeps all three together
+    ends (`one_schedule`), so the best possible lies between them (equal: it is exact).
+    Creation times missing for a chat count from the start (which can only lower the bound);
+    none counts later than its arrival."""
+    groups = {chat.id for chat in emu.chats.values() if chat.is_group}
+    arrived: dict[int, list[float]] = defaultdict(list)
+    for (chat_id, _), at in arrivals.at.items():
+        arrived[chat_id].append(at)
+    releases: dict[int, list[float]] = {}
+    unknown = 0
+    for chat_id, times in arrived.items():
+        times.sort()
+        known = sorted(max(start, t) for t in made.get(chat_id, []))[: len(times)]
+        unknown += len(times) - len(known)
+        padded = [start] * (len(times) - len(known)) + known
+        releases[chat_id] = [min(r, a) for r, a in zip(padded, times, strict=True)]
+    overall: Rate = (limits.global_burst, limits.global_per_second)
+    group: Rate = (limits.group_burst, limits.group_per_minute / 60)
+    private: Rate = (limits.private_burst, limits.private_per_second)
+    rates = {chat: group if chat in groups else private for chat in releases}
+    everything = sorted(r for times in releases.values() for r in times)
+    bounds = {"overall 30/s": alone(everything, overall, start)}
+    for chat, times in releases.items():
+        name = "a group 20/min" if chat in groups else "a private chat 1/s"
+        bounds[name] = max(bounds.get(name, start), alone(times, rates[chat], start))
+    binding = max(bounds, key=lambda name: bounds[name])
+    bound = bounds[binding] - start
+    scheduled = one_schedule(releases, rates, overall, start) - start
+    took = max(end - start, 1e-9)
+    return {
+        "messages": len(everything),
+        "creation_unknown_counted_from_start": unknown,
+        "last_created_s": round(max(everything, default=start) - start, 2),
+        "shortest_possible_s": round(bound, 2),
+        "binding_limit": binding,
+        "one_schedule_s": round(scheduled, 2),
+        "took_s": round(took, 2),
+        "pct_of_limits": round(100 * bound / took, 1) if bound else None,
+        "pct_of_one_schedule": round(100 * scheduled / took, 1) if scheduled else None,
+    }
+
+
+def creation_times(
+    handler_made: list[tuple[int, int, float]], outbox: list[OutboxRow]
+) -> dict[int, list[float]]:
+    """When each message came into being, per chat, on this process's clock: the handlers'
+    (stamped on `time.monotonic` in the bot's process) and the outbox's sent rows (queued)."""
+    from_monotonic = clock() - time.monotonic()
+    from_wall = clock() - time.time()
+    made: dict[int, list[float]] = defaultdict(list)
+    for chat_id, count, at in handler_made:
+        made[chat_id].extend([at + from_monotonic] * count)
+    for row in outbox:
+        if row.status != OutboxStatus.SENT or row.chat_id is None:
+            continue
+        created = row.created_at
+        if created.tzinfo is None:  # SQLite gives it back without its zone: it is UTC
+            created = created.replace(tzinfo=UTC)
+        made[row.chat_id].append(created.timestamp() + from_wall)
+    return made
+
+
 def delivery(rows: list[OutboxRow]) -> dict[str, Any]:
     """How fast a set of outbox rows went out: rate over its window (first queued → last
     sent) and the queue delay of each row (queued → sent)."""
@@ -1074,6 +1282,7 @@ def report(
         o.confirmed - o.confirm_pressed for o in done if o.confirmed and o.confirm_pressed
     ]
     end = max(arrivals.at.values(), default=start)
+    handler_made: list[tuple[int, int, float]] = bot_stats.pop("handler_messages_made", [])
     errors = Counter(o.error for o in outcomes if o.error)
     own_cpu = cpu_here if options.separate else 0.0  # same process: the bot's figure is all
     result: dict[str, Any] = {
@@ -1133,6 +1342,13 @@ def report(
         "messages": check_delivery(world, tickets, outcomes),
         "limits_utilisation": (
             limit_utilisation(emu, limits, arrivals, start, end) if options.limits else None
+        ),
+        "limits_utilisation_given_arrivals": (
+            limits_given_arrivals(
+                emu, limits, arrivals, creation_times(handler_made, outbox), start, end
+            )
+            if options.limits
+            else None
         ),
         "bot": {"startup_s": round(startup, 2), **bot_stats},
         "bot_cpu_ms_per_ticket": (

@@ -16,6 +16,9 @@ bucket of its own per chat:
   chat's real bucket; counting them as they were answered can only make it slower. The bot's
   overall bucket does the same with many messages in flight: each holds its token from the
   moment it leaves and is counted when answered, so the buckets run at Telegram's own rates;
+- when the bot's bucket binds, a group's message gets the next token before a private chat's
+  if waiting its turn would cost the group a message of its refill (a full bucket's refill is
+  lost, and each message costs a group 3 s at the end); else the residents' answers go first;
 - a 429 pauses the chat it was about, for every caller (the next message of the chat is not
   yet on its way: see above), and the call is retried after it; a 429 about a chat the bot had
   left alone cannot be the chat's own limit, so it pauses every chat; a caller that passes
@@ -46,6 +49,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
+import itertools
 import logging
 import math
 import time
@@ -184,8 +189,10 @@ class FloodLimits(BaseRateLimiter[int]):
         self._overall = (
             _BotBucket(overall[0], overall[0] / overall[1], clock()) if overall[0] else None
         )
-        self._overall_turn = asyncio.Lock()  # messages waiting for the bot's tokens, in order
-        self._answered = asyncio.Event()  # a message in flight was answered
+        self._waiting: list[_Waiter] = []  # messages waiting for the bot's tokens (a heap)
+        self._arrivals = itertools.count()  # the order they came in, within a rank
+        self._queued = 0  # messages (album items) of those waiting
+        self._answered = asyncio.Event()  # a message in flight was answered, or the head changed
         self._overall_rate = overall
         self.shared: SharedLimits | None = None  # set by the composition root (webhook workers)
         self._group_rate = group
@@ -244,7 +251,7 @@ class FloodLimits(BaseRateLimiter[int]):
                     continue  # a 429 came back while this request waited for its turn
                 idle = self._idle(chat)
                 bucket = self._chat_bucket(chat) if messages and chat is not None else None
-                await self._spend(bucket, messages)
+                await self._spend(chat, bucket, messages)
                 if self.shared is not None and messages:
                     try:
                         beyond = await self.shared.reserve(
@@ -384,7 +391,9 @@ class FloodLimits(BaseRateLimiter[int]):
             until = max(until, self._resume_at.get(chat, 0.0))
         return max(0.0, until - self._clock())
 
-    async def _spend(self, bucket: _ChatBucket | None, messages: int) -> None:
+    async def _spend(
+        self, chat: int | str | None, bucket: _ChatBucket | None, messages: int
+    ) -> None:
         """Wait until the chat's bucket has a message to give, then hold the bot's tokens (they
         are counted when the answer comes back: `_BotBucket`)."""
         # Nobody else spends this chat's bucket meanwhile: the request holds the chat's turn.
@@ -393,14 +402,69 @@ class FloodLimits(BaseRateLimiter[int]):
             await asyncio.sleep(wait)
         if self._overall is None or not messages:
             return
-        async with self._overall_turn:  # first come, first served: an album waits its turn
-            # Tokens come back as the bucket refills; when every token is held by a message in
-            # flight, only an answer frees one: wait for whichever comes first.
-            while (wait := self._overall.wait(self._clock(), messages)) > 0:
+        await self._take_overall(self._rank(chat, bucket), messages)
+
+    @property
+    def waiting(self) -> int:
+        """Messages waiting for the bot's tokens (seen by tests)."""
+        return len(self._waiting)
+
+    def _rank(self, chat: int | str | None, bucket: _ChatBucket | None) -> int:
+        """0 for a group's message whose group would lose a whole message of its refill if it
+        waited its turn behind the messages already waiting for the bot's tokens, 1 for every
+        other.
+
+        A group has 20 messages a minute: while its bucket is full, what it refills is lost,
+        and each message the group still has when the bot's traffic ebbs beyond what its
+        bucket holds goes out one every 3 s. Below full, waiting loses the group nothing (its
+        tokens keep), while every message to a resident delays the resident's next step, and
+        with it every message after; so a group goes first only when waiting would cost it a
+        message. The messages ahead need ``waiting / 30`` s of the bot's tokens."""
+        if bucket is None or self._overall is None or _rank_of_chat(chat):
+            return 1
+        turn = self._queued / self._overall.per_second
+        filled = bucket.available(self._clock()) + turn * bucket.per_second
+        return 0 if filled >= bucket.burst + 1 else 1
+
+    async def _take_overall(self, rank: int, messages: int) -> None:
+        """Hold ``messages`` of the bot's tokens, in turn: by rank (`_rank`), then in the order
+        they came (an album waits its turn whole). Only the head of the queue waits for the
+        tokens; the others wait to become the head. A group has one message in flight and
+        waiting at a time (its turn), so private chats are never held back by more than one
+        message per group."""
+        assert self._overall is not None
+        me = _Waiter(rank, next(self._arrivals), messages)
+        heapq.heappush(self._waiting, me)
+        self._queued += messages
+        if self._waiting[0] is me:
+            self._answered.set()  # the head it displaced goes back to waiting for its turn
+        try:
+            while True:
+                if self._waiting[0] is not me:
+                    me.turn.clear()
+                    await me.turn.wait()
+                    continue
+                # Tokens come back as the bucket refills; when every token is held by a message
+                # in flight, only an answer frees one: wait for whichever comes first.
+                wait = self._overall.wait(self._clock(), messages)
+                if wait <= 0:
+                    heapq.heappop(self._waiting)
+                    self._queued -= messages
+                    self._overall.hold(messages)
+                    if self._waiting:
+                        self._waiting[0].turn.set()
+                    return
                 self._answered.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._answered.wait(), wait)
-            self._overall.hold(messages)
+        except BaseException:
+            if me in self._waiting:  # cancelled while waiting: the next one gets its turn
+                self._waiting.remove(me)
+                self._queued -= messages
+                heapq.heapify(self._waiting)
+                if self._waiting:
+                    self._waiting[0].turn.set()
+            raise
 
     def _give_back(self, messages: int) -> None:
         """Messages that held the bot's tokens but will not leave: free them uncounted."""
@@ -481,6 +545,7 @@ class _BotBucket:
 
     def __init__(self, burst: float, per_second: float, now: float) -> None:
         self._bucket = _ChatBucket(burst, per_second, now)
+        self.per_second = per_second
         self.in_flight = 0
 
     def wait(self, now: float, count: int = 1) -> float:
@@ -501,6 +566,21 @@ class _BotBucket:
         """Their answer came back (or they failed): count them as taken at ``now``."""
         self.in_flight -= count
         self._bucket.spend(now, count)
+
+
+class _Waiter:
+    """A message waiting for the bot's tokens: ordered by rank, then by when it came."""
+
+    __slots__ = ("messages", "rank", "seq", "turn")
+
+    def __init__(self, rank: int, seq: int, messages: int) -> None:
+        self.rank = rank
+        self.seq = seq
+        self.messages = messages
+        self.turn = asyncio.Event()  # set when it becomes the head of the queue
+
+    def __lt__(self, other: _Waiter) -> bool:
+        return (self.rank, self.seq) < (other.rank, other.seq)
 
 
 class _Turn:
@@ -546,6 +626,11 @@ def _chat_key(chat_id: object) -> int | str | None:
     with contextlib.suppress(TypeError, ValueError):
         return int(chat_id)  # type: ignore[call-overload, no-any-return]
     return str(chat_id)  # "@channelusername"
+
+
+def _rank_of_chat(chat: int | str | None) -> int:
+    """0 for a group (or channel), 1 for a private chat or none."""
+    return 0 if isinstance(chat, str) or (chat is not None and chat < 0) else 1
 
 
 def _chat_kind(chat: int | str | None) -> str:

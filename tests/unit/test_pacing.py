@@ -12,7 +12,7 @@ from telegram import Chat, Message, Update
 from telegram.error import BadRequest, NetworkError, RetryAfter
 
 from bot.updates import MAX_QUEUED_PER_CHAT, PerChatUpdateProcessor
-from delivery.pacing import OVERALL_RATE, PRIVATE_RATE, FloodLimits, _BotBucket
+from delivery.pacing import GROUP_RATE, OVERALL_RATE, PRIVATE_RATE, FloodLimits, _BotBucket
 
 OFF = (0.0, 1.0)
 
@@ -153,6 +153,132 @@ def test_the_bots_tokens_are_held_in_flight_and_counted_when_answered() -> None:
     assert bucket.wait(2.0 + 1 / 30) == pytest.approx(0, abs=1e-9)
     bucket.hold(1)
     assert bucket.wait(2.0 + 1 / 30) > 0  # the refilled token is held by the one in flight
+
+
+class Ticking:
+    """A clock that moves a second on at every look: the bot's bucket refills between looks."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+class Gated:
+    """Telegram that holds a message to one chat until told to answer it."""
+
+    def __init__(self, held: int) -> None:
+        self.held = held
+        self.calls: list[int] = []
+        self.arrived = asyncio.Event()
+        self.answer = asyncio.Event()
+
+    def call(self, chat_id: int) -> Any:
+        async def send() -> dict[str, Any]:
+            self.calls.append(chat_id)
+            if chat_id == self.held:
+                self.arrived.set()
+                await self.answer.wait()
+            return {"ok": True}
+
+        return send
+
+
+async def queued(limits: FloodLimits, count: int) -> None:
+    """Let the tasks run until ``count`` messages wait for the bot's tokens."""
+    for _ in range(1000):
+        if limits.waiting >= count:
+            return
+        await asyncio.sleep(0)  # one turn of the loop: no time passes
+    raise AssertionError(f"{limits.waiting} messages wait, not {count}")
+
+
+def paced(group: tuple[float, float]) -> tuple[FloodLimits, Gated, Any]:
+    """The bot's bucket at one token a second, and a message to chat 1 that holds it until
+    answered: the messages after it queue for the bot's tokens."""
+    limits = FloodLimits(overall=(1.0, 1.0), group=group, private=OFF, clock=Ticking())
+    telegram = Gated(held=1)
+
+    async def send(chat_id: int) -> Any:
+        return await limits.process_request(
+            telegram.call(chat_id), (), {}, "sendMessage", {"chat_id": chat_id}, 0
+        )
+
+    return limits, telegram, send
+
+
+async def test_a_group_that_would_lose_messages_waiting_goes_before_private_chats() -> None:
+    # Two messages ahead take two seconds of the bot's tokens; a full bucket refilling one a
+    # second would lose two messages meanwhile: the group goes first.
+    limits, telegram, send = paced((20.0, 20.0))
+    first = asyncio.create_task(send(1))
+    await telegram.arrived.wait()
+    private = [asyncio.create_task(send(2))]
+    await queued(limits, 1)
+    private.append(asyncio.create_task(send(3)))
+    await queued(limits, 2)
+    group = asyncio.create_task(send(-100))  # came last, goes first
+    await queued(limits, 3)
+    telegram.answer.set()
+    await asyncio.gather(first, group, *private)
+    assert telegram.calls == [1, -100, 2, 3]  # private chats keep their order
+    assert limits.waiting == 0
+
+
+async def test_a_group_that_would_lose_less_than_a_message_waits_its_turn() -> None:
+    # Telegram's 20 a minute: two seconds behind the residents cost a full bucket two thirds of
+    # a message, while going first would delay two residents' next steps.
+    limits, telegram, send = paced(GROUP_RATE)
+    first = asyncio.create_task(send(1))
+    await telegram.arrived.wait()
+    private = [asyncio.create_task(send(2))]
+    await queued(limits, 1)
+    private.append(asyncio.create_task(send(3)))
+    await queued(limits, 2)
+    group = asyncio.create_task(send(-100))
+    await queued(limits, 3)
+    telegram.answer.set()
+    await asyncio.gather(first, group, *private)
+    assert telegram.calls == [1, 2, 3, -100]
+    assert limits.waiting == 0
+
+
+async def test_a_group_with_tokens_to_spare_waits_its_turn_behind_residents() -> None:
+    # 20 messages, refilled over 20 hours: after one message the bucket is not full again for
+    # hours, so waiting costs the group nothing and the residents' answers go first.
+    limits, telegram, send = paced((20.0, 72000.0))
+    await send(-100)
+    first = asyncio.create_task(send(1))
+    await telegram.arrived.wait()
+    private = [asyncio.create_task(send(2))]
+    await queued(limits, 1)
+    private.append(asyncio.create_task(send(3)))
+    await queued(limits, 2)
+    group = asyncio.create_task(send(-100))
+    await queued(limits, 3)
+    telegram.answer.set()
+    await asyncio.gather(first, group, *private)
+    assert telegram.calls == [-100, 1, 2, 3, -100]
+    assert limits.waiting == 0
+
+
+async def test_a_message_that_gives_up_waiting_for_the_bots_tokens_holds_up_no_other() -> None:
+    limits, telegram, send = paced(GROUP_RATE)
+    first = asyncio.create_task(send(1))
+    await telegram.arrived.wait()
+    group = asyncio.create_task(send(-100))
+    await queued(limits, 1)
+    private = asyncio.create_task(send(2))
+    await queued(limits, 2)
+    group.cancel()  # the head of the queue goes away (a stopping worker, a handler's timeout)
+    with pytest.raises(asyncio.CancelledError):
+        await group
+    telegram.answer.set()
+    await asyncio.gather(first, private)
+    assert telegram.calls == [1, 2]
+    assert limits.waiting == 0
 
 
 def _update(update_id: int, chat_id: int) -> Update:
