@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
@@ -156,8 +157,21 @@ def _summary_keyboard(theme: str | None = None, chosen: bool = False) -> InlineK
 # --- sending ----------------------------------------------------------------------------------
 
 
+# A button press answered with the handler's first message rather than at once, so that what
+# the handler reads and writes before it is one transaction (a Telegram call ends the reads).
+_unanswered: ContextVar[CallbackQuery | None] = ContextVar("minyi_unanswered", default=None)
+
+
+async def _answer_pending() -> None:
+    query = _unanswered.get()
+    if query is not None:
+        _unanswered.set(None)
+        await _ack(query)
+
+
 async def _say(update: Update, text: str, markup: Any = None) -> None:
     assert update.effective_chat is not None
+    await _answer_pending()
     await update.effective_chat.send_message(text, reply_markup=markup)
 
 
@@ -538,10 +552,6 @@ async def on_button(update: Update, context: Context, state: ConversationState) 
     query = update.callback_query
     assert query is not None
     data = query.data or ""
-    if data == CB_CANCEL and state.state is not None:
-        await _ack(query)
-        await _cancelled(update, svc)
-        return
     valid = {
         CB_CONFIRM: (CONFIRM,),
         CB_EDIT: (CONFIRM,),
@@ -553,15 +563,27 @@ async def on_button(update: Update, context: Context, state: ConversationState) 
         CB_PHONE_YES: (PHONE_OK,),
         CB_PHONE_NO: (PHONE_OK,),
     }
-    if state.state not in valid.get(data, ()):
+    cancelled = data == CB_CANCEL and state.state is not None  # at whatever step
+    if not cancelled and state.state not in valid.get(data, ()):
         if state.state in STEPS:
             await _ack(query)
             await again(update, svc, state)  # the resident may never have seen the question
         else:
             await _ack(query, texts.BUTTON_EXPIRED, alert=True)
         return
-    await _ack(query)
-    if data == CB_CONFIRM:
+    token = _unanswered.set(query)  # answered with the first reply, after the writes
+    try:
+        await _pressed(update, svc, state, data)
+    finally:
+        await _answer_pending()
+        _unanswered.reset(token)
+
+
+async def _pressed(update: Update, svc: Services, state: ConversationState, data: str) -> None:
+    """What a valid intake button does."""
+    if data == CB_CANCEL:
+        await _cancelled(update, svc)
+    elif data == CB_CONFIRM:
         await submit(update, svc, state)
     elif data == CB_EDIT:
         await _save(svc, update, state, EDIT)
@@ -630,6 +652,7 @@ async def submit(update: Update, svc: Services, state: ConversationState) -> Non
     query = update.callback_query
     if query is not None and query.message is not None:
         # The summary becomes the receipt: no extra message before the number arrives.
+        await _answer_pending()
         await query.edit_message_text(
             (getattr(query.message, "text", None) or "") + texts.SUMMARY_SUBMITTED
         )
