@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +29,7 @@ from telegram.error import BadRequest
 
 from bot import texts
 from bot.knowledge import answer_question
+from bot.presses import answer_pending, answered_later
 from bot.services import Context, Services, services
 from bot.understanding import (
     Emergency,
@@ -157,21 +157,9 @@ def _summary_keyboard(theme: str | None = None, chosen: bool = False) -> InlineK
 # --- sending ----------------------------------------------------------------------------------
 
 
-# A button press answered with the handler's first message rather than at once, so that what
-# the handler reads and writes before it is one transaction (a Telegram call ends the reads).
-_unanswered: ContextVar[CallbackQuery | None] = ContextVar("minyi_unanswered", default=None)
-
-
-async def _answer_pending() -> None:
-    query = _unanswered.get()
-    if query is not None:
-        _unanswered.set(None)
-        await _ack(query)
-
-
 async def _say(update: Update, text: str, markup: Any = None) -> None:
     assert update.effective_chat is not None
-    await _answer_pending()
+    await answer_pending()
     await update.effective_chat.send_message(text, reply_markup=markup)
 
 
@@ -571,12 +559,8 @@ async def on_button(update: Update, context: Context, state: ConversationState) 
         else:
             await _ack(query, texts.BUTTON_EXPIRED, alert=True)
         return
-    token = _unanswered.set(query)  # answered with the first reply, after the writes
-    try:
+    async with answered_later(lambda: _ack(query)):  # with the first reply, after the writes
         await _pressed(update, svc, state, data)
-    finally:
-        await _answer_pending()
-        _unanswered.reset(token)
 
 
 async def _pressed(update: Update, svc: Services, state: ConversationState, data: str) -> None:
@@ -652,7 +636,7 @@ async def submit(update: Update, svc: Services, state: ConversationState) -> Non
     query = update.callback_query
     if query is not None and query.message is not None:
         # The summary becomes the receipt: no extra message before the number arrives.
-        await _answer_pending()
+        await answer_pending()
         await query.edit_message_text(
             (getattr(query.message, "text", None) or "") + texts.SUMMARY_SUBMITTED
         )
