@@ -25,7 +25,12 @@ from storage.conversations import ConversationState
 from storage.errors import IllegalTransition, InvalidInput, TicketNotFound
 from storage.lifecycle import Action, allowed
 from storage.models import Rating
-from storage.queries import open_ticket_for_resident, resident_ticket, resident_tickets
+from storage.queries import (
+    open_ticket_for_resident,
+    resident_overview,
+    resident_ticket,
+    resident_tickets,
+)
 from storage.tickets import MAX_TEXT_CHARS, add_resident_info, rate_ticket
 from storage.unit_of_work import UnitOfWork
 from storage.views import TicketView
@@ -287,9 +292,7 @@ async def on_text(update: Update, context: Context) -> None:
 
 async def _tickets(uow: UnitOfWork, user_id: int) -> tuple[TicketView | None, list[TicketView]]:
     """The resident's ticket waiting for more information, and the latest five."""
-    waiting = await open_ticket_for_resident(uow=uow, resident_user_id=user_id)
-    recent = await resident_tickets(uow=uow, resident_user_id=user_id, limit=5)
-    return waiting, list(recent)
+    return await resident_overview(uow=uow, resident_user_id=user_id, recent=5)
 
 
 def follow_up_keyboard(number: str) -> InlineKeyboardMarkup:
