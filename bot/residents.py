@@ -166,12 +166,14 @@ async def on_add_button(update: Update, context: Context) -> None:
     except TicketNotFound:
         await query.answer(texts.BUTTON_EXPIRED, show_alert=True)
         return
-    await query.answer()
     assert update.effective_chat is not None
     if allowed(ticket.status, Action.ADD_INFO) is None:
+        await query.answer()
         await update.effective_chat.send_message(texts.INFO_CLOSED.format(number=number))
         return
+    # Saved before the press is answered: the ticket read and the state saved, one transaction.
     await intake.put_state(svc, update, ConversationState(intake.ADDING, {"number": number}))
+    await query.answer()
     await update.effective_chat.send_message(texts.ADD_INFO_PROMPT.format(number=number))
 
 
@@ -197,8 +199,8 @@ async def on_rating_button(update: Update, context: Context) -> None:
         if ticket is None or allowed(ticket.status, Action.REJECT) is None:
             await query.answer(texts.BUTTON_EXPIRED, show_alert=True)
             return
-        await query.answer()
         await intake.put_state(svc, update, ConversationState(intake.REASON, {"number": number}))
+        await query.answer()  # after the save: the ticket read and the state saved, one transaction
         assert update.effective_chat is not None
         await update.effective_chat.send_message(texts.REASON_PROMPT)
         return
@@ -346,9 +348,9 @@ async def on_follow_up_button(update: Update, context: Context) -> None:
     if state.state != intake.FOLLOW_UP:
         await query.answer(texts.BUTTON_EXPIRED, show_alert=True)
         return
+    await intake.put_state(svc, update, ConversationState())  # with the read, before answering
     await query.answer()
     await query.edit_message_reply_markup(None)
-    await intake.put_state(svc, update, ConversationState())
     if query.data == "f:add":
         await _add_info(
             update, context, state.data["number"], text=state.data["text"], progress=True
