@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import SQLModel
@@ -94,7 +95,11 @@ async def end_reads() -> None:
         return
     if current.writes_pending():
         return
-    await session.commit()  # nothing to commit: ends the reads, keeps loaded rows usable
+    try:
+        await session.commit()  # nothing to commit: ends the reads, keeps loaded rows usable
+    except SQLAlchemyError:  # a failed read left the transaction unusable: nothing to keep
+        session.expunge_all()
+        await session.rollback()
 
 
 async def close_session(current: Processing) -> None:

@@ -4,10 +4,12 @@ commit, and the reads end before a Telegram call (`end_reads`) and when the hand
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 
-from sqlalchemy import event
+from sqlalchemy import event, literal_column, select, table
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import database
@@ -117,3 +119,15 @@ async def test_outside_an_update_each_unit_of_work_has_its_own_session(
     sessions = database.session_factory(engine)
     async with UnitOfWork(sessions) as first, UnitOfWork(sessions) as second:
         assert first.session is not second.session
+
+
+async def test_a_failed_read_is_rolled_back_before_a_telegram_call(engine: AsyncEngine) -> None:
+    missing = select(literal_column("1")).select_from(table("no_such_table"))
+    async with handling(engine) as (current, uow), uow:
+        with contextlib.suppress(DBAPIError):  # the caller went on: on PostgreSQL the
+            await uow.session.exec(missing)  # transaction is now unusable
+        await end_reads()
+        assert current.session is not None
+        assert not current.session.in_transaction()
+        state = await load_state(uow=uow, name="intake", key="6")  # usable again
+    assert state.state is None
