@@ -36,6 +36,7 @@ from telegram.ext import (
 )
 
 from bot import intake, residents, texts
+from bot.presses import answer_pending, answered_later
 from bot.services import Context, Services, services
 from bot.understanding import Intent, emergency, intent, phone_number
 from classifiers.model import Prediction
@@ -115,6 +116,7 @@ async def _save(svc: Services, update: Update, state: ConversationState, step: s
 
 async def _say(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
     assert update.effective_chat is not None
+    await answer_pending()
     await update.effective_chat.send_message(text, reply_markup=markup)
 
 
@@ -475,16 +477,23 @@ async def on_button(update: Update, context: Context) -> None:
         return
     state = await _state(svc, update)
     if what == "cancel" and state.state in STEPS:
-        await query.answer()
-        await _save(svc, update, ConversationState(), None)
-        await _say(update, texts.C_CANCELLED, menu_keyboard())
+        async with answered_later(query.answer):  # with the reply, after the writes
+            await _save(svc, update, ConversationState(), None)
+            await _say(update, texts.C_CANCELLED, menu_keyboard())
         return
     spec = STEPS.get(state.state or "")
     if spec is None or what not in spec.buttons:
         await query.answer(texts.BUTTON_EXPIRED, show_alert=True)
         return
-    await query.answer()
-    data = state.data
+    async with answered_later(query.answer):  # with the first reply, after the writes
+        await _chosen(update, svc, state, parts)
+
+
+async def _chosen(
+    update: Update, svc: Services, state: ConversationState, parts: list[str]
+) -> None:
+    """What a recording button accepted at its step does."""
+    what, data = parts[1], state.data
     if what == "ch" and len(parts) == 3 and parts[2] in {c.value for c in Channel}:
         data["channel"] = parts[2]
         await _save(svc, update, state, PERSON)
@@ -515,6 +524,9 @@ async def on_button(update: Update, context: Context) -> None:
     elif what == "send":
         await _submit(update, svc, state, answer=None)
     else:
+        query = update.callback_query
+        assert query is not None
+        await answer_pending()
         await query.answer(texts.BUTTON_EXPIRED, show_alert=True)
 
 

@@ -29,6 +29,7 @@ from telegram.error import BadRequest
 
 from bot import texts
 from bot.knowledge import answer_question
+from bot.presses import answer_pending, answered_later
 from bot.services import Context, Services, services
 from bot.understanding import (
     Emergency,
@@ -158,6 +159,7 @@ def _summary_keyboard(theme: str | None = None, chosen: bool = False) -> InlineK
 
 async def _say(update: Update, text: str, markup: Any = None) -> None:
     assert update.effective_chat is not None
+    await answer_pending()
     await update.effective_chat.send_message(text, reply_markup=markup)
 
 
@@ -541,10 +543,6 @@ async def on_button(update: Update, context: Context, state: ConversationState) 
     query = update.callback_query
     assert query is not None
     data = query.data or ""
-    if data == CB_CANCEL and state.state is not None:
-        await _ack(query)
-        await _cancelled(update, svc)
-        return
     valid = {
         CB_CONFIRM: (CONFIRM,),
         CB_EDIT: (CONFIRM,),
@@ -556,15 +554,23 @@ async def on_button(update: Update, context: Context, state: ConversationState) 
         CB_PHONE_YES: (PHONE_OK,),
         CB_PHONE_NO: (PHONE_OK,),
     }
-    if state.state not in valid.get(data, ()):
+    cancelled = data == CB_CANCEL and state.state is not None  # at whatever step
+    if not cancelled and state.state not in valid.get(data, ()):
         if state.state in STEPS:
             await _ack(query)
             await again(update, svc, state)  # the resident may never have seen the question
         else:
             await _ack(query, texts.BUTTON_EXPIRED, alert=True)
         return
-    await _ack(query)
-    if data == CB_CONFIRM:
+    async with answered_later(lambda: _ack(query)):  # with the first reply, after the writes
+        await _pressed(update, svc, state, data)
+
+
+async def _pressed(update: Update, svc: Services, state: ConversationState, data: str) -> None:
+    """What a valid intake button does."""
+    if data == CB_CANCEL:
+        await _cancelled(update, svc)
+    elif data == CB_CONFIRM:
         await submit(update, svc, state)
     elif data == CB_EDIT:
         await _save(svc, update, state, EDIT)
@@ -633,6 +639,7 @@ async def submit(update: Update, svc: Services, state: ConversationState) -> Non
     query = update.callback_query
     if query is not None and query.message is not None:
         # The summary becomes the receipt: no extra message before the number arrives.
+        await answer_pending()
         await query.edit_message_text(
             (getattr(query.message, "text", None) or "") + texts.SUMMARY_SUBMITTED
         )

@@ -25,7 +25,12 @@ from storage.conversations import ConversationState
 from storage.errors import IllegalTransition, InvalidInput, TicketNotFound
 from storage.lifecycle import Action, allowed
 from storage.models import Rating
-from storage.queries import open_ticket_for_resident, resident_ticket, resident_tickets
+from storage.queries import (
+    open_ticket_for_resident,
+    resident_overview,
+    resident_ticket,
+    resident_tickets,
+)
 from storage.tickets import MAX_TEXT_CHARS, add_resident_info, rate_ticket
 from storage.unit_of_work import UnitOfWork
 from storage.views import TicketView
@@ -161,12 +166,14 @@ async def on_add_button(update: Update, context: Context) -> None:
     except TicketNotFound:
         await query.answer(texts.BUTTON_EXPIRED, show_alert=True)
         return
-    await query.answer()
     assert update.effective_chat is not None
     if allowed(ticket.status, Action.ADD_INFO) is None:
+        await query.answer()
         await update.effective_chat.send_message(texts.INFO_CLOSED.format(number=number))
         return
+    # Saved before the press is answered: the ticket read and the state saved, one transaction.
     await intake.put_state(svc, update, ConversationState(intake.ADDING, {"number": number}))
+    await query.answer()
     await update.effective_chat.send_message(texts.ADD_INFO_PROMPT.format(number=number))
 
 
@@ -192,8 +199,8 @@ async def on_rating_button(update: Update, context: Context) -> None:
         if ticket is None or allowed(ticket.status, Action.REJECT) is None:
             await query.answer(texts.BUTTON_EXPIRED, show_alert=True)
             return
-        await query.answer()
         await intake.put_state(svc, update, ConversationState(intake.REASON, {"number": number}))
+        await query.answer()  # after the save: the ticket read and the state saved, one transaction
         assert update.effective_chat is not None
         await update.effective_chat.send_message(texts.REASON_PROMPT)
         return
@@ -287,9 +294,7 @@ async def on_text(update: Update, context: Context) -> None:
 
 async def _tickets(uow: UnitOfWork, user_id: int) -> tuple[TicketView | None, list[TicketView]]:
     """The resident's ticket waiting for more information, and the latest five."""
-    waiting = await open_ticket_for_resident(uow=uow, resident_user_id=user_id)
-    recent = await resident_tickets(uow=uow, resident_user_id=user_id, limit=5)
-    return waiting, list(recent)
+    return await resident_overview(uow=uow, resident_user_id=user_id, recent=5)
 
 
 def follow_up_keyboard(number: str) -> InlineKeyboardMarkup:
@@ -343,9 +348,9 @@ async def on_follow_up_button(update: Update, context: Context) -> None:
     if state.state != intake.FOLLOW_UP:
         await query.answer(texts.BUTTON_EXPIRED, show_alert=True)
         return
+    await intake.put_state(svc, update, ConversationState())  # with the read, before answering
     await query.answer()
     await query.edit_message_reply_markup(None)
-    await intake.put_state(svc, update, ConversationState())
     if query.data == "f:add":
         await _add_info(
             update, context, state.data["number"], text=state.data["text"], progress=True

@@ -20,7 +20,7 @@ from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
 from bot.inbox import InboxQueue, chat_of
-from storage.processing import Processing, processing
+from storage.processing import Processing, close_session, processing
 
 __all__ = ["MAX_QUEUED_PER_CHAT", "PerChatUpdateProcessor"]
 
@@ -85,8 +85,9 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
                 del self._locks[key]
 
     async def _handle(self, update: object, coroutine: Awaitable[Any]) -> None:
-        """Run the handlers; their first commit marks the update processed with its effects
-        (storage/inbox.py); when they return, it is finished."""
+        """Run the handlers in one session (storage/unit_of_work.py); their first commit marks
+        the update processed with its effects (storage/inbox.py); when they return, it is
+        finished."""
         if not isinstance(update, Update):
             await coroutine
             return
@@ -102,11 +103,15 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             await coroutine
             return
         async with turn:  # on PostgreSQL: no other worker handles this chat meanwhile
-            token = processing.set(Processing(update.update_id, svc.worker_id))
+            current = Processing(update.update_id, svc.worker_id, sessions=svc.sessions)
+            token = processing.set(current)
             try:
                 await coroutine
             finally:
-                processing.reset(token)
+                try:
+                    await close_session(current)
+                finally:
+                    processing.reset(token)
             if self.inbox is not None:
                 await self.inbox.finished(update.update_id, at_once=turns is not None)
 

@@ -62,6 +62,8 @@ import httpx
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter
 
+from storage.processing import end_reads
+
 __all__ = [
     "GROUP_RATE",
     "MESSAGE_ENDPOINTS",
@@ -231,6 +233,7 @@ class FloodLimits(BaseRateLimiter[int]):
         A chat has one message request in flight at a time, so a 429 it earns is known before
         its next message leaves (none is already on its way to arrive inside the pause), and
         its messages reach Telegram in the order they left."""
+        await end_reads()  # a handler's open reads never wait on Telegram (storage/processing)
         chat = _chat_key(data.get("chat_id"))
         messages = _message_count(endpoint, data)
         retries = self._max_retries if rate_limit_args is None else rate_limit_args

@@ -122,7 +122,7 @@ async def notify(
 ) -> None:
     """Queue a notice for everyone in `audience`, resolving the chats now: the ticket's
     resident, a department's group (dispatch stands in for a group not bound), the dispatch
-    desk, or every supervisor."""
+    desk (`department`: the desk's row, when the caller has it), or every supervisor."""
     chat_ids: list[int | None]
     if audience == Audience.RESIDENT:
         assert ticket is not None
@@ -152,7 +152,9 @@ async def notify(
         else:
             chat_ids = [department.chat_id]
     elif audience == Audience.DISPATCH:
-        chat_ids = [(await dispatch_row(uow)).chat_id]
+        # The desk itself when the caller has read it already (`department`), else read here.
+        desk = department if department is not None and department.is_dispatch else None
+        chat_ids = [(desk or await dispatch_row(uow)).chat_id]
     elif audience == Audience.COLLECTOR:
         assert ticket is not None
         chat_ids = [ticket.recorder_user_id]

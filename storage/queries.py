@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
 from storage.columns import utcnow
@@ -104,3 +105,31 @@ async def overdue_tickets(
         query = query.where(Ticket.department_code == department_code)
     rows = await uow.session.exec(query.order_by(col(Ticket.due_at)).limit(limit))
     return [TicketView.of(r) for r in rows.all()]
+
+
+async def resident_overview(
+    *, uow: UnitOfWork, resident_user_id: int, recent: int = 5
+) -> tuple[TicketView | None, list[TicketView]]:
+    """`open_ticket_for_resident` and the latest `recent` of `resident_tickets`, in one SELECT:
+    the resident's tickets that wait for their answer or are among the latest."""
+    theirs = aliased(Ticket)  # the subqueries' own tickets, not correlated with the outer
+    mine = (
+        select(theirs.id)
+        .join(Resident, col(Resident.id) == col(theirs.resident_id))
+        .where(Resident.user_id == resident_user_id)
+    )
+    latest = mine.order_by(col(theirs.created_at).desc(), col(theirs.id).desc()).limit(recent)
+    rows = await uow.session.exec(
+        select(Ticket)
+        .where(
+            col(Ticket.id).in_(mine.where(col(theirs.awaiting_resident)))
+            | col(Ticket.id).in_(latest)
+        )
+        .order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc())
+    )
+    found = list(rows.all())
+    waiting = max((r for r in found if r.awaiting_resident), key=lambda r: r.id or 0, default=None)
+    return (
+        TicketView.of(waiting) if waiting else None,
+        [TicketView.of(r) for r in found[:recent]],
+    )

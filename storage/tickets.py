@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, update
+from sqlalchemy import case, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import SQLModel, col, select
 
@@ -281,21 +281,34 @@ async def _route(
 
 async def upsert_resident(*, uow: UnitOfWork, resident: ResidentRef) -> int:
     """Create or refresh a resident; returns the resident's id (no commit)."""
-    row = (
-        await uow.session.exec(select(Resident).where(Resident.user_id == resident.user_id))
-    ).first()
-    if row is None:
-        row = Resident(
-            user_id=resident.user_id, chat_id=resident.chat_id, display_name=resident.display_name
-        )
-    else:
-        row.chat_id = resident.chat_id
-        row.display_name = resident.display_name or row.display_name
-        row.blocked_at = None
-    uow.session.add(row)
-    await uow.flush()
+    row = await upsert_resident_row(uow=uow, resident=resident)
     assert row.id is not None
     return row.id
+
+
+async def upsert_resident_row(*, uow: UnitOfWork, resident: ResidentRef) -> Resident:
+    """`upsert_resident`, returning the row: while the caller holds it, the session has it and
+    reading it again by id (`storage.rows.resident_row`) costs no SELECT. One statement
+    (INSERT … ON CONFLICT DO UPDATE … RETURNING), no read first."""
+    insert = postgresql.insert if uow.dialect == "postgresql" else sqlite.insert
+    statement = insert(Resident).values(
+        user_id=resident.user_id,
+        chat_id=resident.chat_id,
+        display_name=resident.display_name,
+        created_at=utcnow(),
+    )
+    name = statement.excluded.display_name
+    upsert = statement.on_conflict_do_update(
+        index_elements=["user_id"],
+        set_={
+            "chat_id": statement.excluded.chat_id,
+            "display_name": case((name != "", name), else_=col(Resident.display_name)),
+            "blocked_at": None,
+        },
+    ).returning(Resident)
+    rows = await uow.session.exec(upsert.execution_options(populate_existing=True))
+    row: Resident = rows.scalar_one()
+    return row
 
 
 async def open_ticket(
@@ -318,16 +331,23 @@ async def open_ticket(
         raise InvalidInput("empty text")
     if len(text) > MAX_TEXT_CHARS:
         raise InvalidInput(f"text longer than {MAX_TEXT_CHARS} characters")
-    resident_id = await upsert_resident(uow=uow, resident=resident)
-    recent = await uow.session.exec(
+    # Held for the whole use case, so routing it finds the resident in the session.
+    resident_held = await upsert_resident_row(uow=uow, resident=resident)
+    resident_id = resident_held.id
+    assert resident_id is not None
+    # One SELECT: the district's departments (the routable codes, the target and the desk),
+    # each row carrying the resident's tickets of the last hour (the rate limit).
+    last_hour = (
         select(func.count())
         .select_from(Ticket)
         .where(Ticket.resident_id == resident_id, Ticket.created_at > now - timedelta(hours=1))
+        .scalar_subquery()
     )
-    if recent.one() >= policy.tickets_per_hour and not emergency:
+    rows = (await uow.session.exec(select(Department, last_hour))).all()
+    recent = rows[0][1] if rows else 0
+    if recent >= policy.tickets_per_hour and not emergency:
         raise RateLimited(policy.tickets_per_hour, 60)
-    # The district's departments in one SELECT: the routable codes, the target and the desk.
-    departments = {d.code: d for d in (await uow.session.exec(select(Department))).all()}
+    departments = {d.code: d for d, _ in rows}
     decision = decide(
         None if emergency else prediction,
         threshold=policy.dispatch_threshold,
@@ -414,7 +434,7 @@ async def _send_to_dispatch(
         reason,
         note,
     )
-    await announce(uow, step, ticket, Audience.DISPATCH, card, now=now)
+    await announce(uow, step, ticket, Audience.DISPATCH, card, now=now, department=dispatch)
     await announce(uow, step, ticket, Audience.RESIDENT, PendingDispatch(ticket.number), now=now)
 
 

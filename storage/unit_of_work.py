@@ -1,4 +1,10 @@
-"""The unit of work: one transaction per use case, rolled back unless told to commit."""
+"""The unit of work: one transaction per use case, rolled back unless told to commit.
+
+While an update is handled, the units of work its handlers open share the update's session
+(`storage.processing`): what one reads is read in the transaction the next one writes and
+commits, instead of a transaction each. Each still rolls back what it wrote unless told to
+commit; what it only read stays in the open transaction, which ends at the update's next
+commit, before its next Telegram call (`end_reads`) or when its handlers return."""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.processing import mark_within, processing
+from storage.processing import Processing, mark_within, processing
 
 
 class UnitOfWork:
@@ -17,6 +23,7 @@ class UnitOfWork:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         self._session: AsyncSession | None = None
+        self._shared: Processing | None = None  # the update whose session this one shares
 
     @property
     def session(self) -> AsyncSession:
@@ -31,6 +38,12 @@ class UnitOfWork:
         return self.session.get_bind().dialect.name
 
     async def __aenter__(self) -> Self:
+        current = processing.get()
+        if current is not None and current.sessions is self._sessions:
+            self._session = current.shared_session()
+            self._shared = current
+            current.depth += 1
+            return self
         self._session = self._sessions()
         return self
 
@@ -41,6 +54,17 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         assert self._session is not None
+        shared, self._shared = self._shared, None
+        if shared is not None:
+            session, self._session = self._session, None
+            shared.depth -= 1
+            if shared.depth:
+                return  # the outermost unit of work on the shared session decides
+            undo = exc_type is not None or shared.writes_pending()
+            session.expunge_all()  # the next unit of work starts with nothing loaded, as alone
+            if undo:
+                await session.rollback()
+            return
         try:
             # Detach first so rows read here stay readable; uncommitted changes are discarded.
             self._session.expunge_all()
