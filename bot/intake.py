@@ -365,10 +365,22 @@ async def _on_confirm(update: Update, svc: Services, state: ConversationState, t
 
 
 async def _on_photos(update: Update, svc: Services, state: ConversationState, text: str) -> None:
-    if intent(text, allowed=(Intent.SKIP, Intent.CONFIRM)):
+    """Photos are sent, not typed: 好了 / 没有了 go back to the summary; what else a resident
+    types here is still theirs (a phone number, more of the story, 取消), never dropped."""
+    said = intent(text, allowed=(Intent.SKIP, Intent.CONFIRM, Intent.CANCEL))
+    number = phone_number(text)
+    if said in (Intent.SKIP, Intent.CONFIRM):
         await summary(update, svc, state)
-    else:
+    elif said == Intent.CANCEL:
+        await _cancelled(update, svc)
+    elif number and len(text.strip()) <= len(number) + 8:
+        await _confirm_phone(update, svc, state, number)
+    elif is_repeat(text, state.data["text"]) or text.strip() in state.data["text"]:
         await _say(update, texts.PHOTOS_HINT, _done_keyboard())
+    elif _add_to_description(state, text):
+        await summary(update, svc, state, lead=texts.SUMMARY_ADDED)
+    else:
+        await _say(update, texts.TOO_LONG.format(limit=MAX_TEXT_CHARS))
 
 
 async def _on_phone(update: Update, svc: Services, state: ConversationState, text: str) -> None:

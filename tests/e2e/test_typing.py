@@ -192,6 +192,25 @@ async def test_asked_again_while_sending_photos_the_resident_hears_how_many_arri
     assert "好了" in (again.text or "")
 
 
+async def test_what_is_typed_while_photos_are_awaited_is_kept(world: World) -> None:
+    """Photos are sent, not typed; a phone number or more of the story typed at that step is
+    taken as it would be at the summary, not answered with a hint and dropped."""
+    fu = world.emu.add_user("傅大爷")
+    summary = await said(world, fu, "荷韵花园5号楼电梯坏了", "请核对")
+    await fu.press_button(summary, "🖼 照片")
+    await world.emu.wait_for_message(fu.private_chat, has("现场照片"))
+    await said(world, fu, "晚上老人下楼很不方便", "请核对", "晚上老人下楼很不方便")
+    await fu.press_button(summary, "🖼 照片")
+    await world.emu.wait_for_message(fu.private_chat, has("现场照片"))
+    await said(world, fu, "13912345678", "139")
+    await said(world, fu, "是的", "请核对", "已同意提供")
+    await said(world, fu, "确认", "已提交")
+    number = await filed(world, fu)
+    async with world.uow as uow:
+        ticket = await get_ticket(uow=uow, number=number)
+    assert "晚上老人下楼很不方便" in ticket.text
+
+
 async def resolve(world: World, number: str) -> None:
     """The department answers and closes the ticket (through the store, as staff would)."""
     async with world.uow as uow:
