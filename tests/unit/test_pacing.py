@@ -209,28 +209,9 @@ def paced(group: tuple[float, float]) -> tuple[FloodLimits, Gated, Any]:
     return limits, telegram, send
 
 
-async def test_a_group_that_would_lose_messages_waiting_goes_before_private_chats() -> None:
-    # Two messages ahead take two seconds of the bot's tokens; a full bucket refilling one a
-    # second would lose two messages meanwhile: the group goes first.
-    limits, telegram, send = paced((20.0, 20.0))
-    first = asyncio.create_task(send(1))
-    await telegram.arrived.wait()
-    private = [asyncio.create_task(send(2))]
-    await queued(limits, 1)
-    private.append(asyncio.create_task(send(3)))
-    await queued(limits, 2)
-    group = asyncio.create_task(send(-100))  # came last, goes first
-    await queued(limits, 3)
-    telegram.answer.set()
-    await asyncio.gather(first, group, *private)
-    assert telegram.calls == [1, -100, 2, 3]  # private chats keep their order
-    assert limits.waiting == 0
-
-
-async def test_a_group_that_would_lose_less_than_a_message_waits_its_turn() -> None:
-    # Telegram's 20 a minute: two seconds behind the residents cost a full bucket two thirds of
-    # a message, while going first would delay two residents' next steps.
-    limits, telegram, send = paced(GROUP_RATE)
+async def residents_then_a_group(limits: FloodLimits, telegram: Gated, send: Any) -> None:
+    """A resident's message holds the bot's token; two more residents' and then a group's
+    queue behind it; the first is answered and all four go out, in the order the pacer picks."""
     first = asyncio.create_task(send(1))
     await telegram.arrived.wait()
     private = [asyncio.create_task(send(2))]
@@ -241,6 +222,22 @@ async def test_a_group_that_would_lose_less_than_a_message_waits_its_turn() -> N
     await queued(limits, 3)
     telegram.answer.set()
     await asyncio.gather(first, group, *private)
+
+
+async def test_a_group_that_would_lose_messages_waiting_goes_before_private_chats() -> None:
+    # Two messages ahead take two seconds of the bot's tokens; a full bucket refilling one a
+    # second would lose two messages meanwhile: the group goes first.
+    limits, telegram, send = paced((20.0, 20.0))
+    await residents_then_a_group(limits, telegram, send)  # the group came last
+    assert telegram.calls == [1, -100, 2, 3]  # private chats keep their order
+    assert limits.waiting == 0
+
+
+async def test_a_group_that_would_lose_less_than_a_message_waits_its_turn() -> None:
+    # Telegram's 20 a minute: two seconds behind the residents cost a full bucket two thirds of
+    # a message, while going first would delay two residents' next steps.
+    limits, telegram, send = paced(GROUP_RATE)
+    await residents_then_a_group(limits, telegram, send)
     assert telegram.calls == [1, 2, 3, -100]
     assert limits.waiting == 0
 
@@ -250,16 +247,7 @@ async def test_a_group_with_tokens_to_spare_waits_its_turn_behind_residents() ->
     # hours, so waiting costs the group nothing and the residents' answers go first.
     limits, telegram, send = paced((20.0, 72000.0))
     await send(-100)
-    first = asyncio.create_task(send(1))
-    await telegram.arrived.wait()
-    private = [asyncio.create_task(send(2))]
-    await queued(limits, 1)
-    private.append(asyncio.create_task(send(3)))
-    await queued(limits, 2)
-    group = asyncio.create_task(send(-100))
-    await queued(limits, 3)
-    telegram.answer.set()
-    await asyncio.gather(first, group, *private)
+    await residents_then_a_group(limits, telegram, send)
     assert telegram.calls == [-100, 1, 2, 3, -100]
     assert limits.waiting == 0
 
